@@ -1,0 +1,44 @@
+"""The one error type that bad input raises.
+
+A clinician who feeds the pipeline a malformed file should see a single line that says
+where the problem is (file, row, column) and what it is, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """Bad input, located by file, data row and column.
+
+    Parameters
+    ----------
+    source : str or Path
+        The file the value came from.
+    message : str
+        What is wrong, in a few words.
+    row : int, optional
+        1-based data row (the header is row 0, so row ``r`` is on line ``r + 1``).
+    column : str, optional
+        The column name as it appears in the file.
+
+    Examples
+    --------
+    >>> str(InputError("data/m.csv", "must be >= 0 (got -4)", row=3, column="value"))
+    "data/m.csv, row 3 (line 4), column 'value': must be >= 0 (got -4)"
+    """
+
+    def __init__(self, source, message, *, row=None, column=None):
+        from helpers.paths import display_path
+
+        self.source = display_path(source) if isinstance(source, Path) else str(source)
+        self.row = row
+        self.column = column
+        self.message = " ".join(str(message).split())  # one line, always
+        where = [self.source]
+        if row is not None:
+            where.append(f"row {row} (line {row + 1})")
+        if column is not None:
+            where.append(f"column '{column}'")
+        super().__init__(f"{', '.join(where)}: {self.message}")

@@ -1,0 +1,259 @@
+"""Reading and writing files safely.
+
+- Every write goes to a temporary file in the target folder and is renamed into place,
+  so an interrupted or failed step never leaves a half-written output behind.
+- Raw inputs are verified against ``SHA256SUMS`` before anything reads them.
+- CSV input is read strictly: every problem becomes one :class:`~helpers.errors.InputError`
+  line naming file, row and column.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.errors import InputError
+
+# Characters that make a spreadsheet treat a cell as a formula (CSV injection, OWASP).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "w", **open_kwargs) -> Iterator[io.IOBase]:
+    """Open a temporary file next to ``path`` and rename it over ``path`` on success.
+
+    Parameters
+    ----------
+    path : str or Path
+        Final destination. Its folder is created if missing.
+    mode : {"w", "wb"}
+        Text or binary.
+    **open_kwargs
+        Passed to :func:`open` (text mode defaults to UTF-8 with ``\\n`` newlines).
+
+    Notes
+    -----
+    ``os.replace`` is atomic on POSIX within one file system, which is why the temporary
+    file lives in the destination folder. On error the temporary file is removed and the
+    previous ``path`` (if any) is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if "b" not in mode:
+        open_kwargs.setdefault("encoding", "utf-8")
+        open_kwargs.setdefault("newline", "\n")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp creates files 0600; outputs are ordinary project files.
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write ``text`` to ``path`` atomically (UTF-8, ``\\n`` line endings)."""
+    with atomic_write(path) as handle:
+        handle.write(text)
+    return Path(path)
+
+
+def write_bytes(data: bytes, path: str | Path) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_write(path, "wb") as handle:
+        handle.write(data)
+    return Path(path)
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would execute with an apostrophe.
+
+    Only string cells are touched; numbers (including negative ones) are left alone.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            text = values.astype("string")
+            risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+            if risky.any():
+                out[column] = values.where(~risky, "'" + text)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as CSV, deterministically and atomically.
+
+    No index, ``\\n`` line endings, missing values as empty cells, floats in their
+    shortest round-trip form (so the file is byte-identical from run to run), and
+    formula-looking text neutralised.
+    """
+    text = neutralise_formulas(frame).to_csv(index=False, lineterminator="\n")
+    return write_text(text, path)
+
+
+def sha256(path: str | Path) -> str:
+    """Return the hex SHA-256 digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_checksums(folder: str | Path, manifest: str = "SHA256SUMS") -> dict[str, str]:
+    """Check every file listed in ``folder/manifest`` against its recorded SHA-256.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Folder holding the files and the manifest (``sha256sum`` format).
+    manifest : str
+        Manifest file name.
+
+    Returns
+    -------
+    dict
+        File name to digest, for provenance records.
+
+    Raises
+    ------
+    InputError
+        If the manifest is missing, a file is missing, or a digest differs.
+    """
+    folder = Path(folder)
+    manifest_path = folder / manifest
+    if not manifest_path.is_file():
+        raise InputError(manifest_path, "checksum manifest not found")
+    digests = {}
+    for number, line in enumerate(manifest_path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        match = re.fullmatch(r"([0-9a-f]{64}) [ *](.+)", line.strip())
+        if not match:
+            raise InputError(manifest_path, f"line {number} is not '<sha256>  <file>'")
+        expected, name = match.groups()
+        target = folder / name
+        if not target.is_file():
+            raise InputError(target, f"listed in {manifest} but missing")
+        actual = sha256(target)
+        if actual != expected:
+            raise InputError(
+                target,
+                f"checksum mismatch (expected {expected[:12]}…, got {actual[:12]}…): raw data "
+                "are immutable; restore the file with 'git checkout -- data/raw'",
+            )
+        digests[name] = actual
+    return digests
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """Decode ``data`` as UTF-8, locating the first bad byte by row and column."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise InputError(path, "starts with a byte-order mark; save it as UTF-8 without BOM",
+                         row=0)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        row = data.count(b"\n", 0, error.start)
+        header = data.split(b"\n", 1)[0].decode("utf-8", "replace").split(",")
+        field = data[line_start:error.start].count(b",")
+        column = header[field].strip() if field < len(header) else None
+        raise InputError(
+            path,
+            f"not valid UTF-8 (byte 0x{data[error.start]:02x}); save the file as UTF-8",
+            row=row, column=column,
+        ) from None
+
+
+def read_csv_text(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a CSV file strictly, every cell as text.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file. Must be UTF-8 without byte-order mark, comma-separated, one header row.
+    columns : sequence of str, optional
+        The exact header expected (order free). Missing, extra or renamed columns raise.
+
+    Returns
+    -------
+    DataFrame
+        All cells as ``str``; empty cells are ``""``. The index is the 1-based data row.
+
+    Raises
+    ------
+    InputError
+        One line naming file, row and column.
+
+    Notes
+    -----
+    pandas' default NA parsing is off on purpose: the paper prints "None" and "NA" as
+    words that mean something ("no comorbidities", "not available"), and a user's "NaN"
+    or "inf" must be reported, not silently turned into a missing value.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(path, "file is empty; expected a header row and data rows")
+    text = _decode(path, data)
+    # The csv module, not pandas, splits the text: pandas silently turns a row with one
+    # field too many into an index and pads short rows, and both must be errors here.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        rows = [row for row in reader if row]
+    except csv.Error as error:
+        raise InputError(path, f"cannot be parsed as CSV ({error})", row=reader.line_num - 1
+                         ) from None
+    header, body = rows[0], rows[1:]
+    width = len(header)
+    for number, row in enumerate(body, 1):
+        if len(row) != width:
+            raise InputError(path, f"has {len(row)} fields where the header has {width}",
+                             row=number)
+    frame = pd.DataFrame(body, columns=header, dtype=str) if body else pd.DataFrame(
+        columns=header, dtype=str)
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    header = [str(c) for c in frame.columns]
+    if columns is not None:
+        expected = list(columns)
+        if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+            raise InputError(path, f"header {header[0]!r} is not comma-separated", row=0)
+        if any(not name.strip() for name in header):
+            raise InputError(path, "a column has an empty name", row=0)
+        missing = [c for c in expected if c not in header]
+        extra = [c for c in header if c not in expected]
+        if missing:
+            hint = f" (found unexpected {extra[0]!r})" if extra else ""
+            raise InputError(path, f"required column is missing{hint}", row=0, column=missing[0])
+        if extra:
+            raise InputError(path, f"unexpected column; expected only {expected}",
+                             row=0, column=extra[0])
+        if len(set(header)) != len(header):
+            raise InputError(path, "duplicate column name", row=0)
+    if frame.empty:
+        raise InputError(path, "has a header but no data rows")
+    for column in frame.columns:
+        broken = frame[column].str.contains(r"[\r\n]", regex=True)
+        if broken.any():
+            raise InputError(path, "cell contains a line break", row=int(broken.idxmax()),
+                             column=column)
+    return frame

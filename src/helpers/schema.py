@@ -1,0 +1,262 @@
+"""Schemas of the tidy tables (pandera), and strict reading of a measurements file.
+
+Two stages, so that every message says exactly what is wrong:
+
+1. :func:`to_typed` turns text cells into numbers, reporting the first cell that is not
+   a finite number (``"NaN"``, ``"inf"``, ``"=1+1"``, ``"7,2"`` ...);
+2. a pandera schema checks types, allowed values, ranges and uniqueness on the typed
+   table; :func:`validate` reports its first failure as one
+   :class:`~helpers.errors.InputError` line naming file, row and column.
+
+Ranges: SLEDAI-2K is an integer from 0 to 105 (Gladman et al., J Rheumatol 2002);
+DAS28 lies between 0 and about 9.4 for any valid input, so 0-10 (Prevoo et al., Arthritis
+Rheum 1995); a glucocorticoid dose is >= 0 mg/day, and above 2000 mg/day is certainly a
+typing error (IV pulses are at most 1000 mg).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from helpers import paths
+from helpers.errors import InputError
+from helpers.io import FORMULA_PREFIXES, read_csv_text
+
+MEASUREMENT_COLUMNS = ["patient_id", "measure", "timepoint", "month", "value", "unit"]
+DEFAULT_MEASURES = ("sledai2k", "das28", "gc_mg_day")
+BASELINE = "baseline"
+
+# (low, high, integer-valued) per known measure; see the module docstring for sources.
+MEASURE_RANGES: dict[str, tuple[float, float, bool]] = {
+    "sledai2k": (0, 105, True),
+    "das28": (0, 10, False),
+    "gc_mg_day": (0, 2000, False),
+}
+
+
+def _measure_range_checks() -> list[pa.Check]:
+    checks = []
+    for measure, (low, high, integer) in MEASURE_RANGES.items():
+        label = f"{'an integer' if integer else 'a value'} from {low:g} to {high:g}"
+        checks.append(pa.Check(_measure_range(measure, low, high, integer),
+                               name=f"value of {measure} must be {label}",
+                               error=f"value of {measure} must be {label}"))
+    return checks
+
+
+def _measure_range(measure: str, low: float, high: float, integer: bool):
+    """Row-wise check that ``value`` of ``measure`` lies in ``[low, high]``."""
+
+    def measure_within_range(frame: pd.DataFrame) -> pd.Series:
+        value = frame["value"]
+        ok = value.isna() | ((value >= low) & (value <= high))
+        if integer:
+            ok &= value.isna() | (value == np.round(value))
+        return (frame["measure"] != measure) | ok
+
+    return measure_within_range
+
+
+def measurement_schema(measures: Iterable[str] = DEFAULT_MEASURES) -> pa.DataFrameSchema:
+    """The tidy measurements schema (DESIGN.md), restricted to ``measures``."""
+    measures = list(measures)
+    return pa.DataFrameSchema(
+        {
+            # Ours are integers, a user's may be any non-empty label.
+            "patient_id": pa.Column(checks=pa.Check(lambda s: s.astype(str).str.len() > 0,
+                                                    name="patient_id must not be empty")),
+            "measure": pa.Column(str, pa.Check.isin(measures)),
+            "timepoint": pa.Column(str, pa.Check.str_matches(r"^[A-Za-z0-9_]+$")),
+            "month": pa.Column(checks=pa.Check.in_range(0, 1200)),
+            "value": pa.Column(float, nullable=True),
+            "unit": pa.Column(str),
+        },
+        checks=_measure_range_checks(),
+        unique=["patient_id", "measure", "timepoint"],
+        strict=True,
+        ordered=False,
+        name="measurements",
+    )
+
+
+
+PATIENTS_SCHEMA = pa.DataFrameSchema(
+    {
+        "patient_id": pa.Column(int, pa.Check.ge(1), unique=True),
+        "sex": pa.Column(str, pa.Check.isin(["F", "M"])),
+        "age_years": pa.Column(int, pa.Check.in_range(0, 120)),
+        "diagnosis_year": pa.Column(int, pa.Check.in_range(1900, 2100)),
+        "disease_duration_months": pa.Column(int, pa.Check.ge(0)),
+        "anifrolumab_months": pa.Column(int, pa.Check.ge(0)),
+        "erosive": pa.Column(bool),
+        "rhupus": pa.Column(bool),
+        "response_paper": pa.Column(bool),
+    },
+    strict=False,
+    name="patients",
+)
+
+THERAPIES_SCHEMA = pa.DataFrameSchema(
+    {
+        "patient_id": pa.Column(int, pa.Check.ge(1)),
+        "role": pa.Column(str, pa.Check.isin(["previous", "intolerant", "concomitant"])),
+        "abbreviation": pa.Column(str),
+        "drug": pa.Column(str),
+        "drug_class": pa.Column(str),
+        "dose_mg_day": pa.Column(float, pa.Check.ge(0), nullable=True),
+    },
+    unique=["patient_id", "role", "abbreviation"],
+    strict=False,
+    name="therapies",
+)
+
+STUDIES_SCHEMA = pa.DataFrameSchema(
+    {
+        "study": pa.Column(str, unique=True),
+        "year": pa.Column(int, pa.Check.in_range(1950, 2100)),
+        "n": pa.Column(int, pa.Check.ge(1)),
+        "events": pa.Column(int, pa.Check.ge(0)),
+        "ultrasound_proven": pa.Column(bool),
+        "outcome_definition": pa.Column(str, pa.Check.isin(["resolution", "improvement"])),
+    },
+    checks=[pa.Check(lambda f: f["events"] <= f["n"], name="events <= n",
+                     error="events must not exceed n")],
+    strict=False,
+    name="studies",
+)
+
+SCHEMAS = {
+    paths.PATIENTS: PATIENTS_SCHEMA,
+    paths.MEASUREMENTS: measurement_schema(),
+    paths.THERAPIES: THERAPIES_SCHEMA,
+    paths.STUDIES: STUDIES_SCHEMA,
+}
+
+
+def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str | Path,
+             *, row_offset: int = 0) -> pd.DataFrame:
+    """Validate ``frame`` and report the first failure as one located line.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Typed table; its index is taken as the data row number (plus ``row_offset``).
+    schema : pandera.DataFrameSchema
+    source : str or Path
+        The file the table came from, for the message.
+    row_offset : int
+        Added to index labels to give 1-based data rows.
+
+    Raises
+    ------
+    InputError
+        ``"<file>, row R (line L), column 'C': <check> (got <value>)"``.
+    """
+    try:
+        return schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        cases = cases.assign(_row=pd.to_numeric(cases["index"], errors="coerce"))
+        first = cases.sort_values("_row", kind="stable", na_position="last").iloc[0]
+        label = None if pd.isna(first["_row"]) else int(first["_row"])
+        row = None if label is None else label + row_offset
+        column = first["column"] if first["column"] in frame.columns else None
+        check = str(first["check"])
+        failure = first["failure_case"]
+        if check.startswith(("field_uniqueness", "multiple_fields_uniqueness")):
+            keys = list(schema.unique or [column])
+            # pandera flags every copy; the error belongs to the first repeat.
+            label = int(frame.duplicated(subset=keys, keep="first").idxmax())
+            row = label + row_offset
+            check = f"duplicate of an earlier row with the same {', '.join(keys)}"
+            column = None
+        elif check.startswith("value of"):  # a row-wise range check (see MEASURE_RANGES)
+            column, failure = "value", frame.at[label, "value"]
+        if isinstance(failure, np.generic):
+            failure = failure.item()
+        got = "" if row is None or column is None else f" (got {failure!r})"
+        raise InputError(source, f"{check}{got}", row=row, column=column) from None
+
+
+def validate_tables(tables: Mapping[str, pd.DataFrame], source: str | Path) -> dict:
+    """Validate each tidy table against its schema (see :data:`SCHEMAS`)."""
+    out = {}
+    for name, frame in tables.items():
+        out[name] = validate(frame, SCHEMAS[name], Path(source) / name, row_offset=1)
+    return out
+
+
+def to_typed(text: pd.DataFrame, source: str | Path) -> pd.DataFrame:
+    """Convert a measurements table read as text into typed columns.
+
+    ``month`` and ``value`` must be plain finite decimal numbers (``value`` may be empty
+    for a missing measurement). Text cells that a spreadsheet would execute as formulas
+    are refused rather than silently carried into outputs.
+    """
+    for column in ["patient_id", "measure", "timepoint", "unit"]:
+        cells = text[column].str.strip()
+        bad = cells.str.startswith(FORMULA_PREFIXES) | (cells == "")
+        if bad.any():
+            row = int(bad.idxmax())
+            what = "is empty" if cells[row] == "" else "looks like a spreadsheet formula"
+            raise InputError(source, f"{what} (got {text.at[row, column]!r})", row=row,
+                             column=column)
+    typed = text[MEASUREMENT_COLUMNS].apply(lambda s: s.str.strip())
+    number = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+    for column, optional in [("month", False), ("value", True)]:
+        cells = typed[column]
+        ok = cells.str.match(number) | (optional & (cells == ""))
+        if not ok.all():
+            row = int((~ok).idxmax())
+            raise InputError(source, f"is not a finite number (got {text.at[row, column]!r})",
+                             row=row, column=column)
+        values = pd.to_numeric(cells.replace("", np.nan), errors="raise").astype(float)
+        huge = ~np.isfinite(values) & cells.ne("")
+        if huge.any():
+            row = int(huge.idxmax())
+            raise InputError(source, f"is too large to be a number (got {cells[row]!r})",
+                             row=row, column=column)
+        typed[column] = values
+    return typed
+
+
+def read_measurements(path: str | Path, measures: Iterable[str] = DEFAULT_MEASURES,
+                      ) -> pd.DataFrame:
+    """Read and validate a tidy measurements CSV (ours or a user's cohort).
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with exactly the columns ``patient_id, measure, timepoint, month, value, unit``.
+    measures : iterable of str
+        Allowed values of ``measure``.
+
+    Returns
+    -------
+    DataFrame
+        Typed: ``patient_id`` str, ``month`` and ``value`` float (``value`` may be NaN).
+
+    Raises
+    ------
+    InputError
+        On the first problem: one line naming file, row and column.
+    """
+    path = Path(path)
+    text = read_csv_text(path, MEASUREMENT_COLUMNS)
+    typed = validate(to_typed(text, path), measurement_schema(measures), path)
+    # Every follow-up needs a baseline for the same patient and measure.
+    key = typed["patient_id"] + "\x00" + typed["measure"]
+    has_baseline = key.isin(key[typed["timepoint"] == BASELINE])
+    orphan = ~has_baseline
+    if orphan.any():
+        row = int(orphan.idxmax())
+        raise InputError(path, f"follow-up '{typed.at[row, 'timepoint']}' of "
+                         f"{typed.at[row, 'measure']} for patient "
+                         f"{typed.at[row, 'patient_id']} has no baseline row", row=row,
+                         column="timepoint")
+    return typed.reset_index(drop=True)

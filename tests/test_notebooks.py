@@ -1,0 +1,111 @@
+"""The papermill runner, and nbval on the committed notebooks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from helpers import paths
+from helpers.notebooks import NotebookError, main, normalise, run_notebook
+
+NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_normalise_strips_run_specific_metadata():
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"papermill": {"start_time": "2026-01-01T00:00:00", "duration": 1.2},
+                   "language_info": {"name": "python", "version": "3.11.7"}}
+    cell = nbformat.v4.new_code_cell("1 + 1")
+    cell["id"] = "a1b2c3"
+    cell.metadata = {"papermill": {"duration": 0.1}, "execution": {"iopub.status.busy": "t"},
+                     "tags": ["parameters"]}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), cell]
+    normalise(nb, {"name": "anifrolumab-arthritis"})
+    assert nb.metadata == {"kernelspec": {"name": "anifrolumab-arthritis"},
+                           "language_info": {"name": "python"}}
+    assert [c["id"] for c in nb.cells] == ["cell-00", "cell-01"]
+    assert nb.cells[1].metadata == {"tags": ["parameters"]}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebooks_are_normalised(notebook):
+    text = notebook.read_text(encoding="utf-8")
+    for volatile in ["papermill", "start_time", "iopub.", str(paths.ROOT), "/home/", "/root/"]:
+        assert volatile not in text, f"{notebook.name} carries {volatile!r}"
+    nb = nbformat.read(notebook, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "anifrolumab-arthritis"
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "papermill needs exactly one cell tagged 'parameters'"
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            assert output.get("name") != "stderr", f"{notebook.name} prints to stderr"
+            assert output["output_type"] != "error"
+
+
+def _project_copy(tmp_path):
+    """A scratch copy of the project's inputs and committed outputs."""
+    root = tmp_path / "project"
+    for folder in ["data", "notebooks", "reports"]:
+        if (paths.ROOT / folder).exists():
+            shutil.copytree(paths.ROOT / folder, root / folder)
+    return root
+
+
+def _failing_notebook(folder):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    parameters = nbformat.v4.new_code_cell("message = 'fine'")
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters, nbformat.v4.new_code_cell(
+        "from helpers.errors import InputError\n"
+        "if message != 'fine':\n"
+        "    raise InputError('data/x.csv', message, row=3, column='value')\n"
+        "print(message)")]
+    path = folder / "check.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_runner_writes_normalised_output_and_reports_errors_in_one_line(tmp_path, capsys):
+    notebook = _failing_notebook(tmp_path)
+    out = run_notebook(notebook, output_dir=tmp_path / "out", quiet=True)
+    executed = nbformat.read(out, as_version=4)
+    assert executed.cells[1].outputs[0]["text"] == "fine\n"
+    before = out.read_bytes()
+    with pytest.raises(NotebookError) as error:
+        run_notebook(notebook, output_dir=tmp_path / "out", parameters={"message": "bad"},
+                     quiet=True)
+    assert str(error.value).endswith("data/x.csv, row 3 (line 4), column 'value': bad")
+    assert out.read_bytes() == before, "a failed run must leave the previous output intact"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["check.ipynb"]
+    # The command line turns the error into one line and exit status 1.
+    status = main(["run", str(notebook), "--output-dir", str(tmp_path / "out"), "--quiet",
+                   "-p", "message", "bad"])
+    assert status == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and err[-1].endswith("column 'value': bad")
+
+
+@pytest.mark.slow
+def test_nbval_strict_on_the_committed_notebooks(tmp_path):
+    """Re-execute every committed notebook in a scratch copy and compare outputs exactly.
+
+    A copy, so that the test never rewrites committed files; ANIFROLUMAB_ROOT points the
+    helpers at it. PNG outputs are skipped by nbval; everything else must match.
+    """
+    root = _project_copy(tmp_path)
+    env = dict(os.environ, ANIFROLUMAB_ROOT=str(root), MPLBACKEND="module://matplotlib_inline.backend_inline")
+    sanitize = paths.ROOT / "tests" / "nbval_sanitize.cfg"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
+               "--nbval-current-env", "--nbval-sanitize-with", str(sanitize),
+               *[str(root / "notebooks" / p.name) for p in NOTEBOOKS]]
+    result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
