@@ -363,7 +363,10 @@ def clean_patients(table1: pd.DataFrame, table2: pd.DataFrame, *, source1: Path,
             **organs,
             "treatment_intolerance": _text(table1.at[row, "Treatment Intolerance"]),
             "status_before_anifrolumab": _text(table1.at[row, "Outcome"]),
-            "side_effects": _text(table2.at[r2, "Side Effects"]),
+            # "None" printed = none reported; lower-cased so that pandas' default NA
+            # parsing of processed files does not turn it into a missing value.
+            "side_effects": ("none" if _text(table2.at[r2, "Side Effects"]) == "None"
+                             else _text(table2.at[r2, "Side Effects"])),
             "response_paper": _cell(source2, table2, r2, "Response", parse_yes_no),
         })
     patients = pd.DataFrame(rows).sort_values("patient_id", kind="stable")

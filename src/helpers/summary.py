@@ -1,0 +1,97 @@
+"""Descriptive cohort summary: the paper's "Summary of Clinical Data" as a table.
+
+One row per characteristic, with a count or a median (range), the way case series
+report them. Works on the tidy ``patients.csv`` and ``therapies.csv``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers.cleaning import AUTOANTIBODY_COLUMNS, ORGAN_DOMAINS
+
+AUTOANTIBODY_LABELS = {
+    "anti_dsdna": "anti-dsDNA", "anti_sm": "anti-Sm", "anti_ssa_ro": "anti-SSA/Ro",
+    "anti_ssb_la": "anti-SSB/La", "anti_u1rnp": "anti-U1RNP", "anti_rnp70": "anti-RNP70",
+    "rheumatoid_factor": "rheumatoid factor", "anti_ccp": "anti-CCP",
+}
+
+
+def _count(k: int, n: int) -> str:
+    return f"{k}/{n} ({100 * k / n:.0f}%)"
+
+
+def _median_range(values: pd.Series, unit: str) -> str:
+    values = values.dropna()
+    return (f"{values.median():g} ({values.min():g}–{values.max():g}) {unit}"
+            if len(values) else "not reported")
+
+
+def cohort_summary(patients: pd.DataFrame, therapies: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
+    """Summarise the cohort, one row per characteristic.
+
+    Parameters
+    ----------
+    patients : DataFrame
+        ``patients.csv``.
+    therapies : DataFrame, optional
+        ``therapies.csv``; adds previous, intolerant and concomitant drugs.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``section, characteristic, n, value``: ``n`` is the number of patients
+        with the characteristic (or with data, for medians), ``value`` the printed summary,
+        e.g. ``"4/4 (100%)"`` or ``"49.5 (38–56) years"``. Missing values are excluded
+        from denominators and said so.
+    """
+    n = len(patients)
+    rows = []
+
+    def add(section, characteristic, k, value):
+        rows.append({"section": section, "characteristic": characteristic, "n": k,
+                     "value": value})
+
+    add("demographics", "patients", n, str(n))
+    for sex, k in patients["sex"].value_counts().sort_index().items():
+        add("demographics", f"sex: {sex}", int(k), _count(int(k), n))
+    for ethnicity, k in patients["ethnicity"].value_counts().sort_index().items():
+        add("demographics", f"ethnicity: {ethnicity}", int(k), _count(int(k), n))
+    for column, label, unit in [("age_years", "age", "years"),
+                                ("disease_duration_months", "disease duration", "months"),
+                                ("anifrolumab_months", "anifrolumab duration", "months")]:
+        add("demographics", f"{label}, median (range)", int(patients[column].notna().sum()),
+            _median_range(patients[column], unit))
+    for column, label in [("erosive", "erosive arthritis"), ("rhupus", "rhupus")]:
+        k = int(patients[column].sum())
+        add("arthritis", label, k, _count(k, n))
+    for pattern, k in patients["arthritis_pattern"].value_counts().sort_index().items():
+        add("arthritis", f"pattern: {pattern}", int(k), _count(int(k), n))
+    for column in AUTOANTIBODY_COLUMNS:
+        k = int(patients[column].sum())
+        if k:
+            add("autoantibodies (reported positive)", AUTOANTIBODY_LABELS[column], k,
+                _count(k, n))
+    for domain in ORGAN_DOMAINS:
+        known = patients[f"organ_{domain}"].dropna()
+        k = int(known.astype(bool).sum())
+        note = "" if len(known) == n else f"; not reported for {n - len(known)}"
+        add("other organ involvement", domain, k, _count(k, len(known)) + note)
+    if therapies is not None:
+        for role, section in [("previous", "previous therapies"),
+                              ("intolerant", "treatment intolerance"),
+                              ("concomitant", "concomitant therapy at anifrolumab start")]:
+            mine = therapies[therapies["role"] == role]
+            by_drug = mine.groupby("drug")["patient_id"].nunique()
+            for drug, k in by_drug.sort_values(ascending=False, kind="stable").items():
+                add(section, drug, int(k), _count(int(k), n))
+            if role == "previous":
+                biologic = mine.loc[mine["drug_class"].isin(["biologic", "JAK inhibitor"]),
+                                    "patient_id"].nunique()
+                add(section, "any biologic or JAK inhibitor", int(biologic),
+                    _count(int(biologic), n))
+    side = patients["side_effects"].astype("string").str.lower()
+    k = int((side.notna() & (side != "none")).sum())
+    add("safety", "side effects on anifrolumab", k, _count(k, n))
+    return pd.DataFrame(rows)
