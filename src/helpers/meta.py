@@ -1,0 +1,660 @@
+"""Meta-analysis of single proportions, matched to R's metafor.
+
+:func:`pool_proportions` pools ``events / n`` across studies (the paper's review table:
+Maicas 2024, Tani 2024, Ceccarelli 2025, optionally with the case series itself) on the
+logit or Freeman-Tukey double-arcsine scale, by fixed-effect, DerSimonian-Laird or REML
+inverse-variance weighting, or by a binomial-normal GLMM fitted by maximum likelihood.
+Every number follows the formula metafor uses (``escalc``, ``rma``, ``rma.glmm``,
+``predict``, ``weights``), and ``tests/test_meta.py`` holds metafor's output for them.
+
+The work is split like scipy's tests: :func:`_validate` checks the input, the ``_fit_*``
+functions compute, :func:`_assemble` builds the result.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+__all__ = [
+    "ContinuityCorrectionWarning",
+    "METHODS",
+    "POOLED_COLUMNS",
+    "PooledProportions",
+    "STUDY_COLUMNS",
+    "TRANSFORMS",
+    "pool_proportions",
+]
+
+TRANSFORMS = ("logit", "ft")
+METHODS = ("FE", "DL", "REML", "GLMM")
+
+# Column contract of reports/tables/meta_pooled.csv (DESIGN.md, "Contracts").
+POOLED_COLUMNS = (
+    "analysis", "transform", "method", "k", "events", "n", "estimate", "ci_low", "ci_high",
+    "pi_low", "pi_high", "tau2", "i2", "q", "q_df", "q_p_value",
+)
+STUDY_COLUMNS = (
+    "study", "events", "n", "observed", "yi", "vi", "correction", "proportion", "ci_low",
+    "ci_high", "cp_low", "cp_high", "weight",
+)
+
+# metafor's escalc(measure="PLO") default: add=1/2, to="only0".
+_LOGIT_ADD = 0.5
+# Fisher scoring for REML: metafor's algorithm, with a tighter threshold than its
+# default 1e-5 (which leaves tau^2 about 1e-6 short of the maximum).
+_REML_THRESHOLD = 1e-12
+_REML_MAXITER = 10_000
+# rma.glmm's default nAGQ: adaptive Gauss-Hermite quadrature with 7 nodes, as lme4::glmer.
+_GLMM_NODES = 7
+
+
+class ContinuityCorrectionWarning(UserWarning):
+    """1/2 was added to the cells of studies with 0 or n events (logit transform)."""
+
+
+@dataclass(frozen=True)
+class PooledProportions:
+    """Result of :func:`pool_proportions`.
+
+    Attributes
+    ----------
+    studies : pandas.DataFrame
+        One row per study, columns :data:`STUDY_COLUMNS` (described in
+        :func:`pool_proportions`).
+    pooled : pandas.DataFrame
+        One row, exactly the columns :data:`POOLED_COLUMNS` of ``meta_pooled.csv``.
+    mu, se : float
+        Pooled estimate and its standard error on the transformed scale.
+    tau2 : float
+        Between-study variance on the transformed scale (0 for ``"FE"``).
+    h2 : float
+        H^2 as metafor reports it (``Q / df`` for FE, ``tau2 / vt + 1`` otherwise).
+    level : float
+        Confidence level of every interval.
+    """
+
+    studies: pd.DataFrame
+    pooled: pd.DataFrame
+    mu: float
+    se: float
+    tau2: float
+    h2: float
+    level: float
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per study plus the pooled row, ready for a forest plot.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``row`` (``"study"`` or ``"pooled"``), ``study`` (the study label, or
+            the analysis label on the pooled row), ``events``, ``n``, ``estimate``,
+            ``ci_low``, ``ci_high``, ``pi_low``, ``pi_high`` (NaN on study rows) and
+            ``weight`` (percent; 100 on the pooled row). Study estimates are the
+            back-transformed ``yi`` (the ``proportion`` column of ``studies``).
+        """
+        studies = self.studies
+        pooled = self.pooled.iloc[0]
+        rows = pd.DataFrame(
+            {
+                "row": "study",
+                "study": studies["study"],
+                "events": studies["events"],
+                "n": studies["n"],
+                "estimate": studies["proportion"],
+                "ci_low": studies["ci_low"],
+                "ci_high": studies["ci_high"],
+                "pi_low": np.nan,
+                "pi_high": np.nan,
+                "weight": studies["weight"],
+            }
+        )
+        total = pd.DataFrame(
+            {
+                "row": ["pooled"],
+                "study": [pooled["analysis"]],
+                "events": [pooled["events"]],
+                "n": [pooled["n"]],
+                "estimate": [pooled["estimate"]],
+                "ci_low": [pooled["ci_low"]],
+                "ci_high": [pooled["ci_high"]],
+                "pi_low": [pooled["pi_low"]],
+                "pi_high": [pooled["pi_high"]],
+                "weight": [100.0],
+            }
+        )
+        return pd.concat([rows, total], ignore_index=True)
+
+
+def pool_proportions(
+    events,
+    n,
+    *,
+    transform: str = "logit",
+    method: str = "REML",
+    level: float = 0.95,
+    labels=None,
+    analysis: str = "pooled",
+) -> PooledProportions:
+    """Pool single proportions ``events / n`` across studies, as metafor does.
+
+    Parameters
+    ----------
+    events : int or array_like of int
+        Number of patients with the outcome in each study (``xi`` in metafor).
+    n : int or array_like of int
+        Number of patients in each study (``ni``); same length as ``events``.
+    transform : {"logit", "ft"}
+        Scale of the analysis: log odds (``escalc(measure="PLO")``) or the Freeman-Tukey
+        double arcsine (``escalc(measure="PFT")``).
+    method : {"FE", "DL", "REML", "GLMM"}
+        Fixed (common) effect, DerSimonian-Laird or REML random effects
+        (``rma(method=...)``), or the binomial-normal GLMM fitted by maximum likelihood
+        (``rma.glmm(measure="PLO", method="ML")``, logit transform only).
+    level : float
+        Confidence level of all intervals, in (0, 1).
+    labels : array_like of str, optional
+        Study labels; defaults to ``"Study 1"``, ``"Study 2"``, ...
+    analysis : str
+        Label stored in the ``analysis`` column of the pooled row.
+
+    Returns
+    -------
+    PooledProportions
+        ``.studies``, one row per study:
+
+        - ``study``, ``events``, ``n``: as given; ``observed``: ``events / n``;
+        - ``yi``, ``vi``: transformed proportion and its sampling variance (escalc);
+        - ``correction``: what was added to each cell before the logit (0 or 0.5);
+        - ``proportion``, ``ci_low``, ``ci_high``: ``yi`` and its Wald interval
+          ``yi -/+ z sqrt(vi)`` back-transformed, as ``summary.escalc(transf=...)``
+          gives them (for ``"ft"``, with the study's own ``n``);
+        - ``cp_low``, ``cp_high``: exact Clopper-Pearson interval of ``events / n``;
+        - ``weight``: percent weight in the pooled estimate (metafor ``weights()``;
+          NaN for ``"GLMM"``, which has no inverse-variance weights).
+
+        ``.pooled``, one row with the ``meta_pooled.csv`` columns:
+
+        - ``analysis``, ``transform``, ``method``; ``k``, ``events``, ``n`` (totals);
+        - ``estimate``, ``ci_low``, ``ci_high``: pooled proportion and confidence
+          interval, back-transformed;
+        - ``pi_low``, ``pi_high``: prediction interval ``mu -/+ z sqrt(se^2 + tau2)``,
+          back-transformed (equal to the confidence interval for ``"FE"``);
+        - ``tau2``: between-study variance on the transformed scale;
+        - ``i2``: I^2 as a **percentage** (0-100), as metafor prints it;
+        - ``q``, ``q_df``, ``q_p_value``: Cochran's Q test of heterogeneity (for
+          ``"GLMM"``, the likelihood-ratio test of the saturated against the
+          common-effect logistic model, metafor's ``QE.LRT``).
+
+        Also ``.mu``, ``.se``, ``.tau2``, ``.h2``, ``.level`` and ``.summary_frame()``.
+
+    Raises
+    ------
+    ValueError
+        On lengths that differ, non-integer, negative or missing counts, ``events > n``,
+        ``n < 1``, an unknown ``transform`` or ``method``, ``level`` outside (0, 1), or,
+        for ``method="GLMM"``: ``transform="ft"``, a single study, or 0 events in every
+        study (or ``n`` in every study), which metafor's ``rma.glmm`` cannot fit either.
+
+    Warns
+    -----
+    ContinuityCorrectionWarning
+        With ``transform="logit"`` and a study with 0 or ``n`` events, whose cells get
+        1/2 added (inverse-variance methods only; the GLMM needs no correction).
+
+    Notes
+    -----
+    Conventions are metafor's (Viechtbauer 2010, J Stat Softw 36(3)), version 3.8:
+
+    - Logit (``measure="PLO"``): ``yi = log(xi / (ni - xi))``,
+      ``vi = 1/xi + 1/(ni - xi)``; a study with ``xi = 0`` or ``xi = ni`` gets 1/2
+      added to both cells (``add=1/2, to="only0"``). Back-transform: inverse logit.
+    - Freeman-Tukey (Freeman & Tukey 1950; ``measure="PFT"``):
+      ``yi = 1/2 (asin sqrt(xi/(ni+1)) + asin sqrt((xi+1)/(ni+1)))``,
+      ``vi = 1/(4 ni + 2)``; no correction is needed. Back-transform: Miller's (1978)
+      inversion (``transf.ipft``), with the study's own ``ni`` for a study and the
+      harmonic mean of all ``ni`` for pooled values (``transf.ipft.hm``); values
+      beyond the transforms of 0 and 1 are clipped to 0 and 1.
+    - Weights ``wi = 1/(vi + tau2)``; ``mu = sum(wi yi)/sum(wi)``,
+      ``se = sum(wi)^(-1/2)``; Wald intervals with the normal quantile (``test="z"``).
+    - ``Q = sum((yi - mu_FE)^2 / vi)`` with ``k - 1`` df.
+    - DL (DerSimonian & Laird 1986):
+      ``tau2 = max(0, (Q - (k-1)) / (sum w - sum w^2 / sum w))`` with ``w = 1/vi``.
+    - REML: metafor's Fisher scoring from the Hedges (HE) estimate, with step halving
+      to keep ``tau2 >= 0``, run to a change below 1e-12 (metafor's default stops at
+      1e-5); like metafor, ``tau2`` falls back to 0 if the restricted likelihood is
+      higher there.
+    - I^2 and H^2: for random-effects models ``I2 = 100 tau2 / (tau2 + vt)``,
+      ``H2 = tau2/vt + 1`` with the "typical" within-study variance
+      ``vt = (k-1) / (sum w - sum w^2 / sum w)`` (Higgins & Thompson 2002); for FE
+      ``I2 = 100 max(0, (Q - df)/Q)`` and ``H2 = Q/df``. With ``k = 1``: ``tau2 = 0``,
+      ``Q = 0``, ``p = 1``, ``I2 = 0``, ``H2 = 1``.
+    - GLMM (Stijnen, Hamza & Ozdemir 2010): ``xi ~ Bin(ni, expit(mu + ui))``,
+      ``ui ~ N(0, tau2)``, the likelihood integrated by 7-node adaptive Gauss-Hermite
+      quadrature as ``lme4::glmer(nAGQ=7)`` does, maximised over ``(mu, tau)``; ``se``
+      from the observed information of ``(tau, mu)``. I^2 uses ``vt`` from the
+      escalc variances (with the 1/2 correction), as ``rma.glmm`` does.
+
+    References
+    ----------
+    DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Control Clin Trials
+    7:177-188. Freeman MF, Tukey JW (1950). Transformations related to the angular and
+    the square root. Ann Math Stat 21:607-611. Higgins JPT, Thompson SG (2002).
+    Quantifying heterogeneity in a meta-analysis. Stat Med 21:1539-1558. Liu Q, Pierce DA
+    (1994). A note on Gauss-Hermite quadrature. Biometrika 81:624-629. Miller JJ (1978).
+    The inverse of the Freeman-Tukey double arcsine transformation. Am Stat 32:138.
+    Stijnen T, Hamza TH, Ozdemir P (2010). Random effects meta-analysis of event outcome
+    in the framework of the generalized linear mixed model. Stat Med 29:3046-3067.
+    Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package. J Stat
+    Softw 36(3):1-48.
+
+    Examples
+    --------
+    The review table of Cassone et al. 2025 plus its case series (4/4 responders):
+
+    >>> res = pool_proportions(
+    ...     [2, 13, 3, 4], [3, 25, 3, 4], transform="ft", method="REML",
+    ...     labels=["Maicas 2024", "Tani 2024", "Ceccarelli 2025", "Case series"],
+    ... )
+    >>> res.pooled[["k", "estimate", "ci_low", "ci_high", "tau2", "i2"]].round(3)
+       k  estimate  ci_low  ci_high   tau2      i2
+    0  4     0.795   0.451      1.0  0.047  53.359
+    """
+    x, m, transform, method, level, labels = _validate(
+        events, n, transform, method, level, labels
+    )
+    yi, vi, add = _escalc(x, m, transform)
+    if transform == "logit" and method != "GLMM" and np.any(add > 0):
+        warnings.warn(
+            f"added {_LOGIT_ADD} to the cells of {int(np.sum(add > 0))} of {x.size} "
+            "studies with 0 or n events before the logit (metafor escalc add=1/2, "
+            "to='only0'); transform='ft' or method='GLMM' needs no correction",
+            ContinuityCorrectionWarning,
+            stacklevel=2,
+        )
+    if method == "GLMM":
+        fit = _fit_glmm(x, m, vi)
+    else:
+        fit = _fit_inverse_variance(yi, vi, method)
+    return _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis)
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def _as_counts(values, name: str) -> np.ndarray:
+    array = np.atleast_1d(np.asarray(values, dtype=object))
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a scalar or one-dimensional (got shape {array.shape})")
+    try:
+        numbers = array.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be whole numbers (got {array.tolist()})") from None
+    if not np.all(np.isfinite(numbers)):
+        raise ValueError(f"{name} must be finite whole numbers (got {array.tolist()})")
+    if np.any(numbers != np.round(numbers)):
+        raise ValueError(f"{name} must be whole numbers (got {array.tolist()})")
+    if np.any(numbers < 0):
+        raise ValueError(f"{name} must be >= 0 (got {array.tolist()})")
+    return numbers
+
+
+def _validate(events, n, transform, method, level, labels):
+    if transform not in TRANSFORMS:
+        raise ValueError(f"transform must be one of {TRANSFORMS} (got {transform!r})")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS} (got {method!r})")
+    if method == "GLMM" and transform != "logit":
+        raise ValueError(
+            f"method='GLMM' is a logistic model: transform must be 'logit' (got {transform!r})"
+        )
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+        raise ValueError(f"level must be a number in (0, 1), e.g. 0.95 (got {level!r})")
+    x = _as_counts(events, "events")
+    m = _as_counts(n, "n")
+    if x.size != m.size:
+        raise ValueError(
+            f"events and n must have the same length (got {x.size} and {m.size})"
+        )
+    if x.size == 0:
+        raise ValueError("events and n must hold at least one study (got none)")
+    if np.any(m < 1):
+        raise ValueError(f"n must be >= 1 (got {m.tolist()})")
+    if np.any(x > m):
+        bad = np.flatnonzero(x > m)
+        raise ValueError(
+            f"events must be <= n (got events={x[bad].tolist()} > n={m[bad].tolist()} "
+            f"at position {bad.tolist()})"
+        )
+    if method == "GLMM":
+        # rma.glmm cannot fit these either: one study leaves tau unidentified, and with
+        # no events (or only events) anywhere the likelihood has no finite maximum.
+        if x.size < 2:
+            raise ValueError(f"method='GLMM' needs at least 2 studies (got {x.size})")
+        if np.all(x == 0) or np.all(x == m):
+            raise ValueError(
+                "method='GLMM' has no finite estimate when every study has 0 events or "
+                "every study has n events; use an inverse-variance method"
+            )
+    if labels is None:
+        labels = [f"Study {i + 1}" for i in range(x.size)]
+    else:
+        labels = [str(label) for label in np.atleast_1d(np.asarray(labels, dtype=object))]
+        if len(labels) != x.size:
+            raise ValueError(
+                f"labels must have one entry per study (got {len(labels)} for {x.size})"
+            )
+    return x, m, transform, method, float(level), labels
+
+
+# --- transforms ----------------------------------------------------------------------
+
+
+def _escalc(x, m, transform):
+    """Return ``yi, vi, add`` as ``escalc(measure="PLO"/"PFT")`` with its defaults."""
+    if transform == "logit":
+        # to="only0": only studies with a zero cell (0 or n events) are corrected.
+        add = np.where((x == 0) | (x == m), _LOGIT_ADD, 0.0)
+        a = x + add
+        b = m - x + add
+        return np.log(a / b), 1 / a + 1 / b, add
+    yi = _pft(x / m, m)
+    return yi, 1 / (4 * m + 2), np.zeros_like(x)
+
+
+def _pft(p, m):
+    """metafor ``transf.pft``: Freeman-Tukey double arcsine of ``x = p * m`` events."""
+    x = p * m
+    return 0.5 * (np.arcsin(np.sqrt(x / (m + 1))) + np.arcsin(np.sqrt((x + 1) / (m + 1))))
+
+
+def _ipft(y, m):
+    """metafor ``transf.ipft`` (Miller 1978), clipped to [0, 1] beyond the range."""
+    y = np.asarray(y, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.sin(2 * y)
+        z = 0.5 * (1 - np.sign(np.cos(2 * y)) * np.sqrt(1 - (s + (s - 1 / s) / m) ** 2))
+    z = np.where(y > _pft(1.0, m), 1.0, z)
+    return np.where(y < _pft(0.0, m), 0.0, z)
+
+
+def _back(y, transform, m):
+    """Back-transform ``y`` to a proportion; ``m`` is the n for Miller's inversion."""
+    if transform == "logit":
+        return special.expit(y)
+    return _ipft(y, m)
+
+
+# --- inverse-variance models ---------------------------------------------------------
+
+
+def _typical_variance_terms(vi):
+    w = 1 / vi
+    return w, w.sum() - (w**2).sum() / w.sum()
+
+
+def _reml_loglik(yi, vi, tau2):
+    w = 1 / (vi + tau2)
+    mu = (w * yi).sum() / w.sum()
+    return -0.5 * (
+        (yi.size - 1) * math.log(2 * math.pi)
+        + np.log(vi + tau2).sum()
+        + math.log(w.sum())
+        + (w * (yi - mu) ** 2).sum()
+    )
+
+
+def _tau2_reml(yi, vi):
+    """REML tau^2 by metafor's Fisher scoring (rma.uni, intercept-only model)."""
+    k = yi.size
+    # Hedges (HE) starting value, truncated at 0, as metafor.
+    tau2 = max(0.0, (((yi - yi.mean()) ** 2).sum() - vi.sum() * (k - 1) / k) / (k - 1))
+    for _ in range(_REML_MAXITER):
+        w = 1 / (vi + tau2)
+        sw, sw2, sw3 = w.sum(), (w**2).sum(), (w**3).sum()
+        py = w * (yi - (w * yi).sum() / sw)  # P y, with P = W - w w' / sum(w)
+        tr_p = sw - sw2 / sw
+        tr_pp = sw2 - 2 * sw3 / sw + sw2**2 / sw**2
+        step = ((py**2).sum() - tr_p) / tr_pp
+        if tau2 == 0 and step <= 0:
+            break  # at the boundary with the score pointing below it: tau2 stays 0
+        while tau2 + step < 0:
+            step /= 2
+        tau2, old = tau2 + step, tau2
+        if abs(tau2 - old) <= _REML_THRESHOLD:
+            break
+    else:
+        # Fisher scoring is reliable for one variance component; if it ever stalls,
+        # maximise the restricted likelihood directly instead of giving up.
+        warnings.warn(
+            "REML Fisher scoring did not converge; maximising the restricted "
+            "log-likelihood with a bounded optimiser instead",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        upper = 10 * max(float(np.var(yi)) + float(vi.max()), 1.0)
+        tau2 = optimize.minimize_scalar(
+            lambda t: -_reml_loglik(yi, vi, t),
+            bounds=(0.0, upper),
+            method="bounded",
+            options={"xatol": 1e-12},
+        ).x
+    # metafor's ll0check: a boundary maximum beats a stuck interior one.
+    if tau2 > _REML_THRESHOLD and _reml_loglik(yi, vi, 0.0) - _reml_loglik(yi, vi, tau2) > (
+        np.finfo(float).eps ** 0.25
+    ):
+        tau2 = 0.0
+    return max(0.0, float(tau2))
+
+
+def _heterogeneity(yi, vi):
+    """Cochran's Q with its df and p-value, and the typical variance ``vt``."""
+    k = yi.size
+    if k == 1:
+        return 0.0, 0, 1.0, 0.0
+    w, tr_p = _typical_variance_terms(vi)
+    mu_fe = (w * yi).sum() / w.sum()
+    q = max(0.0, float((w * (yi - mu_fe) ** 2).sum()))
+    return q, k - 1, float(stats.chi2.sf(q, k - 1)), (k - 1) / tr_p
+
+
+def _fit_inverse_variance(yi, vi, method):
+    q, q_df, q_p, vt = _heterogeneity(yi, vi)
+    k = yi.size
+    if method == "FE" or k == 1:
+        tau2 = 0.0
+    elif method == "DL":
+        tau2 = max(0.0, (q - q_df) / _typical_variance_terms(vi)[1])
+    else:
+        tau2 = _tau2_reml(yi, vi)
+    w = 1 / (vi + tau2)
+    mu = float((w * yi).sum() / w.sum())
+    se = float(1 / math.sqrt(w.sum()))
+    if k == 1:
+        i2, h2 = 0.0, 1.0
+    elif method == "FE":
+        i2 = max(0.0, 100 * (q - q_df) / q) if q > 0 else 0.0
+        h2 = q / q_df
+    else:
+        i2 = 100 * tau2 / (vt + tau2)
+        h2 = tau2 / vt + 1
+    return dict(
+        mu=mu, se=se, tau2=tau2, i2=i2, h2=h2, q=q, q_df=q_df, q_p=q_p,
+        weight=100 * w / w.sum(),
+    )
+
+
+# --- binomial-normal GLMM ------------------------------------------------------------
+
+
+def _binomial_loglik(x, m, eta):
+    # x log p + (m - x) log(1 - p) with p = expit(eta), stable for large |eta|.
+    return -x * np.logaddexp(0, -eta) - (m - x) * np.logaddexp(0, eta)
+
+
+def _glmm_loglik(params, x, m, nodes, weights):
+    """Marginal log-likelihood by adaptive Gauss-Hermite quadrature (lme4's nAGQ).
+
+    Each study's random effect ``b`` (standardised, ``u = tau b``) is integrated against
+    N(0, 1): centred at the mode of the integrand and scaled by its curvature there
+    (Liu & Pierce 1994), which is what ``glmer(nAGQ > 1)`` evaluates.
+    """
+    mu, tau = params
+    tau = abs(tau)
+    # Conditional modes by Newton's method on h(b) = loglik(mu + tau b) - b^2 / 2.
+    b = np.zeros_like(x)
+    for _ in range(100):
+        p = special.expit(mu + tau * b)
+        grad = tau * (x - m * p) - b
+        hess = tau**2 * m * p * (1 - p) + 1
+        step = grad / hess
+        b = b + step
+        if np.max(np.abs(step)) < 1e-13:
+            break
+    p = special.expit(mu + tau * b)
+    scale = 1 / np.sqrt(tau**2 * m * p * (1 - p) + 1)
+    points = b[:, None] + scale[:, None] * nodes[None, :]
+    h = _binomial_loglik(x[:, None], m[:, None], mu + tau * points) - points**2 / 2
+    log_integral = np.log(scale) + special.logsumexp(
+        h + nodes[None, :] ** 2 / 2, b=weights[None, :], axis=1
+    )
+    log_choose = special.gammaln(m + 1) - special.gammaln(x + 1) - special.gammaln(m - x + 1)
+    return float((log_choose + log_integral).sum())
+
+
+def _fit_glmm(x, m, vi):
+    nodes, weights = special.roots_hermitenorm(_GLMM_NODES)
+    weights = weights / weights.sum()  # probabilists' rule, weights of N(0, 1)
+
+    def negll(params):
+        return -_glmm_loglik(params, x, m, nodes, weights)
+
+    pooled = x.sum() / m.sum()
+    start_mu = special.logit(np.clip(pooled, 0.5 / m.sum(), 1 - 0.5 / m.sum()))
+    best = None
+    # A few starting values for tau guard against the flat likelihood of tiny k.
+    for start_tau in (0.1, 0.5, 1.0):
+        fit = optimize.minimize(
+            negll, x0=[start_mu, start_tau], method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20_000},
+        )
+        if best is None or fit.fun < best.fun:
+            best = fit
+    mu, tau = float(best.x[0]), abs(float(best.x[1]))
+    # Compare with the boundary tau = 0 (the common-effect logistic model).
+    fit0 = optimize.minimize_scalar(lambda v: negll([v, 0.0]), bracket=(start_mu - 1, start_mu))
+    if fit0.fun <= best.fun + 1e-12:
+        mu, tau = float(fit0.x), 0.0
+    se = _glmm_se(negll, mu, tau)
+    tau2 = tau**2
+    k = x.size  # >= 2, checked in _validate
+    q = _saturated_lrt(x, m)
+    # rma.glmm: I^2 and H^2 from tau2 and the escalc variances' typical value.
+    vt = (k - 1) / _typical_variance_terms(vi)[1]
+    return dict(
+        mu=mu, se=se, tau2=tau2, i2=100 * tau2 / (vt + tau2), h2=tau2 / vt + 1,
+        q=q, q_df=k - 1, q_p=float(stats.chi2.sf(q, k - 1)), weight=np.full(k, np.nan),
+    )
+
+
+def _glmm_se(negll, mu, tau):
+    """SE of mu from the observed information of (tau, mu), as lme4's vcov()."""
+    h = 1e-4
+    if tau <= h:
+        # At the boundary the information of mu alone (tau fixed at 0) is used.
+        second = (negll([mu + h, 0.0]) - 2 * negll([mu, 0.0]) + negll([mu - h, 0.0])) / h**2
+        return float(1 / math.sqrt(second))
+    point = np.array([mu, tau])
+    hessian = np.empty((2, 2))
+    for i in range(2):
+        for j in range(2):
+            ei = np.eye(2)[i] * h
+            ej = np.eye(2)[j] * h
+            hessian[i, j] = (
+                negll(point + ei + ej) - negll(point + ei - ej)
+                - negll(point - ei + ej) + negll(point - ei - ej)
+            ) / (4 * h**2)
+    return float(math.sqrt(np.linalg.inv(hessian)[0, 0]))
+
+
+def _saturated_lrt(x, m):
+    """LRT of one proportion per study against a common one (metafor QE.LRT)."""
+    pooled = x.sum() / m.sum()
+    observed = x / m
+    saturated = special.xlogy(x, observed) + special.xlogy(m - x, 1 - observed)
+    common = special.xlogy(x, pooled) + special.xlogy(m - x, 1 - pooled)
+    return max(0.0, float(2 * (saturated - common).sum()))
+
+
+# --- result --------------------------------------------------------------------------
+
+
+def _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis):
+    z = stats.norm.isf((1 - level) / 2)
+    half = z * np.sqrt(vi)
+    # Per study, Miller's inversion with the study's own n (summary.escalc with
+    # transf=transf.ipft, ni=ni); pooled values use the harmonic mean of all n.
+    study_low = _back(yi - half, transform, m)
+    study_high = _back(yi + half, transform, m)
+    alpha = 1 - level
+    with np.errstate(invalid="ignore"):
+        cp_low = np.where(x > 0, stats.beta.ppf(alpha / 2, x, m - x + 1), 0.0)
+        cp_high = np.where(x < m, stats.beta.ppf(1 - alpha / 2, x + 1, m - x), 1.0)
+    studies = pd.DataFrame(
+        {
+            "study": labels,
+            "events": x.astype(np.int64),
+            "n": m.astype(np.int64),
+            "observed": x / m,
+            "yi": yi,
+            "vi": vi,
+            "correction": add,
+            "proportion": _back(yi, transform, m),
+            "ci_low": np.minimum(study_low, study_high),
+            "ci_high": np.maximum(study_low, study_high),
+            "cp_low": cp_low,
+            "cp_high": cp_high,
+            "weight": fit["weight"],
+        },
+        columns=list(STUDY_COLUMNS),
+    )
+    n_harmonic = 1 / np.mean(1 / m)
+    mu, se, tau2 = fit["mu"], fit["se"], fit["tau2"]
+    ci = _back(np.array([mu - z * se, mu + z * se]), transform, n_harmonic)
+    # predict.rma: pi = mu -/+ z sqrt(se^2 + tau2); with tau2 = 0 (FE) it is the CI.
+    pi_half = z * math.sqrt(se**2 + tau2)
+    pi = _back(np.array([mu - pi_half, mu + pi_half]), transform, n_harmonic)
+    pooled = pd.DataFrame(
+        [
+            {
+                "analysis": str(analysis),
+                "transform": transform,
+                "method": method,
+                "k": int(x.size),
+                "events": int(x.sum()),
+                "n": int(m.sum()),
+                "estimate": float(_back(mu, transform, n_harmonic)),
+                "ci_low": float(ci.min()),
+                "ci_high": float(ci.max()),
+                "pi_low": float(pi.min()),
+                "pi_high": float(pi.max()),
+                "tau2": float(tau2),
+                "i2": float(fit["i2"]),
+                "q": float(fit["q"]),
+                "q_df": int(fit["q_df"]),
+                "q_p_value": float(fit["q_p"]),
+            }
+        ],
+        columns=list(POOLED_COLUMNS),
+    )
+    return PooledProportions(
+        studies=studies, pooled=pooled, mu=mu, se=se, tau2=float(tau2),
+        h2=float(fit["h2"]), level=level,
+    )

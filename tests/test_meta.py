@@ -1,0 +1,827 @@
+"""Tests for helpers.meta.pool_proportions against R's metafor 3.8-1.
+
+Reference values come from the R script in the comment below, pasted unrounded.
+
+Data: the review table of Cassone et al. 2025 (Maicas 2024: 2/3 with resolution of
+arthritis; Tani 2024: 13/25 resolution; Ceccarelli 2025: 3/3 with DAS28 reduction in all
+patients), the same plus the paper's case series (4/4 responders, Table 2), and metafor's
+``dat.pritz1997`` (Pritz 1997, 14 studies; data copied below), plus edge cases.
+
+Tolerances:
+
+- inverse-variance models (FE, DL, REML): ``rtol=1e-9, atol=1e-10`` on every quantity
+  (yi, vi, per-study proportions and CIs, weights, mu, se, estimate, CI, PI, tau2, I^2 in
+  percent, H^2, Q, its p-value). FE and DL are closed form; REML is compared with metafor
+  run to ``threshold=1e-12`` (metafor's default 1e-5 stops about 2e-6 short in tau2).
+  Observed agreement is about 1e-14.
+- GLMM: ``atol=1e-5`` on mu, se, tau2 and the proportions, ``atol=1e-4`` on I^2 (percent)
+  and ``rtol=1e-6`` on the LRT Q and its p-value; lme4's optimiser run with bobyqa to
+  ``rhoend=1e-12`` (its default stops about 1e-5 short). Observed agreement is about 1e-7.
+- Clopper-Pearson: ``rtol=1e-9`` against ``binom.test``.
+"""
+
+# Reference values (R 4.2.2, metafor 3.8-1, lme4 1.1-31), produced by this R script
+# and pasted unrounded (printed with %.17g, shown as the same doubles in Python repr);
+# re-run it with Rscript to regenerate every literal.
+#
+#     library(metafor)  # version 3.8-1; rma.glmm(method = "ML") fits with lme4
+#     num <- function(v) if (length(v) == 1) sprintf("%.17g", v) else
+#       paste0("[", paste(sprintf("%.17g", v), collapse = ", "), "]")
+#     emit <- function(key, fields)  # one Python dict entry: key: dict(name=value, ...),
+#       cat(sprintf("    %s: dict(%s),\n", key,
+#                   paste(names(fields), sapply(fields, num), sep = "=", collapse = ", ")))
+#     cases <- list(
+#       review3 = list(x = c(2, 13, 3), n = c(3, 25, 3)),
+#       review4 = list(x = c(2, 13, 3, 4), n = c(3, 25, 3, 4)),
+#       pritz1997 = list(x = dat.pritz1997$xi, n = dat.pritz1997$ni),
+#       k1 = list(x = 3, n = 10),
+#       all_zero = list(x = c(0, 0, 0), n = c(5, 10, 20)),
+#       identical = list(x = c(3, 3, 3), n = c(10, 10, 10)))
+#     label <- c(PLO = "logit", PFT = "ft")
+#     back <- function(dat, meas, n, ...)  # per study: own n for Freeman-Tukey
+#       if (meas == "PLO") summary(dat, transf = transf.ilogit, ...) else
+#         summary(dat, transf = transf.ipft, ni = n, ...)
+#     pred <- function(res, meas, n)  # pooled: harmonic mean of n for Freeman-Tukey
+#       if (meas == "PLO") predict(res, transf = transf.ilogit) else
+#         predict(res, transf = transf.ipft.hm, targs = list(ni = n))
+#     pooled <- function(res, p) list(  # FE models have no PI in predict(): it is the CI
+#       estimate = p$pred, ci_low = p$ci.lb, ci_high = p$ci.ub,
+#       pi_low = if (is.null(p$pi.lb)) p$ci.lb else p$pi.lb,
+#       pi_high = if (is.null(p$pi.ub)) p$ci.ub else p$pi.ub,
+#       mu = res$b[1], se = res$se, tau2 = res$tau2, i2 = res$I2, h2 = res$H2)
+#     cat("R_STUDIES = {\n")
+#     for (cn in names(cases)) for (meas in c("PLO", "PFT")) {
+#       x <- cases[[cn]]$x; n <- cases[[cn]]$n
+#       dat <- escalc(measure = meas, xi = x, ni = n)
+#       s <- back(dat, meas, n)
+#       emit(sprintf('("%s", "%s")', cn, label[meas]), list(
+#         yi = dat$yi, vi = dat$vi, proportion = s$yi, ci_low = s$ci.lb, ci_high = s$ci.ub))
+#     }
+#     cat("}\n\nR_POOLED = {\n")
+#     for (cn in names(cases)) for (meas in c("PLO", "PFT")) for (meth in c("FE", "DL", "REML")) {
+#       x <- cases[[cn]]$x; n <- cases[[cn]]$n
+#       dat <- escalc(measure = meas, xi = x, ni = n)
+#       # REML run to convergence: the default threshold 1e-5 stops ~2e-6 short in tau2.
+#       res <- rma(yi, vi, data = dat, method = meth,
+#                  control = list(threshold = 1e-12, maxiter = 10000))
+#       emit(sprintf('("%s", "%s", "%s")', cn, label[meas], meth), c(
+#         list(weight = weights(res)), pooled(res, pred(res, meas, n)),
+#         list(q = res$QE, q_p_value = res$QEp)))
+#     }
+#     cat("}\n\nR_GLMM = {\n")
+#     for (cn in c("review3", "review4", "pritz1997")) {
+#       x <- cases[[cn]]$x; n <- cases[[cn]]$n
+#       # lme4 optimiser tightened: its default stops ~1e-5 short in tau2.
+#       res <- rma.glmm(measure = "PLO", xi = x, ni = n, method = "ML", control = list(
+#         glmerCtrl = list(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5))))
+#       emit(sprintf('"%s"', cn), c(pooled(res, pred(res, "PLO", n)),
+#                                   list(q = res$QE.LRT, q_p_value = res$QEp.LRT)))
+#     }
+#     cat("}\n\nR_CLOPPER_PEARSON = {\n")
+#     for (cn in c("review4", "all_zero")) {
+#       x <- cases[[cn]]$x; n <- cases[[cn]]$n
+#       ci <- sapply(seq_along(x), function(i) binom.test(x[i], n[i])$conf.int)
+#       emit(sprintf('"%s"', cn), list(cp_low = ci[1, ], cp_high = ci[2, ]))
+#     }
+#     cat("}\n\nR_LEVEL90 = {\n")  # review4, DL, level = 90
+#     for (meas in c("PLO", "PFT")) {
+#       x <- cases$review4$x; n <- cases$review4$n
+#       dat <- escalc(measure = meas, xi = x, ni = n)
+#       s <- back(dat, meas, n, level = 90)
+#       p <- pred(rma(yi, vi, data = dat, method = "DL", level = 90), meas, n)
+#       emit(sprintf('"%s"', label[meas]), list(
+#         study_ci_low = s$ci.lb, study_ci_high = s$ci.ub, ci_low = p$ci.lb, ci_high = p$ci.ub,
+#         pi_low = p$pi.lb, pi_high = p$pi.ub))
+#     }
+#     cat("}\n")
+
+from __future__ import annotations
+
+import doctest
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import meta
+from helpers.meta import (
+    POOLED_COLUMNS,
+    STUDY_COLUMNS,
+    ContinuityCorrectionWarning,
+    PooledProportions,
+    pool_proportions,
+)
+
+# metafor's dat.pritz1997 (Pritz 1997): xi, ni for 14 studies.
+PRITZ_XI = [16, 10, 4, 43, 10, 25, 13, 12, 22, 4, 5, 18, 58, 6]
+PRITZ_NI = [17, 12, 8, 58, 10, 42, 14, 12, 41, 5, 6, 23, 68, 10]
+
+CASES = {
+    "review3": ([2, 13, 3], [3, 25, 3]),
+    "review4": ([2, 13, 3, 4], [3, 25, 3, 4]),
+    "pritz1997": (PRITZ_XI, PRITZ_NI),
+    "k1": ([3], [10]),
+    "all_zero": ([0, 0, 0], [5, 10, 20]),
+    "identical": ([3, 3, 3], [10, 10, 10]),
+}
+
+IV_TOL = dict(rtol=1e-9, atol=1e-10)
+
+# Zero-cell corrections are expected in most cases here; their warning has its own test.
+pytestmark = pytest.mark.filterwarnings("ignore::helpers.meta.ContinuityCorrectionWarning")
+
+
+R_STUDIES = {
+    ("review3", "logit"): dict(
+        yi=[0.6931471805599452, 0.08004270767353656, 1.9459101490553132],
+        vi=[1.5, 0.16025641025641024, 2.2857142857142856],
+        proportion=[0.6666666666666666, 0.52, 0.875],
+        ci_low=[0.1535131211739351, 0.33079959659830854, 0.26555817271811466],
+        ci_high=[0.9566281032788424, 0.7036325581952452, 0.9926749054912373],
+    ),
+    ("review3", "ft"): dict(
+        yi=[0.9162978572970231, 0.8046479485616542, 1.308996938995747],
+        vi=[0.07142857142857142, 0.00980392156862745, 0.07142857142857142],
+        proportion=[0.6666666666666665, 0.5200000000000002, 1.0],
+        ci_low=[0.05887248033525355, 0.32202266154471726, 0.49971129103264683],
+        ci_high=[1.0, 0.7149867223018761, 1.0],
+    ),
+    ("review4", "logit"): dict(
+        yi=[0.6931471805599452, 0.08004270767353656, 1.9459101490553132, 2.1972245773362196],
+        vi=[1.5, 0.16025641025641024, 2.2857142857142856, 2.2222222222222223],
+        proportion=[0.6666666666666666, 0.52, 0.875, 0.8999999999999999],
+        ci_low=[0.1535131211739351, 0.33079959659830854, 0.26555817271811466, 0.3263990359568071],
+        ci_high=[0.9566281032788424, 0.7036325581952452, 0.9926749054912373, 0.9940533709129094],
+    ),
+    ("review4", "ft"): dict(
+        yi=[0.9162978572970231, 0.8046479485616542, 1.308996938995747, 1.3389725222944935],
+        vi=[0.07142857142857142, 0.00980392156862745, 0.07142857142857142, 0.05555555555555555],
+        proportion=[0.6666666666666665, 0.5200000000000002, 1.0, 1.0],
+        ci_low=[0.05887248033525355, 0.32202266154471726, 0.49971129103264683, 0.6114880425791462],
+        ci_high=[1.0, 0.7149867223018761, 1.0, 1.0],
+    ),
+    ("pritz1997", "logit"): dict(
+        yi=[2.772588722239781, 1.6094379124341007, 0.0, 1.0531499145913525, 3.044522437723424,
+            0.38566248081198456, 2.564949357461537, 3.2188758248682015, 0.14660347419187544,
+            1.3862943611198908, 1.6094379124341007, 1.2809338454620645, 1.7578579175523734,
+            0.4054651081081642],
+        vi=[1.0625, 0.6, 0.5, 0.08992248062015504, 2.0952380952380953, 0.0988235294117647,
+            1.0769230769230769, 2.08, 0.09808612440191387, 1.25, 1.2, 0.25555555555555554,
+            0.11724137931034484, 0.41666666666666663],
+        proportion=[0.9411764705882353, 0.8333333333333334, 0.5, 0.7413793103448276,
+            0.9545454545454545, 0.5952380952380952, 0.9285714285714286, 0.9615384615384615,
+            0.5365853658536585, 0.8, 0.8333333333333334, 0.782608695652174, 0.8529411764705881,
+            0.6],
+        ci_low=[0.6796805413542041, 0.5227982652768053, 0.20006249320420802, 0.6142977387195114,
+            0.5516864197473312, 0.44263473038631584, 0.6297159911935645, 0.59680631290742,
+            0.38527163601208086, 0.30895442762570346, 0.3687472097280245, 0.5720262436705777,
+            0.7477703425377551, 0.2974049108491526],
+        ci_high=[0.9917795292283683, 0.9580177536445644, 0.799937506795792, 0.8376554364286396,
+            0.9972173305064705, 0.731412504452786, 0.9900373553079407, 0.9976372795686094,
+            0.6814489945353599, 0.9728169075534755, 0.9771674501107465, 0.9065097554036576,
+            0.9190091538067259, 0.8416579886376584],
+    ),
+    ("pritz1997", "ft"): dict(
+        yi=[1.2819073096527314, 1.1187212829291615, 0.7853981633974483, 1.0326894500169623,
+            1.417657642210062, 0.8789931264359736, 1.2533215339261292, 1.43027887604349,
+            0.8211530938056015, 1.0527893048177204, 1.0950266627869918, 1.0720045036500236,
+            1.170160443475441, 0.8772135155976999],
+        vi=[0.014285714285714285, 0.02, 0.029411764705882353, 0.004273504273504274,
+            0.023809523809523808, 0.0058823529411764705, 0.017241379310344827, 0.02,
+            0.006024096385542169, 0.045454545454545456, 0.038461538461538464, 0.010638297872340425,
+            0.0036496350364963502, 0.023809523809523808],
+        proportion=[0.9411764705882353, 0.8333333333333335, 0.5, 0.7413793103448276, 1.0,
+            0.5952380952380953, 0.9285714285714286, 1.0, 0.536585365853658, 0.8,
+            0.8333333333333333, 0.7826086956521738, 0.8529411764705883, 0.6000000000000001],
+        ci_low=[0.7645710884415071, 0.5605110393530279, 0.15324916432428637, 0.6200564271967521,
+            0.8348288736913805, 0.4420623286583032, 0.7184130503915923, 0.8614349888272232,
+            0.38190259334808885, 0.32487301888361386, 0.41402527027282304, 0.5876265101607316,
+            0.7576340449339807, 0.27623416820384944],
+        ci_high=[1.0, 0.9958812837215456, 0.8467508356757136, 0.846913420584805, 1.0,
+            0.7398538920813055, 1.0, 1.0, 0.6879013358009771, 1.0, 1.0, 0.9313785754931665,
+            0.9284937357613392, 0.8868511216383561],
+    ),
+    ("k1", "logit"): dict(
+        yi=-0.8472978603872036, vi=0.47619047619047616, proportion=0.30000000000000004,
+        ci_low=0.09976831557167737, ci_high=0.6236819273451222,
+    ),
+    ("k1", "ft"): dict(
+        yi=0.5983760463866399, vi=0.023809523809523808, proportion=0.2999999999999998,
+        ci_low=0.04966277451118423, ci_high=0.6252735442750762,
+    ),
+    ("all_zero", "logit"): dict(
+        yi=[-2.3978952727983707, -3.044522437723423, -3.713572066704308],
+        vi=[2.1818181818181817, 2.0952380952380953, 2.048780487804878],
+        proportion=[0.08333333333333331, 0.045454545454545456, 0.023809523809523805],
+        ci_low=[0.005001745943428998, 0.0027826694935295074, 0.0014730021253051126],
+        ci_high=[0.6217924876972497, 0.448313580252669, 0.2873753746567418],
+    ),
+    ("all_zero", "ft"): dict(
+        yi=[0.21026716764198256, 0.15313868458483473, 0.10999398869772971],
+        vi=[0.045454545454545456, 0.023809523809523808, 0.012195121951219513],
+        proportion=[0.0, 0.0, 0.0],
+        ci_low=[0.0, 0.0, 0.0],
+        ci_high=[0.31725113829387547, 0.1651711263086197, 0.08425337138285521],
+    ),
+    ("identical", "logit"): dict(
+        yi=[-0.8472978603872036, -0.8472978603872036, -0.8472978603872036],
+        vi=[0.47619047619047616, 0.47619047619047616, 0.47619047619047616],
+        proportion=[0.30000000000000004, 0.30000000000000004, 0.30000000000000004],
+        ci_low=[0.09976831557167737, 0.09976831557167737, 0.09976831557167737],
+        ci_high=[0.6236819273451222, 0.6236819273451222, 0.6236819273451222],
+    ),
+    ("identical", "ft"): dict(
+        yi=[0.5983760463866399, 0.5983760463866399, 0.5983760463866399],
+        vi=[0.023809523809523808, 0.023809523809523808, 0.023809523809523808],
+        proportion=[0.2999999999999998, 0.2999999999999998, 0.2999999999999998],
+        ci_low=[0.04966277451118423, 0.04966277451118423, 0.04966277451118423],
+        ci_high=[0.6252735442750762, 0.6252735442750762, 0.6252735442750762],
+    ),
+}
+
+R_POOLED = {
+    ("review3", "logit", "FE"): dict(
+        weight=[9.077499148984455, 84.96539203449449, 5.957108816521048],
+        estimate=0.5614007847087213, ci_low=0.3831069102749968, ci_high=0.7251353783999629,
+        pi_low=0.3831069102749968, pi_high=0.7251353783999629, mu=0.24684901483733535,
+        se=0.36900201521775833, tau2=0.0, i2=0.0, h2=0.7846953825937703, q=1.5693907651875405,
+        q_p_value=0.4562586649503522,
+    ),
+    ("review3", "logit", "DL"): dict(
+        weight=[9.077499148984455, 84.96539203449449, 5.957108816521048],
+        estimate=0.5614007847087213, ci_low=0.3831069102749968, ci_high=0.7251353783999629,
+        pi_low=0.3831069102749968, pi_high=0.7251353783999629, mu=0.24684901483733535,
+        se=0.36900201521775833, tau2=0.0, i2=0.0, h2=1.0, q=1.5693907651875405,
+        q_p_value=0.4562586649503522,
+    ),
+    ("review3", "logit", "REML"): dict(
+        weight=[9.077499148984455, 84.96539203449449, 5.957108816521048],
+        estimate=0.5614007847087213, ci_low=0.3831069102749968, ci_high=0.7251353783999629,
+        pi_low=0.3831069102749968, pi_high=0.7251353783999629, mu=0.24684901483733535,
+        se=0.36900201521775833, tau2=0.0, i2=0.0, h2=1.0, q=1.5693907651875405,
+        q_p_value=0.4562586649503522,
+    ),
+    ("review3", "ft", "FE"): dict(
+        weight=[10.76923076923077, 78.46153846153847, 10.76923076923077],
+        estimate=0.6032448510365385, ci_low=0.39589151381421295, ci_high=0.7968744913419317,
+        pi_low=0.39589151381421295, pi_high=0.7968744913419317, mu=0.870986291549135,
+        se=0.08770580193070295, tau2=0.0, i2=36.78027584600623, h2=1.5817848201364337,
+        q=3.1635696402728675, q_p_value=0.20560779758228268,
+    ),
+    ("review3", "ft", "DL"): dict(
+        weight=[20.91250128134558, 58.17499743730884, 20.91250128134558],
+        estimate=0.676669302945176, ci_low=0.3443731261336777, ci_high=0.9450807415038008,
+        pi_low=0.19312503094481115, pi_high=1.0, mu=0.9334687262435428, se=0.14184447915816958,
+        tau2=0.024781135851158733, i2=36.78027584600623, h2=1.5817848201364337,
+        q=3.1635696402728675, q_p_value=0.20560779758228268,
+    ),
+    ("review3", "ft", "REML"): dict(
+        weight=[21.196177491207035, 57.60764501758592, 21.196177491207035],
+        estimate=0.6786839171303386, ci_low=0.3420403701152389, ci_high=0.9488022707996505,
+        pi_low=0.18638641985675225, pi_high=1.0, mu=0.9352161685734948, se=0.1437563294903326,
+        tau2=0.02606958491167457, i2=37.96655507533113, h2=1.6120336396186978,
+        q=3.1635696402728675, q_p_value=0.20560779758228268,
+    ),
+    ("review4", "logit", "FE"): dict(
+        weight=[8.553405324494815, 80.05987383727147, 5.613172244199722, 5.773548594034],
+        estimate=0.5889084732784102, ci_low=0.4151811160063624, ci_high=0.7429765470293869,
+        pi_low=0.4151811160063624, pi_high=0.7429765470293869, mu=0.3594548957043724,
+        se=0.35819140116343134, tau2=0.0, i2=5.729871922515678, h2=1.0607814165459293,
+        q=3.182344249637788, q_p_value=0.36435665647711907,
+    ),
+    ("review4", "logit", "DL"): dict(
+        weight=[10.838574556517635, 74.52105962299774, 7.220090941531455, 7.420274878953166],
+        estimate=0.6078568679117731, ci_low=0.4086331012249032, ci_high=0.7766490044935648,
+        pi_low=0.3734996142602513, pi_high=0.8012073547268324, mu=0.43831253360919586,
+        se=0.41221751239014537, tau2=0.0677640692976406, i2=5.729871922515677,
+        h2=1.0607814165459293, q=3.182344249637788, q_p_value=0.36435665647711907,
+    ),
+    ("review4", "logit", "REML"): dict(
+        weight=[16.121398860933127, 61.07620342773728, 11.260592775947229, 11.541804935382363],
+        estimate=0.6532492334323268, ci_low=0.3945172330590846, ci_high=0.8448895154249152,
+        pi_low=0.2886434118378088, pi_high=0.8974021120103111, mu=0.6333524610185121,
+        se=0.5417016580318259, tau2=0.3201936993539808, i2=22.3119824818146, h2=1.2871997921248506,
+        q=3.182344249637788, q_p_value=0.36435665647711907,
+    ),
+    ("review4", "ft", "FE"): dict(
+        weight=[9.45945945945946, 68.91891891891892, 9.45945945945946, 12.162162162162163],
+        estimate=0.6706472414562968, ci_low=0.47738743983789417, ci_high=0.843627299938762,
+        pi_low=0.47738743983789417, pi_high=0.843627299938762, mu=0.9279035358289756,
+        se=0.08219949365267865, tau2=0.0, i2=54.72595325368819, h2=2.208770966738165,
+        q=6.6263129002144945, q_p_value=0.08481195000882469,
+    ),
+    ("review4", "ft", "DL"): dict(
+        weight=[19.285764108198833, 39.23619485286086, 19.285764108198833, 22.192276930741468],
+        estimate=0.7966656971821588, ci_low=0.4477665075657135, ci_high=0.999985823837259,
+        pi_low=0.18613810202630227, pi_high=1.0, mu=1.0420268322763735, se=0.15288432511358294,
+        tau2=0.04976764736941258, i2=54.725953253688196, h2=2.208770966738165,
+        q=6.6263129002144945, q_p_value=0.08481195000882469,
+    ),
+    ("review4", "ft", "REML"): dict(
+        weight=[19.09291704062898, 39.769080100888026, 19.09291704062898, 22.04508581785402],
+        estimate=0.7946185914567974, ci_low=0.45118759926592206, ci_high=0.9996587742581962,
+        pi_low=0.19685596258348775, pi_high=1.0, mu=1.0400524181765545, se=0.15043579088141962,
+        tau2=0.04710191361968225, i2=53.358749700585676, h2=2.144024856924895,
+        q=6.6263129002144945, q_p_value=0.08481195000882469,
+    ),
+    ("pritz1997", "logit", "FE"): dict(
+        weight=[1.7299414866579592, 3.063438049290136, 3.6761256591481635, 20.440526294401426,
+            0.8772572595694479, 18.59944529926154, 1.706772627461647, 0.8836840526798468,
+            18.73927470151137, 1.4704502636592653, 1.531719024645068, 7.19241976789858,
+            15.677594722837753, 4.411350790977797],
+        estimate=0.7193652722349184, ci_low=0.6627543634984959, ci_high=0.7697744015866186,
+        pi_low=0.6627543634984959, pi_high=0.7697744015866186, mu=0.9413153343241499,
+        se=0.1355751758093672, tau2=0.0, i2=56.354479658373826, h2=2.291185881558312,
+        q=29.785416460258055, q_p_value=0.005056641177659884,
+    ),
+    ("pritz1997", "logit", "DL"): dict(
+        weight=[4.0750386112145875, 6.035091789796116, 6.735577403974336, 12.853465764337288,
+            2.362056753816986, 12.604956105055038, 4.034179829705781, 2.376798669301061,
+            12.625178167474823, 3.6009200202856557, 3.7162189518971176, 9.40360133900842,
+            12.120084851813266, 7.456831742319537],
+        estimate=0.7573066148413106, ci_low=0.6605669374182043, ci_high=0.8334276307967056,
+        pi_low=0.46714462561405956, pi_high=0.917401208636152, mu=1.1379693537080857,
+        se=0.24089608681658245, tau2=0.361558277235463, i2=56.354479658373826,
+        h2=2.291185881558312, q=29.785416460258055, q_p_value=0.005056641177659884,
+    ),
+    ("pritz1997", "logit", "REML"): dict(
+        weight=[4.0860538688250845, 6.045232656116302, 6.744436693656652, 12.829539973037562,
+            2.3705570385837804, 12.583114477376725, 4.04517074329348, 2.385333670553129,
+            12.603169318582932, 3.6115456937015087, 3.726960940550484, 9.402918999028804,
+            12.102126745746652, 7.463839180946895],
+        estimate=0.7574792950891536, ci_low=0.6605219651047755, ci_high=0.8337162014237663,
+        pi_low=0.4661345726257387, pi_high=0.9178500393234653, mu=1.1389091159858893,
+        se=0.24147789834556962, tau2=0.3645877786092507, i2=56.55960299634027,
+        h2=2.302004744375961, q=29.785416460258055, q_p_value=0.005056641177659884,
+    ),
+    ("pritz1997", "ft", "FE"): dict(
+        weight=[5.255255255255255, 3.7537537537537538, 2.5525525525525525, 17.567567567567565,
+            3.153153153153153, 12.762762762762764, 4.354354354354354, 3.7537537537537538,
+            12.462462462462462, 1.6516516516516515, 1.951951951951952, 7.057057057057057,
+            20.57057057057057, 3.153153153153153],
+        estimate=0.7816891615991486, ci_low=0.7310631643167409, ci_high=0.8289658675420555,
+        pi_low=0.7310631643167409, pi_high=0.8289658675420555, mu=1.0610948302846233,
+        se=0.027399831217559553, tau2=0.0, i2=67.95375994625043, h2=3.1204908854291467,
+        q=40.56638151057891, q_p_value=0.00011200906361182795,
+    ),
+    ("pritz1997", "ft", "DL"): dict(
+        weight=[7.375503764330691, 6.407472331994857, 5.268541638829497, 10.030744376257983,
+            5.89193026417185, 9.482206230406042, 6.840926019362143, 6.407472331994857,
+            9.436740573127013, 4.043444272394433, 4.499512673811401, 8.162653748477917,
+            10.260921510669462, 5.89193026417185],
+        estimate=0.8023350441889809, ci_low=0.7046677867282031, ci_high=0.8866007413809907,
+        pi_low=0.4791486451431167, pi_high=0.9965378131966223, mu=1.0840411781446746,
+        se=0.052817210470621656, tau2=0.023537569533748318, i2=67.95375994625043,
+        h2=3.1204908854291467, q=40.56638151057891, q_p_value=0.00011200906361182795,
+    ),
+    ("pritz1997", "ft", "REML"): dict(
+        weight=[7.391151044404317, 6.468202652634876, 5.364812723186571, 9.855032882333118,
+            5.971118655226216, 9.353973522156396, 6.883139445267792, 6.468202652634876,
+            9.312260275410033, 4.156279207041349, 4.608843642498817, 8.131783995273159,
+            10.064080646706268, 5.971118655226216],
+        estimate=0.8028998887863115, ci_low=0.7022056417349258, ci_high=0.889346782690558,
+        pi_low=0.4646304862694465, pi_high=0.998942036480408, mu=1.0846791843165942,
+        se=0.054405162875762025, tau2=0.025761116441403494, i2=69.88685950519145,
+        h2=3.320809399379644, q=40.56638151057891, q_p_value=0.00011200906361182795,
+    ),
+    ("k1", "logit", "FE"): dict(
+        weight=100.0, estimate=0.30000000000000004, ci_low=0.09976831557167737,
+        ci_high=0.6236819273451222, pi_low=0.09976831557167737, pi_high=0.6236819273451222,
+        mu=-0.8472978603872034, se=0.6900655593423541, tau2=0.0, i2=0.0, h2=1.0, q=0.0,
+        q_p_value=1.0,
+    ),
+    ("k1", "logit", "DL"): dict(
+        weight=100.0, estimate=0.30000000000000004, ci_low=0.09976831557167737,
+        ci_high=0.6236819273451222, pi_low=0.09976831557167737, pi_high=0.6236819273451222,
+        mu=-0.8472978603872034, se=0.6900655593423541, tau2=0.0, i2=0.0, h2=1.0, q=0.0,
+        q_p_value=1.0,
+    ),
+    ("k1", "logit", "REML"): dict(
+        weight=100.0, estimate=0.30000000000000004, ci_low=0.09976831557167737,
+        ci_high=0.6236819273451222, pi_low=0.09976831557167737, pi_high=0.6236819273451222,
+        mu=-0.8472978603872034, se=0.6900655593423541, tau2=0.0, i2=0.0, h2=1.0, q=0.0,
+        q_p_value=1.0,
+    ),
+    ("k1", "ft", "FE"): dict(
+        weight=100.0, estimate=0.2999999999999998, ci_low=0.04966277451118423,
+        ci_high=0.6252735442750762, pi_low=0.04966277451118423, pi_high=0.6252735442750762,
+        mu=0.5983760463866399, se=0.1543033499620919, tau2=0.0, i2=0.0, h2=1.0, q=0.0,
+        q_p_value=1.0,
+    ),
+    ("k1", "ft", "DL"): dict(
+        weight=100.0, estimate=0.2999999999999998, ci_low=0.04966277451118423,
+        ci_high=0.6252735442750762, pi_low=0.04966277451118423, pi_high=0.6252735442750762,
+        mu=0.5983760463866399, se=0.1543033499620919, tau2=0.0, i2=0.0, h2=1.0, q=0.0,
+        q_p_value=1.0,
+    ),
+    ("k1", "ft", "REML"): dict(
+        weight=100.0, estimate=0.2999999999999998, ci_low=0.04966277451118423,
+        ci_high=0.6252735442750762, pi_low=0.04966277451118423, pi_high=0.6252735442750762,
+        mu=0.5983760463866399, se=0.1543033499620919, tau2=0.0, i2=0.0, h2=1.0, q=0.0,
+        q_p_value=1.0,
+    ),
+    ("all_zero", "logit", "FE"): dict(
+        weight=[32.19308247814519, 33.52337514253135, 34.28354237932345],
+        estimate=0.04454332391794667, ci_low=0.008938994559910405, ci_high=0.19417585884862534,
+        pi_low=0.008938994559910405, pi_high=0.19417585884862534, mu=-3.065727134283378,
+        se=0.8380898083116721, tau2=0.0, i2=0.0, h2=0.20474302662676772, q=0.40948605325353543,
+        q_p_value=0.8148566859803574,
+    ),
+    ("all_zero", "logit", "DL"): dict(
+        weight=[32.19308247814519, 33.52337514253135, 34.28354237932345],
+        estimate=0.04454332391794667, ci_low=0.008938994559910405, ci_high=0.19417585884862534,
+        pi_low=0.008938994559910405, pi_high=0.19417585884862534, mu=-3.065727134283378,
+        se=0.8380898083116721, tau2=0.0, i2=0.0, h2=1.0, q=0.40948605325353543,
+        q_p_value=0.8148566859803574,
+    ),
+    ("all_zero", "logit", "REML"): dict(
+        weight=[32.19308247814519, 33.52337514253135, 34.28354237932345],
+        estimate=0.04454332391794667, ci_low=0.008938994559910405, ci_high=0.19417585884862534,
+        pi_low=0.008938994559910405, pi_high=0.19417585884862534, mu=-3.065727134283378,
+        se=0.8380898083116721, tau2=0.0, i2=0.0, h2=1.0, q=0.40948605325353543,
+        q_p_value=0.8148566859803574,
+    ),
+    ("all_zero", "ft", "FE"): dict(
+        weight=[15.068493150684931, 28.767123287671232, 56.16438356164384],
+        estimate=0.0, ci_low=0.0, ci_high=0.04698620271053022, pi_low=0.0,
+        pi_high=0.04698620271053022, mu=0.13751513365685286, se=0.08276058886023681, tau2=0.0,
+        i2=0.0, h2=0.09440139536859608, q=0.18880279073719217, q_p_value=0.9099174522776592,
+    ),
+    ("all_zero", "ft", "DL"): dict(
+        weight=[15.068493150684931, 28.767123287671232, 56.16438356164384],
+        estimate=0.0, ci_low=0.0, ci_high=0.04698620271053022, pi_low=0.0,
+        pi_high=0.04698620271053022, mu=0.13751513365685286, se=0.08276058886023681, tau2=0.0,
+        i2=0.0, h2=1.0, q=0.18880279073719217, q_p_value=0.9099174522776592,
+    ),
+    ("all_zero", "ft", "REML"): dict(
+        weight=[15.068493150684931, 28.767123287671232, 56.16438356164384],
+        estimate=0.0, ci_low=0.0, ci_high=0.04698620271053022, pi_low=0.0,
+        pi_high=0.04698620271053022, mu=0.13751513365685286, se=0.08276058886023681, tau2=0.0,
+        i2=0.0, h2=1.0, q=0.18880279073719217, q_p_value=0.9099174522776592,
+    ),
+    ("identical", "logit", "FE"): dict(
+        weight=[33.33333333333333, 33.33333333333333, 33.33333333333333],
+        estimate=0.30000000000000004, ci_low=0.1640817279269227, ci_high=0.4833987250405341,
+        pi_low=0.1640817279269227, pi_high=0.4833987250405341, mu=-0.8472978603872034,
+        se=0.3984095364447979, tau2=0.0, i2=0.0, h2=0.0, q=0.0, q_p_value=1.0,
+    ),
+    ("identical", "logit", "DL"): dict(
+        weight=[33.33333333333333, 33.33333333333333, 33.33333333333333],
+        estimate=0.30000000000000004, ci_low=0.1640817279269227, ci_high=0.4833987250405341,
+        pi_low=0.1640817279269227, pi_high=0.4833987250405341, mu=-0.8472978603872034,
+        se=0.3984095364447979, tau2=0.0, i2=0.0, h2=1.0, q=0.0, q_p_value=1.0,
+    ),
+    ("identical", "logit", "REML"): dict(
+        weight=[33.33333333333333, 33.33333333333333, 33.33333333333333],
+        estimate=0.30000000000000004, ci_low=0.1640817279269227, ci_high=0.4833987250405341,
+        pi_low=0.1640817279269227, pi_high=0.4833987250405341, mu=-0.8472978603872034,
+        se=0.3984095364447979, tau2=0.0, i2=0.0, h2=1.0, q=0.0, q_p_value=1.0,
+    ),
+    ("identical", "ft", "FE"): dict(
+        weight=[33.33333333333333, 33.33333333333333, 33.33333333333333],
+        estimate=0.2999999999999998, ci_low=0.13867917123326584, ci_high=0.4864018673132555,
+        pi_low=0.13867917123326584, pi_high=0.4864018673132555, mu=0.5983760463866399,
+        se=0.0890870806374748, tau2=0.0, i2=0.0, h2=0.0, q=0.0, q_p_value=1.0,
+    ),
+    ("identical", "ft", "DL"): dict(
+        weight=[33.33333333333333, 33.33333333333333, 33.33333333333333],
+        estimate=0.2999999999999998, ci_low=0.13867917123326584, ci_high=0.4864018673132555,
+        pi_low=0.13867917123326584, pi_high=0.4864018673132555, mu=0.5983760463866399,
+        se=0.0890870806374748, tau2=0.0, i2=0.0, h2=1.0, q=0.0, q_p_value=1.0,
+    ),
+    ("identical", "ft", "REML"): dict(
+        weight=[33.33333333333333, 33.33333333333333, 33.33333333333333],
+        estimate=0.2999999999999998, ci_low=0.13867917123326584, ci_high=0.4864018673132555,
+        pi_low=0.13867917123326584, pi_high=0.4864018673132555, mu=0.5983760463866399,
+        se=0.0890870806374748, tau2=0.0, i2=0.0, h2=1.0, q=0.0, q_p_value=1.0,
+    ),
+}
+
+R_GLMM = {
+    "review3": dict(
+        estimate=0.5806451615297606, ci_low=0.4042090344412075, ci_high=0.7386188860744011,
+        pi_low=0.4042090344412075, pi_high=0.7386188860744011, mu=0.3254224014179612,
+        se=0.36397613809716634, tau2=0.0, i2=0.0, h2=1.0, q=3.728706735025286,
+        q_p_value=0.15499640319702124,
+    ),
+    "review4": dict(
+        estimate=0.7614298971321392, ci_low=0.2971103463270034, ci_high=0.9601576138444926,
+        pi_low=0.18084357206686916, pi_high=0.9787872620313272, mu=1.160534909678419,
+        se=1.031463452368114, tau2=0.7934997908355711, i2=41.579732850902914,
+        h2=1.7117347263199831, q=7.74337969782345, q_p_value=0.05162395191274845,
+    ),
+    "pritz1997": dict(
+        estimate=0.7984444002535825, ci_low=0.6924023342804023, ci_high=0.8745525654454902,
+        pi_low=0.4425844358458279, pi_high=0.9518405385365025, mu=1.376600062403171,
+        se=0.2883856648342282, tau2=0.589325227453521, i2=67.78952656872971, h2=3.1045802606216544,
+        q=42.23239802523367, q_p_value=6.0002983757726965e-05,
+    ),
+}
+
+R_CLOPPER_PEARSON = {
+    "review4": dict(
+        cp_low=[0.09429932405024613, 0.3130570444570322, 0.2924017738212867, 0.3976353643835254],
+        cp_high=[0.9915962413403874, 0.7220319903300535, 1.0, 1.0],
+    ),
+    "all_zero": dict(
+        cp_low=[0.0, 0.0, 0.0],
+        cp_high=[0.5218237501049814, 0.30849710781876083, 0.16843347098308536],
+    ),
+}
+
+R_LEVEL90 = {
+    "logit": dict(
+        study_ci_low=[0.2105889780411881, 0.3592949138512768, 0.3679841077324718,
+            0.436647714247834],
+        study_ci_high=[0.9374779078755966, 0.6766701986845348, 0.988257111631397,
+            0.990521707453208],
+        ci_low=0.4403541368625597, ci_high=0.7533110521798363, pi_low=0.4100869194492673,
+        pi_high=0.7756042443212456,
+    ),
+    "ft": dict(
+        study_ci_low=[0.13263752387231825, 0.352804189421863, 0.6078219088661814,
+            0.6989590292623282],
+        study_ci_high=[1.0, 0.6850821388699632, 1.0, 1.0],
+        ci_low=0.5062692917876622, ci_high=0.9900635503944812, pi_low=0.27719721461638747,
+        pi_high=1.0,
+    ),
+}
+
+
+def _pool(case, **kwargs):
+    events, n = CASES[case]
+    return pool_proportions(events, n, **kwargs)
+
+
+@pytest.mark.parametrize(("case", "transform"), sorted(R_STUDIES))
+def test_studies_match_escalc_summary(case, transform):
+    studies = _pool(case, transform=transform, method="FE").studies
+    ref = R_STUDIES[case, transform]
+    for column in ("yi", "vi", "proportion", "ci_low", "ci_high"):
+        np.testing.assert_allclose(studies[column], ref[column], **IV_TOL, err_msg=column)
+
+
+@pytest.mark.parametrize(("case", "transform", "method"), sorted(R_POOLED))
+def test_pooled_matches_rma(case, transform, method):
+    result = _pool(case, transform=transform, method=method)
+    pooled = result.pooled.iloc[0]
+    ref = R_POOLED[case, transform, method]
+    np.testing.assert_allclose(result.studies["weight"], ref["weight"], **IV_TOL)
+    assert result.mu == pytest.approx(ref["mu"], rel=1e-9, abs=1e-10)
+    assert result.se == pytest.approx(ref["se"], rel=1e-9, abs=1e-10)
+    assert result.h2 == pytest.approx(ref["h2"], rel=1e-9, abs=1e-10)
+    for column in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q",
+                   "q_p_value"):
+        assert pooled[column] == pytest.approx(ref[column], rel=1e-9, abs=1e-10), column
+    assert pooled["q_df"] == len(CASES[case][0]) - 1
+
+
+@pytest.mark.parametrize("case", sorted(R_GLMM))
+def test_glmm_matches_rma_glmm(case):
+    result = _pool(case, transform="logit", method="GLMM")
+    pooled = result.pooled.iloc[0]
+    ref = R_GLMM[case]
+    assert result.mu == pytest.approx(ref["mu"], abs=1e-5)
+    assert result.se == pytest.approx(ref["se"], abs=1e-5)
+    assert result.h2 == pytest.approx(ref["h2"], abs=1e-5)
+    for column in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2"):
+        assert pooled[column] == pytest.approx(ref[column], abs=1e-5), column
+    assert pooled["i2"] == pytest.approx(ref["i2"], abs=1e-4)
+    assert pooled["q"] == pytest.approx(ref["q"], rel=1e-6)
+    assert pooled["q_p_value"] == pytest.approx(ref["q_p_value"], rel=1e-6)
+    assert result.studies["weight"].isna().all()
+
+
+@pytest.mark.parametrize("transform", sorted(R_LEVEL90))
+def test_level_is_used_everywhere(transform):
+    result = _pool("review4", transform=transform, method="DL", level=0.90)
+    ref = R_LEVEL90[transform]
+    np.testing.assert_allclose(result.studies["ci_low"], ref["study_ci_low"], **IV_TOL)
+    np.testing.assert_allclose(result.studies["ci_high"], ref["study_ci_high"], **IV_TOL)
+    for column in ("ci_low", "ci_high", "pi_low", "pi_high"):
+        assert result.pooled.loc[0, column] == pytest.approx(ref[column], rel=1e-9), column
+    assert result.level == 0.90
+
+
+@pytest.mark.parametrize("case", sorted(R_CLOPPER_PEARSON))
+def test_clopper_pearson_matches_binom_test(case):
+    studies = _pool(case, transform="ft", method="FE").studies
+    ref = R_CLOPPER_PEARSON[case]
+    np.testing.assert_allclose(studies["cp_low"], ref["cp_low"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(studies["cp_high"], ref["cp_high"], rtol=1e-9, atol=1e-12)
+
+
+# --- structure -----------------------------------------------------------------------
+
+
+def test_result_structure_and_contract_columns():
+    labels = ["Maicas 2024", "Tani 2024", "Ceccarelli 2025", "Case series"]
+    result = pool_proportions(
+        [2, 13, 3, 4], [3, 25, 3, 4], transform="ft", method="REML", labels=labels,
+        analysis="review + case series",
+    )
+    assert isinstance(result, PooledProportions)
+    # DESIGN.md contract for reports/tables/meta_pooled.csv, in order and nothing else.
+    assert list(result.pooled.columns) == [
+        "analysis", "transform", "method", "k", "events", "n", "estimate", "ci_low",
+        "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "q_df", "q_p_value",
+    ]
+    assert list(result.pooled.columns) == list(POOLED_COLUMNS)
+    assert len(result.pooled) == 1
+    row = result.pooled.iloc[0]
+    assert (row["analysis"], row["transform"], row["method"]) == (
+        "review + case series", "ft", "REML",
+    )
+    assert (row["k"], row["events"], row["n"], row["q_df"]) == (4, 22, 35, 3)
+    assert list(result.studies.columns) == list(STUDY_COLUMNS)
+    assert result.studies["study"].tolist() == labels
+    assert result.studies["events"].tolist() == [2, 13, 3, 4]
+    np.testing.assert_allclose(result.studies["observed"], [2 / 3, 13 / 25, 1, 1])
+    assert result.studies["weight"].sum() == pytest.approx(100)
+
+
+def test_default_labels_and_analysis():
+    result = pool_proportions([2, 13], [3, 25], transform="ft", method="DL")
+    assert result.studies["study"].tolist() == ["Study 1", "Study 2"]
+    assert result.pooled.loc[0, "analysis"] == "pooled"
+
+
+def test_summary_frame_has_one_row_per_study_plus_pooled():
+    result = _pool("review4", transform="ft", method="REML", analysis="all four")
+    frame = result.summary_frame()
+    assert frame["row"].tolist() == ["study"] * 4 + ["pooled"]
+    assert frame["study"].iloc[-1] == "all four"
+    np.testing.assert_allclose(frame["estimate"].iloc[:4], result.studies["proportion"])
+    np.testing.assert_allclose(frame["weight"].iloc[:4], result.studies["weight"])
+    pooled = result.pooled.iloc[0]
+    last = frame.iloc[-1]
+    for column in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+        assert last[column] == pooled[column]
+    assert (last["events"], last["n"], last["weight"]) == (22, 35, 100.0)
+    assert frame["pi_low"].iloc[:4].isna().all()
+
+
+@pytest.mark.parametrize("transform", ["logit", "ft"])
+def test_fixed_effect_prediction_interval_is_the_confidence_interval(transform):
+    pooled = _pool("pritz1997", transform=transform, method="FE").pooled.iloc[0]
+    assert (pooled["pi_low"], pooled["pi_high"]) == (pooled["ci_low"], pooled["ci_high"])
+    assert pooled["tau2"] == 0
+
+
+# --- edge cases ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["FE", "DL", "REML"])
+def test_single_study(method):
+    # metafor with k = 1: tau2 = 0, Q = 0 on 0 df with p = 1, I^2 = 0, H^2 = 1.
+    result = pool_proportions(3, 10, transform="ft", method=method)
+    row = result.pooled.iloc[0]
+    assert (row["k"], row["tau2"], row["q"], row["q_df"], row["q_p_value"], row["i2"]) == (
+        1, 0.0, 0.0, 0, 1.0, 0.0,
+    )
+    assert result.h2 == 1.0
+    assert result.studies["weight"].tolist() == [100.0]
+    assert row["estimate"] == pytest.approx(0.3, abs=1e-12)  # Miller's inversion is exact
+
+
+def test_all_zero_events_are_corrected_and_pooled_near_zero():
+    with pytest.warns(ContinuityCorrectionWarning, match="3 of 3 studies"):
+        result = _pool("all_zero", transform="logit", method="REML")
+    assert result.studies["correction"].tolist() == [0.5, 0.5, 0.5]
+    # (0 + 1/2) / (n + 1): the corrected proportions, as metafor's summary shows.
+    np.testing.assert_allclose(result.studies["proportion"], [0.5 / 6, 0.5 / 11, 0.5 / 21])
+    ft = _pool("all_zero", transform="ft", method="REML").pooled.iloc[0]
+    # Freeman-Tukey: the back-transform clips to 0 below transf.pft(0, n_harmonic).
+    assert ft["estimate"] == 0.0
+    assert ft["ci_low"] == 0.0
+    assert 0 < ft["ci_high"] < 0.2
+
+
+@pytest.mark.parametrize("method", ["DL", "REML"])
+def test_identical_studies_have_no_heterogeneity(method):
+    pooled = _pool("identical", transform="logit", method=method).pooled.iloc[0]
+    assert (pooled["tau2"], pooled["i2"], pooled["q"], pooled["q_p_value"]) == (0, 0, 0, 1)
+    assert pooled["estimate"] == pytest.approx(0.3, rel=1e-12)
+
+
+def test_glmm_identical_studies_is_the_logistic_common_effect():
+    # rma.glmm refuses this data set (lme4: "Response is constant"); by hand, tau2 = 0 and
+    # mu = logit(9/30) with se = 1/sqrt(N p (1 - p)), the common-effect logistic model.
+    result = _pool("identical", transform="logit", method="GLMM")
+    assert result.tau2 == 0.0
+    assert result.mu == pytest.approx(math.log(0.3 / 0.7), abs=1e-8)
+    assert result.se == pytest.approx(1 / math.sqrt(30 * 0.3 * 0.7), rel=1e-5)
+    assert result.pooled.loc[0, "q"] == pytest.approx(0, abs=1e-12)
+
+
+def test_continuity_correction_warning_only_when_applied():
+    with pytest.warns(ContinuityCorrectionWarning, match="1 of 3 studies"):
+        result = _pool("review3", transform="logit", method="DL")
+    assert result.studies["correction"].tolist() == [0.0, 0.0, 0.5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _pool("review3", transform="ft", method="DL")
+        _pool("review3", transform="logit", method="GLMM")
+        pool_proportions([2, 13], [3, 25], transform="logit", method="DL")
+
+
+def test_reml_falls_back_to_direct_maximisation(monkeypatch):
+    monkeypatch.setattr(meta, "_REML_MAXITER", 1)
+    with pytest.warns(RuntimeWarning, match="did not converge"):
+        result = _pool("pritz1997", transform="logit", method="REML")
+    ref = R_POOLED["pritz1997", "logit", "REML"]
+    assert result.tau2 == pytest.approx(ref["tau2"], abs=1e-7)
+
+
+def test_array_likes_are_accepted():
+    events = pd.Series([2, 13, 3]), np.array([2.0, 13.0, 3.0]), (2, 13, 3)
+    expected = _pool("review3", transform="ft", method="REML").pooled
+    for values in events:
+        got = pool_proportions(values, np.array([3, 25, 3]), transform="ft", method="REML")
+        pd.testing.assert_frame_equal(got.pooled, expected)
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(events=[4, 1], n=[3, 5]), r"events must be <= n \(got events=\[4\.0\] > n=\[3\.0\]"),
+        (dict(events=[-1, 1], n=[3, 5]), r"events must be >= 0"),
+        (dict(events=[1, 1], n=[0, 5]), r"n must be >= 1"),
+        (dict(events=[1, 2, 3], n=[3, 5]), r"same length \(got 3 and 2\)"),
+        (dict(events=[], n=[]), r"at least one study"),
+        (dict(events=[1.5], n=[3]), r"events must be whole numbers"),
+        (dict(events=[np.nan], n=[3]), r"events must be finite"),
+        (dict(events=["a"], n=[3]), r"events must be whole numbers"),
+        (dict(events=[[1, 2]], n=[[3, 4]]), r"events must be a scalar or one-dimensional"),
+        (dict(events=[1], n=[3], labels=["a", "b"]), r"labels must have one entry per study"),
+        (
+            dict(events=[1], n=[3], transform="arcsine"),
+            r"transform must be one of \('logit', 'ft'\) \(got 'arcsine'\)",
+        ),
+        (
+            dict(events=[1], n=[3], method="PM"),
+            r"method must be one of \('FE', 'DL', 'REML', 'GLMM'\) \(got 'PM'\)",
+        ),
+        (dict(events=[1], n=[3], level=95), r"level must be a number in \(0, 1\)"),
+        (dict(events=[1], n=[3], level=0), r"level must be a number in \(0, 1\)"),
+        (
+            dict(events=[1, 2], n=[3, 4], method="GLMM", transform="ft"),
+            r"transform must be 'logit'",
+        ),
+        (dict(events=[1], n=[3], method="GLMM"), r"GLMM' needs at least 2 studies"),
+        (dict(events=[0, 0], n=[3, 4], method="GLMM"), r"no finite estimate"),
+        (dict(events=[3, 4], n=[3, 4], method="GLMM"), r"no finite estimate"),
+    ],
+)
+def test_invalid_input_raises_value_error_naming_the_argument(kwargs, message):
+    events, n = kwargs.pop("events"), kwargs.pop("n")
+    with pytest.raises(ValueError, match=message):
+        pool_proportions(events, n, **kwargs)
+
+
+# --- properties ----------------------------------------------------------------------
+
+
+@st.composite
+def _studies(draw):
+    k = draw(st.integers(1, 8))
+    n = draw(st.lists(st.integers(1, 200), min_size=k, max_size=k))
+    events = [draw(st.integers(0, size)) for size in n]
+    return events, n
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=_studies(),
+    transform=st.sampled_from(["logit", "ft"]),
+    method=st.sampled_from(["FE", "DL", "REML"]),
+)
+def test_intervals_are_ordered_and_bounded(data, transform, method):
+    events, n = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ContinuityCorrectionWarning)
+        result = pool_proportions(events, n, transform=transform, method=method)
+    row = result.pooled.iloc[0]
+    tol = 1e-12
+    assert 0 <= row["pi_low"] <= row["ci_low"] + tol
+    assert row["ci_low"] <= row["estimate"] + tol
+    assert row["estimate"] <= row["ci_high"] + tol
+    assert row["ci_high"] <= row["pi_high"] + tol <= 1 + 2 * tol
+    assert row["tau2"] >= 0
+    assert 0 <= row["i2"] <= 100
+    assert 0 <= row["q_p_value"] <= 1
+    assert result.studies["weight"].sum() == pytest.approx(100)
+    studies = result.studies
+    assert ((studies["ci_low"] <= studies["proportion"] + tol)
+            & (studies["proportion"] <= studies["ci_high"] + tol)).all()
+
+
+def test_docstring_example_runs():
+    assert doctest.testmod(meta, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
