@@ -1,0 +1,478 @@
+"""Tests of helpers.plots: each helper draws what it should, copes with gaps, and saves
+byte-identical files.
+
+The paper's numbers (Cassone et al., J. Pers. Med. 2025, Table 2) are the fixtures:
+SLEDAI-2K 13->2, 6->1, 6->0, 0->0; DAS28 7.22->2.18, 5.59->1.89, 4.57->2.31, 2.38->2.38;
+glucocorticoid mg/day NaN (IV pulses)->0, 8->0, 6->4, 8->2; last visit at month 12, 9, 14, 4.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import LineCollection, PatchCollection  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.patches import Polygon, Rectangle  # noqa: E402
+
+from helpers import plots  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+LAST_MONTH = [12, 9, 14, 4]
+PAPER_VALUES = {
+    "sledai2k": ([13, 6, 6, 0], [2, 1, 0, 0], "score"),
+    "das28": ([7.22, 5.59, 4.57, 2.38], [2.18, 1.89, 2.31, 2.38], "score"),
+    "gc_mg_day": ([np.nan, 8, 6, 8], [0, 0, 4, 2], "mg/day"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def measurements() -> pd.DataFrame:
+    rows = []
+    for measure, (before, after, unit) in PAPER_VALUES.items():
+        for i, patient_id in enumerate([1, 2, 3, 4]):
+            rows.append((patient_id, measure, "baseline", 0, before[i], unit))
+            rows.append((patient_id, measure, "last", LAST_MONTH[i], after[i], unit))
+    return pd.DataFrame(rows, columns=["patient_id", "measure", "timepoint", "month", "value",
+                                       "unit"])
+
+
+@pytest.fixture
+def patients() -> pd.DataFrame:
+    return pd.DataFrame({
+        "patient_id": [1, 2, 3, 4],
+        "disease_duration_months": [15, 60, 192, 168],
+        "anifrolumab_months": LAST_MONTH,
+        "response_paper": [True, True, True, True],
+        "das28_change": np.subtract(PAPER_VALUES["das28"][1], PAPER_VALUES["das28"][0]),
+        "eular_response": ["good", "good", "good", "none"],
+    })
+
+
+def _patient_lines(ax):
+    return [line for line in ax.lines if (line.get_gid() or "").startswith("patient-")]
+
+
+def _axes():
+    return plt.subplots(figsize=plots.figure_size("single"))[1]
+
+
+# --- theme -------------------------------------------------------------------------------
+
+
+def test_theme_context_sets_and_restores_rcparams():
+    before = dict(plt.rcParams)
+    with plots.theme():
+        assert plt.rcParams["svg.hashsalt"] == plots.SVG_HASHSALT
+        assert plt.rcParams["font.sans-serif"] == ["DejaVu Sans"]
+        cycle = [to_hex(c["color"]).upper() for c in plt.rcParams["axes.prop_cycle"]]
+        assert cycle[:3] == ["#0072B2", "#E69F00", "#009E73"]  # Okabe-Ito
+    assert plt.rcParams["svg.hashsalt"] == before["svg.hashsalt"]
+
+
+def test_figure_size_and_labels():
+    assert plots.figure_size() == (3.5, 3.5 * 0.75)
+    assert plots.figure_size("double", 0.5) == (7.0, 3.5)
+    with pytest.raises(ValueError, match="width"):
+        plots.figure_size("triple")
+    assert plots.patient_label(3) == "Pt 3"
+    assert plots.patient_label("12") == "Pt 12"
+    assert plots.patient_label("P-007") == "P-007"
+    assert plots.timepoint_label("m6") == "Month 6"
+    assert "mg/day" in plots.measure_label("gc_mg_day")
+
+
+# --- slope chart -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("measure", "complete_pairs"),
+                         [("sledai2k", 4), ("das28", 4), ("gc_mg_day", 3)])
+def test_slope_chart_one_line_per_complete_pair(measurements, measure, complete_pairs):
+    ax = plots.slope_chart(measurements, measure=measure, ax=_axes())
+    lines = _patient_lines(ax)
+    assert len(lines) == complete_pairs
+    assert sorted(t.get_text() for t in ax.texts if t.get_text().startswith("Pt")) == [
+        "Pt 1", "Pt 2", "Pt 3", "Pt 4"]
+    # Lines join the paper's values (x may be dodged slightly for ties).
+    by_gid = {line.get_gid(): line for line in lines}
+    before, after, _ = PAPER_VALUES[measure]
+    for i, patient_id in enumerate([1, 2, 3, 4]):
+        if np.isfinite(before[i]):
+            y = by_gid[f"patient-{patient_id}"].get_ydata()
+            np.testing.assert_allclose(y, [before[i], after[i]])
+
+
+def test_slope_chart_das28_bands_at_published_cutoffs(measurements):
+    ax = plots.slope_chart(measurements, measure="das28", ax=_axes())
+    bands = {p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("band-")}
+    assert set(bands) == {"band-remission", "band-low", "band-moderate", "band-high"}
+
+    def limits(gid):
+        y0 = bands[gid].get_y()
+        return y0, y0 + bands[gid].get_height()
+
+    # Prevoo 1995 / Fransen 2004: remission < 2.6, low <= 3.2, moderate <= 5.1, high > 5.1.
+    assert limits("band-remission")[1] == pytest.approx(2.6)
+    assert limits("band-low") == pytest.approx((2.6, 3.2))
+    assert limits("band-moderate") == pytest.approx((3.2, 5.1))
+    assert limits("band-high")[0] == pytest.approx(5.1)
+    assert not [line for line in ax.lines if line.get_gid() == "target"]
+
+
+def test_slope_chart_gc_target_line_at_5_mg(measurements):
+    ax = plots.slope_chart(measurements, measure="gc_mg_day", ax=_axes())
+    targets = [line for line in ax.lines if line.get_gid() == "target"]
+    assert len(targets) == 1
+    assert np.allclose(targets[0].get_ydata(), 5.0)  # EULAR 2023: <= 5 mg/day
+    assert not [p for p in ax.patches if (p.get_gid() or "").startswith("band-")]
+    # Patient 1 (baseline not reported) is an open marker at the last visit, not a line.
+    assert len(ax.collections) == 1
+    np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 1], [0.0])
+    assert ax.get_legend() is not None
+
+
+def test_slope_chart_options_turn_decorations_off(measurements):
+    ax = plots.slope_chart(measurements, measure="das28", bands=False, target=4.0,
+                           label_patients=False, ax=_axes())
+    assert not [p for p in ax.patches if (p.get_gid() or "").startswith("band-")]
+    assert [line.get_ydata()[0] for line in ax.lines if line.get_gid() == "target"] == [4.0]
+    assert not [t for t in ax.texts if t.get_text().startswith("Pt")]
+
+
+def test_slope_chart_single_patient_and_missing_values(measurements):
+    one = measurements[measurements["patient_id"] == 2]
+    ax = plots.slope_chart(one, measure="das28", ax=_axes())
+    assert len(_patient_lines(ax)) == 1
+
+    gaps = measurements.copy()
+    gaps.loc[(gaps["patient_id"] == 3) & (gaps["measure"] == "das28"), "value"] = np.nan
+    gaps.loc[(gaps["patient_id"] == 4) & (gaps["measure"] == "das28")
+             & (gaps["timepoint"] == "last"), "value"] = np.nan
+    ax = plots.slope_chart(gaps, measure="das28", ax=_axes())
+    assert len(_patient_lines(ax)) == 2
+    labels = sorted(t.get_text() for t in ax.texts if t.get_text().startswith("Pt"))
+    assert labels == ["Pt 1", "Pt 2"]  # only patients with a follow-up value are labelled
+
+
+def test_slope_chart_rejects_bad_input(measurements):
+    with pytest.raises(ValueError, match="measure 'crp' not found"):
+        plots.slope_chart(measurements, measure="crp", ax=_axes())
+    with pytest.raises(ValueError, match="missing column"):
+        plots.slope_chart(measurements.drop(columns="month"), measure="das28", ax=_axes())
+    with pytest.raises(ValueError, match="baseline"):
+        plots.slope_chart(measurements, measure="das28", baseline="m0", ax=_axes())
+    doubled = pd.concat([measurements, measurements])
+    with pytest.raises(ValueError, match="more than one row"):
+        plots.slope_chart(doubled, measure="das28", ax=_axes())
+
+
+def _synthetic_cohort(n_patients: int, visits=("baseline", "m6", "m12"), seed=0):
+    rng = np.random.default_rng(seed)
+    months = np.array([0 if v == "baseline" else int(v[1:]) for v in visits])
+    baseline = rng.normal(5.2, 1.0, n_patients)
+    drops = np.cumsum(rng.normal(1.0, 0.6, (n_patients, len(visits))), axis=1)
+    drops[:, 0] = 0.0
+    values = np.clip(baseline[:, None] - drops, 0.5, 9.4)
+    values[rng.random(values.shape) < 0.03] = np.nan
+    return pd.DataFrame({
+        "patient_id": np.repeat(np.arange(1, n_patients + 1), len(visits)),
+        "measure": "das28",
+        "timepoint": np.tile(list(visits), n_patients),
+        "month": np.tile(months, n_patients),
+        "value": values.ravel(),
+        "unit": "score",
+    })
+
+
+def test_slope_chart_large_cohort_is_fast_and_unlabelled():
+    cohort = _synthetic_cohort(10_000)
+    ax = _axes()
+    start = time.perf_counter()
+    plots.slope_chart(cohort, measure="das28", ax=ax)
+    ax.figure.canvas.draw()
+    elapsed = time.perf_counter() - start
+    assert elapsed < 5.0, f"10,000 patients took {elapsed:.1f} s"
+    assert len(ax.texts) < 10  # no per-patient labels
+    assert not _patient_lines(ax)
+    collections = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(collections) == 1 and len(collections[0].get_segments()) == 10_000
+    assert [line.get_gid() for line in ax.lines].count("median") == 1
+    assert ax.get_xlabel() == "Months since anifrolumab start"
+
+
+def test_slope_chart_switches_to_cohort_mode_above_30_patients():
+    cohort = _synthetic_cohort(31, visits=("baseline", "m12"))
+    ax = plots.slope_chart(cohort, measure="das28", ax=_axes())
+    assert not _patient_lines(ax)
+    ax = plots.slope_chart(cohort, measure="das28", mode="paired", ax=_axes())
+    assert len(_patient_lines(ax)) == cohort.pivot(
+        index="patient_id", columns="timepoint", values="value").notna().all(axis=1).sum()
+    with pytest.raises(ValueError, match="exactly one follow-up"):
+        plots.slope_chart(_synthetic_cohort(5), measure="das28", mode="paired", ax=_axes())
+
+
+# --- waterfall ---------------------------------------------------------------------------
+
+
+def test_waterfall_bars_sorted_and_coloured_by_eular_response(patients):
+    ax = plots.waterfall(patients, ax=_axes())
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(bars) == 4
+    heights = [bar.get_height() for bar in bars]
+    assert heights == sorted(heights, reverse=True)  # least improvement on the left
+    np.testing.assert_allclose(sorted(heights), [-5.04, -3.70, -2.26, 0.0], atol=1e-9)
+    colours = [to_hex(bar.get_facecolor()).upper() for bar in bars]
+    # Pt 4 (change 0, EULAR none) comes first; the others are good responders.
+    assert colours == [plots.EULAR_COLORS["none"].upper()] + [
+        plots.EULAR_COLORS["good"].upper()] * 3
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Pt 4", "Pt 3", "Pt 2", "Pt 1"]
+    thresholds = sorted(line.get_ydata()[0] for line in ax.lines
+                        if (line.get_gid() or "").startswith("threshold-"))
+    assert thresholds == [-1.2, -0.6]  # van Gestel 1996
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Good", "Moderate", "No response"]
+
+
+def test_waterfall_missing_values_and_single_patient(patients):
+    gaps = patients.copy()
+    gaps.loc[1, "das28_change"] = np.nan
+    gaps.loc[2, "eular_response"] = None
+    ax = plots.waterfall(gaps, ax=_axes())
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(bars) == 3
+    assert "n/a" in [t.get_text() for t in ax.texts]
+    assert plots.MISSING_COLOR.upper() in {to_hex(b.get_facecolor()).upper() for b in bars}
+    assert "Not assessable" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+    ax = plots.waterfall(patients.iloc[[0]], ax=_axes())
+    assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == 1
+
+    with pytest.raises(ValueError, match="EULAR response must be one of"):
+        plots.waterfall(patients.assign(eular_response="excellent"), ax=_axes())
+
+
+# --- swimmer -----------------------------------------------------------------------------
+
+
+def test_swimmer_bars_and_response_markers(patients):
+    ax = plots.swimmer(patients, ax=_axes())
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(bars) == 8
+    before = sorted(b.get_width() for b in bars if b.get_width() < 0)
+    np.testing.assert_allclose(before, np.sort(-np.array([15, 60, 192, 168]) / 12))
+    during = sorted(b.get_width() for b in bars if b.get_width() > 0)
+    assert during == sorted(LAST_MONTH)
+    yes = [c for c in ax.collections if c.get_gid() == "response-yes"]
+    np.testing.assert_allclose(yes[0].get_offsets()[:, 0], LAST_MONTH)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Pt 1", "Pt 2", "Pt 3", "Pt 4"]
+
+
+def test_swimmer_missing_values_and_months_scale(patients):
+    gaps = patients.astype({"response_paper": object, "disease_duration_months": float})
+    gaps.loc[0, "response_paper"] = None
+    gaps.loc[1, "response_paper"] = "No"
+    gaps.loc[2, "disease_duration_months"] = np.nan
+    ax = plots.swimmer(gaps, before_unit="months", ax=_axes())
+    assert len(next(c for c in ax.collections if c.get_gid() == "response-yes")
+               .get_offsets()) == 2
+    assert len(next(c for c in ax.collections if c.get_gid() == "response-no")
+               .get_offsets()) == 1
+    assert min(b.get_width() for b in ax.patches) == -168
+    plots.swimmer(patients.iloc[[3]], ax=_axes())
+    with pytest.raises(ValueError, match="before_unit"):
+        plots.swimmer(patients, before_unit="days", ax=_axes())
+
+
+# --- profile heatmap ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def profile() -> pd.DataFrame:
+    return pd.DataFrame({
+        "patient_id": [1, 2, 3, 4],
+        "anti-dsDNA": [True, True, False, True],
+        "anti-SSA/Ro": ["yes", "yes", "yes", "no"],
+        "anti-CCP": [np.nan, 1, np.nan, np.nan],
+        "HCQ intolerance": [1, 1, 0, 0],
+    })
+
+
+def test_profile_heatmap_marks_not_reported(profile):
+    ax = plots.profile_heatmap(profile, ax=_axes())
+    mesh = ax.collections[0]
+    flags = mesh.get_array()
+    assert flags.shape == (4, 4) and int(np.ma.count_masked(flags)) == 3
+    hatched = [c for c in ax.collections if isinstance(c, PatchCollection)]
+    assert len(hatched) == 1 and len(hatched[0].get_paths()) == 3 and hatched[0].get_hatch()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Yes", "No", "Not reported"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "anti-dsDNA", "anti-SSA/Ro", "anti-CCP", "HCQ intolerance"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Pt 1", "Pt 2", "Pt 3", "Pt 4"]
+
+
+def test_profile_heatmap_groups_single_patient_and_bad_values(profile):
+    groups = {"Autoantibodies": ["anti-dsDNA", "anti-CCP"], "Intolerance": ["HCQ intolerance"]}
+    ax = plots.profile_heatmap(profile, features=groups, ax=_axes())
+    assert {"Autoantibodies", "Intolerance"} <= {t.get_text() for t in ax.texts}
+    assert len(ax.get_yticklabels()) == 3
+
+    ax = plots.profile_heatmap(profile.iloc[[0]], features=["anti-CCP"], ax=_axes())
+    assert len([c for c in ax.collections if isinstance(c, PatchCollection)]) == 1
+
+    with pytest.raises(ValueError, match="yes/no"):
+        plots.profile_heatmap(profile.assign(**{"anti-CCP": "maybe"}), ax=_axes())
+
+
+# --- forest plot -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def studies() -> pd.DataFrame:
+    return pd.DataFrame({
+        "study": ["Maicas, 2024", "Tani, 2024", "Ceccarelli, 2025"],
+        "events": [2, 13, 3], "n": [3, 25, 3], "proportion": [2 / 3, 13 / 25, 1.0],
+        "ci_low": [0.208, 0.335, 0.438], "ci_high": [0.939, 0.700, 1.0],
+        "weight": [22.1, 58.3, 19.6],
+    })
+
+
+@pytest.fixture
+def pooled() -> pd.DataFrame:
+    return pd.DataFrame({
+        "analysis": ["Pooled", "Pooled"], "method": ["REML", "common"],
+        "estimate": [0.61, 0.58], "ci_low": [0.40, 0.41], "ci_high": [0.79, 0.74],
+        "pi_low": [0.05, np.nan], "pi_high": [0.98, np.nan],
+    })
+
+
+def test_forest_plot_squares_diamonds_and_text(studies, pooled):
+    ax = plots.forest_plot(studies, pooled, ax=_axes())
+    diamonds = [p for p in ax.patches if isinstance(p, Polygon)
+                and (p.get_gid() or "").startswith("pooled-")]
+    assert len(diamonds) == 2
+    # The diamond spans the CI and peaks at the estimate.
+    xy = diamonds[0].get_xy()
+    assert xy[:, 0].min() == pytest.approx(0.40) and xy[:, 0].max() == pytest.approx(0.79)
+    squares = next(c for c in ax.collections if c.get_gid() == "studies")
+    np.testing.assert_allclose(squares.get_offsets()[:, 0], studies["proportion"])
+    sizes = squares.get_sizes()
+    assert sizes.argmax() == 1  # Tani has the largest weight
+    pi = [line for line in ax.lines if (line.get_gid() or "").startswith("pi-")]
+    assert len(pi) == 1 and list(pi[0].get_xdata()) == [0.05, 0.98]
+    texts = {t.get_text() for t in ax.texts}
+    assert {"2/3", "13/25", "3/3", "22.1%", "58.3%", "18/31"} <= texts
+    assert [t.get_text() for t in ax.get_yticklabels()][-2:] == [
+        "Pooled, REML", "Pooled, common"]
+
+
+def test_forest_plot_without_pooled_and_single_study(studies):
+    ax = plots.forest_plot(studies.iloc[[1]], ax=_axes(), columns=("events",))
+    assert not [p for p in ax.patches if isinstance(p, Polygon)]
+    assert "Weight" not in {t.get_text() for t in ax.texts}
+    ax = plots.forest_plot(studies.drop(columns="weight"), ax=_axes())
+    assert len(set(next(c for c in ax.collections if c.get_gid() == "studies")
+                   .get_sizes())) == 1
+    with pytest.raises(ValueError, match="columns must be among"):
+        plots.forest_plot(studies, ax=_axes(), columns=("p_value",))
+
+
+# --- saving ------------------------------------------------------------------------------
+
+# Executed in this process and in a fresh interpreter: the bytes must agree.
+BUILD_FIGURE = """
+import numpy as np, pandas as pd, matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from helpers import plots
+rows = [(p, "das28", t, m, v, "score") for p, t, m, v in [
+    (1, "baseline", 0, 7.22), (1, "last", 12, 2.18), (2, "baseline", 0, 5.59),
+    (2, "last", 9, 1.89), (3, "baseline", 0, 4.57), (3, "last", 14, 2.31),
+    (4, "baseline", 0, 2.38), (4, "last", 4, np.nan)]]
+frame = pd.DataFrame(rows, columns=["patient_id", "measure", "timepoint", "month", "value",
+                                    "unit"])
+with plots.theme():
+    fig, ax = plt.subplots(figsize=plots.figure_size("single"))
+    plots.slope_chart(frame, measure="das28", ax=ax)
+    ax.set_title("DAS28")
+"""
+
+
+def _build_figure():
+    namespace = {}
+    exec(BUILD_FIGURE, namespace)  # noqa: S102 - fixed test code shared with a subprocess
+    return namespace["fig"]
+
+
+def _read_all(paths):
+    return {Path(p).suffix: Path(p).read_bytes() for p in paths}
+
+
+def test_save_figure_is_byte_identical_in_and_across_processes(tmp_path):
+    formats = ("png", "svg", "pdf")
+    fig = _build_figure()
+    first = plots.save_figure(fig, tmp_path / "a" / "slope", formats=formats)
+    second = plots.save_figure(fig, tmp_path / "b" / "slope", formats=formats)
+    assert [p.name for p in first] == ["slope.png", "slope.svg", "slope.pdf"]
+    assert _read_all(first) == _read_all(second)
+    # A figure shown first (drawn at another dpi, as a notebook does) saves the same bytes:
+    # save_figure runs the layout to its fixed point at the output dpi and freezes it.
+    shown = _build_figure()
+    shown.set_dpi(72)
+    shown.canvas.draw()
+    rebuilt = plots.save_figure(shown, tmp_path / "c" / "slope", formats=formats)
+    assert _read_all(first) == _read_all(rebuilt)
+    assert shown.get_layout_engine() is not None and shown.dpi == 72  # restored
+
+    script = BUILD_FIGURE + (
+        "import sys\n"
+        "plots.save_figure(fig, sys.argv[1], formats=('png', 'svg', 'pdf'))\n"
+    )
+    env = {**os.environ, "MPLBACKEND": "Agg",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+           "PYTHONHASHSEED": "random"}
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "d" / "slope")], check=True,
+                   env=env, cwd=tmp_path, timeout=60)
+    other = [tmp_path / "d" / f"slope.{fmt}" for fmt in formats]
+    assert _read_all(first) == _read_all(other)
+
+    data = _read_all(first)
+    assert b"Software" not in data[".png"]
+    assert b"dc:date" not in data[".svg"] and b"Matplotlib v" not in data[".svg"]
+    assert b"CreationDate" not in data[".pdf"] and b"Matplotlib" not in data[".pdf"]
+
+
+def test_save_figure_is_atomic_and_validates(tmp_path, monkeypatch):
+    fig = _build_figure()
+    (path,) = plots.save_figure(fig, tmp_path / "fig", formats=("png",))
+    previous = path.read_bytes()
+
+    def broken_savefig(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(fig, "savefig", broken_savefig)
+    with pytest.raises(RuntimeError, match="disk full"):
+        plots.save_figure(fig, tmp_path / "fig", formats=("png",))
+    assert path.read_bytes() == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]  # no temp files left
+
+    with pytest.raises(ValueError, match="formats must be among"):
+        plots.save_figure(fig, tmp_path / "fig", formats=("jpg",))
+    with pytest.raises(TypeError, match="metadata"):
+        plots.save_figure(fig, tmp_path / "fig", metadata={})
