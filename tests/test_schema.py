@@ -23,12 +23,13 @@ def test_reads_the_committed_measurements():
     frame = read_measurements(paths.DATA_PROCESSED / paths.MEASUREMENTS)
     assert len(frame) == 24
     assert frame["value"].isna().sum() == 1  # patient 1's baseline glucocorticoid dose
-    assert frame["patient_id"].tolist()[:2] == ["1", "1"]
+    assert frame["patient_id"].tolist()[:2] == [1, 1]  # integer labels become integers
 
 
 def test_reads_a_valid_user_file(tmp_path):
     frame = read_measurements(write(tmp_path, GOOD + "P-2,sledai2k,baseline,0,4,points\n"))
     assert frame["value"].tolist() == [5.2, 2.1, 4.0]
+    assert frame["patient_id"].tolist() == ["1", "1", "P-2"]  # mixed labels stay text
 
 
 @pytest.mark.parametrize(("body", "message"), [

@@ -239,7 +239,8 @@ def read_measurements(path: str | Path, measures: Iterable[str] = DEFAULT_MEASUR
     Returns
     -------
     DataFrame
-        Typed: ``patient_id`` str, ``month`` and ``value`` float (``value`` may be NaN).
+        Typed: ``month`` and ``value`` float (``value`` may be NaN); ``patient_id`` int
+        when every label is a plain integer, else str.
 
     Raises
     ------
@@ -259,4 +260,9 @@ def read_measurements(path: str | Path, measures: Iterable[str] = DEFAULT_MEASUR
                          f"{typed.at[row, 'measure']} for patient "
                          f"{typed.at[row, 'patient_id']} has no baseline row", row=row,
                          column="timepoint")
+    # Integer labels ("1", "2", ...) become integers, so they sort numerically and join
+    # with patients.csv; anything else ("P-01", "007") stays text.
+    ids = typed["patient_id"]
+    if ids.str.fullmatch(r"0|[1-9]\d{0,17}").all():
+        typed["patient_id"] = ids.astype("int64")
     return typed.reset_index(drop=True)

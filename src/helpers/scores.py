@@ -1,0 +1,776 @@
+"""Clinical scores, categories and responder criteria, vectorised.
+
+- DAS28 from its components (:func:`das28_esr`, :func:`das28_crp`) and its disease
+  activity category (:func:`das28_category`);
+- the EULAR response criteria (:func:`eular_response`);
+- SLEDAI-2K reduction (:func:`sledai_reduction`) and glucocorticoid targets
+  (:func:`gc_at_or_below`, :func:`gc_stopped`);
+- the per-patient responder table of the paper's data (or any tidy cohort)
+  (:func:`responder_table`) and its summary with confidence intervals
+  (:func:`summarise_responders`).
+
+Every function takes scalars or array-likes (NumPy arrays, pandas Series; Series keep
+their index) and never loops over patients in Python. Missing values (NaN) stay missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from helpers.proportions import proportion_ci
+
+__all__ = [
+    "DAS28_REMISSION", "DAS28_LOW", "DAS28_MODERATE", "DAS28_CATEGORIES",
+    "EULAR_GOOD_IMPROVEMENT", "EULAR_MODERATE_IMPROVEMENT", "EULAR_RESPONSES",
+    "SLEDAI_REDUCTION_POINTS", "GC_TARGET_EULAR_2023", "GC_TARGET_LLDAS",
+    "das28_esr", "das28_crp", "das28_category", "eular_response", "sledai_reduction",
+    "gc_at_or_below", "gc_stopped", "responder_table", "summarise_responders",
+]
+
+# DAS28 disease activity cut-offs. Remission < 2.6: Fransen J et al., Ann Rheum Dis
+# 2004;63:1210 (remission in RA, DAS28). Low <= 3.2, moderate <= 5.1, high > 5.1:
+# Prevoo MLL et al., Arthritis Rheum 1995;38:44-8 and van Gestel AM et al., Arthritis
+# Rheum 1998;41:1845-50 (validity of the DAS28 and its EULAR response criteria).
+DAS28_REMISSION = 2.6
+DAS28_LOW = 3.2
+DAS28_MODERATE = 5.1
+DAS28_CATEGORIES = ("remission", "low", "moderate", "high")
+
+# EULAR response criteria: van Gestel AM et al., Arthritis Rheum 1996;39:34-40, Table
+# (DAS-based; the DAS28 version with cut-offs 3.2 and 5.1: van Gestel et al. 1998,
+# above, and Fransen J, van Riel PL, Clin Exp Rheumatol 2005;23(5 Suppl 39):S93-9).
+EULAR_GOOD_IMPROVEMENT = 1.2
+EULAR_MODERATE_IMPROVEMENT = 0.6
+EULAR_RESPONSES = ("none", "moderate", "good")
+
+# SLEDAI-2K reduction of >= 4 points: the SLE Responder Index (SRI-4) component,
+# Furie RA et al., Arthritis Rheum 2009;61:1143-51 (SLEDAI-2K: Gladman DD et al.,
+# J Rheumatol 2002;29:288-91).
+SLEDAI_REDUCTION_POINTS = 4
+
+# Glucocorticoid targets, mg/day prednisone equivalent. EULAR 2023 SLE recommendations:
+# minimise to <= 5 mg/day and withdraw when possible (Fanouriakis A et al., Ann Rheum
+# Dis 2024;83:15-29). Lupus Low Disease Activity State (LLDAS): <= 7.5 mg/day
+# (Franklyn K et al., Ann Rheum Dis 2016;75:1615-21).
+GC_TARGET_EULAR_2023 = 5.0
+GC_TARGET_LLDAS = 7.5
+
+# Differences of scores printed with 2 decimals are rounded to this many decimals before
+# comparison with a cut-off, so that e.g. 3.8 - 2.6 = 1.2000000000000002 counts as 1.2.
+_COMPARISON_DECIMALS = 10
+
+
+# --------------------------------------------------------------------------------------
+# Input handling
+# --------------------------------------------------------------------------------------
+
+
+def _as_float(value, name: str) -> np.ndarray:
+    if isinstance(value, (pd.Series, pd.Index)):
+        value = value.to_numpy(dtype=float, na_value=np.nan)
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numeric (or NaN for missing), got "
+                         f"{value!r}") from None
+    return array
+
+
+def _check_range(array: np.ndarray, name: str, *, low=None, high=None,
+                 low_open: bool = False, integer: bool = False, what: str = "") -> None:
+    """Raise ValueError naming ``name`` for values outside the allowed range."""
+    present = array[~np.isnan(array)]
+    if present.size == 0:
+        return
+    if np.isinf(present).any():
+        raise ValueError(f"{name} must be finite (or NaN for missing)")
+    if low is not None:
+        bad = present[present <= low] if low_open else present[present < low]
+        if bad.size:
+            sign = ">" if low_open else ">="
+            raise ValueError(f"{name} must be {sign} {low:g}{what}, got {bad[0]:g}")
+    if high is not None and (present > high).any():
+        raise ValueError(f"{name} must be <= {high:g}{what}, got "
+                         f"{present[present > high][0]:g}")
+    if integer and (present != np.round(present)).any():
+        raise ValueError(f"{name} must be whole numbers, got "
+                         f"{present[present != np.round(present)][0]:g}")
+
+
+def _index_of(*inputs):
+    """Index of the first pandas Series among ``inputs`` (None if none)."""
+    for value in inputs:
+        if isinstance(value, pd.Series):
+            return value.index
+    return None
+
+
+def _is_scalar(*inputs) -> bool:
+    return all(np.ndim(value) == 0 for value in inputs)
+
+
+def _numeric_result(result: np.ndarray, inputs, name: str):
+    if _is_scalar(*inputs):
+        return float(result)
+    index = _index_of(*inputs)
+    if index is not None:
+        return pd.Series(result, index=index, name=name)
+    return result
+
+
+def _categorical_result(codes: np.ndarray, categories, inputs, name: str):
+    """Ordered categorical from codes (-1 = missing), shaped like the input."""
+    if _is_scalar(*inputs):
+        code = int(codes)
+        return categories[code] if code >= 0 else np.nan
+    cat = pd.Categorical.from_codes(np.ravel(codes),
+                                    dtype=pd.CategoricalDtype(categories, ordered=True))
+    index = _index_of(*inputs)
+    if index is not None:
+        return pd.Series(cat, index=index, name=name)
+    return cat
+
+
+def _boolean_result(flag: np.ndarray, missing: np.ndarray, inputs, name: str):
+    """Nullable boolean (missing where ``missing``), shaped like the input."""
+    if _is_scalar(*inputs):
+        return pd.NA if bool(missing) else bool(flag)
+    array = pd.arrays.BooleanArray(np.ravel(flag).astype(bool), np.ravel(missing))
+    index = _index_of(*inputs)
+    if index is not None:
+        return pd.Series(array, index=index, name=name)
+    return array
+
+
+# --------------------------------------------------------------------------------------
+# DAS28
+# --------------------------------------------------------------------------------------
+
+
+def _das28_common(tjc, sjc, gh):
+    tjc_a, sjc_a, gh_a = (_as_float(v, n) for v, n in ((tjc, "tjc"), (sjc, "sjc"),
+                                                       (gh, "gh")))
+    # 28 joints are counted (Prevoo et al. 1995), so each count lies in 0..28.
+    _check_range(tjc_a, "tjc", low=0, high=28, integer=True, what=" (tender joints of 28)")
+    _check_range(sjc_a, "sjc", low=0, high=28, integer=True, what=" (swollen joints of 28)")
+    # Patient global health on a 0-100 mm visual analogue scale.
+    _check_range(gh_a, "gh", low=0, high=100, what=" (0-100 mm VAS)")
+    return tjc_a, sjc_a, gh_a
+
+
+def das28_esr(tjc, sjc, esr, gh):
+    """DAS28 with erythrocyte sedimentation rate.
+
+    Parameters
+    ----------
+    tjc, sjc : int or array-like
+        Tender and swollen joint counts of 28 joints (whole numbers 0-28).
+    esr : float or array-like
+        Erythrocyte sedimentation rate, mm/h (> 0).
+    gh : float or array-like
+        Patient's global assessment of health, 0-100 mm visual analogue scale.
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        ``0.56 sqrt(TJC28) + 0.28 sqrt(SJC28) + 0.70 ln(ESR) + 0.014 GH``; float for
+        scalar input, a Series (index of the first Series input) or an array otherwise.
+        NaN in any component gives NaN.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: negative or non-integer counts, counts above 28, ESR <= 0,
+        GH outside 0-100, infinite values.
+
+    Notes
+    -----
+    Formula of Prevoo MLL et al., Arthritis Rheum 1995;38:44-8 (as published, the
+    coefficients are rounded to 2-3 decimals). The result is not rounded.
+
+    Examples
+    --------
+    >>> round(das28_esr(4, 2, 30, 50), 4)
+    4.5968
+    """
+    tjc_a, sjc_a, gh_a = _das28_common(tjc, sjc, gh)
+    esr_a = _as_float(esr, "esr")
+    _check_range(esr_a, "esr", low=0, low_open=True,
+                 what=" mm/h (ln(ESR) is undefined at 0)")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = (0.56 * np.sqrt(tjc_a) + 0.28 * np.sqrt(sjc_a) + 0.70 * np.log(esr_a)
+                 + 0.014 * gh_a)
+    return _numeric_result(score, (tjc, sjc, esr, gh), "das28_esr")
+
+
+def das28_crp(tjc, sjc, crp, gh):
+    """DAS28 with C-reactive protein.
+
+    Parameters
+    ----------
+    tjc, sjc : int or array-like
+        Tender and swollen joint counts of 28 joints (whole numbers 0-28).
+    crp : float or array-like
+        C-reactive protein in mg/L (>= 0).
+    gh : float or array-like
+        Patient's global assessment of health, 0-100 mm visual analogue scale.
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        ``0.56 sqrt(TJC28) + 0.28 sqrt(SJC28) + 0.36 ln(CRP + 1) + 0.014 GH + 0.96``.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument, as :func:`das28_esr`; CRP < 0.
+
+    Notes
+    -----
+    Formula from the DAS28 website (Radboud UMC) / Wells G et al., Ann Rheum Dis
+    2009;68:954-60; CRP must be in mg/L (not mg/dL).
+
+    Examples
+    --------
+    >>> round(das28_crp(4, 2, 10, 50), 4)
+    4.0392
+    """
+    tjc_a, sjc_a, gh_a = _das28_common(tjc, sjc, gh)
+    crp_a = _as_float(crp, "crp")
+    _check_range(crp_a, "crp", low=0, what=" mg/L")
+    score = (0.56 * np.sqrt(tjc_a) + 0.28 * np.sqrt(sjc_a) + 0.36 * np.log(crp_a + 1)
+             + 0.014 * gh_a + 0.96)
+    return _numeric_result(score, (tjc, sjc, crp, gh), "das28_crp")
+
+
+def _das28_values(das28, name: str) -> np.ndarray:
+    array = _as_float(das28, name)
+    # DAS28 lies between 0 and about 9.4 for any valid input (helpers.schema uses 0-10).
+    _check_range(array, name, low=0, high=10, what=" (DAS28 scale)")
+    return array
+
+
+def das28_category(das28):
+    """DAS28 disease activity category.
+
+    Parameters
+    ----------
+    das28 : float or array-like
+        DAS28 values (0-10); NaN = missing.
+
+    Returns
+    -------
+    str, pandas.Categorical or pandas.Series
+        ``"remission"`` (< 2.6), ``"low"`` (2.6 to <= 3.2), ``"moderate"`` (> 3.2 to
+        <= 5.1) or ``"high"`` (> 5.1); ordered categories :data:`DAS28_CATEGORIES`;
+        missing stays missing (NaN for a scalar).
+
+    Notes
+    -----
+    Remission cut-off: Fransen et al., Ann Rheum Dis 2004;63:1210; low/moderate/high:
+    Prevoo et al. 1995 and van Gestel et al. 1998 (see module constants). Values are
+    compared as given: 2.6 is "low", 3.2 "low", 5.1 "moderate".
+
+    Examples
+    --------
+    >>> das28_category(2.38)
+    'remission'
+    >>> list(das28_category([2.6, 3.2, 5.1, 5.11]))
+    ['low', 'low', 'moderate', 'high']
+    """
+    values = _das28_values(das28, "das28")
+    codes = np.select([values < DAS28_REMISSION, values <= DAS28_LOW,
+                       values <= DAS28_MODERATE, values > DAS28_MODERATE],
+                      [0, 1, 2, 3], default=-1)
+    return _categorical_result(codes, DAS28_CATEGORIES, (das28,), "das28_category")
+
+
+def eular_response(das28_pre, das28_post):
+    """EULAR response from DAS28 before and after treatment.
+
+    Parameters
+    ----------
+    das28_pre, das28_post : float or array-like
+        DAS28 at baseline and at follow-up (0-10); NaN = missing.
+
+    Returns
+    -------
+    str, pandas.Categorical or pandas.Series
+        ``"good"``, ``"moderate"`` or ``"none"`` (ordered categories
+        :data:`EULAR_RESPONSES`); missing when either value is missing.
+
+    Notes
+    -----
+    van Gestel et al., Arthritis Rheum 1996;39:34-40, with the DAS28 cut-offs of
+    van Gestel et al. 1998. Improvement = pre - post:
+
+    ====================  ==============  ================  ==============
+    DAS28 at follow-up    improvement     improvement       improvement
+                          > 1.2           > 0.6 and <= 1.2  <= 0.6
+    ====================  ==============  ================  ==============
+    <= 3.2                good            moderate          none
+    > 3.2 and <= 5.1      moderate        moderate          none
+    > 5.1                 moderate        none              none
+    ====================  ==============  ================  ==============
+
+    The improvement is rounded to 10 decimals before comparison, so that binary
+    floating-point noise does not move a printed 1.20 across the 1.2 cut-off. A patient
+    already in remission whose DAS28 does not change has no response (improvement 0).
+
+    Examples
+    --------
+    >>> eular_response(7.22, 2.18), eular_response(2.38, 2.38)
+    ('good', 'none')
+    """
+    pre = _das28_values(das28_pre, "das28_pre")
+    post = _das28_values(das28_post, "das28_post")
+    pre, post = np.broadcast_arrays(pre, post)
+    improvement = np.round(pre - post, _COMPARISON_DECIMALS)
+    big = improvement > EULAR_GOOD_IMPROVEMENT
+    some = (improvement > EULAR_MODERATE_IMPROVEMENT) & ~big
+    low_now = post <= DAS28_LOW
+    moderate_now = (post > DAS28_LOW) & (post <= DAS28_MODERATE)
+    high_now = post > DAS28_MODERATE
+    good = low_now & big
+    moderate = (low_now & some) | (moderate_now & (big | some)) | (high_now & big)
+    codes = np.where(good, 2, np.where(moderate, 1, 0))
+    codes = np.where(np.isnan(pre) | np.isnan(post), -1, codes)
+    return _categorical_result(codes, EULAR_RESPONSES, (das28_pre, das28_post),
+                               "eular_response")
+
+
+# --------------------------------------------------------------------------------------
+# SLEDAI-2K and glucocorticoids
+# --------------------------------------------------------------------------------------
+
+
+def sledai_reduction(pre, post, threshold: float = SLEDAI_REDUCTION_POINTS):
+    """Whether SLEDAI-2K fell by at least ``threshold`` points.
+
+    Parameters
+    ----------
+    pre, post : int or array-like
+        SLEDAI-2K at baseline and follow-up (whole numbers 0-105); NaN = missing.
+    threshold : float, default 4
+        Minimum reduction (> 0).
+
+    Returns
+    -------
+    bool, pandas.NA, pandas.arrays.BooleanArray or pandas.Series
+        ``pre - post >= threshold``; missing when either value is missing.
+
+    Notes
+    -----
+    The 4-point reduction is the SLEDAI component of the SLE Responder Index (SRI-4),
+    Furie et al., Arthritis Rheum 2009;61:1143-51. SLEDAI-2K ranges 0-105 (Gladman et
+    al., J Rheumatol 2002;29:288-91). A patient at 0 cannot reach it.
+
+    Examples
+    --------
+    >>> sledai_reduction(13, 2), sledai_reduction(0, 0)
+    (True, False)
+    """
+    pre_a, post_a = _as_float(pre, "pre"), _as_float(post, "post")
+    for array, name in ((pre_a, "pre"), (post_a, "post")):
+        _check_range(array, name, low=0, high=105, integer=True, what=" (SLEDAI-2K)")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) \
+            or not np.isfinite(threshold) or threshold <= 0:
+        raise ValueError(f"threshold must be a number > 0, got {threshold!r}")
+    pre_a, post_a = np.broadcast_arrays(pre_a, post_a)
+    missing = np.isnan(pre_a) | np.isnan(post_a)
+    flag = np.round(pre_a - post_a, _COMPARISON_DECIMALS) >= threshold
+    return _boolean_result(flag, missing, (pre, post), "sledai_reduction")
+
+
+def _gc_values(dose, name: str) -> np.ndarray:
+    array = _as_float(dose, name)
+    _check_range(array, name, low=0, what=" mg/day")
+    return array
+
+
+def gc_at_or_below(dose, target: float):
+    """Whether a glucocorticoid dose is at or below a target.
+
+    Parameters
+    ----------
+    dose : float or array-like
+        Daily dose, mg/day prednisone equivalent (>= 0); NaN = missing.
+    target : float
+        Target in mg/day (>= 0), e.g. :data:`GC_TARGET_EULAR_2023` (5 mg/day) or
+        :data:`GC_TARGET_LLDAS` (7.5 mg/day).
+
+    Returns
+    -------
+    bool, pandas.NA, pandas.arrays.BooleanArray or pandas.Series
+        ``dose <= target``; missing stays missing.
+
+    Notes
+    -----
+    EULAR 2023 recommendations for SLE: maintenance <= 5 mg/day (Fanouriakis et al.,
+    Ann Rheum Dis 2024;83:15-29); LLDAS: <= 7.5 mg/day (Franklyn et al., Ann Rheum Dis
+    2016;75:1615-21).
+
+    Examples
+    --------
+    >>> gc_at_or_below(5, GC_TARGET_EULAR_2023), gc_at_or_below(8, GC_TARGET_LLDAS)
+    (True, False)
+    """
+    values = _gc_values(dose, "dose")
+    if isinstance(target, bool) or not isinstance(target, (int, float, np.number)) \
+            or not np.isfinite(target) or target < 0:
+        raise ValueError(f"target must be a number >= 0 mg/day, got {target!r}")
+    return _boolean_result(values <= target, np.isnan(values), (dose,), "gc_at_or_below")
+
+
+def gc_stopped(dose, dose_pre=None):
+    """Whether glucocorticoids were stopped (dose 0 at follow-up).
+
+    Parameters
+    ----------
+    dose : float or array-like
+        Follow-up daily dose, mg/day (>= 0); NaN = missing.
+    dose_pre : float or array-like, optional
+        Baseline daily dose. When given, a patient with 0 at baseline is not counted as
+        having stopped (there was nothing to stop); a missing baseline dose does not
+        change the result.
+
+    Returns
+    -------
+    bool, pandas.NA, pandas.arrays.BooleanArray or pandas.Series
+        ``dose == 0`` (and ``dose_pre != 0`` when given); missing when ``dose`` is.
+
+    Notes
+    -----
+    Withdrawal is the EULAR 2023 goal when possible (Fanouriakis et al. 2024). A
+    missing baseline dose arises when glucocorticoids were given as IV pulses without
+    a daily dose (the paper's patient 1), so it is not evidence of no glucocorticoid.
+
+    Examples
+    --------
+    >>> gc_stopped(0, 8), gc_stopped(0, 0), gc_stopped(2)
+    (True, False, False)
+    """
+    values = _gc_values(dose, "dose")
+    flag = values == 0
+    inputs = (dose,)
+    if dose_pre is not None:
+        pre = _gc_values(dose_pre, "dose_pre")
+        values, pre = np.broadcast_arrays(values, pre)
+        flag = (values == 0) & ~(pre == 0)
+        inputs = (dose, dose_pre)
+    return _boolean_result(flag, np.isnan(values), inputs, "gc_stopped")
+
+
+# --------------------------------------------------------------------------------------
+# Responder table
+# --------------------------------------------------------------------------------------
+
+RESPONDER_COLUMNS = [
+    "patient_id", "das28_pre", "das28_post", "das28_change", "das28_category_pre",
+    "das28_category_post", "eular_response", "sledai_pre", "sledai_post",
+    "sledai_reduction_ge4", "gc_pre", "gc_post", "gc_le_5", "gc_le_7_5", "gc_stopped",
+    "response_paper", "differs_from_paper",
+]
+
+_YES = {"yes", "y", "true", "1", "1.0"}
+_NO = {"no", "n", "false", "0", "0.0"}
+
+
+def responder_table(measurements: pd.DataFrame, response_paper=None, *,
+                    baseline: str = "baseline", followup: str | None = None) -> pd.DataFrame:
+    """Per-patient responder criteria from the tidy measurements table.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+        Tidy table (``patient_id, measure, timepoint, month, value``; DESIGN.md) with
+        measures ``das28``, ``sledai2k`` and ``gc_mg_day`` (a measure that is absent
+        gives missing columns).
+    response_paper : mapping, pandas.Series or pandas.DataFrame, optional
+        The paper's per-patient "Response": a mapping or Series from ``patient_id`` to
+        yes/no (bool, ``"Yes"``/``"No"``, 1/0), or a DataFrame with columns
+        ``patient_id`` and ``response_paper`` (as ``patients.csv``).
+    baseline : str, default "baseline"
+        Timepoint label of the pre-treatment visit.
+    followup : str, optional
+        Timepoint label of the post-treatment visit (e.g. ``"last"``). Default: for each
+        patient and measure, the latest non-baseline visit (largest ``month``) with a
+        non-missing value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per patient (sorted by ``patient_id``), columns :data:`RESPONDER_COLUMNS`:
+        ``das28_pre, das28_post, das28_change`` (post - pre), ``das28_category_pre``,
+        ``das28_category_post``, ``eular_response``, ``sledai_pre, sledai_post``,
+        ``sledai_reduction_ge4``, ``gc_pre, gc_post``, ``gc_le_5`` and ``gc_le_7_5``
+        (follow-up dose at or below the EULAR 2023 and LLDAS targets), ``gc_stopped``,
+        ``response_paper`` (nullable boolean) and ``differs_from_paper`` (why the EULAR
+        DAS28 response disagrees with the paper's "Response"; empty when it agrees or
+        either is missing).
+
+    Raises
+    ------
+    ValueError
+        On a missing column, a duplicated patient/measure/timepoint, an unknown patient
+        in ``response_paper`` or an unreadable yes/no, or out-of-range scores.
+
+    Notes
+    -----
+    A EULAR good or moderate response counts as a response when compared with the
+    paper. ``das28_change`` is rounded to 10 decimals to drop binary floating-point
+    noise (7.22 - 2.18 = -5.04, not -5.039999999999999). ``gc_stopped`` uses the baseline
+    dose as :func:`gc_stopped` does.
+
+    Examples
+    --------
+    On the paper's data (Table 2) patients 1-3 are EULAR good responders and patient 4
+    (DAS28 2.38 -> 2.38, already in remission) has no EULAR response although the paper
+    reports a response.
+    """
+    frame = _responder_values(measurements, baseline=baseline, followup=followup)
+    das_pre, das_post = frame["das28_pre"].to_numpy(), frame["das28_post"].to_numpy()
+    frame["das28_change"] = np.round(das_post - das_pre, _COMPARISON_DECIMALS) + 0.0
+    frame["das28_category_pre"] = das28_category(frame["das28_pre"])
+    frame["das28_category_post"] = das28_category(frame["das28_post"])
+    frame["eular_response"] = eular_response(frame["das28_pre"], frame["das28_post"])
+    frame["sledai_reduction_ge4"] = sledai_reduction(frame["sledai_pre"],
+                                                     frame["sledai_post"])
+    frame["gc_le_5"] = gc_at_or_below(frame["gc_post"], GC_TARGET_EULAR_2023)
+    frame["gc_le_7_5"] = gc_at_or_below(frame["gc_post"], GC_TARGET_LLDAS)
+    frame["gc_stopped"] = gc_stopped(frame["gc_post"], frame["gc_pre"])
+    frame["response_paper"] = _paper_response(response_paper, frame["patient_id"])
+    frame["differs_from_paper"] = _differences(frame)
+    return frame[RESPONDER_COLUMNS].reset_index(drop=True)
+
+
+def _responder_values(measurements, *, baseline, followup) -> pd.DataFrame:
+    from helpers.paired import _check_unique  # shared validation of the tidy table
+
+    if not isinstance(measurements, pd.DataFrame):
+        raise ValueError("measurements must be a pandas DataFrame in the tidy format")
+    required = ["patient_id", "measure", "timepoint", "value"]
+    if followup is None:
+        required.append("month")
+    missing = [c for c in required if c not in measurements.columns]
+    if missing:
+        raise ValueError(f"measurements lacks column(s) {missing}; required: {required}")
+    if measurements["patient_id"].isna().any():
+        raise ValueError("column 'patient_id' must not be missing")
+    try:
+        pid, patients = pd.factorize(measurements["patient_id"], sort=True)
+    except TypeError:
+        pid, patients = pd.factorize(measurements["patient_id"], sort=False)
+    mc, measures = pd.factorize(measurements["measure"].astype(str))
+    tc, timepoints = pd.factorize(measurements["timepoint"].astype(str))
+    _check_unique(measurements, pid, mc, tc, len(patients), len(measures), len(timepoints))
+    try:
+        values = pd.to_numeric(measurements["value"]).to_numpy(dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"column 'value' must be numeric: {error}") from None
+    timepoint = measurements["timepoint"].astype(str).to_numpy()
+    is_base = timepoint == baseline
+    if followup is None:
+        month = pd.to_numeric(measurements["month"], errors="coerce").to_numpy(dtype=float)
+        is_post = ~is_base & ~np.isnan(values)
+    else:
+        if followup not in set(timepoints) or followup == baseline:
+            raise ValueError(f"followup {followup!r} is not a follow-up timepoint; found "
+                             f"{[t for t in timepoints if t != baseline]}")
+        month = np.zeros(len(values))
+        is_post = timepoint == followup
+    out = {"patient_id": patients}
+    for measure, stem in (("das28", "das28"), ("sledai2k", "sledai"), ("gc_mg_day", "gc")):
+        pre = np.full(len(patients), np.nan)
+        post = np.full(len(patients), np.nan)
+        if measure in measures:
+            code = measures.get_loc(measure)
+            rows = np.flatnonzero(is_base & (mc == code))
+            pre[pid[rows]] = values[rows]
+            rows = np.flatnonzero(is_post & (mc == code))
+            # Latest visit per patient: sort by (patient, month) and keep each last row.
+            rows = rows[np.lexsort((month[rows], pid[rows]))]
+            last = np.ones(len(rows), dtype=bool)
+            last[:-1] = pid[rows[1:]] != pid[rows[:-1]]
+            rows = rows[last]
+            post[pid[rows]] = values[rows]
+        out[f"{stem}_pre"] = pre
+        out[f"{stem}_post"] = post
+    return pd.DataFrame(out)
+
+
+def _paper_response(response_paper, patient_ids: pd.Series) -> pd.arrays.BooleanArray:
+    n = len(patient_ids)
+    if response_paper is None:
+        return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    if isinstance(response_paper, pd.DataFrame):
+        column = next((c for c in ("response_paper", "response", "Response")
+                       if c in response_paper.columns), None)
+        if "patient_id" not in response_paper.columns or column is None:
+            raise ValueError("response_paper DataFrame needs columns 'patient_id' and "
+                             "'response_paper'")
+        series = pd.Series(response_paper[column].to_numpy(),
+                           index=response_paper["patient_id"].to_numpy())
+    elif isinstance(response_paper, pd.Series):
+        series = response_paper
+    elif isinstance(response_paper, Mapping):
+        series = pd.Series(dict(response_paper), dtype=object)
+    else:
+        raise ValueError("response_paper must be None, a mapping, a Series or a "
+                         f"DataFrame, got {type(response_paper).__name__}")
+    if series.index.has_duplicates:
+        raise ValueError("response_paper lists a patient more than once")
+    known = pd.Index(patient_ids)
+    unknown = [p for p in series.index if p not in known]
+    if unknown:
+        raise ValueError(f"response_paper has patient(s) {unknown[:5]} not in "
+                         "measurements")
+    parsed = series.map(_parse_yes_no)
+    aligned = parsed.reindex(known)
+    missing = aligned.isna().to_numpy()
+    flags = np.array([bool(v) if v is not None and not pd.isna(v) else False
+                      for v in aligned.to_numpy()], dtype=bool)
+    return pd.arrays.BooleanArray(flags, missing)
+
+
+def _parse_yes_no(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return np.nan
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    if text in {"", "na", "nan", "none"}:
+        return np.nan
+    raise ValueError(f"response_paper values must be yes/no (or True/False, 1/0), got "
+                     f"{value!r}")
+
+
+def _differences(frame: pd.DataFrame) -> np.ndarray:
+    """Explain, per patient, where the EULAR response and the paper disagree."""
+    n = len(frame)
+    text = np.full(n, "", dtype=object)
+    paper = frame["response_paper"].array
+    known = ~paper.isna()
+    if not known.any():
+        return text
+    eular = frame["eular_response"]
+    responded = eular.isin(["good", "moderate"]).to_numpy()
+    eular_missing = eular.isna().to_numpy()
+    paper_yes = paper.fillna(False).to_numpy(dtype=bool)
+    differs = known & ~eular_missing & (paper_yes != responded)
+    undetermined = known & eular_missing
+    for i in np.flatnonzero(undetermined):
+        text[i] = "EULAR response not computable (DAS28 missing)"
+    for i in np.flatnonzero(differs):
+        row = frame.iloc[i]
+        pre, post = row["das28_pre"], row["das28_post"]
+        improvement = round(pre - post, _COMPARISON_DECIMALS)
+        paper_word = "response" if paper_yes[i] else "no response"
+        eular_word = f"EULAR {row['eular_response']}"
+        detail = f"DAS28 {pre:.2f} -> {post:.2f}, improvement {improvement:.2f}"
+        if not responded[i]:
+            if improvement <= EULAR_MODERATE_IMPROVEMENT:
+                detail += f" <= {EULAR_MODERATE_IMPROVEMENT}"
+            if pre < DAS28_REMISSION:
+                detail += "; already in DAS28 remission at baseline"
+            elif pre <= DAS28_LOW:
+                detail += "; already in DAS28 low disease activity at baseline"
+        if not np.isnan(row["sledai_pre"]) and not np.isnan(row["sledai_post"]):
+            detail += f"; SLEDAI-2K {row['sledai_pre']:.0f} -> {row['sledai_post']:.0f}"
+        text[i] = f"paper: {paper_word}; {eular_word} ({detail})"
+    return text
+
+
+# --------------------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------------------
+
+#: (criterion, description) rows of :func:`summarise_responders`, in order.
+RESPONDER_CRITERIA = [
+    ("eular_good", "EULAR good response (DAS28)"),
+    ("eular_good_or_moderate", "EULAR good or moderate response (DAS28)"),
+    ("das28_remission_post", "DAS28 remission (< 2.6) at follow-up"),
+    ("das28_low_or_remission_post", "DAS28 <= 3.2 at follow-up"),
+    ("sledai_reduction_ge4", "SLEDAI-2K reduction >= 4 points"),
+    ("gc_le_5", "Glucocorticoids <= 5 mg/day (EULAR 2023)"),
+    ("gc_le_7_5", "Glucocorticoids <= 7.5 mg/day (LLDAS)"),
+    ("gc_stopped", "Glucocorticoids stopped"),
+    ("response_paper", "Response as reported in the paper"),
+]
+
+
+def summarise_responders(table: pd.DataFrame, method: str = "clopper-pearson",
+                         level: float = 0.95) -> pd.DataFrame:
+    """Proportion of patients meeting each responder criterion, with a CI.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`responder_table`.
+    method : {"clopper-pearson", "wilson"}, default "clopper-pearson"
+        Interval method of :func:`helpers.proportions.proportion_ci`.
+    level : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per criterion (:data:`RESPONDER_CRITERIA`): ``criterion, description,
+        events, n, n_missing, proportion, ci_low, ci_high, ci_level, method``; ``n``
+        counts patients with the criterion determinable (missing ones are left out).
+
+    Raises
+    ------
+    ValueError
+        On a table without the responder columns, or a bad ``method``/``level``.
+
+    Notes
+    -----
+    With n = 0 (e.g. no paper response given) the proportion and interval are NaN.
+    """
+    missing = [c for c in RESPONDER_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"table lacks responder column(s) {missing}; build it with "
+                         "responder_table()")
+    eular = table["eular_response"]
+    category = table["das28_category_post"]
+    flags = {
+        "eular_good": _flag(eular == "good", eular.isna()),
+        "eular_good_or_moderate": _flag(eular.isin(["good", "moderate"]), eular.isna()),
+        "das28_remission_post": _flag(category == "remission", category.isna()),
+        "das28_low_or_remission_post": _flag(category.isin(["remission", "low"]),
+                                             category.isna()),
+    }
+    for column in ("sledai_reduction_ge4", "gc_le_5", "gc_le_7_5", "gc_stopped",
+                   "response_paper"):
+        series = table[column].astype("boolean")
+        flags[column] = _flag(series.fillna(False).to_numpy(dtype=bool),
+                              series.isna().to_numpy())
+    events = np.array([flags[c][0] for c, _ in RESPONDER_CRITERIA])
+    n = np.array([flags[c][1] for c, _ in RESPONDER_CRITERIA])
+    ci = proportion_ci(events, n, method=method, level=level)
+    return pd.DataFrame({
+        "criterion": [c for c, _ in RESPONDER_CRITERIA],
+        "description": [d for _, d in RESPONDER_CRITERIA],
+        "events": events.astype(np.int64),
+        "n": n.astype(np.int64),
+        "n_missing": (len(table) - n).astype(np.int64),
+        "proportion": ci.proportion,
+        "ci_low": ci.ci_low,
+        "ci_high": ci.ci_high,
+        "ci_level": float(level),
+        "method": method,
+    })
+
+
+def _flag(flag, missing) -> tuple[int, int]:
+    flag = np.asarray(flag, dtype=bool)
+    missing = np.asarray(missing, dtype=bool)
+    return int((flag & ~missing).sum()), int((~missing).sum())
