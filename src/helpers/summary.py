@@ -95,3 +95,48 @@ def cohort_summary(patients: pd.DataFrame, therapies: pd.DataFrame | None = None
     k = int((side.notna() & (side != "none")).sum())
     add("safety", "side effects on anifrolumab", k, _count(k, n))
     return pd.DataFrame(rows)
+
+
+def patient_features(patients: pd.DataFrame, therapies: pd.DataFrame | None = None
+                     ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Wide patients x features table for :func:`helpers.plots.profile_heatmap`.
+
+    Parameters
+    ----------
+    patients, therapies : DataFrame
+        ``patients.csv`` and (optionally) ``therapies.csv``.
+
+    Returns
+    -------
+    features : DataFrame
+        One row per patient (``patient_id`` column), one boolean column per feature,
+        missing where the paper does not report it (organ involvement of patient 2).
+    groups : dict
+        Feature group name -> its columns, in display order.
+    """
+    features = patients[["patient_id"]].copy()
+    groups: dict[str, list[str]] = {}
+    antibodies = [c for c in AUTOANTIBODY_COLUMNS if patients[c].any()]
+    for column in antibodies:
+        features[AUTOANTIBODY_LABELS[column]] = patients[column].astype(bool)
+    groups["Autoantibodies"] = [AUTOANTIBODY_LABELS[c] for c in antibodies]
+    arthritis = {"Erosive": "erosive", "Rhupus": "rhupus"}
+    for label, column in arthritis.items():
+        features[label] = patients[column].astype(bool)
+    groups["Arthritis"] = list(arthritis)
+    for domain in ORGAN_DOMAINS:
+        features[domain.capitalize()] = patients[f"organ_{domain}"].astype("boolean")
+    groups["Other organs"] = [d.capitalize() for d in ORGAN_DOMAINS]
+    if therapies is not None:
+        for role, title in [("previous", "Previous therapy"), ("intolerant", "Intolerance")]:
+            mine = therapies[therapies["role"] == role]
+            drugs = mine["abbreviation"].value_counts().sort_index().index.tolist()
+            columns = []
+            for drug in sorted(drugs, key=lambda d: -mine.loc[mine["abbreviation"] == d,
+                                                              "patient_id"].nunique()):
+                name = f"{drug} ({'prev.' if role == 'previous' else 'intol.'})"
+                taken = set(mine.loc[mine["abbreviation"] == drug, "patient_id"])
+                features[name] = features["patient_id"].isin(taken)
+                columns.append(name)
+            groups[title] = columns
+    return features, groups

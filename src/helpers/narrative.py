@@ -1,0 +1,126 @@
+"""Results text with the numbers filled in, so that prose never drifts from the tables.
+
+Each function returns an :class:`IPython.display.Markdown` object; notebooks display it
+and the HTML report renders it. The sentences state what the data show and, with four
+patients, what they cannot show.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from IPython.display import Markdown
+
+MEASURE_NAMES = {"sledai2k": "SLEDAI-2K", "das28": "DAS28",
+                 "gc_mg_day": "Glucocorticoid dose (mg/day)"}
+
+
+def smallest_exact_p(n: int) -> float:
+    """Smallest two-sided p-value an exact signed-rank or sign test can give with n pairs.
+
+    All n differences with the same sign is the most extreme outcome; under the null it
+    has probability 2 / 2**n (both directions), so the p-value cannot go below that
+    (Wilcoxon 1945; for n = 4, 0.125).
+    """
+    return min(1.0, 2.0 / 2.0 ** n) if n > 0 else math.nan
+
+
+def _fmt_p(p: float) -> str:
+    if pd.isna(p):
+        return "not computable"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def direction_counts(measurements: pd.DataFrame, baseline: str = "baseline") -> pd.DataFrame:
+    """Patients whose value fell, stayed or rose from baseline to their last visit.
+
+    Returns one row per measure: ``measure, fell, unchanged, rose, n`` (complete pairs).
+    """
+    data = measurements.dropna(subset=["value"])
+    base = data[data["timepoint"] == baseline].set_index(["patient_id", "measure"])["value"]
+    later = data[data["timepoint"] != baseline].sort_values("month", kind="stable")
+    last = later.groupby(["patient_id", "measure"])["value"].last()
+    change = (last - base).dropna()
+    counts = pd.DataFrame({"fell": (change < 0), "unchanged": (change == 0),
+                           "rose": (change > 0)}).groupby(level="measure").sum()
+    counts["n"] = counts.sum(axis=1)
+    return counts.reset_index()
+
+
+def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
+                      measurements: pd.DataFrame | None = None) -> Markdown:
+    """Plain-language summary of ``paired_tests`` output, one bullet per outcome.
+
+    With ``measurements``, also says how many patients fell, stayed or rose on each
+    measure (baseline to last visit).
+    """
+    lines = []
+    for row in prepost.itertuples(index=False):
+        name = MEASURE_NAMES.get(row.outcome, row.outcome)
+        n = int(row.n)
+        if n == 0:
+            lines.append(f"- **{name}** ({row.comparison}): no complete pairs.")
+            continue
+        level = f"{100 * row.hl_ci_level:.1f}%" if pd.notna(row.hl_ci_level) else "n/a"
+        lines.append(
+            f"- **{name}** ({row.comparison}, n = {n}): mean change {row.change_mean:+.2f} "
+            f"(95% CI {row.change_ci_low:+.2f} to {row.change_ci_high:+.2f}); paired t "
+            f"p = {_fmt_p(row.t_p_value)}, Wilcoxon p = {_fmt_p(row.wilcoxon_p_value)} "
+            f"({row.wilcoxon_method}), sign test p = {_fmt_p(row.sign_test_p_value)}; "
+            f"Hodges-Lehmann {row.hl_estimate:+.2f} ({level} CI {row.hl_ci_low:+.2f} to "
+            f"{row.hl_ci_high:+.2f}); Cohen's dz {row.cohen_dz:+.2f}, "
+            f"Holm-adjusted p = {_fmt_p(row.p_value_holm)}.")
+    n_max = int(prepost["n"].max()) if len(prepost) else 0
+    floor = smallest_exact_p(n_max)
+    significant = prepost[prepost["p_value_holm"] < alpha]["outcome"].map(
+        lambda m: MEASURE_NAMES.get(m, m)).tolist()
+    verdict = (f"After Holm adjustment, {', '.join(significant)} changed at the "
+               f"{alpha:g} level." if significant else
+               f"No change reaches significance at the {alpha:g} level after Holm "
+               "adjustment.")
+    direction = ""
+    if measurements is not None:
+        counts = direction_counts(measurements)
+        parts = [f"{MEASURE_NAMES.get(r.measure, r.measure)}: {r.fell} fell, "
+                 f"{r.unchanged} unchanged, {r.rose} rose"
+                 for r in counts.itertuples(index=False)]
+        rose = int(counts["rose"].sum())
+        direction = (f" Direction of change per patient ({'; '.join(parts)})"
+                     + (": no patient worsened on any measure." if rose == 0 else "."))
+    if floor > alpha:
+        power = (f"With n = {n_max} the smallest two-sided p-value an exact signed-rank or "
+                 f"sign test can produce is {floor:.4g} (every patient changing in the same "
+                 f"direction), so these tests cannot reach {alpha:g} whatever the data; the "
+                 "t-test can, but only by leaning on a normality that "
+                 f"{n_max} values cannot check.")
+    else:
+        power = (f"With n = {n_max} the exact tests can reach {alpha:g} (smallest attainable "
+                 f"p = {floor:.2g}).")
+    text = "\n".join(lines) + f"""
+
+**What {n_max} patients can and cannot show.** {verdict} {power}{direction} Effect sizes are large, but the confidence
+intervals are wide and, without a control group, regression to the mean, concomitant
+therapy and glucocorticoid tapering cannot be separated from the effect of anifrolumab.
+Read these numbers as a description of {n_max} patients, not as evidence of efficacy."""
+    return Markdown(text)
+
+
+def responders_narrative(table: pd.DataFrame, summary: pd.DataFrame) -> Markdown:
+    """Where the EULAR and other criteria agree or disagree with the paper's "Response"."""
+    rows = summary.set_index("criterion")
+    bullets = []
+    for criterion, row in rows.iterrows():
+        if int(row["n"]) == 0:
+            continue
+        bullets.append(f"- {row['description']}: {int(row['events'])}/{int(row['n'])} "
+                       f"({100 * row['proportion']:.0f}%, {100 * row['ci_level']:.0f}% CI "
+                       f"{100 * row['ci_low']:.0f}–{100 * row['ci_high']:.0f}%)")
+    differ = table[table["differs_from_paper"].fillna("").astype(str) != ""]
+    notes = "\n".join(f"- Patient {r.patient_id}: {r.differs_from_paper}"
+                      for r in differ.itertuples(index=False))
+    text = "\n".join(bullets)
+    if notes:
+        text += ("\n\n**Where a standard definition disagrees with the paper's "
+                 f"\"Response\":**\n\n{notes}")
+    return Markdown(text)

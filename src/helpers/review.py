@@ -1,0 +1,160 @@
+"""The literature review's analysis plan: which studies are pooled, and how.
+
+:mod:`helpers.meta` is the generic statistics; this module applies it to the paper's
+review table (``data/processed/studies.csv``), optionally with the case series itself as a
+fourth study, under every transform and estimator, plus a sensitivity analysis restricted
+to studies whose outcome is *resolution* of arthritis.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import pandas as pd
+
+from helpers.meta import ContinuityCorrectionWarning, pool_proportions
+from helpers.proportions import proportion_ci
+
+CASE_SERIES_LABEL = "Cassone 2025 (this case series)"
+
+
+def case_series_study(patients: pd.DataFrame) -> pd.DataFrame:
+    """The case series as a one-row study: responders by the paper's own "Response"."""
+    return pd.DataFrame([{
+        "study": CASE_SERIES_LABEL,
+        "author": "Cassone",
+        "year": 2025,
+        "design": "Case series (monocentric)",
+        "n": int(len(patients)),
+        "events": int(patients["response_paper"].astype(bool).sum()),
+        "ultrasound_proven": False,
+        # The paper's "Response" is a clinical judgement of articular improvement.
+        "outcome_definition": "improvement",
+        "outcome": "Response (the paper's Table 2)",
+    }])
+
+
+def studies_table(studies: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """The review table with events, n, the observed proportion and its exact CI."""
+    ci = proportion_ci(studies["events"].to_numpy(), studies["n"].to_numpy(),
+                       method="clopper-pearson", level=level).to_frame()
+    out = studies.reset_index(drop=True).copy()
+    out["proportion"] = ci["proportion"].to_numpy()
+    out["ci_low"] = ci["ci_low"].to_numpy()
+    out["ci_high"] = ci["ci_high"].to_numpy()
+    out["ci_method"] = "Clopper-Pearson"
+    return out
+
+
+def analysis_sets(studies: pd.DataFrame, case_series: pd.DataFrame | None = None
+                  ) -> dict[str, pd.DataFrame]:
+    """The study sets that are pooled.
+
+    - ``review``: the review table's studies;
+    - ``review+case_series``: the same plus the case series (if given);
+    - ``resolution_only``: sensitivity analysis, studies whose outcome is resolution of
+      arthritis (improvement in a score is a weaker outcome).
+    """
+    sets = {"review": studies}
+    if case_series is not None:
+        sets["review+case_series"] = pd.concat([studies, case_series], ignore_index=True)
+    sets["resolution_only"] = studies[studies["outcome_definition"] == "resolution"]
+    return sets
+
+
+def meta_analyses(sets: dict[str, pd.DataFrame], *, transforms: Sequence[str] = ("logit", "ft"),
+                  methods: Sequence[str] = ("FE", "DL", "REML"), level: float = 0.95
+                  ) -> pd.DataFrame:
+    """Pool every study set under every transform and method.
+
+    Returns
+    -------
+    DataFrame
+        One row per analysis x transform x method with the ``meta_pooled.csv`` columns
+        (see :func:`helpers.meta.pool_proportions`), unrounded.
+
+    Notes
+    -----
+    On the logit scale a study with 0 or n events gets 1/2 added to each cell (metafor's
+    ``escalc`` default); the warning that says so is silenced here because the studies
+    table records it in its ``correction`` column.
+    """
+    rows = []
+    for analysis, frame in sets.items():
+        for transform in transforms:
+            for method in methods:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ContinuityCorrectionWarning)
+                    result = pool_proportions(frame["events"].to_numpy(),
+                                              frame["n"].to_numpy(), transform=transform,
+                                              method=method, level=level,
+                                              labels=frame["study"].tolist(),
+                                              analysis=analysis)
+                rows.append(result.pooled)
+    return pd.concat(rows, ignore_index=True)
+
+
+def forest_data(frame: pd.DataFrame, *, transform: str, method: str, level: float = 0.95,
+                analysis: str = "pooled") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-study rows (exact CIs, weights) and the pooled row for :func:`~helpers.plots.forest_plot`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ContinuityCorrectionWarning)
+        result = pool_proportions(frame["events"].to_numpy(), frame["n"].to_numpy(),
+                                  transform=transform, method=method, level=level,
+                                  labels=frame["study"].tolist(), analysis=analysis)
+    studies = result.studies.copy()
+    # Exact intervals per study: a Wald interval on 3/3 says nothing useful.
+    studies["proportion"] = studies["observed"]
+    studies["ci_low"], studies["ci_high"] = studies["cp_low"], studies["cp_high"]
+    return studies, result.pooled
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str):
+    """A short results paragraph with the numbers filled in from ``pooled``.
+
+    Returns an :class:`IPython.display.Markdown` object (displayed in notebooks and the
+    report); its ``.data`` is the Markdown text.
+    """
+    from IPython.display import Markdown
+
+    rows = pooled.set_index(["analysis", "transform", "method"])
+
+    def describe(analysis):
+        if (analysis, transform, method) not in rows.index:
+            return None
+        r = rows.loc[(analysis, transform, method)]
+        return (f"{_pct(r['estimate'])} (95% CI {_pct(r['ci_low'])}–{_pct(r['ci_high'])}; "
+                f"prediction interval {_pct(r['pi_low'])}–{_pct(r['pi_high'])}; "
+                f"{int(r['events'])}/{int(r['n'])} patients in {int(r['k'])} studies; "
+                f"I² = {r['i2']:.0f}%, heterogeneity p = {r['q_p_value']:.2f})")
+
+    other = "ft" if transform == "logit" else "logit"
+    spread = rows.xs("review", level="analysis")["estimate"]
+    lines = [f"- **Published studies** ({method}, {transform} scale): "
+             f"{describe('review')}."]
+    with_cs = describe("review+case_series")
+    if with_cs:
+        lines.append(f"- **With this case series**: {with_cs}.")
+    resolution = describe("resolution_only")
+    if resolution:
+        lines.append(f"- **Resolution of arthritis only** (sensitivity): {resolution}.")
+    lines.append(
+        f"- Across transforms and estimators the pooled proportion of the published studies "
+        f"ranges from {_pct(spread.min())} to {_pct(spread.max())}: with so few patients the "
+        f"choice of model (for example {transform} vs {other}) moves the estimate visibly.")
+    text = "\n".join(lines) + (
+        "\n\nThree small studies (3, 25 and 3 patients) and this series of 4 cannot estimate "
+        "a response rate precisely: the intervals are wide, the heterogeneity test has "
+        "almost no power with k = 3–4, and a prediction interval for a new study spans most "
+        "of the possible range. The outcomes are not the same thing either: *resolution* of "
+        "arthritis (Maicas, Tani) is stricter than a *reduction* in scores (Ceccarelli) or a "
+        "clinician's judgement of response (this series), so pooling them answers a looser "
+        "question than any one study asked. None of the studies had a control group. The "
+        "synthesis is descriptive: it says that responses were common in these reports, "
+        "not how often they would occur in practice.")
+    return Markdown(text)
