@@ -56,8 +56,8 @@ def normalise(nb: nbformat.NotebookNode, kernelspec: Mapping | None = None
     -------
     NotebookNode
         ``nb``, with papermill/execution metadata removed, cell ids ``cell-00``,
-        ``cell-01``..., and only the language name kept in ``language_info`` (its version
-        differs between machines).
+        ``cell-01``..., execution counts 1, 2, ... per notebook, and only the language name
+        kept in ``language_info`` (its version differs between machines).
     """
     for key in _VOLATILE_NOTEBOOK_METADATA:
         nb.metadata.pop(key, None)
@@ -65,13 +65,20 @@ def normalise(nb: nbformat.NotebookNode, kernelspec: Mapping | None = None
         nb.metadata["kernelspec"] = dict(kernelspec)
     language = nb.metadata.get("language_info", {}).get("name", "python")
     nb.metadata["language_info"] = {"name": language}
+    count = 0
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{index:02d}"
         for key in _VOLATILE_CELL_METADATA:
             cell.metadata.pop(key, None)
         if cell.cell_type == "code":
+            # Counts restart at 1 per notebook, whether its kernel was fresh or shared.
+            count += 1
+            if cell.get("execution_count") is not None:
+                cell["execution_count"] = count
             for output in cell.get("outputs", []):
                 output.get("metadata", {}).pop("execution", None)
+                if "execution_count" in output:
+                    output["execution_count"] = count
     return nb
 
 
@@ -84,7 +91,8 @@ def _one_line(text: str) -> str:
 
 def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
                  parameters: Mapping[str, object] | None = None,
-                 kernel_name: str = "python3", quiet: bool = False) -> Path:
+                 kernel_name: str = "python3", quiet: bool = False,
+                 kernel: SharedKernel | None = None, mtime: float | None = None) -> Path:
     """Execute ``notebook`` with papermill and write it atomically, normalised.
 
     Parameters
@@ -100,6 +108,11 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
         notebook sees the same environment.
     quiet : bool
         Do not print progress.
+    kernel : SharedKernel, optional
+        Run in this already-started kernel (its namespace is reset first) instead of a
+        fresh one; see :func:`run_notebooks`.
+    mtime : float, optional
+        Modification time given to an in-place notebook; default: the start of this run.
 
     Returns
     -------
@@ -124,10 +137,15 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     if not quiet:
         print(f"running {display_path(source)} -> {display_path(target)}", file=sys.stderr,
               flush=True)
+    engine_options = {}
+    if kernel is not None:
+        kernel.reset()
+        engine_options["km"] = kernel.manager
     try:
         papermill.execute_notebook(
             str(source), str(tmp), parameters=dict(parameters or {}), kernel_name=kernel_name,
             cwd=str(ROOT), progress_bar=False, request_save_on_cell_execute=False,
+            **engine_options,
         )
         nb = normalise(nbformat.read(tmp, as_version=4), kernelspec)
         # nbformat's own serialisation (sorted keys, indent 1), with a final newline.
@@ -136,7 +154,8 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
             # The notebook is both make's prerequisite and, executed, an output. Dating it
             # to the start of the run keeps it older than the files it wrote, so a second
             # `make` sees nothing stale.
-            os.utime(target, (started_wall, started_wall))
+            stamp = started_wall if mtime is None else mtime
+            os.utime(target, (stamp, stamp))
     except PapermillExecutionError as error:
         raise NotebookError(f"{display_path(source)}: {_one_line(error.evalue)}") from None
     finally:
@@ -145,6 +164,136 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     if not quiet:
         print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     return target
+
+
+# Run in a shared kernel before each notebook: a clean namespace and the plotting state
+# of a fresh kernel, so outputs do not depend on what ran before (nbval checks this by
+# re-executing every notebook in a fresh kernel and comparing).
+_RESET_CODE = """
+get_ipython().run_line_magic("reset", "-f")
+import matplotlib as _mpl, matplotlib.pyplot as _plt, warnings as _warnings
+import helpers.notebooks as _runner
+_plt.close("all")
+if getattr(_runner, "_FRESH_RC", None) is None:
+    _runner._FRESH_RC = dict(_mpl.rcParams)
+    _runner._FRESH_FILTERS = list(_warnings.filters)
+_mpl.rcParams.update(_runner._FRESH_RC)
+_warnings.filters[:] = _runner._FRESH_FILTERS
+del _mpl, _plt, _warnings, _runner
+"""
+
+# Imported once when the shared kernel starts; each notebook then finds them in
+# sys.modules instead of paying ~3 s of imports per notebook.
+_WARM_IMPORTS = ("pandas", "scipy.stats", "matplotlib.pyplot", "pandera.pandas",
+                 "statsmodels.stats.multitest", "helpers.cleaning", "helpers.paired",
+                 "helpers.plots", "helpers.meta", "helpers.schema")
+
+
+class SharedKernel:
+    """One Jupyter kernel that executes several notebooks in turn.
+
+    Starting a kernel and importing pandas, scipy and matplotlib costs a few seconds per
+    notebook, more than the analysis itself; a pipeline of notebooks pays it once. The
+    kernel starts, and imports the heavy libraries, while this process goes on (for
+    example importing papermill): :meth:`wait` collects it. Before each notebook the
+    namespace is reset (``%reset -f``), figures are closed and matplotlib's settings and
+    warning filters are restored to what a fresh kernel has.
+    """
+
+    def __init__(self, kernel_name: str = "python3"):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        from jupyter_client.blocking import BlockingKernelClient
+
+        self._run_sync = run_sync
+        self.manager = AsyncKernelManager(kernel_name=kernel_name)
+        run_sync(self.manager.start_kernel)(cwd=str(ROOT))
+        # A blocking (thread-based) client of our own: papermill's asyncio loops come and
+        # go between notebooks, and an asyncio client would be tied to one of them.
+        self._client = BlockingKernelClient()
+        self._client.load_connection_info(self.manager.get_connection_info())
+        self._client.start_channels()
+        # Sent now, answered when the kernel is up: the imports overlap with our work.
+        self._pending = self._client.execute(
+            f"import {', '.join(_WARM_IMPORTS)}\n{_RESET_CODE}", store_history=False,
+            silent=True)
+
+    def wait(self, timeout: float = 180) -> None:
+        """Wait for the warm-up (or the last reset) to finish; raise if it failed."""
+        if self._pending is None:
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise NotebookError("the shared kernel did not answer in time")
+            reply = self._client.get_shell_msg(timeout=remaining)
+            if reply["parent_header"].get("msg_id") == self._pending:
+                break
+        self._pending = None
+        if reply["content"]["status"] != "ok":
+            raise NotebookError(f"kernel set-up failed: {reply['content'].get('evalue')}")
+
+    def reset(self) -> None:
+        """Give the next notebook the state of a fresh kernel."""
+        self.wait()
+        self._pending = self._client.execute(_RESET_CODE, store_history=False, silent=True)
+        self.wait()
+
+    def shutdown(self) -> None:
+        """Stop the kernel."""
+        self._client.stop_channels()
+        self._run_sync(self.manager.shutdown_kernel)(now=True)
+
+    def __enter__(self) -> SharedKernel:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+
+
+def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | None = None,
+                  parameters: Mapping[str, object] | None = None, shared_kernel: bool = True,
+                  quiet: bool = False) -> list[Path]:
+    """Execute notebooks in order, by default in one shared kernel.
+
+    Parameters
+    ----------
+    notebooks : sequence of path
+        Run in the order given; a failure stops the run (notebooks already executed keep
+        their new outputs, the failed one and those after it are untouched).
+    output_dir, parameters, quiet
+        As in :func:`run_notebook`; ``parameters`` go to every notebook (papermill
+        ignores, with a log line, a parameter a notebook does not declare).
+    shared_kernel : bool
+        One kernel for all (fast); ``False`` starts a fresh kernel per notebook.
+
+    Returns
+    -------
+    list of Path
+        The executed notebooks.
+
+    Notes
+    -----
+    In-place notebooks are all dated to the start of the batch, so that every output
+    they wrote is newer than every notebook and ``make`` sees nothing stale.
+    """
+    batch_start = time.time()
+    written = []
+    kernel = SharedKernel() if shared_kernel and len(notebooks) > 1 else None
+    try:
+        for notebook in notebooks:
+            written.append(run_notebook(notebook, output_dir=output_dir,
+                                        parameters=parameters, quiet=quiet, kernel=kernel,
+                                        mtime=batch_start))
+    finally:
+        if kernel is not None:
+            kernel.shutdown()
+    for path in written:
+        if output_dir is None:
+            os.utime(path, (batch_start, batch_start))
+    return written
 
 
 def _parse_value(text: str) -> object:
@@ -166,12 +315,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                      metavar=("NAME", "VALUE"), help="set a parameter (value read as JSON)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--fresh-kernels", action="store_true",
+                     help="start a fresh kernel per notebook instead of sharing one")
+    run.add_argument("--report", metavar="HTML",
+                     help="then write the HTML report of the executed notebooks here")
     args = parser.parse_args(argv)
     parameters = {name: _parse_value(value) for name, value in args.parameter}
     try:
-        for notebook in args.notebooks:
-            run_notebook(notebook, output_dir=args.output_dir, parameters=parameters,
-                         quiet=args.quiet)
+        executed = run_notebooks(args.notebooks, output_dir=args.output_dir,
+                                 parameters=parameters, shared_kernel=not args.fresh_kernels,
+                                 quiet=args.quiet)
+        if args.report:
+            from helpers.report import build_report
+
+            raw_dir = parameters.get("raw_dir", "data/raw")
+            written = build_report(executed, args.report, raw_dir=raw_dir)
+            if not args.quiet:
+                print(f"wrote {display_path(written)}", file=sys.stderr)
     except NotebookError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1213,3 +1213,26 @@ def save_figure(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", 
                             **kwargs)
             paths.append(path)
     return paths
+
+
+def save_and_show(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", "svg"),
+                  dpi: int = 300) -> list[Path]:
+    """Save a figure (see :func:`save_figure`), display it once and close it.
+
+    For notebooks: displaying explicitly and closing means the figure appears exactly
+    once whether the kernel is fresh or shared with other notebooks (matplotlib-inline
+    only auto-displays figures it saw being created in the current kernel session).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    written = save_figure(fig, path_stem, formats=formats, dpi=dpi)
+    try:
+        from IPython.display import display
+
+        display(fig)
+    finally:
+        plt.close(fig)
+    return written
