@@ -27,7 +27,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 REPORT    := reports/report.html
 ANALYSIS  := $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW)
 
-.PHONY: all env lock test lab report clean help
+.PHONY: all env lock test lab report bench clean help
 
 all: $(ANALYSIS) $(REPORT) ## Run the whole analysis (creates .venv first if missing)
 
@@ -54,6 +54,9 @@ $(REPORT): | $(ANALYSIS)
 
 test: | $(ENV) ## Run the unit tests and nbval on the committed notebooks
 	$(PY) -m pytest
+
+bench: | $(ENV) ## Measure speed and memory (several minutes); writes docs/benchmarks.md
+	$(PY) -m helpers.bench --output docs/benchmarks.md
 
 lab: | $(ENV) ## Open JupyterLab on the project kernel
 	$(VENV)/bin/jupyter lab notebooks/
