@@ -27,7 +27,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 REPORT    := reports/report.html
 ANALYSIS  := $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW)
 
-.PHONY: all env lock test lab report bench clean help
+.PHONY: all env lock test lab report analysis bench clean help
 
 all: $(ANALYSIS) $(REPORT) ## Run the whole analysis (creates .venv first if missing)
 
@@ -49,11 +49,20 @@ lock: pyproject.toml | $(ENV) ## Regenerate requirements.lock and environment.ym
 $(ANALYSIS) &: $(NOTEBOOKS) $(RAW) $(HELPERS) | $(ENV)
 	$(RUN) $(NOTEBOOKS) --report $(REPORT)
 
+# The runner writes every file atomically, one notebook at a time: an interrupted run
+# leaves complete files, so make must not delete them (it would on a signal or an error).
+.PRECIOUS: $(ANALYSIS) $(REPORT)
+
 $(REPORT): | $(ANALYSIS)
 	$(PY) -m helpers.report --output $@ $(NOTEBOOKS)
 
 test: | $(ENV) ## Run the unit tests and nbval on the committed notebooks
 	$(PY) -m pytest
+
+analysis: | $(ENV) ## Your cohort: make analysis DATA=measurements.csv OUT=folder [PATIENTS=patients.csv]
+	@if [ -z "$(DATA)" ] || [ -z "$(OUT)" ]; then \
+	    echo "usage: make analysis DATA=path/to/measurements.csv OUT=path/to/folder" >&2; exit 2; fi
+	$(PY) -m helpers.cohort --data "$(DATA)" --out "$(OUT)" $(if $(PATIENTS),--patients "$(PATIENTS)")
 
 bench: | $(ENV) ## Measure speed and memory (several minutes); writes docs/benchmarks.md
 	$(PY) -m helpers.bench --output docs/benchmarks.md

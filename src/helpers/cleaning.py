@@ -515,3 +515,32 @@ def clean_tables(raw_dir: str | Path) -> dict[str, pd.DataFrame]:
         paths.STUDIES: clean_studies(review, source=source_review),
     }
     return validate_tables(tables, source=raw_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.cleaning RAW_DIR``: verify and parse the raw tables, write nothing.
+
+    Exit status 0 when the folder would clean, else 1 with one ``error:`` line naming the
+    file, row and column.
+    """
+    import argparse
+    import sys
+
+    from helpers.io import verify_checksums
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.cleaning",
+                                     description="Check a raw-data folder without writing.")
+    parser.add_argument("raw_dir", nargs="?", default=str(paths.DATA_RAW))
+    args = parser.parse_args(argv)
+    try:
+        verify_checksums(paths.resolve(args.raw_dir))
+        tables = clean_tables(paths.resolve(args.raw_dir))
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(", ".join(f"{name}: {len(frame)} rows" for name, frame in tables.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

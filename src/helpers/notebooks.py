@@ -137,6 +137,9 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     if not quiet:
         print(f"running {display_path(source)} -> {display_path(target)}", file=sys.stderr,
               flush=True)
+    # Only the parameters this notebook declares: a batch shares one parameter set.
+    declared = papermill.inspect_notebook(str(source))
+    parameters = {k: v for k, v in (parameters or {}).items() if k in declared}
     engine_options = {}
     if kernel is not None:
         kernel.reset()
@@ -264,8 +267,8 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
         Run in the order given; a failure stops the run (notebooks already executed keep
         their new outputs, the failed one and those after it are untouched).
     output_dir, parameters, quiet
-        As in :func:`run_notebook`; ``parameters`` go to every notebook (papermill
-        ignores, with a log line, a parameter a notebook does not declare).
+        As in :func:`run_notebook`; each notebook receives the ``parameters`` that its
+        ``parameters`` cell declares. A name no notebook declares is an error (a typo).
     shared_kernel : bool
         One kernel for all (fast); ``False`` starts a fresh kernel per notebook.
 
@@ -279,6 +282,15 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
     In-place notebooks are all dated to the start of the batch, so that every output
     they wrote is newer than every notebook and ``make`` sees nothing stale.
     """
+    import papermill
+
+    declared = set()
+    for notebook in notebooks:
+        declared |= set(papermill.inspect_notebook(str(resolve(notebook))))
+    unknown = sorted(set(parameters or {}) - declared)
+    if unknown:
+        raise NotebookError(f"unknown parameter(s) {unknown}; the notebooks declare "
+                            f"{sorted(declared)}")
     batch_start = time.time()
     written = []
     kernel = SharedKernel() if shared_kernel and len(notebooks) > 1 else None

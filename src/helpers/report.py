@@ -62,8 +62,11 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip()
 
 
-def provenance(raw_dir: str | Path = paths.DATA_RAW) -> dict[str, object]:
-    """Commit, raw-data checksums and software versions of this run."""
+def provenance(raw_dir: str | Path = paths.DATA_RAW, inputs=None) -> dict[str, object]:
+    """Commit, input checksums and software versions of this run.
+
+    ``inputs`` (files) replaces the default input set, the CSV files of ``raw_dir``.
+    """
     commit = _git("rev-parse", "HEAD")
     dirty = _git("status", "--porcelain", "--untracked-files=no", "--", "src", "notebooks",
                  "data/raw", "Makefile", "requirements.lock")
@@ -73,13 +76,14 @@ def provenance(raw_dir: str | Path = paths.DATA_RAW) -> dict[str, object]:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
-    raw_dir = paths.resolve(raw_dir)
+    files = ([paths.resolve(p) for p in inputs] if inputs is not None
+             else sorted(paths.resolve(raw_dir).glob("*.csv")))
     return {
         "commit": (commit or "unknown (not a git checkout)")
         + (" with uncommitted changes to inputs" if dirty else ""),
         "python": f"{platform.python_version()} ({platform.python_implementation()})",
         "packages": versions,
-        "raw data": {p.name: sha256(p) for p in sorted(raw_dir.glob("*.csv"))},
+        "inputs": {paths.display_path(p): sha256(p) for p in files},
     }
 
 
@@ -134,7 +138,7 @@ def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
 
 def build_report(notebooks: Sequence[str | Path], output: str | Path, *,
                  title: str = "Anifrolumab for lupus arthritis: a reproducible re-analysis",
-                 raw_dir: str | Path = paths.DATA_RAW) -> Path:
+                 raw_dir: str | Path = paths.DATA_RAW, inputs=None) -> Path:
     """Write the HTML report of ``notebooks`` to ``output`` (atomically).
 
     Parameters
@@ -147,9 +151,11 @@ def build_report(notebooks: Sequence[str | Path], output: str | Path, *,
         Page title.
     raw_dir : path
         Raw-data folder whose checksums go into the provenance block.
+    inputs : sequence of path, optional
+        Input files to checksum instead (a user's own measurements file).
     """
     loaded = [(Path(p), nbformat.read(paths.resolve(p), as_version=4)) for p in notebooks]
-    info = provenance(raw_dir)
+    info = provenance(raw_dir, inputs)
     toc, sections, parameters = [], [], []
     for path, nb in loaded:
         anchor = path.stem
@@ -159,7 +165,7 @@ def build_report(notebooks: Sequence[str | Path], output: str | Path, *,
                           f"{html.escape(_parameters(nb))}</pre></td></tr>")
     packages = ", ".join(f"{k} {v}" for k, v in info["packages"].items())
     checksums = "".join(f"<tr><th>{html.escape(k)}</th><td><code>{v}</code></td></tr>"
-                        for k, v in info["raw data"].items())
+                        for k, v in info["inputs"].items())
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -186,7 +192,7 @@ in the project's <code>notebooks/</code> and <code>src/helpers/</code>.</p>
 <p><strong>Commit:</strong> <code>{html.escape(str(info['commit']))}</code><br>
 <strong>Python:</strong> {html.escape(str(info['python']))}<br>
 <strong>Packages:</strong> {html.escape(packages)}</p>
-<p><strong>Raw data (SHA-256):</strong></p><table>{checksums}</table>
+<p><strong>Input data (SHA-256):</strong></p><table>{checksums}</table>
 <p><strong>Parameters:</strong></p><table>{''.join(parameters)}</table>
 </div>
 </section>

@@ -1,0 +1,148 @@
+"""The bad-input corpus: every malformed file stops the run with one located line.
+
+Each case must (1) exit with status 1, (2) print exactly one line, ``error: <file>, row
+R (line L), column 'C': <what>``, and (3) leave every committed output (processed data,
+tables, figures, notebooks) byte-for-byte unchanged and write nothing to the output
+folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import cleaning, cohort, paths
+from helpers.io import sha256
+
+CORPUS = Path(__file__).parent / "bad_inputs"
+
+# file -> fragment the one-line error must contain (row/column located where meaningful).
+MEASUREMENT_CASES = {
+    "missing_column.csv": "row 0 (line 1), column 'unit': required column is missing",
+    "extra_column.csv": "row 0 (line 1), column 'site': unexpected column",
+    "renamed_column.csv": "column 'value': required column is missing (found unexpected "
+                          "'score')",
+    "wrong_type.csv": "row 1 (line 2), column 'value': is not a finite number (got 'high')",
+    "out_of_range_das28.csv": "row 1 (line 2), column 'value': value of das28 must be a "
+                              "value from 0 to 10 (got 12.5)",
+    "non_integer_sledai.csv": "row 1 (line 2), column 'value': value of sledai2k must be an "
+                              "integer from 0 to 105 (got 4.5)",
+    "negative_dose.csv": "row 3 (line 4), column 'value': value of gc_mg_day must be a value "
+                         "from 0 to 2000 (got -5.0)",
+    "negative_month.csv": "row 1 (line 2), column 'month': in_range(0, 1200)",
+    "duplicate_patient_timepoint.csv": "row 3 (line 4): duplicate of an earlier row with "
+                                       "the same patient_id, measure, timepoint",
+    "followup_without_baseline.csv": "row 3 (line 4), column 'timepoint': follow-up 'last' "
+                                     "of das28 for patient 2 has no baseline row",
+    "unknown_measure.csv": "row 3 (line 4), column 'measure': isin",
+    "empty.csv": "file is empty",
+    "header_only.csv": "has a header but no data rows",
+    "short_row.csv": "row 1 (line 2): has 5 fields where the header has 6",
+    "wrong_delimiter.csv": "row 0 (line 1): header",
+    "quoted_newline.csv": "row 1 (line 2), column 'unit': cell contains a line break",
+    "formula_cell.csv": "row 1 (line 2), column 'patient_id': looks like a spreadsheet "
+                        "formula",
+    "formula_value.csv": "row 1 (line 2), column 'value': is not a finite number (got "
+                         "'=2+5')",
+    "huge_number.csv": "row 1 (line 2), column 'value': is too large to be a number",
+    "nan_string.csv": "row 1 (line 2), column 'value': is not a finite number (got 'NaN')",
+    "inf_string.csv": "row 1 (line 2), column 'value': is not a finite number (got 'inf')",
+    "byte_order_mark.csv": "row 0 (line 1): starts with a byte-order mark",
+    "not_utf8.csv": "row 3 (line 4), column 'unit': not valid UTF-8 (byte 0xed)",
+}
+
+RAW_CASES = {
+    "unknown_drug": "table1_patients.csv, row 2 (line 3), column 'Previous Therapies': "
+                    "unknown drug abbreviation 'XYZ'",
+    "decimal_comma": "table2_disease_course.csv, row 1 (line 2): has 15 fields where the "
+                     "header has 14",
+    "das28_text": "table2_disease_course.csv, row 2 (line 3), column 'DAS28 before ANI': "
+                  "expected a number, got 'five'",
+    "dose_in_grams": "table2_disease_course.csv, row 3 (line 4), column 'GCs Last Clinical "
+                     "Evaluation': unrecognised glucocorticoid dose '4 g'",
+    "patient_count_text": "review_table.csv, row 2 (line 3), column 'Number of SLE "
+                          "Patients': expected 'N patients'",
+    "renamed_header": "table2_disease_course.csv, row 0 (line 1), column 'SLEDAI before "
+                      "ANI': required column is missing (found unexpected 'SLEDAI pre')",
+}
+
+
+def committed_outputs() -> dict[str, str]:
+    """Checksums of every committed output of the default run."""
+    files = [p for folder in [paths.DATA_PROCESSED, paths.TABLES, paths.FIGURES,
+                              paths.NOTEBOOKS] for p in sorted(folder.iterdir()) if p.is_file()]
+    return {paths.display_path(p): sha256(p) for p in files}
+
+
+@pytest.fixture(scope="module")
+def before():
+    return committed_outputs()
+
+
+def test_the_corpus_is_complete():
+    files = {p.name for p in (CORPUS / "measurements").iterdir()}
+    assert files == set(MEASUREMENT_CASES), "every corpus file needs an expected message"
+    assert {p.name for p in (CORPUS / "raw").iterdir()} == set(RAW_CASES)
+    assert len(MEASUREMENT_CASES) + len(RAW_CASES) + 1 >= 20  # +1: raw checksum mismatch
+
+
+@pytest.mark.parametrize("name", sorted(MEASUREMENT_CASES))
+def test_bad_measurements_stop_the_cohort_run(name, tmp_path, capsys, before):
+    out = tmp_path / "out"
+    status = cohort.main(["--data", str(CORPUS / "measurements" / name), "--out", str(out),
+                          "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"error: tests/bad_inputs/measurements/{name}")
+    assert MEASUREMENT_CASES[name] in lines[0]
+    assert not out.exists(), "nothing may be written for a bad input"
+    assert committed_outputs() == before
+
+
+def _raw_dir(tmp_path: Path, case: str, *, update_checksums: bool = True) -> Path:
+    raw = tmp_path / "raw"
+    shutil.copytree(paths.DATA_RAW, raw)
+    for replacement in (CORPUS / "raw" / case).iterdir():
+        shutil.copy(replacement, raw / replacement.name)
+    if update_checksums:
+        lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}"
+                 for p in sorted(raw.glob("*.csv"))]
+        (raw / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    return raw
+
+
+@pytest.mark.parametrize("case", sorted(RAW_CASES))
+def test_bad_raw_tables_stop_the_cleaning(case, tmp_path, capsys, before):
+    status = cleaning.main([str(_raw_dir(tmp_path, case))])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert status == 1
+    assert len(lines) == 1
+    assert RAW_CASES[case] in lines[0]
+    assert committed_outputs() == before
+
+
+def test_a_changed_raw_file_fails_its_checksum(tmp_path, capsys, before):
+    status = cleaning.main([str(_raw_dir(tmp_path, "das28_text", update_checksums=False))])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and len(lines) == 1
+    assert "table2_disease_course.csv: checksum mismatch" in lines[0]
+    assert committed_outputs() == before
+
+
+def test_the_default_raw_data_pass(capsys):
+    assert cleaning.main([str(paths.DATA_RAW)]) == 0
+    assert "measurements.csv: 24 rows" in capsys.readouterr().out
+
+
+def test_the_output_folder_may_not_overlap_committed_results(tmp_path, capsys, before):
+    status = cohort.main(["--data", str(paths.DATA_PROCESSED / paths.MEASUREMENTS),
+                          "--out", "reports/mine", "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "output folder overlaps reports" in err
+    assert committed_outputs() == before
