@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import matplotlib
 import pytest
 
-# Figures are drawn headless in tests, whatever the user's MPLBACKEND says.
+# Figures are drawn headless in tests, whatever the user's MPLBACKEND says. (Only in this
+# process: kernels started by the notebook runner use the inline backend.)
 matplotlib.use("Agg", force=True)
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture

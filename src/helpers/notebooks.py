@@ -127,6 +127,7 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    _kernel_environment()
     source = resolve(notebook)
     target = resolve(output_dir) / source.name if output_dir is not None else source
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -167,6 +168,15 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     if not quiet:
         print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     return target
+
+
+# Kernels inherit this process's environment; a user's MPLBACKEND=Agg (or a test's)
+# would turn every inline figure into a bare "<Figure ...>" text and change the notebooks.
+_KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+
+
+def _kernel_environment() -> None:
+    os.environ.update(_KERNEL_ENV)
 
 
 # Run in a shared kernel before each notebook: a clean namespace and the plotting state
@@ -291,6 +301,7 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
     if unknown:
         raise NotebookError(f"unknown parameter(s) {unknown}; the notebooks declare "
                             f"{sorted(declared)}")
+    _kernel_environment()
     batch_start = time.time()
     written = []
     kernel = SharedKernel() if shared_kernel and len(notebooks) > 1 else None

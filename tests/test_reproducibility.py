@@ -1,0 +1,128 @@
+"""End-to-end promises, each in a fresh clone of the repository.
+
+- after ``make clean``, ``make`` reproduces every committed output byte for byte (``git
+  status`` clean) with ``data/raw`` read-only, and a second ``make`` has nothing to do;
+- a run killed in the middle of a notebook leaves the committed outputs intact, and the
+  next ``make`` completes;
+- a changed raw file stops ``make`` with a clear error and changes nothing;
+- ``make analysis`` runs a user's cohort into its own folder, touching nothing committed.
+
+The clone links ``.venv`` to this checkout's environment and ``ANIFROLUMAB_ROOT`` points
+the helpers at the clone, so nothing here writes into the working tree.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import paths
+from helpers.io import write_csv
+from helpers.synth import make_cohort
+
+pytestmark = pytest.mark.slow
+
+
+def _run(args, cwd, **kwargs):
+    env = dict(os.environ, ANIFROLUMAB_ROOT=str(cwd))
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600, **kwargs)
+
+
+def _status(clone: Path) -> list[str]:
+    out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                         cwd=clone, capture_output=True, text=True, check=True).stdout
+    return out.splitlines()
+
+
+@pytest.fixture
+def clone(tmp_path):
+    """A clone of the committed project, sharing this checkout's environment."""
+    if not (paths.ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    target = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(paths.ROOT), str(target)], check=True)
+    (target / ".venv").symlink_to(paths.ROOT / ".venv")
+    return target
+
+
+def _make_read_only(folder: Path) -> None:
+    for path in [folder, *folder.iterdir()]:
+        mode = path.stat().st_mode
+        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def test_clean_rebuild_is_byte_identical_with_read_only_raw_data(clone):
+    _make_read_only(clone / "data" / "raw")
+    raw_before = {p.name: p.read_bytes() for p in (clone / "data" / "raw").iterdir()}
+    result = _run(["make", "clean"], clone)
+    assert result.returncode == 0, result.stderr
+    assert not (clone / "data" / "processed" / "measurements.csv").exists()
+    result = _run(["make"], clone)
+    assert result.returncode == 0, result.stderr[-3000:]
+    # Every committed output regenerated identically; nothing new but the (ignored) report.
+    assert _status(clone) == []
+    assert (clone / "reports" / "report.html").is_file()
+    assert {p.name: p.read_bytes() for p in (clone / "data" / "raw").iterdir()} == raw_before
+    # A second make has nothing to do (make -q: exit 0 when everything is up to date).
+    assert _run(["make", "-q"], clone).returncode == 0
+
+
+def test_an_interrupted_run_keeps_previous_outputs(clone):
+    (clone / "src" / "helpers" / "paths.py").touch()  # everything stale
+    env = dict(os.environ, ANIFROLUMAB_ROOT=str(clone))
+    process = subprocess.Popen(["make"], cwd=clone, env=env, stderr=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, text=True, start_new_session=True)
+    # Kill everything (make, runner, kernel) while the figures notebook is executing.
+    for line in process.stderr:
+        if "running notebooks/03_figures.ipynb" in line:
+            time.sleep(0.5)
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=120)
+    assert process.returncode != 0
+    changed = [line for line in _status(clone) if not line.startswith("??")]
+    assert changed == [], "a killed run must not leave modified or deleted committed files"
+    result = _run(["make"], clone)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _status(clone) == []
+
+
+def test_a_changed_raw_file_stops_make(clone):
+    with open(clone / "data" / "raw" / "table2_disease_course.csv", "a") as handle:
+        handle.write("Pt. 5,1,Polyarthritis,No,,GCs (5 mg),1,1,1,3.0,2.0,0,None,Yes\n")
+    result = _run(["make"], clone)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "data/raw/table2_disease_course.csv: checksum mismatch" in errors[0]
+    assert _status(clone) == [" M data/raw/table2_disease_course.csv"]
+
+
+def test_make_analysis_runs_a_multi_visit_cohort_into_its_own_folder(clone, tmp_path):
+    data = tmp_path / "cohort.csv"
+    write_csv(make_cohort(200, visits=4, seed=3), data)
+    out = tmp_path / "results"
+    result = _run(["make", "analysis", f"DATA={data}", f"OUT={out}"], clone)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _status(clone) == []  # nothing committed touched
+    prepost = (out / "tables" / "prepost.csv").read_text().splitlines()
+    # 3 measures x 3 follow-up visits (m3, m6, m9) against baseline, plus the header.
+    assert len(prepost) == 1 + 3 * 3
+    for name in ["slopes.png", "slopes.svg", "waterfall_das28.png"]:
+        assert (out / "figures" / name).stat().st_size > 0
+    assert (out / "notebooks" / "02_prepost.ipynb").is_file()
+    report = (out / "report.html").read_text()
+    assert "cohort.csv" in report and "<script" not in report
+
+
+def test_make_analysis_without_arguments_explains_itself(clone):
+    result = _run(["make", "analysis"], clone)
+    assert result.returncode != 0
+    assert "usage: make analysis DATA=" in result.stderr
