@@ -1,0 +1,53 @@
+"""The HTML report: every table and figure, narrative, provenance, self-contained."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from helpers import paths
+from helpers.report import build_report
+
+NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("0*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    build_report(NOTEBOOKS, out)
+    return out.read_text(encoding="utf-8")
+
+
+def test_report_is_self_contained(html):
+    # Opens offline: no external scripts, style sheets, fonts or images.
+    assert "<script" not in html
+    assert not re.search(r"<link[^>]+href=", html)
+    assert not re.search(r"""src=["']https?:""", html)
+    assert not re.search(r"url\(\s*['\"]?https?:", html)
+    assert html.count("<style>") == 1
+
+
+def test_report_shows_every_figure_and_table(html):
+    # 4 figures in 03_figures + the forest plot in 04_review, embedded as PNG data URIs.
+    assert html.count('src="data:image/png;base64,') == 5
+    for heading in ["Paired comparisons, last visit vs baseline", "Forest plot",
+                    "Response, by standard definitions and by the paper", "Patient profiles"]:
+        assert heading in html
+    assert html.count("<table") >= 10
+    # Code is hidden: no notebook source appears.
+    assert "from helpers" not in html
+
+
+def test_report_has_provenance(html):
+    assert "Provenance" in html
+    assert re.search(r"<strong>Commit:</strong> <code>[0-9a-f]{40}", html)
+    for name in ["table1_patients.csv", "table2_disease_course.csv", "review_table.csv"]:
+        assert name in html
+    assert re.search(r"pandas \d+\.\d+", html)
+    assert 'raw_dir = &quot;data/raw&quot;' in html  # the parameters each notebook ran with
+
+
+def test_report_is_deterministic(tmp_path, html):
+    again = build_report(NOTEBOOKS, tmp_path / "again.html").read_text(encoding="utf-8")
+    assert again == html

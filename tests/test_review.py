@@ -1,0 +1,100 @@
+"""The review's analysis plan, and meta_pooled.csv against metafor.
+
+Reference values: R 4.2.2, metafor 3.8-1, for each study set ``dat`` (xi = events,
+ni = n) and transform (measure "PLO" or "PFT"):
+
+    dat <- escalc(measure = "PLO", xi = xi, ni = ni)
+    res <- rma(yi, vi, data = dat, method = "REML", control = list(threshold = 1e-12))
+    predict(res, transf = transf.ilogit)            # PFT: transf.ipft.hm, targs = list(ni = ni)
+
+with xi = c(2, 13, 3), ni = c(3, 25, 3) (review) and c(2, 13, 3, 4), c(3, 25, 3, 4)
+(review + case series).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from helpers import paths
+from helpers.review import (analysis_sets, case_series_study, meta_analyses,
+                            review_narrative, studies_table)
+
+# (analysis, transform, method): estimate, ci_low, ci_high, pi_low, pi_high, tau2, i2, q,
+# printed by the R calls in the module docstring (sprintf "%.10f"; FE has no PI: its CI).
+METAFOR = {
+    ("review", "logit", "FE"): (0.5614007847, 0.3831069103, 0.7251353784, 0.3831069103, 0.7251353784, 0.0000000000, 0.0000000000, 1.5693907652),
+    ("review", "logit", "DL"): (0.5614007847, 0.3831069103, 0.7251353784, 0.3831069103, 0.7251353784, 0.0000000000, 0.0000000000, 1.5693907652),
+    ("review", "logit", "REML"): (0.5614007847, 0.3831069103, 0.7251353784, 0.3831069103, 0.7251353784, 0.0000000000, 0.0000000000, 1.5693907652),
+    ("review", "ft", "FE"): (0.6032448510, 0.3958915138, 0.7968744913, 0.3958915138, 0.7968744913, 0.0000000000, 36.7802758460, 3.1635696403),
+    ("review", "ft", "DL"): (0.6766693029, 0.3443731261, 0.9450807415, 0.1931250309, 1.0000000000, 0.0247811359, 36.7802758460, 3.1635696403),
+    ("review", "ft", "REML"): (0.6786839171, 0.3420403701, 0.9488022708, 0.1863864199, 1.0000000000, 0.0260695849, 37.9665550753, 3.1635696403),
+    ("review+case_series", "logit", "FE"): (0.5889084733, 0.4151811160, 0.7429765470, 0.4151811160, 0.7429765470, 0.0000000000, 5.7298719225, 3.1823442496),
+    ("review+case_series", "logit", "DL"): (0.6078568679, 0.4086331012, 0.7766490045, 0.3734996143, 0.8012073547, 0.0677640693, 5.7298719225, 3.1823442496),
+    ("review+case_series", "logit", "REML"): (0.6532492334, 0.3945172331, 0.8448895154, 0.2886434118, 0.8974021120, 0.3201936994, 22.3119824818, 3.1823442496),
+    ("review+case_series", "ft", "FE"): (0.6706472415, 0.4773874398, 0.8436272999, 0.4773874398, 0.8436272999, 0.0000000000, 54.7259532537, 6.6263129002),
+    ("review+case_series", "ft", "DL"): (0.7966656972, 0.4477665076, 0.9999858238, 0.1861381020, 1.0000000000, 0.0497676474, 54.7259532537, 6.6263129002),
+    ("review+case_series", "ft", "REML"): (0.7946185915, 0.4511875993, 0.9996587743, 0.1968559626, 1.0000000000, 0.0471019136, 53.3587497006, 6.6263129002),
+    ("resolution_only", "logit", "FE"): (0.5347495581, 0.3528436986, 0.7078589294, 0.3528436986, 0.7078589294, 0.0000000000, 0.0000000000, 0.2264090609),
+    ("resolution_only", "logit", "DL"): (0.5347495581, 0.3528436986, 0.7078589294, 0.3528436986, 0.7078589294, 0.0000000000, 0.0000000000, 0.2264090609),
+    ("resolution_only", "logit", "REML"): (0.5347495581, 0.3528436986, 0.7078589294, 0.3528436986, 0.7078589294, 0.0000000000, 0.0000000000, 0.2264090609),
+    ("resolution_only", "ft", "FE"): (0.5383204733, 0.3278842126, 0.7432976892, 0.3278842126, 0.7432976892, 0.0000000000, 0.0000000000, 0.1534570916),
+    ("resolution_only", "ft", "DL"): (0.5383204733, 0.3278842126, 0.7432976892, 0.3278842126, 0.7432976892, 0.0000000000, 0.0000000000, 0.1534570916),
+    ("resolution_only", "ft", "REML"): (0.5383204733, 0.3278842126, 0.7432976892, 0.3278842126, 0.7432976892, 0.0000000000, 0.0000000000, 0.1534570916),
+}
+
+
+@pytest.fixture(scope="module")
+def tables():
+    studies = pd.read_csv(paths.DATA_PROCESSED / paths.STUDIES)
+    patients = pd.read_csv(paths.DATA_PROCESSED / paths.PATIENTS)
+    return studies, patients
+
+
+def test_case_series_counts_the_papers_responders(tables):
+    _, patients = tables
+    row = case_series_study(patients).iloc[0]
+    assert (row["events"], row["n"]) == (4, 4)  # Table 2: "Response: Yes" x 4
+
+
+def test_analysis_sets(tables):
+    studies, patients = tables
+    sets = analysis_sets(studies, case_series_study(patients))
+    assert {k: len(v) for k, v in sets.items()} == {"review": 3, "review+case_series": 4,
+                                                      "resolution_only": 2}
+    assert sets["resolution_only"]["study"].tolist() == ["Maicas 2024", "Tani 2024"]
+
+
+def test_studies_table_exact_intervals(tables):
+    studies, _ = tables
+    table = studies_table(studies)
+    # R: binom.test(13, 25)$conf.int -> 0.3130570445 0.7220319903
+    tani = table.set_index("study").loc["Tani 2024"]
+    assert tani["proportion"] == pytest.approx(0.52, abs=1e-12)
+    assert tani["ci_low"] == pytest.approx(0.3130570445, abs=1e-9)
+    assert tani["ci_high"] == pytest.approx(0.7220319903, abs=1e-9)
+
+
+def test_committed_meta_pooled_matches_its_recomputation_and_metafor(tables):
+    studies, patients = tables
+    pooled = meta_analyses(analysis_sets(studies, case_series_study(patients)))
+    committed = pd.read_csv(paths.TABLES / "meta_pooled.csv")
+    assert committed.columns.tolist() == [
+        "analysis", "transform", "method", "k", "events", "n", "estimate", "ci_low",
+        "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "q_df", "q_p_value"]
+    assert len(committed) == 3 * 2 * 3
+    pd.testing.assert_frame_equal(committed, pooled, check_dtype=False, rtol=1e-12)
+    row = committed.set_index(["analysis", "transform", "method"])
+    assert set(row.index) == set(METAFOR)
+    for key, expected in METAFOR.items():
+        got = row.loc[key, ["estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2",
+                            "i2", "q"]]
+        assert got.tolist() == pytest.approx(expected, abs=1e-6), key
+
+
+def test_narrative_quotes_the_table(tables):
+    studies, patients = tables
+    pooled = meta_analyses(analysis_sets(studies, case_series_study(patients)))
+    text = review_narrative(pooled, transform="logit", method="REML").data
+    assert "56% (95% CI 38%–73%" in text  # 0.5614 (0.3831-0.7251), see METAFOR above
+    assert "18/31 patients in 3 studies" in text
