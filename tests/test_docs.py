@@ -1,0 +1,41 @@
+"""The README's promises: its commands exist, CI runs its test command, its numbers are current."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pandas as pd
+
+from helpers import paths
+
+README = (paths.ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_ci_runs_the_readmes_test_command():
+    assert "make test" in README
+    script = (paths.ROOT / ".ci" / "run").read_text()
+    commands = [line.strip() for line in script.splitlines()
+                if line.strip() and not line.lstrip().startswith("#")]
+    assert commands[-1] == "make test"
+
+
+def test_every_make_target_in_the_readme_exists():
+    help_text = subprocess.run(["make", "-s", "help"], cwd=paths.ROOT, capture_output=True,
+                               text=True, check=True).stdout
+    listed = set(re.findall(r"^\s+(?:\x1b\[1m)?([a-z]+)", help_text, re.M))
+    mentioned = set(re.findall(r"`make ([a-z]+)", README))
+    assert mentioned <= listed, mentioned - listed
+
+
+def test_readme_summary_matches_the_tables():
+    prepost = pd.read_csv(paths.TABLES / "prepost.csv").set_index("outcome")
+    sledai, das28 = prepost.loc["sledai2k"], prepost.loc["das28"]
+    assert f"SLEDAI-2K fell by {-sledai['change_mean']:.1f} points" in README
+    assert f"p = {sledai['t_p_value']:.3f}" in README
+    assert f"DAS28 by {-das28['change_mean']:.2f} (p = {das28['t_p_value']:.3f})" in README
+    pooled = pd.read_csv(paths.TABLES / "meta_pooled.csv").set_index(
+        ["analysis", "transform", "method"])
+    review = pooled.loc[("review", "logit", "REML")]
+    assert (f"{100 * review['estimate']:.0f}% (95% CI {100 * review['ci_low']:.0f}–"
+            f"{100 * review['ci_high']:.0f}%)") in README
