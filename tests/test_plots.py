@@ -214,7 +214,7 @@ def test_slope_chart_large_cohort_is_fast_and_unlabelled():
     collections = [c for c in ax.collections if isinstance(c, LineCollection)]
     assert len(collections) == 1 and len(collections[0].get_segments()) == 10_000
     assert [line.get_gid() for line in ax.lines].count("median") == 1
-    assert ax.get_xlabel() == "Months since anifrolumab start"
+    assert ax.get_xlabel() == "Months on anifrolumab"
 
 
 def test_slope_chart_switches_to_cohort_mode_above_30_patients():

@@ -220,7 +220,8 @@ class SharedKernel:
         from jupyter_client.blocking import BlockingKernelClient
 
         self._run_sync = run_sync
-        self.manager = AsyncKernelManager(kernel_name=kernel_name)
+        # IPC sockets: local only, and no "running over TCP without encryption" warning.
+        self.manager = AsyncKernelManager(kernel_name=kernel_name, transport="ipc")
         run_sync(self.manager.start_kernel)(cwd=str(ROOT))
         # A blocking (thread-based) client of our own: papermill's asyncio loops come and
         # go between notebooks, and an asyncio client would be tied to one of them.
@@ -304,7 +305,7 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
     _kernel_environment()
     batch_start = time.time()
     written = []
-    kernel = SharedKernel() if shared_kernel and len(notebooks) > 1 else None
+    kernel = SharedKernel() if shared_kernel else None
     try:
         for notebook in notebooks:
             written.append(run_notebook(notebook, output_dir=output_dir,

@@ -629,7 +629,7 @@ def _slope_cohort(ax, subset, baseline, line_kwargs) -> None:
     right = float(finite_months.max()) if finite_months.size else 1.0
     ax.set_xlim(min(0.0, float(np.nanmin(finite_months)) if finite_months.size else 0.0)
                 - 0.02 * right, right * 1.02 or 1.0)
-    ax.set_xlabel("Months since anifrolumab start")
+    ax.set_xlabel("Months on anifrolumab")
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
     handles = [Line2D([], [], color=GREY, linewidth=0.8, alpha=0.6),
                Line2D([], [], color=color, linewidth=2.0, marker="o", markersize=4),
