@@ -301,7 +301,7 @@ def _cell(source: Path, frame: pd.DataFrame, row: int, column: str, parser, *arg
 def _patient_ids(source: Path, frame: pd.DataFrame) -> list[int]:
     ids = [_cell(source, frame, r, "Patient", parse_patient_label) for r in frame.index]
     seen = set()
-    for row, pid in zip(frame.index, ids):
+    for row, pid in zip(frame.index, ids, strict=True):
         if pid in seen:
             raise InputError(source, f"duplicate patient {pid}", row=row, column="Patient")
         seen.add(pid)
@@ -323,8 +323,8 @@ def clean_patients(table1: pd.DataFrame, table2: pd.DataFrame, *, source1: Path,
         raise InputError(source2, f"patients {sorted(ids2)} differ from Table 1's "
                          f"{sorted(ids1)}", column="Patient")
     rows = []
-    t2_row = dict(zip(ids2, table2.index))
-    for row, pid in zip(table1.index, ids1):
+    t2_row = dict(zip(ids2, table2.index, strict=True))
+    for row, pid in zip(table1.index, ids1, strict=True):
         r2 = t2_row[pid]
         sex, ethnicity = _cell(source1, table1, row, "Gender, Ethnicity", parse_sex_ethnicity)
         antibodies = {name: False for name in AUTOANTIBODY_COLUMNS}
@@ -396,7 +396,7 @@ def clean_measurements(table2: pd.DataFrame, *, source: Path) -> pd.DataFrame:
     evaluation, at ``Duration of ANI Therapy (Months)``.
     """
     rows = []
-    for row, pid in zip(table2.index, _patient_ids(source, table2)):
+    for row, pid in zip(table2.index, _patient_ids(source, table2), strict=True):
         month_last = _cell(source, table2, row, "Duration of ANI Therapy (Months)", parse_int)
         baseline_gc = _concomitant_gc(source, table2, row)
         last_gc = _cell(source, table2, row, "GCs Last Clinical Evaluation", parse_dose)
@@ -435,7 +435,7 @@ def clean_therapies(table1: pd.DataFrame, table2: pd.DataFrame, *, source1: Path
                ("intolerant", source1, table1, "Treatment Intolerance"),
                ("concomitant", source2, table2, "Concomitant Therapy *")]
     for role, source, table, column in columns:
-        for row, pid in zip(table.index, _patient_ids(source, table)):
+        for row, pid in zip(table.index, _patient_ids(source, table), strict=True):
             printed = str(table.at[row, column])
             drugs = _cell(source, table, row, column, parse_drugs)
             for abbreviation in drugs:

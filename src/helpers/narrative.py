@@ -110,7 +110,7 @@ def responders_narrative(table: pd.DataFrame, summary: pd.DataFrame) -> Markdown
     """Where the EULAR and other criteria agree or disagree with the paper's "Response"."""
     rows = summary.set_index("criterion")
     bullets = []
-    for criterion, row in rows.iterrows():
+    for _, row in rows.iterrows():
         if int(row["n"]) == 0:
             continue
         bullets.append(f"- {row['description']}: {int(row['events'])}/{int(row['n'])} "
