@@ -26,11 +26,14 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
-
-from helpers.io import write_text
+# Deliberately light: `make` starts the Jupyter kernel before anything heavy (nbformat,
+# papermill, pandas) is imported here, so that the kernel's start-up overlaps ours.
 from helpers.paths import ROOT, display_path, resolve
+
+if TYPE_CHECKING:
+    import nbformat
 
 # Kept from papermill's output: the cell tags (parameters, injected-parameters).
 _VOLATILE_NOTEBOOK_METADATA = ("papermill", "widgets")
@@ -124,8 +127,11 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     NotebookError
         When a cell raises; the previous output file is left untouched.
     """
+    import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
+
+    from helpers.io import write_text
 
     _kernel_environment()
     source = resolve(notebook)
@@ -292,21 +298,24 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
     -----
     In-place notebooks are all dated to the start of the batch, so that every output
     they wrote is newer than every notebook and ``make`` sees nothing stale.
-    """
-    import papermill
 
-    declared = set()
-    for notebook in notebooks:
-        declared |= set(papermill.inspect_notebook(str(resolve(notebook))))
-    unknown = sorted(set(parameters or {}) - declared)
-    if unknown:
-        raise NotebookError(f"unknown parameter(s) {unknown}; the notebooks declare "
-                            f"{sorted(declared)}")
+    The shared kernel is launched first: it starts and imports the scientific libraries
+    on one core while this process imports papermill on the other.
+    """
     _kernel_environment()
     batch_start = time.time()
     written = []
     kernel = SharedKernel() if shared_kernel else None
     try:
+        import papermill
+
+        declared = set()
+        for notebook in notebooks:
+            declared |= set(papermill.inspect_notebook(str(resolve(notebook))))
+        unknown = sorted(set(parameters or {}) - declared)
+        if unknown:
+            raise NotebookError(f"unknown parameter(s) {unknown}; the notebooks declare "
+                                f"{sorted(declared)}")
         for notebook in notebooks:
             written.append(run_notebook(notebook, output_dir=output_dir,
                                         parameters=parameters, quiet=quiet, kernel=kernel,
