@@ -16,7 +16,7 @@ What is measured (medians of several runs; progress on stderr):
   (:func:`helpers.scores.responder_table` + :func:`~helpers.scores.summarise_responders`)
   and the slope-chart figure (:func:`helpers.plots.slope_chart` per measure, saved as PNG)
   on synthetic cohorts (:func:`helpers.synth.make_cohort`, 3 measures, 2 and 4 visits) of
-  10^2, 10^4 and 10^6 patients, each in a fresh process: time and peak memory.
+  10^2, 10^4, 10^5 and 10^6 patients, each in a fresh process: time and peak memory.
 - **profile** of the gap between ``make`` and its floor: a timeline of the ``make`` runs
   (from the runner's progress lines), the floor's timeline, and isolated start-up costs.
 
@@ -43,13 +43,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from helpers import paths
 
-SIZES = (100, 10_000, 1_000_000)
+SIZES = (100, 10_000, 100_000, 1_000_000)
 SMOKE_SIZES = (100, 1_000)
 VISITS = (2, 4)
 MEASURES = ("sledai2k", "das28", "gc_mg_day")
@@ -126,22 +127,39 @@ def _timed_lines(args: Sequence[str], *, cwd: Path, env: Mapping[str, str],
         bufsize=0, start_new_session=True)
     stream = process.stdout if stdout_lines else process.stderr
     lines = []
+
+    def kill() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    fired = threading.Event()
+
+    def on_timeout() -> None:
+        fired.set()
+        kill()
+
+    # A silent command (uv -q) is stopped on time too: a watchdog kills its process group.
+    watchdog = threading.Timer(timeout, on_timeout) if timeout is not None else None
+    if watchdog is not None:
+        watchdog.daemon = True
+        watchdog.start()
     try:
         for raw in iter(stream.readline, b""):
             lines.append((time.perf_counter() - started,
                           raw.decode("utf-8", "replace").rstrip("\n")))
-            if timeout is not None and time.perf_counter() - started > timeout:
-                raise subprocess.TimeoutExpired(args, timeout)
-        process.wait(timeout=None if timeout is None
-                     else max(1.0, timeout - (time.perf_counter() - started)))
-    except (subprocess.TimeoutExpired, KeyboardInterrupt):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except KeyboardInterrupt:
+        kill()
         process.wait()
         raise
     finally:
         stream.close()
-    return time.perf_counter() - started, lines, process.returncode
+        if watchdog is not None:
+            watchdog.cancel()
+    seconds = time.perf_counter() - started
+    if fired.is_set():
+        raise subprocess.TimeoutExpired(list(args), timeout)
+    return seconds, lines, process.returncode
 
 
 def _check(args: Sequence[str], status: int, lines: list[tuple[float, str]]) -> None:
@@ -291,18 +309,25 @@ def _strip_magics(source: str) -> str:
 
 def floor_script(notebooks: Sequence[Path], root: Path) -> str:
     """The code cells of ``notebooks`` (each with its parameters cell, in order) as one
-    script, with a progress mark on stderr after each notebook."""
-    parts = [_FLOOR_HEADER]
+    script, with a progress mark on stderr after each notebook.
+
+    The notebooks' module-level import statements are also run once at the top (they are
+    then no-ops where the notebooks repeat them): the same imports, paid up front, so
+    that the timeline separates the floor's import time from its computations.
+    """
+    body = []
     for notebook in notebooks:
         nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
         name = Path(notebook).relative_to(root).as_posix() if Path(notebook).is_absolute() \
             else Path(notebook).as_posix()
-        parts.append(f"\n# ---- {name}\n")
+        body.append(f"\n# ---- {name}\n")
         for cell in nb.get("cells", []):
             if cell.get("cell_type") == "code":
-                parts.append(_strip_magics(_cell_source(cell)) + "\n")
-        parts.append(f"_bench_mark({name!r})\n")
-    return "\n".join(parts)
+                body.append(_strip_magics(_cell_source(cell)) + "\n")
+        body.append(f"_bench_mark({name!r})\n")
+    imports = list(dict.fromkeys(import_statements("\n".join(body))))
+    return "\n".join([_FLOOR_HEADER, "# The notebooks' imports, once, up front.",
+                      *imports, '_bench_mark("imports")', *body])
 
 
 def import_statements(script: str) -> list[str]:
@@ -367,30 +392,26 @@ def make_timeline(lines: Sequence[tuple[float, str]], total: float) -> dict[str,
 
 
 def floor_timeline(lines: Sequence[tuple[float, str]], total: float) -> dict[str, object]:
-    """Split a floor run: interpreter start-up (until the script's first line), each
-    notebook's code (the first includes the scientific imports), and the exit."""
+    """Split a floor run: interpreter start-up (until the script's first line), the
+    notebooks' imports, each notebook's code, and the exit. The parts add up to
+    ``total``."""
     marks = [(at, line[len(_MARK):]) for at, line in lines if line.startswith(_MARK)]
     if not marks or marks[0][1] != "start":
-        return {"startup": None, "notebooks": [], "exit": None}
-    notebooks = [(label, at - previous)
-                 for (previous, _), (at, label) in zip(marks, marks[1:])]
-    return {"startup": marks[0][0], "notebooks": notebooks, "exit": total - marks[-1][0]}
+        return {"startup": None, "imports": None, "notebooks": [], "exit": None}
+    parts = [(label, at - previous) for (previous, _), (at, label) in zip(marks, marks[1:])]
+    imports = sum(seconds for label, seconds in parts if label == "imports")
+    return {"startup": marks[0][0], "imports": imports,
+            "notebooks": [(label, seconds) for label, seconds in parts if label != "imports"],
+            "exit": total - marks[-1][0]}
 
 
-def _median_timeline(timelines: Sequence[Mapping]) -> dict[str, object]:
-    """Per-part medians of several timelines (notebooks matched by position)."""
+def median_run(totals: Sequence[float], timelines: Sequence[Mapping]) -> Mapping:
+    """The timeline of the run whose total is the median (the lower middle one for an
+    even number of runs), so that its parts add up to that total."""
     if not timelines:
         return {}
-    out: dict[str, object] = {}
-    for key in timelines[0]:
-        if key == "notebooks":
-            count = min(len(t["notebooks"]) for t in timelines)
-            out[key] = [(timelines[0]["notebooks"][i][0],
-                         _median(t["notebooks"][i][1] for t in timelines))
-                        for i in range(count)]
-        else:
-            out[key] = _median(t.get(key) for t in timelines)
-    return out
+    order = sorted(range(len(totals)), key=lambda i: totals[i])
+    return timelines[order[(len(order) - 1) // 2]]
 
 
 # ---------------------------------------------------------------------------------------
@@ -453,19 +474,6 @@ def _import_seconds(modules: Sequence[str], copy: Path, repeats: int) -> float |
                    for _ in range(repeats))
 
 
-_KERNEL_CODE = """\
-import json, time
-import helpers.notebooks as runner
-started = time.perf_counter()
-kernel = runner.SharedKernel()
-launched = time.perf_counter() - started
-kernel.wait()
-ready = time.perf_counter() - started
-kernel.shutdown()
-print(json.dumps({"launch": launched, "ready": ready}))
-"""
-
-
 def _importtime_top(modules: Sequence[str], copy: Path, top: int = 6) -> list[dict]:
     """The modules with the largest own import time (``python -X importtime``)."""
     env = _clean_env(ANIFROLUMAB_ROOT=str(copy))
@@ -478,6 +486,106 @@ def _importtime_top(modules: Sequence[str], copy: Path, top: int = 6) -> list[di
             rows.append({"module": match.group(4), "self": int(match.group(1)) / 1e6,
                          "cumulative": int(match.group(2)) / 1e6})
     return sorted(rows, key=lambda r: -r["self"])[:top]
+
+
+# A shared kernel's launch and warm-up, then the runner's steps for each notebook, timed
+# one by one in it (as helpers.notebooks.run_notebook does them), with nbclient's own
+# per-cell timestamps: how long each cell ran in the kernel, and what papermill spent
+# around the cells.
+_NOTEBOOK_STEPS_CODE = """\
+import json, os, sys, tempfile, time
+from datetime import datetime
+import nbformat, papermill
+from helpers import notebooks as runner
+from helpers.io import write_text
+from helpers.paths import ROOT
+os.environ.update(getattr(runner, "_KERNEL_ENV", {}))
+
+
+def stamp(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+started = time.perf_counter()
+kernel = runner.SharedKernel()
+launch = time.perf_counter() - started
+kernel.wait()
+ready = time.perf_counter() - started
+rows = []
+with tempfile.TemporaryDirectory() as folder:
+    for source in sys.argv[1:]:
+        row = {"notebook": source}
+        started = time.perf_counter()
+        papermill.inspect_notebook(source)
+        nbformat.read(source, as_version=4)
+        row["inspect"] = time.perf_counter() - started
+        started = time.perf_counter()
+        kernel.reset()
+        row["reset"] = time.perf_counter() - started
+        target = os.path.join(folder, os.path.basename(source))
+        started = time.perf_counter()
+        papermill.execute_notebook(source, target, parameters={}, kernel_name="python3",
+                                   cwd=str(ROOT), progress_bar=False,
+                                   request_save_on_cell_execute=False, km=kernel.manager)
+        row["execute"] = time.perf_counter() - started
+        started = time.perf_counter()
+        nb = nbformat.read(target, as_version=4)
+        cells = 0.0
+        for cell in nb.cells:
+            timing = cell.metadata.get("execution", {})
+            if "shell.execute_reply" in timing and "iopub.execute_input" in timing:
+                cells += stamp(timing["shell.execute_reply"]) - stamp(
+                    timing["iopub.execute_input"])
+        runner.normalise(nb)
+        write_text(nbformat.writes(nb) + "\\n", target + ".normalised")
+        row["write"] = time.perf_counter() - started
+        row["cells"] = cells
+        rows.append(row)
+kernel.shutdown()
+print(json.dumps({"launch": launch, "ready": ready, "steps": rows}))
+"""
+
+
+def _start_steps(copy: Path, notebooks: Sequence[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", _NOTEBOOK_STEPS_CODE, *notebooks],
+                            cwd=copy, env=_clean_env(ANIFROLUMAB_ROOT=str(copy)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True)
+
+
+def _finish_steps(process: subprocess.Popen) -> dict:
+    stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        raise BenchError(f"timing the kernel and the runner's steps failed:\n"
+                         f"{stderr[-3000:]}")
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def _summarise_steps(runs: Sequence[Mapping]) -> dict[str, object]:
+    """Medians over runs of :data:`_NOTEBOOK_STEPS_CODE`."""
+    steps = [run["steps"] for run in runs]
+    return {
+        "kernel_launch": _median(run["launch"] for run in runs),
+        "kernel_ready": _median(run["ready"] for run in runs),
+        "notebook_steps": [
+            {"notebook": steps[0][i]["notebook"],
+             **{key: _median(s[i][key] for s in steps)
+                for key in ("inspect", "reset", "execute", "cells", "write")}}
+            for i in range(len(steps[0]))],
+    }
+
+
+def measure_notebook_steps(copy: Path, repeats: int) -> dict[str, object]:
+    """A shared kernel's launch and warm-up, then per notebook the runner's steps
+    (inspect, reset, papermill execute, of which cells in the kernel, read-normalise-
+    write); medians over ``repeats`` fresh processes."""
+    notebooks = [p.relative_to(copy).as_posix()
+                 for p in sorted((copy / "notebooks").glob("0*.ipynb"))]
+    runs = []
+    for run in range(1, repeats + 1):
+        _log(f"kernel start and the runner's steps per notebook, run {run}/{repeats} ...")
+        runs.append(_finish_steps(_start_steps(copy, notebooks)))
+    return _summarise_steps(runs)
 
 
 def measure_startup(copy: Path, repeats: int, *, smoke: bool) -> dict[str, object]:
@@ -505,24 +613,16 @@ def measure_startup(copy: Path, repeats: int, *, smoke: bool) -> dict[str, objec
                                             repeats)
     _log("start-up costs: the scientific stack (the kernel's warm imports) ...")
     out["science_imports"] = _import_seconds(warm, copy, repeats)
-    _log("start-up costs: kernel launch and warm-up (SharedKernel) ...")
-    kernel_env = _clean_env(ANIFROLUMAB_ROOT=str(copy),
-                            MPLBACKEND="module://matplotlib_inline.backend_inline")
-    kernels = [json.loads(_run_python(_KERNEL_CODE, cwd=copy, env=kernel_env).stdout
-                          .strip().splitlines()[-1]) for _ in range(repeats)]
-    out["kernel_launch"] = _median(k["launch"] for k in kernels)
-    out["kernel_ready"] = _median(k["ready"] for k in kernels)
     out["runner_import_top"] = _importtime_top(["helpers.notebooks", "papermill"], copy)
-    _log("start-up costs: the notebooks' own import statements (the floor's imports) ...")
+    out.update(measure_notebook_steps(copy, repeats))
+    _log("start-up costs: warm imports that the notebooks do not need ...")
     script = (copy.parent / "floor.py").read_text(encoding="utf-8")
     probe = _IMPORTS_PROBE.format(imports="\n".join(import_statements(script)),
                                   warm=list(warm))
-    probes = [json.loads(_run_python(probe, cwd=copy, env=_clean_env(
+    found = json.loads(_run_python(probe, cwd=copy, env=_clean_env(
         ANIFROLUMAB_ROOT=str(copy), MPLBACKEND="Agg")).stdout.strip().splitlines()[-1])
-        for _ in range(repeats)]
-    out["floor_imports"] = _median(p["floor"] for p in probes)
-    out["warm_unused"] = probes[0]["unused"]
-    out["warm_unused_seconds"] = _median(p["unused_seconds"] for p in probes)
+    out["warm_unused"] = found["unused"]
+    out["warm_unused_seconds"] = found["unused_seconds"]
     return out
 
 
@@ -670,7 +770,8 @@ def scale_worker(spec: Mapping) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="bench-figures-") as folder:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for visits in sorted({v for _, v in spec["configs"]}):
+            for visits in sorted({v for _, v in spec["configs"]} if spec.get("warm_up", True)
+                                 else ()):
                 small = make_cohort(20, visits=int(visits), seed=1)
                 for op in spec["operations"]:
                     _OPERATIONS[op](small, folder, dpi)
@@ -724,7 +825,7 @@ def smoke_scaling(sizes: Sequence[int], visits: Sequence[int], *, cwd: Path
     """Start the smoke run's scaling measurements in one background process (same code
     as the full run, tiny cohorts, 72 dpi); :func:`_finish_worker` collects them."""
     spec = {"configs": [(n, v) for v in visits for n in sizes],
-            "operations": list(OPERATIONS), "repeats": 1, "dpi": 72}
+            "operations": list(OPERATIONS), "repeats": 1, "dpi": 72, "warm_up": False}
     _log(f"scaling (smoke, in the background): {list(sizes)} patients x {list(visits)} "
          "visits ...")
     return _start_worker(spec, _clean_env(MPLBACKEND="Agg"), cwd), spec
@@ -830,7 +931,8 @@ def targets(results: Mapping) -> list[tuple[str, str, bool | None]]:
          None if stale is None else stale < STALE_TARGET_S),
     ]
     big = _find(scaling, "paired_tests", 1_000_000, 2)
-    rows.append((f"`paired_tests`, 10^6 patients x 3 measures x 2 visits < {PAIRED_TARGET_S:.0f} s",
+    rows.append((f"`paired_tests`, 10^6 patients x 3 measures x 2 visits "
+                 f"< {PAIRED_TARGET_S:.0f} s",
                  _s(big["seconds"]) if big else "n/a (not run at this size)",
                  big["seconds"] < PAIRED_TARGET_S if big else None))
     rows.append(("… and peak memory < 4 GiB",
@@ -840,14 +942,15 @@ def targets(results: Mapping) -> list[tuple[str, str, bool | None]]:
              and r["visits"] == 2 and r["patients"] == 1_000_000 and r["exponent"] is not None]
     last = grown[-1] if grown else None
     rows.append((f"… growing linearly: time ∝ patients^b with b ≤ {LINEAR_EXPONENT_MAX} "
-                 "from 10^4 to 10^6 patients",
+                 "between the two largest sizes (10^5 and 10^6 patients)",
                  f"b = {last['exponent']:.2f} ({last['time_growth']:.1f}x time for "
                  f"{last['size_growth']:.0f}x patients)" if last else "n/a",
                  last["exponent"] <= LINEAR_EXPONENT_MAX if last else None))
     env = results.get("env")
     warm = _median(env["warm"]) if env else None
-    rows.append((f"`make env` (fresh, uv cache warm): seconds, not minutes (< {ENV_TARGET_S:.0f} s;"
-                 " DESIGN.md)", _s(warm) if warm is not None else "n/a (skipped)",
+    rows.append((f"`make env` (fresh, uv cache warm): seconds, not minutes "
+                 f"(< {ENV_TARGET_S:.0f} s; DESIGN.md)",
+                 _s(warm) if warm is not None else "n/a (skipped)",
                  None if warm is None else warm < ENV_TARGET_S))
     return rows
 
@@ -872,64 +975,135 @@ def _diff(a: float | None, b: float | None) -> str:
     return "n/a" if a is None or b is None else f"{a - b:+.2f} s"
 
 
+def _step_total(step: Mapping) -> float:
+    return sum(step[key] for key in ("inspect", "reset", "execute", "write"))
+
+
+def _profile_parts(make_t: Mapping, floor_t: Mapping, startup: Mapping) -> dict:
+    """The gap's parts: (key, make seconds, floor seconds) in time order.
+
+    With the runner's steps re-timed in a warm kernel, the first notebook's time splits
+    into its own work (re-timed) and waiting for the kernel, whatever the runner overlaps
+    with what; without them (``--smoke``), imports and notebooks stay together.
+    """
+    make_nb = [s for _, s in make_t.get("notebooks", [])]
+    floor_nb = [s for _, s in floor_t.get("notebooks", [])]
+    nb_make = sum(make_nb) if make_nb else None
+    nb_floor = sum(floor_nb) if floor_nb else None
+    steps = startup.get("notebook_steps") or []
+    first = None
+    if steps and make_nb:
+        first = min(_step_total(steps[0]), make_nb[0])
+    floor_start, floor_imports = floor_t.get("startup"), floor_t.get("imports")
+    if first is not None and make_t.get("startup") is not None:
+        parts = [("ready", make_t["startup"] + make_nb[0] - first,
+                  None if floor_start is None else floor_start + (floor_imports or 0.0)),
+                 ("work", first + sum(make_nb[1:]), nb_floor)]
+    else:
+        parts = [("startup", make_t.get("startup"), floor_start),
+                 ("imports+code", nb_make,
+                  None if nb_floor is None else nb_floor + (floor_imports or 0.0))]
+    parts += [("report", make_t.get("report"), 0.0 if make_t.get("report") is not None
+               else None),
+              ("exit", make_t.get("exit"), floor_t.get("exit"))]
+    return {"parts": parts, "first": first}
+
+
+_PART_LABELS = {
+    "ready": "until the notebooks' work can start (make: make, the runner's start and "
+             "imports, the kernel's launch and warm imports, overlapping: the start-up "
+             "until the first notebook plus that notebook's time minus its own work, "
+             "re-timed in a warm kernel; floor: interpreter and the notebooks' imports)",
+    "work": "the notebooks' work (make: the first notebook's re-timed work plus the other "
+            "notebooks as timed; floor: their code in plain Python)",
+    "startup": "start-up until the first notebook starts (make: make, interpreter, the "
+               "runner's imports, kernel launch; floor: interpreter)",
+    "imports+code": "imports and the notebooks (make: in the kernel, the first notebook "
+                    "waiting for its start and warm imports; floor: plain Python)",
+    "report": "kernel shutdown + HTML report",
+    "exit": "process exit (and make's own end)",
+}
+
+
 def _profile_md(pipeline: Mapping, startup: Mapping) -> str:
-    make_t = _median_timeline(pipeline["make_timelines"])
-    floor_t = _median_timeline(pipeline["floor_timelines"])
+    make_t = median_run(pipeline["make"], pipeline["make_timelines"])
+    floor_t = median_run(pipeline["floor"], pipeline["floor_timelines"])
     make, floor = _median(pipeline["make"]), _median(pipeline["floor"])
-    make_nb = dict(make_t.get("notebooks", []))
-    floor_nb = dict(floor_t.get("notebooks", []))
-    nb_make = sum(make_nb.values()) if make_nb else None
-    nb_floor = sum(floor_nb.values()) if floor_nb else None
-    rows = [
-        ["start-up until the first notebook runs (make: make, interpreter, the runner's "
-         "imports, papermill, kernel launch; floor: interpreter)",
-         _s(make_t.get("startup")), _s(floor_t.get("startup")),
-         _diff(make_t.get("startup"), floor_t.get("startup"))],
-        ["the four notebooks (make: in the kernel, the first one waiting for the kernel's "
-         "start and warm imports; floor: their code, imports included)",
-         _s(nb_make), _s(nb_floor), _diff(nb_make, nb_floor)],
-        ["kernel shutdown + HTML report", _s(make_t.get("report")), "—",
-         _diff(make_t.get("report"), 0.0)],
-        ["process exit (and make's own end)", _s(make_t.get("exit")),
-         _s(floor_t.get("exit")), _diff(make_t.get("exit"), floor_t.get("exit"))],
-    ]
-    parts_make = [make_t.get("startup"), nb_make, make_t.get("report"), make_t.get("exit")]
-    parts_floor = [floor_t.get("startup"), nb_floor, floor_t.get("exit")]
-    sum_make = sum(p for p in parts_make if p is not None)
-    sum_floor = sum(p for p in parts_floor if p is not None)
-    rows.append(["**sum of the parts** (medians per part)", f"**{_s(sum_make)}**",
+    profile = _profile_parts(make_t, floor_t, startup)
+    rows = [[_PART_LABELS[key], _s(a), "—" if key == "report" else _s(b), _diff(a, b)]
+            for key, a, b in profile["parts"]]
+    sum_make = sum(a for _, a, _ in profile["parts"] if a is not None)
+    sum_floor = sum(b for _, _, b in profile["parts"] if b is not None)
+    rows.append(["**sum of the parts**", f"**{_s(sum_make)}**",
                  f"**{_s(sum_floor)}**", f"**{sum_make - sum_floor:+.2f} s**"])
     rows.append(["measured total (median)", _s(make), _s(floor), _diff(make, floor)])
     text = [_table(["part", "`make` from clean", "floor", "difference"], rows, "lrrr")]
 
+    make_nb = dict(make_t.get("notebooks", []))
+    floor_nb = dict(floor_t.get("notebooks", []))
     names = list(make_nb) or list(floor_nb)
-    text += ["", "Per notebook (the floor imports each library in the first notebook that "
-             "needs it, the kernel imports them all before the first notebook, so the "
-             "split differs; the sum compares):", "",
-             _table(["notebook", "`make` from clean", "floor", "difference"],
-                    [[f"`{n}`", _s(make_nb.get(n)), _s(floor_nb.get(n)),
-                      _diff(make_nb.get(n), floor_nb.get(n))] for n in names], "lrrr")]
+    first = profile["first"]
+    per = []
+    for i, name in enumerate(names):
+        made = make_nb.get(name)
+        shown = _s(made)
+        if i == 0 and first is not None and made is not None:
+            shown += f" (its own work ≈ {_s(first)}, re-timed in a warm kernel)"
+            made = first
+        per.append([f"`{name}`", shown, _s(floor_nb.get(name)), _diff(made, floor_nb.get(name))])
+    text += ["", "Per notebook (floor: its code only, the imports being up front; for the "
+             "first notebook, the difference compares its own work, leaving out the wait "
+             "for the kernel):", "",
+             _table(["notebook", "`make` from clean", "floor", "difference"], per, "lrrr")]
+
+    steps = startup.get("notebook_steps") or []
+    if steps:
+        rows = []
+        for step in steps:
+            total = sum(step[k] for k in ("inspect", "reset", "execute", "write"))
+            rows.append([f"`{step['notebook']}`", _s(step["inspect"]), _s(step["reset"]),
+                         _s(step["cells"]), _s(step["execute"] - step["cells"]),
+                         _s(step["write"]), _s(total), _s(floor_nb.get(step["notebook"]))])
+        sums = {k: sum(step[k] for step in steps)
+                for k in ("inspect", "reset", "execute", "cells", "write")}
+        rows.append(["**all**", _s(sums["inspect"]), _s(sums["reset"]), _s(sums["cells"]),
+                     _s(sums["execute"] - sums["cells"]), _s(sums["write"]),
+                     _s(sums["inspect"] + sums["reset"] + sums["execute"] + sums["write"]),
+                     _s(sum(floor_nb.get(step["notebook"], 0.0) for step in steps)
+                        if floor_nb else None)])
+        text += ["", "Inside the notebooks' time: the runner's steps for each notebook "
+                 "re-timed one by one in a warm shared kernel (a separate run, fresh "
+                 "processes, medians); *cells in the kernel* sums nbclient's per-cell "
+                 "timestamps (`iopub.execute_input` to `shell.execute_reply`, which includes "
+                 "formatting the rich outputs), *around the cells* is the rest of "
+                 "`papermill.execute_notebook`:", "",
+                 _table(["notebook", "inspect + read", "`kernel.reset()`",
+                         "cells in the kernel", "papermill around the cells",
+                         "read, normalise, write", "total", "floor: code"], rows)]
 
     unused = startup.get("warm_unused") or []
-    iso = [
-        ["interpreter start (`python -c pass`)", _s(startup.get("interpreter"))],
-        ["the runner's imports (`import helpers.notebooks, papermill`), before it launches "
-         "the kernel", _s(startup.get("runner_imports"))],
-        ["kernel: `SharedKernel()` returns (process launched)",
-         _s(startup.get("kernel_launch"))],
+    skipped = "n/a (skipped in --smoke)"
+
+    def iso(key: str) -> str:
+        return _s(startup[key]) if startup.get(key) is not None else skipped
+
+    table = [
+        ["interpreter start (`python -c pass`)", iso("interpreter")],
+        ["the runner's imports (`import helpers.notebooks, papermill`)",
+         iso("runner_imports")],
+        ["kernel: `SharedKernel()` returns (process launched)", iso("kernel_launch")],
         ["kernel: from `SharedKernel()` until its warm imports are done (`.wait()`)",
-         _s(startup.get("kernel_ready"))],
+         iso("kernel_ready")],
         ["the kernel's warm imports in a plain interpreter ("
-         + ", ".join(f"`{m}`" for m in startup.get("warm_modules", [])) + ")",
-         _s(startup.get("science_imports"))],
-        ["the notebooks' own import statements in a plain interpreter (what the floor "
-         "pays for imports)", _s(startup.get("floor_imports"))],
+         + (", ".join(f"`{m}`" for m in startup.get("warm_modules", [])) or "the list")
+         + ")", iso("science_imports")],
         ["warm imports that no notebook needs: "
-         + (", ".join(f"`{m}`" for m in unused) or "none"),
+         + (", ".join(f"`{m}`" for m in unused) or
+            ("none" if "warm_unused" in startup else "n/a")),
          _s(startup.get("warm_unused_seconds")) if unused else "—"],
     ]
     text += ["", "Start-up costs in isolation (fresh processes, medians):", "",
-             _table(["component", "time"], iso)]
+             _table(["component", "time"], table)]
     top = startup.get("runner_import_top") or []
     if top:
         text += ["", "Largest own import times in the runner process "
@@ -937,48 +1111,62 @@ def _profile_md(pipeline: Mapping, startup: Mapping) -> str:
                  _table(["module", "self", "cumulative"],
                         [[f"`{r['module']}`", _s(r["self"]), _s(r["cumulative"])]
                          for r in top])]
-    text += ["", _gap_sentence(make_t, floor_t, make, floor, nb_make, nb_floor, startup)]
+    text += ["", _gap_sentence(profile, make, floor, len(names), startup)]
     return "\n".join(text)
 
 
-def _gap_sentence(make_t, floor_t, make, floor, nb_make, nb_floor, startup) -> str:
-    if not make or not floor or nb_make is None or nb_floor is None:
+def _gap_sentence(profile: Mapping, make, floor, notebooks: int, startup: Mapping) -> str:
+    parts = {key: (a, b) for key, a, b in profile["parts"]}
+    if not make or not floor or any(a is None or b is None for a, b in parts.values()):
         return "(The profile needs both timelines; not available in this run.)"
-    gap = make - floor
-    start_extra = (make_t.get("startup") or 0.0) - (floor_t.get("startup") or 0.0)
-    notebooks_extra = nb_make - nb_floor
-    report = make_t.get("report") or 0.0
-    exit_extra = (make_t.get("exit") or 0.0) - (floor_t.get("exit") or 0.0)
-    runner = startup.get("runner_imports")
-    ready, launch = startup.get("kernel_ready"), startup.get("kernel_launch")
-    own = startup.get("floor_imports")
+    extra = {key: a - b for key, (a, b) in parts.items()}
+    runner, ready = startup.get("runner_imports"), startup.get("kernel_ready")
     top = (startup.get("runner_import_top") or [None])[0]
-    parts = []
-    text = f"{start_extra:.2f} s before the first notebook starts"
-    if runner is not None:
-        text += (f" (the runner's own imports alone take {runner:.2f} s in isolation"
-                 + (f", the largest single one `{top['module']}` at {top['self']:.2f} s"
-                    if top else "")
-                 + "; the kernel is launched only after them, so its warm-up does not "
-                 "overlap them)")
-    parts.append((start_extra, text))
-    text = f"{notebooks_extra:.2f} s in the notebooks"
-    if ready is not None and own is not None and launch is not None:
-        kernel_extra = (ready - launch) - own
-        text += (f": the kernel needs {ready - launch:.2f} s after its launch to be ready "
-                 f"with the warm imports, {kernel_extra:.2f} s more than the "
-                 f"{own:.2f} s the floor spends on the same imports (the Jupyter kernel's "
-                 f"own start); the other {notebooks_extra - kernel_extra:.2f} s are "
-                 "papermill's work per notebook (cell-by-cell messaging, rich outputs such "
-                 "as HTML tables and inline PNG copies of every figure, writing the executed "
-                 "notebook)")
-    parts.append((notebooks_extra, text))
-    parts.append((report, f"{report:.2f} s for the kernel shutdown and the HTML report"))
-    parts.append((exit_extra, f"{exit_extra:+.2f} s at exit"))
-    parts.sort(key=lambda p: -p[0])
+    steps = startup.get("notebook_steps") or []
+    text = {}
+    if "ready" in parts:
+        science = startup.get("science_imports")
+        text["ready"] = (
+            f"{extra['ready']:.2f} s before the notebooks' work can start: "
+            f"{parts['ready'][0]:.2f} s for make, the runner and the kernel against "
+            f"{parts['ready'][1]:.2f} s for the floor's interpreter and imports")
+        if ready is not None and runner is not None and science is not None:
+            overlap = ready + runner - parts["ready"][0]
+            text["ready"] += (
+                f". In isolation the kernel is ready with its warm imports {ready:.2f} s "
+                f"after `SharedKernel()`, {ready - science:.2f} s more than the same "
+                f"imports take in a plain interpreter ({science:.2f} s; the difference is "
+                "the Jupyter kernel's own start-up), and the runner's own imports take "
+                f"{runner:.2f} s"
+                + (f" (the largest single one `{top['module']}`, {top['self']:.2f} s)"
+                   if top else "")
+                + (f"; the two together would take {ready + runner:.2f} s, so about "
+                   f"{overlap:.2f} s of them overlap" if overlap > 0.3 else
+                   "; the two do not overlap"))
+        sums = {k: sum(step[k] for step in steps)
+                for k in ("inspect", "reset", "execute", "cells", "write")}
+        text["work"] = (
+            f"{extra['work']:.2f} s in the notebooks' work, about "
+            f"{extra['work'] / max(notebooks, 1):.2f} s per notebook")
+        if len(steps) == notebooks:
+            text["work"] += (
+                f" (re-timed step by step: {sums['reset']:.2f} s in `kernel.reset()` "
+                f"before each notebook, {sums['execute'] - sums['cells']:.2f} s in "
+                f"papermill around the cells, {sums['inspect'] + sums['write']:.2f} s "
+                f"inspecting, reading and writing notebooks, and the cells themselves "
+                f"{sums['cells']:.2f} s in the kernel against {parts['work'][1]:.2f} s in "
+                "plain Python: formatting the rich outputs, the inline PNG of every "
+                "figure and the HTML tables, which the floor does not produce)")
+    else:
+        text["startup"] = f"{extra['startup']:.2f} s before the first notebook starts"
+        text["imports+code"] = (f"{extra['imports+code']:.2f} s in the kernel's start, "
+                                "the imports and the notebooks")
+    text["report"] = f"{extra['report']:.2f} s for the kernel shutdown and the HTML report"
+    text["exit"] = f"{extra['exit']:+.2f} s at exit"
+    ordered = sorted(text, key=lambda key: -extra[key])
     return (f"**What is left.** `make` from clean outputs takes {make:.2f} s, the floor "
-            f"{floor:.2f} s: {gap:.2f} s more (ratio {make / floor:.2f}). Largest first: "
-            + "; ".join(t for _, t in parts) + ".")
+            f"{floor:.2f} s: {make - floor:.2f} s more (ratio {make / floor:.2f}). "
+            "Largest first: " + "; ".join(text[key] for key in ordered) + ".")
 
 
 def _scaling_md(rows: Sequence[Mapping]) -> str:
@@ -1042,9 +1230,9 @@ def render(results: Mapping) -> str:
             ["`make env` in an empty folder, uv cache warm (packages already downloaded)",
              _runs(env["warm"])],
             ["`make env` in an empty folder, uv cache empty (everything from PyPI)",
-             "not measured" if "cold" not in env or (cold is None and not env.get("cold_tried"))
-             else (_runs([cold]) if cold is not None
-                   else f"> {env['cold_timeout']:.0f} s (stopped)")],
+             _runs([cold]) if cold is not None
+             else (f"> {env['cold_timeout']:.0f} s (stopped)" if env.get("cold_tried")
+                   else "not measured")],
         ]), "", "`make env` runs `scripts/setup-env`: a new `.venv`, `uv pip sync` of the "
                 "hash-pinned `requirements.lock`, the editable `helpers` package and the "
                 "Jupyter kernel, in a scratch folder deleted afterwards.", ""]
@@ -1064,9 +1252,11 @@ def render(results: Mapping) -> str:
               "`make clean`. The floor is every code cell of `notebooks/0[1-4]_*.ipynb`, in "
               "order, each notebook with its `parameters` cell, concatenated into one "
               "script with `display` defined as a no-op (plain Python has no rich display) "
-              "and run by `.venv/bin/python` with `MPLBACKEND=Agg`: the same computations "
-              "and the same files written, without Jupyter, papermill, the executed "
-              "notebooks or the HTML report.", ""]
+              "and the notebooks' import statements also run once at the top (so the "
+              "timeline separates imports from computation; the notebooks' own import "
+              "lines are then no-ops), run by `.venv/bin/python` with `MPLBACKEND=Agg`: the "
+              "same computations and the same files written, without Jupyter, papermill, "
+              "the executed notebooks or the HTML report.", ""]
     lines += ["## `make` with nothing stale", "",
               _table(["run", "time"], [["`make` after a complete run", _runs(pipeline["stale"])]]),
               "", f"make's answer: `{pipeline.get('stale_output', '')}`", ""]
@@ -1091,16 +1281,18 @@ def render(results: Mapping) -> str:
               " mark during the call (`VmHWM`, reset before each call through "
               "`/proc/self/clear_refs`): interpreter, libraries, the cohort and the call's "
               "working memory; *added by the call* is that peak minus the resident size "
-              "just before the call. Growth compares with the previous size (100x more "
-              "patients): 100x time is linear, b is the exponent of time ∝ patients^b. "
-              "At 10^2 and 10^4 patients fixed costs dominate, so b < 1 there.", ""]
+              "just before the call. Growth compares with the previous size: as much more time "
+              "as more patients is linear, b is the exponent of time ∝ patients^b (1 = "
+              "linear). At small sizes fixed costs dominate, so b < 1 there; the step from "
+              "10^5 to 10^6 patients is the one that shows how the work grows.", ""]
     lines += [_scaling_md(results["scaling"]), ""]
 
     lines += ["## Profile: `make` against its floor", ""]
     lines += ["The `make` timeline comes from the runner's progress lines (`running ...`, "
               "`done in ...`, `wrote ...html`), time-stamped as they arrive; the floor's from "
-              "marks printed after each notebook's code. Parts are medians over the runs, "
-              "so their sum differs slightly from the median total.", ""]
+              "marks it prints after its imports and after each notebook's code. The parts are "
+              "those of the median run of each (for an even number of runs, the lower "
+              "middle one), so they add up to its total.", ""]
     lines += [_profile_md(pipeline, results.get("startup", {})), ""]
 
     lines += ["## Method", "",
@@ -1133,22 +1325,32 @@ def run(*, repeats: int = 3, smoke: bool = False, root: Path | None = None) -> d
     _log("describing the machine ...")
     results["machine"] = machine()
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
-    background = None
+    background = steps = None
     try:
         # Smoke: the scaling process runs alongside the pipeline (its numbers are not
         # measurements anyway), which keeps the smoke run short.
         background = smoke_scaling(SMOKE_SIZES, VISITS, cwd=scratch) if smoke else None
+        if smoke:
+            # The kernel and the runner's steps (first notebook only) in a copy of their
+            # own, alongside the pipeline.
+            other = make_scratch_copy(root, scratch / "steps")
+            _log("kernel start and the runner's steps (smoke, in the background) ...")
+            steps = _start_steps(other, [sorted(other.glob("notebooks/0*.ipynb"))[0]
+                                         .relative_to(other).as_posix()])
         copy = make_scratch_copy(root, scratch / "project")
         _log(f"scratch copy of the project: {copy}")
         results["pipeline"] = measure_pipeline(copy, repeats, 1 if smoke else max(5, repeats))
         results["startup"] = measure_startup(copy, repeats, smoke=smoke)
+        if smoke:
+            results["startup"].update(_summarise_steps([_finish_steps(steps)]))
         results["tests"] = None if smoke else measure_make_test(copy, 1)
         results["scaling"] = (_finish_worker(*background) if background is not None
                               else measure_scaling(SIZES, VISITS, repeats, cwd=scratch))
     finally:
-        if background is not None and background[0].poll() is None:
-            background[0].kill()
-            background[0].wait()
+        for process in (background[0] if background else None, steps):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
         shutil.rmtree(scratch, ignore_errors=True)
     if not smoke:
         env = measure_make_env(root, min(repeats, 2), cold=True)

@@ -1,0 +1,217 @@
+"""The benchmark (``make bench``) keeps working: its pieces, and a smoke-sized run.
+
+Benchmarks are not timed tests: nothing here asserts a duration, only that every
+measurement is made and reported, and that the checkout is left untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from helpers import bench, paths
+
+SECTIONS = [
+    "# Benchmarks",
+    "## Machine",
+    "## Targets",
+    "## `make env`: fresh set-up",
+    "## `make` from clean outputs, against its floor",
+    "## `make` with nothing stale",
+    "## `make test`",
+    "## Scaling: synthetic cohorts",
+    "## Profile: `make` against its floor",
+    "## Method",
+]
+TARGETS = ["`make` from clean outputs / floor", "`make` with nothing stale",
+           "`paired_tests`, 10^6 patients", "peak memory < 4 GiB", "growing linearly",
+           "`make env`"]
+NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("0*.ipynb"))
+
+
+def _rows(text: str, heading: str) -> list[str]:
+    """The data rows of the first table after ``heading``."""
+    lines = text.split(heading, 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    table = []
+    for line in lines[start + 2:]:  # after the header and the rule
+        if not line.startswith("|"):
+            break
+        table.append(line)
+    return table
+
+
+def test_floor_script_is_every_code_cell_in_order_as_plain_python():
+    script = bench.floor_script(NOTEBOOKS, paths.ROOT)
+    compile(script, "floor.py", "exec")
+    assert "display = lambda" in script
+    imports = script.index('_bench_mark("imports")')
+    assert bench.import_statements(script[:imports]), "the imports come first"
+    position = 0
+    for notebook in NOTEBOOKS:
+        cells = [c for c in json.loads(notebook.read_text())["cells"]
+                 if c["cell_type"] == "code"]
+        for cell in cells:
+            source = bench._cell_source(cell)
+            found = script.find(source, position)
+            assert found >= position, f"{notebook.name}: a cell is missing or out of order"
+            position = found + len(source)
+        mark = f"_bench_mark({notebook.relative_to(paths.ROOT).as_posix()!r})"
+        assert script.find(mark, position) >= position
+    assert bench.import_statements(script), "the notebooks import something"
+
+
+def test_magics_become_pass():
+    assert bench._strip_magics("x = 1\n%matplotlib inline\n  !ls") == (
+        "x = 1\npass  # %matplotlib inline\n  pass  # !ls")
+
+
+def test_timelines_add_up_to_the_total():
+    lines = [(0.01, ".venv/bin/python -m helpers.notebooks run ..."),
+             (3.0, "running notebooks/01_clean.ipynb -> notebooks/01_clean.ipynb"),
+             (10.0, "  done in 7.0 s"),
+             (10.1, "running notebooks/02_prepost.ipynb -> notebooks/02_prepost.ipynb"),
+             (11.0, "  done in 0.9 s"),
+             (11.6, "wrote reports/report.html")]
+    timeline = bench.make_timeline(lines, 12.0)
+    assert timeline["startup"] == 3.0
+    assert [name for name, _ in timeline["notebooks"]] == ["notebooks/01_clean.ipynb",
+                                                           "notebooks/02_prepost.ipynb"]
+    parts = [timeline["startup"], *(s for _, s in timeline["notebooks"]), timeline["report"],
+             timeline["exit"]]
+    assert sum(parts) == pytest.approx(12.0)
+
+    floor = bench.floor_timeline([(0.02, "@bench start"), (1.5, "@bench imports"),
+                                  (2.0, "@bench notebooks/01.ipynb"), (2.5, "a warning"),
+                                  (3.0, "@bench notebooks/02.ipynb")], 3.4)
+    assert floor["startup"] == 0.02
+    assert floor["imports"] == pytest.approx(1.48)
+    assert floor["notebooks"] == [("notebooks/01.ipynb", pytest.approx(0.5)),
+                                  ("notebooks/02.ipynb", pytest.approx(1.0))]
+    assert floor["exit"] == pytest.approx(0.4)
+
+
+def test_growth_exponent_is_one_when_linear():
+    rows = [{"operation": "paired_tests", "visits": 2, "patients": n, "seconds": n * 1e-6}
+            for n in (100, 10_000, 1_000_000)]
+    grown = bench.growth(rows)
+    assert grown[0]["exponent"] is None
+    assert [r["exponent"] for r in grown[1:]] == [pytest.approx(1.0)] * 2
+    assert grown[2]["time_growth"] == pytest.approx(100.0)
+
+
+def test_the_profile_is_the_median_runs():
+    timelines = [{"run": 1}, {"run": 2}, {"run": 3}, {"run": 4}]
+    assert bench.median_run([3.0, 1.0, 2.0], timelines[:3]) == {"run": 3}
+    assert bench.median_run([4.0, 1.0, 3.0, 2.0], timelines) == {"run": 4}
+
+
+def _fake_results(ratio_make: float = 9.0) -> dict:
+    scaling = []
+    for v in bench.VISITS:
+        for n in bench.SIZES:
+            for op in bench.OPERATIONS:
+                scaling.append({"operation": op, "patients": n, "visits": v,
+                                "rows": n * 3 * v, "cohort_seconds": 0.1, "times": [n * 1e-6],
+                                "seconds": n * 1e-6 + 0.01, "peak_bytes": 2**28 + n * 1000,
+                                "added_bytes": n * 1000, "save_seconds": 0.5, "dpi": 300,
+                                "warnings": []})
+    timeline = {"startup": 1.0, "notebooks": [("notebooks/01_clean.ipynb", 7.3)],
+                "report": 0.5, "exit": 0.2}
+    return {
+        "date": "2026-01-01", "smoke": False, "seconds": 600.0, "repeats": 3,
+        "machine": {"cpu": "Test CPU", "logical_cpus": 2, "memory_bytes": 2**34,
+                    "os": "Linux", "python": "3.11.7", "make": "GNU Make 4.3", "uv": "uv",
+                    "packages": {"pandas": "2.2"}},
+        "pipeline": {"make": [ratio_make] * 3, "floor": [5.0] * 3, "stale": [0.005] * 5,
+                     "stale_output": "make: Nothing to be done for 'all'.",
+                     "make_timelines": [timeline] * 3,
+                     "floor_timelines": [{"startup": 0.01, "imports": 3.0,
+                                          "notebooks": [("notebooks/01_clean.ipynb", 1.7)],
+                                          "exit": 0.29}] * 3, "floor_lines": 200},
+        "startup": {"interpreter": 0.01, "runner_imports": 2.0, "science_imports": 3.0,
+                    "kernel_launch": 0.2, "kernel_ready": 4.0,
+                    "warm_modules": ["pandas"], "warm_unused": [], "warm_unused_seconds": 0.0,
+                    "runner_import_top": [{"module": "pandas", "self": 0.1,
+                                           "cumulative": 1.0}],
+                    "notebook_steps": [{"notebook": "notebooks/01_clean.ipynb",
+                                        "inspect": 0.03, "reset": 0.2, "execute": 0.7,
+                                        "cells": 0.5, "write": 0.01}]},
+        "tests": {"runs": [45.0], "summary": "300 passed in 44.0s", "status": 0},
+        "scaling": scaling,
+        "env": {"warm": [8.0, 9.0], "cold": 40.0, "cold_timeout": 180.0, "cold_tried": True},
+    }
+
+
+def test_targets_are_judged_from_the_numbers():
+    met = {target: ok for target, _, ok in bench.targets(_fake_results(9.0))}
+    assert all(met.values()), met
+    missed = {target: ok for target, _, ok in bench.targets(_fake_results(11.0))}
+    assert [ok for target, ok in missed.items() if "floor" in target] == [False]
+
+
+def test_render_has_every_section_and_target():
+    text = bench.render(_fake_results())
+    for heading in SECTIONS:
+        assert f"\n{heading}\n" in f"\n{text}"
+    # The profile: until the work can start, the work, report, exit, sum, total; its
+    # parts add up to the total.
+    profile = _rows(text, "## Profile: `make` against its floor")
+    assert len(profile) == 6
+    assert "**9.00 s**" in profile[4] and "**What is left.**" in text
+    steps = _rows(text, "Inside the notebooks' time")
+    assert len(steps) == 2 and steps[1].startswith("| **all** |")
+    targets = _rows(text, "## Targets")
+    assert len(targets) == len(TARGETS)
+    for target, row in zip(TARGETS, targets):
+        assert target in row and row.endswith("| **yes** |")
+
+
+@pytest.mark.slow
+def test_smoke_run_measures_and_reports_everything(tmp_path):
+    """``python -m helpers.bench --smoke``: every section, a row per measurement, the
+    checkout untouched (about half a minute: it runs make in a scratch copy)."""
+    outputs = [*NOTEBOOKS, *paths.DATA_PROCESSED.glob("*"), *paths.TABLES.glob("*"),
+               *paths.FIGURES.glob("*")]
+    before = {p: p.stat().st_mtime_ns for p in outputs}
+    output = tmp_path / "docs" / "benchmarks.md"
+    result = subprocess.run([sys.executable, "-m", "helpers.bench", "--smoke", "--output",
+                             str(output)], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "make from clean outputs" in result.stderr  # progress is reported
+    text = output.read_text(encoding="utf-8")
+
+    for heading in SECTIONS:
+        assert f"\n{heading}\n" in f"\n{text}", heading
+    assert "smoke run" in text
+    targets = _rows(text, "## Targets")
+    assert len(targets) == len(TARGETS)
+    for target, row in zip(TARGETS, targets):
+        assert target in row
+
+    pipeline = _rows(text, "## `make` from clean outputs, against its floor")
+    assert [row.split("|")[1].strip()[:6] for row in pipeline] == ["`make ", "floor:",
+                                                                  "ratio "]
+    assert len(_rows(text, "## `make` with nothing stale")) == 1
+
+    for label in bench.OPERATION_LABELS.values():
+        rows = _rows(text, f"### {label}")
+        sizes = [(int(r.split("|")[1].replace(",", "")), int(r.split("|")[2])) for r in rows]
+        assert sizes == [(n, v) for v in bench.VISITS for n in bench.SMOKE_SIZES], label
+
+    profile = _rows(text, "## Profile: `make` against its floor")
+    assert len(profile) == 6  # start-up, imports and notebooks, report, exit, sum, total
+    assert "n/a" not in " ".join(profile[:2])  # both timelines were parsed
+    per_notebook = _rows(text, "Per notebook")
+    assert len(per_notebook) == len(NOTEBOOKS)
+    steps = _rows(text, "Inside the notebooks' time")  # smoke: the first notebook only
+    assert len(steps) == 2 and "n/a" not in " ".join(steps)
+    isolated = _rows(text, "Start-up costs in isolation")
+    assert all("n/a" not in row for row in isolated if "kernel:" in row)
+    assert "**What is left.**" in text
+
+    assert {p: p.stat().st_mtime_ns for p in outputs} == before, "the checkout was touched"
