@@ -634,9 +634,11 @@ def _slope_cohort(ax, subset, baseline, line_kwargs) -> None:
     handles = [Line2D([], [], color=GREY, linewidth=0.8, alpha=0.6),
                Line2D([], [], color=color, linewidth=2.0, marker="o", markersize=4),
                Patch(facecolor=color, alpha=0.3, linewidth=0)]
+    # Inside the axes: a three-column legend above each panel of a multi-panel figure is
+    # wider than the panel and makes constrained layout collapse the axes.
     ax.legend(handles, [f"Patients (n = {n_patients:,})", "Median", "IQR"],
-              loc="lower right", ncols=3, fontsize=_SMALL_TEXT, handletextpad=0.4,
-              columnspacing=0.9, bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
+              loc="upper right", ncols=1, fontsize=_SMALL_TEXT, handletextpad=0.4,
+              borderaxespad=0.3, framealpha=0.85)
 
 
 # ---------------------------------------------------------------------------------------
