@@ -27,7 +27,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 REPORT    := reports/report.html
 ANALYSIS  := $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW)
 
-.PHONY: all env lock test lab report analysis bench clean help
+.PHONY: all env lock test test-fast lab report analysis bench clean help
 
 all: $(ANALYSIS) $(REPORT) ## Run the whole analysis (creates .venv first if missing)
 
@@ -56,7 +56,7 @@ $(ANALYSIS) &: $(NOTEBOOKS) $(RAW) $(HELPERS) | $(ENV)
 $(REPORT): | $(ANALYSIS)
 	$(PY) -m helpers.report --output $@ $(NOTEBOOKS)
 
-test: | $(ENV) ## Run the unit tests and nbval on the committed notebooks
+test: | $(ENV) ## Run every test: unit, reference values, nbval, end-to-end (~2.5 min)
 	$(PY) -m pytest
 
 analysis: | $(ENV) ## Your cohort: make analysis DATA=measurements.csv OUT=folder [PATIENTS=patients.csv]
@@ -66,6 +66,9 @@ analysis: | $(ENV) ## Your cohort: make analysis DATA=measurements.csv OUT=folde
 
 bench: | $(ENV) ## Measure speed and memory (several minutes); writes docs/benchmarks.md
 	$(PY) -m helpers.bench --output docs/benchmarks.md
+
+test-fast: | $(ENV) ## The unit tests only (~30 s): skips nbval and the end-to-end runs
+	$(PY) -m pytest -m "not slow"
 
 lab: | $(ENV) ## Open JupyterLab on the project kernel
 	$(VENV)/bin/jupyter lab notebooks/
