@@ -20,3 +20,14 @@ def raw_copy(tmp_path):
     target = tmp_path / "raw"
     shutil.copytree(paths.DATA_RAW, target)
     return target
+
+
+def committed_outputs() -> dict[str, str]:
+    """Checksums of every committed output of the default run (processed data, tables,
+    figures, notebooks): tests compare before and after to prove nothing was touched."""
+    from helpers import paths
+    from helpers.io import sha256
+
+    folders = [paths.DATA_PROCESSED, paths.TABLES, paths.FIGURES, paths.NOTEBOOKS]
+    files = [p for folder in folders for p in sorted(folder.iterdir()) if p.is_file()]
+    return {paths.display_path(p): sha256(p) for p in files}

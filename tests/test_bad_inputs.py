@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import committed_outputs
 
 from helpers import cleaning, cohort, paths
-from helpers.io import sha256
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 
@@ -68,13 +68,6 @@ RAW_CASES = {
     "renamed_header": "table2_disease_course.csv, row 0 (line 1), column 'SLEDAI before "
                       "ANI': required column is missing (found unexpected 'SLEDAI pre')",
 }
-
-
-def committed_outputs() -> dict[str, str]:
-    """Checksums of every committed output of the default run."""
-    files = [p for folder in [paths.DATA_PROCESSED, paths.TABLES, paths.FIGURES,
-                              paths.NOTEBOOKS] for p in sorted(folder.iterdir()) if p.is_file()]
-    return {paths.display_path(p): sha256(p) for p in files}
 
 
 @pytest.fixture(scope="module")

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import committed_outputs
 
 from helpers import cohort, paths
 from helpers.errors import InputError
-from helpers.io import sha256, write_csv
+from helpers.io import write_csv
 from helpers.paired import paired_tests
 from helpers.schema import read_measurements
 from helpers.synth import make_cohort
-
-
-def _committed():
-    files = [p for d in [paths.DATA_PROCESSED, paths.TABLES, paths.FIGURES, paths.NOTEBOOKS]
-             for p in sorted(d.iterdir()) if p.is_file()]
-    return {p.name: sha256(p) for p in files}
 
 
 @pytest.mark.slow
 def test_two_visit_cohort_end_to_end(tmp_path):
     data = tmp_path / "my_cohort.csv"
     write_csv(make_cohort(120, visits=2, seed=11), data)
-    before = _committed()
+    before = committed_outputs()
     report = cohort.run_cohort(data, tmp_path / "out", quiet=True)
     out = tmp_path / "out"
     assert report == out / "report.html"
@@ -39,7 +34,7 @@ def test_two_visit_cohort_end_to_end(tmp_path):
     assert (out / "figures" / "slopes.png").is_file()
     assert not (out / "figures" / "swimmer.png").exists()  # needs a patients table
     assert "my_cohort.csv" in report.read_text()
-    assert _committed() == before
+    assert committed_outputs() == before
 
 
 def test_output_folder_inside_the_project_is_refused():

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from helpers.proportions import proportion_ci
+
 __all__ = [
     "ContinuityCorrectionWarning",
     "METHODS",
@@ -603,10 +605,7 @@ def _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis
     # transf=transf.ipft, ni=ni); pooled values use the harmonic mean of all n.
     study_low = _back(yi - half, transform, m)
     study_high = _back(yi + half, transform, m)
-    alpha = 1 - level
-    with np.errstate(invalid="ignore"):
-        cp_low = np.where(x > 0, stats.beta.ppf(alpha / 2, x, m - x + 1), 0.0)
-        cp_high = np.where(x < m, stats.beta.ppf(1 - alpha / 2, x + 1, m - x), 1.0)
+    _, cp_low, cp_high = proportion_ci(x, m, method="clopper-pearson", level=level)
     studies = pd.DataFrame(
         {
             "study": labels,

@@ -41,6 +41,9 @@ from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from helpers.io import atomic_write
+from helpers.scores import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION,
+                            EULAR_GOOD_IMPROVEMENT, EULAR_MODERATE_IMPROVEMENT,
+                            GC_TARGET_EULAR_2023, parse_yes_no)
 
 # ---------------------------------------------------------------------------------------
 # Theme
@@ -96,25 +99,20 @@ VALUE_LABELS = {
 }
 TIMEPOINT_LABELS = {"baseline": "Before\nanifrolumab", "last": "Last\nvisit"}
 
-# DAS28 disease-activity cut-offs: remission < 2.6 (Fransen et al., Ann Rheum Dis 2004;
-# 63:1142), low <= 3.2, moderate <= 5.1, high > 5.1 (Prevoo et al., Arthritis Rheum 1995;
-# 38:44). The top of the "high" band is the score's practical maximum (about 9.4).
+# DAS28 disease-activity bands from the cut-offs of helpers.scores (sources cited there).
+# The top of the "high" band is the score's practical maximum (about 9.4).
 DAS28_BANDS = (
-    ("remission", "Remission", 0.0, 2.6),
-    ("low", "Low", 2.6, 3.2),
-    ("moderate", "Moderate", 3.2, 5.1),
-    ("high", "High", 5.1, 10.0),
+    ("remission", "Remission", 0.0, DAS28_REMISSION),
+    ("low", "Low", DAS28_REMISSION, DAS28_LOW),
+    ("moderate", "Moderate", DAS28_LOW, DAS28_MODERATE),
+    ("high", "High", DAS28_MODERATE, 10.0),
 )
 _BAND_SHADES = ("#F6F6F6", "#ECECEC", "#E0E0E0", "#D3D3D3")
 
-# EULAR 2023 SLE recommendations (Fanouriakis et al., Ann Rheum Dis 2024;83:15): taper
-# glucocorticoids to <= 5 mg/day prednisone equivalent for maintenance.
-GC_TARGET_MG_DAY = 5.0
-
-# EULAR response criteria (van Gestel et al., Arthritis Rheum 1996;39:34): an improvement
-# (decrease) of DAS28 by > 1.2 or > 0.6 separates good / moderate / no response (together
-# with the DAS28 reached).
-EULAR_IMPROVEMENT_THRESHOLDS = (1.2, 0.6)
+# EULAR 2023 SLE target of <= 5 mg/day, and the EULAR response improvements of 1.2 and
+# 0.6 (both defined, with their sources, in helpers.scores).
+GC_TARGET_MG_DAY = GC_TARGET_EULAR_2023
+EULAR_IMPROVEMENT_THRESHOLDS = (EULAR_GOOD_IMPROVEMENT, EULAR_MODERATE_IMPROVEMENT)
 
 # Above this many patients, or with more than one follow-up visit, slope_chart switches
 # from labelled per-patient lines to faded lines with median and IQR.
@@ -770,21 +768,6 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
 # ---------------------------------------------------------------------------------------
 
 
-def _yes_no(value, name: str) -> bool | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer, float, np.floating)) and value in (0, 1):
-        return bool(value)
-    key = str(value).strip().lower()
-    if key in {"yes", "y", "true", "1"}:
-        return True
-    if key in {"no", "n", "false", "0"}:
-        return False
-    raise ValueError(f"{name} must be yes/no, true/false, 1/0 or missing, got {value!r}")
-
-
 def swimmer(data: pd.DataFrame, *, duration_before: str = "disease_duration_months",
             on_treatment: str = "anifrolumab_months", response: str | None = "response_paper",
             label: str = "patient_id", before_unit: str = "years", ax=None, **kwargs):
@@ -832,7 +815,7 @@ def swimmer(data: pd.DataFrame, *, duration_before: str = "disease_duration_mont
     handles = [Patch(facecolor=LIGHT_GREY, label=f"SLE before anifrolumab ({before_unit})"),
                Patch(facecolor=PALETTE[0], label="On anifrolumab (months)")]
     if response:
-        answers = [_yes_no(v, response) for v in data[response]]
+        answers = [parse_yes_no(v, response) for v in data[response]]
         ends = np.nan_to_num(during)
         yes = np.array([a is True for a in answers])
         no = np.array([a is False for a in answers])
@@ -890,7 +873,7 @@ _PROFILE_COLORS = {"yes": OKABE_ITO["blue"], "no": "#EFEFEF", "na": "white"}
 
 
 def _to_flag(value, column: str) -> float:
-    answer = _yes_no(value, f"feature {column!r}")
+    answer = parse_yes_no(value, f"feature {column!r}")
     return np.nan if answer is None else float(answer)
 
 

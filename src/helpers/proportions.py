@@ -11,7 +11,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = ["PROPORTION_METHODS", "ProportionCI", "proportion_ci"]
 
@@ -85,6 +84,10 @@ def proportion_ci(events, n, method: str = "clopper-pearson",
     >>> round(p, 2), round(low, 4), round(high, 4)
     (0.75, 0.1941, 0.9937)
     """
+    # Imported here: scipy.stats costs ~1 s, and modules that only need the clinical
+    # constants of helpers.scores (plots, for one) should not pay it.
+    from scipy import stats
+
     if method not in PROPORTION_METHODS:
         raise ValueError(f"method must be one of {PROPORTION_METHODS}, got {method!r}")
     if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)) \

@@ -628,7 +628,7 @@ def _paper_response(response_paper, patient_ids: pd.Series) -> pd.arrays.Boolean
     if unknown:
         raise ValueError(f"response_paper has patient(s) {unknown[:5]} not in "
                          "measurements")
-    parsed = series.map(_parse_yes_no)
+    parsed = series.map(lambda v: parse_yes_no(v, "response_paper"))
     aligned = parsed.reindex(known)
     missing = aligned.isna().to_numpy()
     flags = np.array([bool(v) if v is not None and not pd.isna(v) else False
@@ -636,9 +636,18 @@ def _paper_response(response_paper, patient_ids: pd.Series) -> pd.arrays.Boolean
     return pd.arrays.BooleanArray(flags, missing)
 
 
-def _parse_yes_no(value):
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return np.nan
+def parse_yes_no(value, name: str = "value") -> bool | None:
+    """Read a yes/no answer leniently: bool, ``"Yes"``/``"no"``, ``"y"``, 1/0, ``"true"``.
+
+    Missing (None, NaN, NA, ``""``, ``"NA"``, ``"none"``) gives ``None``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the accepted spellings, on anything else.
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     text = str(value).strip().lower()
@@ -647,9 +656,8 @@ def _parse_yes_no(value):
     if text in _NO:
         return False
     if text in {"", "na", "nan", "none"}:
-        return np.nan
-    raise ValueError(f"response_paper values must be yes/no (or True/False, 1/0), got "
-                     f"{value!r}")
+        return None
+    raise ValueError(f"{name} must be yes/no, true/false, 1/0 or missing, got {value!r}")
 
 
 def _differences(frame: pd.DataFrame) -> np.ndarray:
