@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from helpers import paths
 from helpers.errors import InputError
-from helpers.io import (atomic_write, neutralise_formulas, read_csv_text, sha256,
-                        verify_checksums, write_csv)
+from helpers.io import (SIGNIFICANT_DIGITS, atomic_write, format_float, neutralise_formulas,
+                        read_csv_text, round_significant, sha256, verify_checksums,
+                        write_csv, write_markdown)
 
 
 def test_atomic_write_keeps_previous_file_on_error(tmp_path):
@@ -31,11 +33,93 @@ def test_write_csv_is_deterministic_and_neutralises_formulas(tmp_path):
     assert first.decode().splitlines() == [
         "text,number",
         "'=cmd|' /C calc'!A0,-1.5",  # neutralised text; negative number untouched
-        "ok,0.30000000000000004",     # shortest round-trip repr of the float
+        "ok,0.3",                     # 0.30000000000000004 at 12 significant digits
         "'-x,2.0",
         "'@SUM(1),1e-20",
     ]
     assert neutralise_formulas(pd.DataFrame({"n": [-1, 2]}))["n"].tolist() == [-1, 2]
+
+
+def _ulps(values, k):
+    """``values`` moved by ``k`` units in the last place (k may be negative).
+
+    Exact zeros stay zero: the ulps of 0 are subnormal numbers, not the relative noise of
+    a computation (which is what differs between CPUs).
+    """
+    values = np.asarray(values, dtype=float)
+    out = values.copy()
+    target = np.inf if k > 0 else -np.inf
+    for _ in range(abs(k)):
+        out = np.nextafter(out, target)
+    return np.where(values == 0, values, out)
+
+
+def test_format_float_by_hand():
+    # Twelve significant digits, then the shortest form that reads back (by hand).
+    assert SIGNIFICANT_DIGITS == 12
+    assert format_float(0.39451723305908454) == "0.394517233059"
+    assert format_float(1 / 3) == "0.333333333333"
+    assert format_float(123456789012345.0) == "123456789012000.0"
+    assert format_float(-2.7499999999999996) == "-2.75"
+    assert format_float(2.0) == "2.0"
+    assert format_float(1.5e-300) == "1.5e-300"
+    assert format_float(float("inf")) == "inf"
+
+
+def test_written_bytes_ignore_last_bit_noise(tmp_path):
+    # The cross-machine difference reported for meta_pooled.csv (REML row, AMD EPYC vs
+    # the committing machine) and a few values of each kind, moved by 1 to 4 ulps.
+    values = np.array([0.3945172330590846, 0.3201936993539803, 4.9399999999999995,
+                       2.1900000000000004, 0.30000000000000004, -5.333333333333333, 0.125])
+    assert format_float(0.39451723305908454) == format_float(0.3945172330590846)
+    reference = write_csv(pd.DataFrame({"x": values}), tmp_path / "ref.csv").read_bytes()
+    for k in (-4, -1, 1, 4):
+        moved = write_csv(pd.DataFrame({"x": _ulps(values, k)}), tmp_path / f"{k}.csv")
+        assert moved.read_bytes() == reference, k
+
+
+def _committed_tables():
+    return sorted([*paths.TABLES.glob("*.csv"), *paths.DATA_PROCESSED.glob("*.csv")])
+
+
+@pytest.mark.parametrize("table", _committed_tables(), ids=lambda p: p.name)
+def test_every_committed_number_is_robust_to_last_bit_noise(table, tmp_path):
+    """Each committed CSV, written again from its values moved by 1-4 ulps, is unchanged.
+
+    A value within a few ulps of a rounding boundary at 12 digits would make the file
+    depend on the CPU; none of the committed values is.
+    """
+    frame = pd.read_csv(table, keep_default_na=False, na_values=[""])
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    reference = write_csv(frame, tmp_path / "ref.csv").read_bytes()
+    assert reference == table.read_bytes()  # the writer reproduces the committed file
+    for k in (-4, -2, -1, 1, 2, 4):
+        moved = frame.copy()
+        for column in floats:
+            moved[column] = _ulps(frame[column], k)
+        assert write_csv(moved, tmp_path / "moved.csv").read_bytes() == reference, (table, k)
+
+
+def test_round_significant_keeps_types_and_text():
+    frame = pd.DataFrame({"f": [1 / 3, np.nan], "i": [1, 2], "s": ["a", "b"],
+                          "o": pd.Series([2.7499999999999996, "text"], dtype=object)})
+    out = round_significant(frame)
+    assert out["f"].tolist()[0] == 0.333333333333 and np.isnan(out["f"].tolist()[1])
+    assert out["i"].dtype == frame["i"].dtype and out["s"].tolist() == ["a", "b"]
+    assert out["o"].tolist() == [2.75, "text"]
+    assert round_significant(np.array([1 / 3])).tolist() == [0.333333333333]
+    assert round_significant(7) == 7
+
+
+def test_write_markdown_rounds_after_the_policy(tmp_path):
+    # 4.0225 is 4.02249999999999996... in binary: three decimals give 4.022. A value one
+    # ulp above it would round to 4.023 without the 12-digit step first; with it, both
+    # print 4.022, so the Markdown does not depend on last-bit noise either.
+    up = float(_ulps([4.0225], 1)[0])
+    assert f"{up:.3f}" == "4.023"
+    first = write_markdown(pd.DataFrame({"q1": [4.0225]}), tmp_path / "a.md").read_text()
+    second = write_markdown([pd.DataFrame({"q1": [up]})], tmp_path / "b.md").read_text()
+    assert first == second and "4.022" in first and first.endswith("|\n")
 
 
 def test_verify_checksums_of_the_committed_raw_data():

@@ -5,6 +5,9 @@
 - Raw inputs are verified against ``SHA256SUMS`` before anything reads them.
 - CSV input is read strictly: every problem becomes one :class:`~helpers.errors.InputError`
   line naming file, row and column.
+- Every number written carries :data:`SIGNIFICANT_DIGITS` significant digits (the output
+  precision policy): the last bits of a float differ between CPUs (SIMD sums, libm,
+  iterative fits), the first twelve digits do not.
 """
 
 from __future__ import annotations
@@ -19,9 +22,18 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from helpers.errors import InputError
+
+# The output precision policy. Committed numbers must be the same bytes on every machine,
+# but a float's last bits are not: numpy's SIMD sums, libm and BLAS differ between CPUs in
+# the last ulp or two, and an iterative fit (REML, GLMM) stops wherever its tolerance lets
+# it. Twelve significant digits keep 3-4 digits of margin over that noise (a relative
+# 1e-16 to 1e-13), and are still far beyond what any reader or reference test needs (the
+# tightest, against R, is a relative 1e-10).
+SIGNIFICANT_DIGITS = 12
 
 # Characters that make a spreadsheet treat a cell as a formula (CSV injection, OWASP).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -80,6 +92,73 @@ def write_bytes(data: bytes, path: str | Path) -> Path:
     return Path(path)
 
 
+def format_float(value: float) -> str:
+    """Write one float under the precision policy: 12 significant digits, shortest form.
+
+    The value is rounded to :data:`SIGNIFICANT_DIGITS` significant digits (correctly
+    rounded, as Python's ``%g`` is on every platform), then printed in the shortest form
+    that reads back as that rounded value, so ``2.0`` stays ``2.0`` and ``0.1`` stays
+    ``0.1``.
+
+    Examples
+    --------
+    >>> format_float(0.39451723305908454), format_float(0.3945172330590846)
+    ('0.394517233059', '0.394517233059')
+    >>> format_float(4.9399999999999995), format_float(2.0), format_float(1e-20)
+    ('4.94', '2.0', '1e-20')
+    """
+    return repr(float(f"{value:.{SIGNIFICANT_DIGITS}g}"))
+
+
+def round_significant(values):
+    """Round floats to :data:`SIGNIFICANT_DIGITS` significant digits, as they are written.
+
+    Parameters
+    ----------
+    values : float, array-like, Series or DataFrame
+        Numbers; in a DataFrame, float columns and float cells of object columns are
+        rounded and everything else is left alone.
+
+    Returns
+    -------
+    Same type as ``values``
+        Rounded copies. Text and figures derived from the result agree with the CSV:
+        ``f"{x:.1f}"`` of a mean that is ``2.75`` on one CPU and ``2.7499999999999996``
+        on another prints the same once rounded.
+
+    Examples
+    --------
+    >>> round_significant(2.7499999999999996)
+    2.75
+    """
+    if isinstance(values, pd.DataFrame):
+        out = values.copy()
+        for column in out.columns:
+            series = out[column]
+            if pd.api.types.is_float_dtype(series.dtype) or series.dtype == object:
+                out[column] = round_significant(series)
+        return out
+    if isinstance(values, pd.Series):
+        if pd.api.types.is_float_dtype(values.dtype):
+            rounded = [_round_one(x) for x in values.to_numpy(dtype=float, na_value=np.nan)]
+            return pd.Series(rounded, index=values.index, name=values.name,
+                             dtype=values.dtype)
+        if values.dtype == object:
+            return values.map(lambda x: _round_one(x) if isinstance(x, float) else x)
+        return values
+    if np.ndim(values) == 0:
+        return _round_one(values) if isinstance(values, (float, np.floating)) else values
+    array = np.asarray(values)
+    if not np.issubdtype(array.dtype, np.floating):
+        return values
+    return np.array([_round_one(x) for x in array.ravel()], dtype=array.dtype).reshape(
+        array.shape)
+
+
+def _round_one(value: float) -> float:
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would execute with an apostrophe.
 
@@ -99,12 +178,40 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as CSV, deterministically and atomically.
 
-    No index, ``\\n`` line endings, missing values as empty cells, floats in their
-    shortest round-trip form (so the file is byte-identical from run to run), and
-    formula-looking text neutralised.
+    No index, ``\\n`` line endings, missing values as empty cells, floats under the
+    precision policy (:func:`format_float`: 12 significant digits, so the file is the
+    same bytes on every machine), and formula-looking text neutralised.
     """
-    text = neutralise_formulas(frame).to_csv(index=False, lineterminator="\n")
+    frame = neutralise_formulas(frame)
+    # float_format covers float columns; floats inside object columns are rounded here.
+    objects = [c for c in frame.columns if frame[c].dtype == object]
+    if objects:
+        frame[objects] = round_significant(frame[objects])
+    text = frame.to_csv(index=False, lineterminator="\n", float_format=format_float)
     return write_text(text, path)
+
+
+def write_markdown(tables, path: str | Path, **options) -> Path:
+    """Write one or more result tables as rounded Markdown, atomically.
+
+    Parameters
+    ----------
+    tables : DataFrame or sequence of DataFrame
+        Separated by a blank line when several.
+    path : str or Path
+        Destination (``.md``).
+    **options
+        Passed to :func:`helpers.tables.to_markdown` (``digits``, ``columns``).
+
+    Notes
+    -----
+    The numbers are rounded to the precision policy before they are rounded for reading,
+    so a value on a display boundary (``4.0225``) prints the same on every CPU.
+    """
+    from helpers.tables import to_markdown  # tables imports this module
+
+    frames = [tables] if isinstance(tables, pd.DataFrame) else list(tables)
+    return write_text("\n\n".join(to_markdown(f, **options) for f in frames) + "\n", path)
 
 
 def sha256(path: str | Path) -> str:

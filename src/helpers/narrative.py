@@ -12,6 +12,8 @@ import math
 import pandas as pd
 from IPython.display import Markdown
 
+from helpers.io import round_significant
+
 MEASURE_NAMES = {"sledai2k": "SLEDAI-2K", "das28": "DAS28",
                  "gc_mg_day": "Glucocorticoid dose (mg/day)"}
 
@@ -55,6 +57,7 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
     With ``measurements``, also says how many patients fell, stayed or rose on each
     measure (baseline to last visit).
     """
+    prepost = round_significant(prepost)  # text agrees with the CSV on every machine
     lines = []
     for row in prepost.itertuples(index=False):
         name = MEASURE_NAMES.get(row.outcome, row.outcome)
@@ -108,7 +111,7 @@ Read these numbers as a description of {n_max} patients, not as evidence of effi
 
 def responders_narrative(table: pd.DataFrame, summary: pd.DataFrame) -> Markdown:
     """Where the EULAR and other criteria agree or disagree with the paper's "Response"."""
-    rows = summary.set_index("criterion")
+    rows = round_significant(summary).set_index("criterion")
     bullets = []
     for _, row in rows.iterrows():
         if int(row["n"]) == 0:

@@ -40,7 +40,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from helpers.io import atomic_write
+from helpers.io import atomic_write, round_significant
 from helpers.scores import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION,
                             EULAR_GOOD_IMPROVEMENT, EULAR_MODERATE_IMPROVEMENT,
                             GC_TARGET_EULAR_2023, parse_yes_no)
@@ -983,6 +983,7 @@ def _pooled_label(row: pd.Series) -> str:
 def _format_ci(estimate: float, low: float, high: float) -> str:
     if not np.isfinite(estimate):
         return ""
+    estimate, low, high = round_significant(np.array([estimate, low, high], dtype=float))
     return f"{estimate:.2f} [{low:.2f}, {high:.2f}]"
 
 
@@ -1052,7 +1053,8 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax
     total_events = pd.to_numeric(studies["events"]).sum()
     total_n = pd.to_numeric(studies["n"]).sum()
     rows_text = [
-        {"events": f"{int(e)}/{int(n)}", "weight": f"{w:.1f}%" if np.isfinite(w) else "",
+        {"events": f"{int(e)}/{int(n)}",
+         "weight": f"{round_significant(w):.1f}%" if np.isfinite(w) else "",
          "estimate": _format_ci(p, lo, hi)}
         for e, n, w, p, lo, hi in zip(studies["events"], studies["n"], weight, proportion,
                                       low, high, strict=True)

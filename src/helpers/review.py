@@ -122,7 +122,9 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str):
     """
     from IPython.display import Markdown
 
-    rows = pooled.set_index(["analysis", "transform", "method"])
+    from helpers.io import round_significant
+
+    rows = round_significant(pooled).set_index(["analysis", "transform", "method"])
 
     def describe(analysis):
         if (analysis, transform, method) not in rows.index:

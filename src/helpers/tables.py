@@ -7,6 +7,24 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from helpers.io import round_significant
+
+
+def rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Round a result table for display, robustly across machines.
+
+    The values are first brought to the output precision policy
+    (:func:`helpers.io.round_significant`), so that a number on a display boundary
+    (``4.0225``, or a mean computed as ``2.7499999999999996`` on one CPU and ``2.75`` on
+    another) rounds the same everywhere, then rounded to ``digits`` decimals.
+
+    Examples
+    --------
+    >>> rounded(pd.DataFrame({"x": [2.7499999999999996, 4.0225]}), 1)["x"].tolist()
+    [2.8, 4.0]
+    """
+    return round_significant(frame).round(digits)
+
 
 def to_markdown(frame: pd.DataFrame, digits: int = 3,
                      columns: Sequence[str] | None = None) -> str:
@@ -28,7 +46,8 @@ def to_markdown(frame: pd.DataFrame, digits: int = 3,
 
     Notes
     -----
-    Only the rendering is rounded; the CSV keeps full precision (DESIGN.md). Columns
+    Only the rendering is rounded; the CSV keeps the precision policy's 12 significant
+    digits, and numbers are brought to that precision first (:func:`rounded`). Columns
     whose name contains ``p_value`` show values below ``10**-digits`` as ``<0.001``
     (for ``digits=3``) rather than as zero. Missing values show as ``NA``; ``-0.000``
     shows as ``0.000``.
@@ -41,6 +60,7 @@ def to_markdown(frame: pd.DataFrame, digits: int = 3,
             raise ValueError(f"columns not in frame: {unknown}; available: "
                              f"{list(frame.columns)}")
         frame = frame[list(columns)]
+    frame = round_significant(frame)
     shown = pd.DataFrame(index=frame.index)
     floor = 10.0 ** -digits
     for column in frame.columns:
