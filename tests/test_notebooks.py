@@ -10,8 +10,9 @@ import sys
 import nbformat
 import pytest
 
+from conftest import committed_outputs
 from helpers import paths
-from helpers.notebooks import NotebookError, main, normalise, run_notebook
+from helpers.notebooks import NotebookError, main, normalise, redirect_outputs, run_notebook
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
@@ -109,3 +110,47 @@ def test_nbval_strict_on_the_committed_notebooks(tmp_path):
     result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
                             timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_redirect_outputs_moves_output_folders_and_chains_inputs(tmp_path):
+    # What papermill.inspect_notebook reports for 01_clean and 02_prepost (defaults are
+    # the source text of the parameters cell).
+    clean = {"raw_dir": {"default": '"data/raw"'},
+             "processed_dir": {"default": '"data/processed"'}}
+    prepost = {"measurements_path": {"default": '"data/processed/measurements.csv"'},
+               "patients_path": {"default": '"data/processed/patients.csv"'},
+               "alpha": {"default": "0.05"}, "tables_dir": {"default": '"reports/tables"'}}
+    written = {}
+    first = redirect_outputs(clean, {}, tmp_path, written)
+    assert first == {"processed_dir": str(tmp_path / "processed")}  # raw_dir is an input
+    second = redirect_outputs(prepost, {"patients_path": None}, tmp_path, written)
+    assert second == {"measurements_path": str(tmp_path / "processed" / "measurements.csv"),
+                      "patients_path": None,  # explicit values are never changed
+                      "tables_dir": str(tmp_path / "tables")}
+    # Alone (01 not in the run), 02 reads the committed processed data.
+    assert redirect_outputs(prepost, {}, tmp_path, {}) == {"tables_dir": str(tmp_path / "tables")}
+
+
+@pytest.mark.slow
+def test_output_dir_runs_touch_no_committed_file(tmp_path):
+    """``--output-dir`` puts every output under the folder and leaves the tree as it was.
+
+    The run on the paper's data into a folder must also reproduce the committed outputs
+    byte for byte: the same inputs, only the place differs.
+    """
+    before = committed_outputs()
+    out = tmp_path / "run"
+    status = main(["run", *map(str, NOTEBOOKS), "--output-dir", str(out), "--quiet",
+                   "--report", "report.html"])
+    assert status == 0
+    assert committed_outputs() == before
+    produced = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    expected = {f"{folder}/{p.name}"
+                for folder, source in [("processed", paths.DATA_PROCESSED),
+                                       ("tables", paths.TABLES), ("figures", paths.FIGURES)]
+                for p in source.iterdir()}
+    assert produced == expected | {p.name for p in NOTEBOOKS} | {"report.html"}
+    for name in expected:
+        committed = {"processed": paths.DATA_PROCESSED, "tables": paths.TABLES,
+                     "figures": paths.FIGURES}[name.split("/")[0]] / name.split("/")[1]
+        assert (out / name).read_bytes() == committed.read_bytes(), name

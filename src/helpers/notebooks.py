@@ -1,8 +1,16 @@
 """Run notebooks reproducibly with papermill.
 
 ``python -m helpers.notebooks run notebooks/01_clean.ipynb`` executes a notebook in place
-(the default run, whose outputs are committed); ``--output-dir`` sends the executed copy
+(the default run, whose outputs are committed); ``--output-dir DIR`` sends everything
 elsewhere (a run on other data); ``-p name value`` sets parameters.
+
+With ``--output-dir DIR`` *every* file goes under ``DIR``: the executed notebooks, and the
+folders that notebooks write (:data:`OUTPUT_FOLDERS`: ``processed_dir`` to
+``DIR/processed``, ``tables_dir`` to ``DIR/tables``, ``figures_dir`` to ``DIR/figures``)
+unless given with ``-p``; ``--report`` is taken relative to ``DIR``. Within one run, a
+notebook reads what an earlier one wrote there: after ``01_clean`` has written
+``DIR/processed``, ``02_prepost``'s ``measurements_path`` (by default under
+``data/processed``) points to ``DIR/processed`` too.
 
 What the runner guarantees:
 
@@ -38,6 +46,11 @@ if TYPE_CHECKING:
 # Kept from papermill's output: the cell tags (parameters, injected-parameters).
 _VOLATILE_NOTEBOOK_METADATA = ("papermill", "widgets")
 _VOLATILE_CELL_METADATA = ("papermill", "execution", "collapsed", "scrolled")
+
+
+# Parameters that name a folder a notebook writes, and their sub-folder under --output-dir.
+OUTPUT_FOLDERS = {"processed_dir": "processed", "tables_dir": "tables",
+                  "figures_dir": "figures"}
 
 
 class NotebookError(RuntimeError):
@@ -85,6 +98,56 @@ def normalise(nb: nbformat.NotebookNode, kernelspec: Mapping | None = None
     return nb
 
 
+def _default_path(spec: Mapping) -> Path | None:
+    """The default of a declared parameter, resolved, when it is a path string."""
+    import ast
+
+    try:
+        value = ast.literal_eval(spec.get("default", ""))
+    except (ValueError, SyntaxError):
+        return None
+    return resolve(value) if isinstance(value, str) and value else None
+
+
+def redirect_outputs(declared: Mapping[str, Mapping], parameters: Mapping[str, object],
+                     output_dir: str | Path, written: dict[Path, Path]) -> dict:
+    """Point a notebook's output folders, and inputs an earlier notebook wrote, at DIR.
+
+    Parameters
+    ----------
+    declared : mapping
+        The notebook's parameters, as :func:`papermill.inspect_notebook` gives them.
+    parameters : mapping
+        Parameters given explicitly; these are never changed.
+    output_dir : str or Path
+        The run's output folder.
+    written : dict
+        Default folder -> redirected folder, for the folders written so far in this
+        run; updated with this notebook's.
+
+    Returns
+    -------
+    dict
+        ``parameters`` completed with the redirected folders and paths.
+    """
+    out = dict(parameters)
+    folder = resolve(output_dir)
+    for name, sub in OUTPUT_FOLDERS.items():
+        if name in declared and name not in parameters:
+            default = _default_path(declared[name])
+            out[name] = str(folder / sub)
+            if default is not None:
+                written[default] = folder / sub
+    for name, spec in declared.items():
+        if name in out:
+            continue
+        default = _default_path(spec)
+        for original, moved in written.items():
+            if default is not None and original in default.parents:
+                out[name] = str(moved / default.relative_to(original))
+    return out
+
+
 def _one_line(text: str) -> str:
     import re
 
@@ -95,7 +158,8 @@ def _one_line(text: str) -> str:
 def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
                  parameters: Mapping[str, object] | None = None,
                  kernel_name: str = "python3", quiet: bool = False,
-                 kernel: SharedKernel | None = None, mtime: float | None = None) -> Path:
+                 kernel: SharedKernel | None = None, mtime: float | None = None,
+                 written: dict[Path, Path] | None = None) -> Path:
     """Execute ``notebook`` with papermill and write it atomically, normalised.
 
     Parameters
@@ -103,7 +167,8 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     notebook : str or Path
         Source notebook (relative paths from the project root).
     output_dir : str or Path, optional
-        Folder for the executed copy; default: in place.
+        Folder for the executed copy and, unless given in ``parameters``, for every
+        folder the notebook writes (:func:`redirect_outputs`); default: in place.
     parameters : mapping, optional
         Values for the notebook's ``parameters`` cell.
     kernel_name : str
@@ -116,6 +181,9 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
         fresh one; see :func:`run_notebooks`.
     mtime : float, optional
         Modification time given to an in-place notebook; default: the start of this run.
+    written : dict, optional
+        Folders redirected by earlier notebooks of the same run (see
+        :func:`redirect_outputs`); updated in place.
 
     Returns
     -------
@@ -147,6 +215,9 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     # Only the parameters this notebook declares: a batch shares one parameter set.
     declared = papermill.inspect_notebook(str(source))
     parameters = {k: v for k, v in (parameters or {}).items() if k in declared}
+    if output_dir is not None:
+        parameters = redirect_outputs(declared, parameters, output_dir,
+                                      {} if written is None else written)
     engine_options = {}
     if kernel is not None:
         kernel.reset()
@@ -316,10 +387,11 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
         if unknown:
             raise NotebookError(f"unknown parameter(s) {unknown}; the notebooks declare "
                                 f"{sorted(declared)}")
+        redirected: dict[Path, Path] = {}
         for notebook in notebooks:
             written.append(run_notebook(notebook, output_dir=output_dir,
                                         parameters=parameters, quiet=quiet, kernel=kernel,
-                                        mtime=batch_start))
+                                        mtime=batch_start, written=redirected))
     finally:
         if kernel is not None:
             kernel.shutdown()
@@ -344,14 +416,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="execute notebooks with papermill")
     run.add_argument("notebooks", nargs="+", help="notebooks, run in the order given")
-    run.add_argument("--output-dir", help="write executed copies here instead of in place")
+    run.add_argument("--output-dir", help="write everything here instead of in place: "
+                     "executed notebooks, processed/, tables/, figures/ and the report")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                      metavar=("NAME", "VALUE"), help="set a parameter (value read as JSON)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument("--fresh-kernels", action="store_true",
                      help="start a fresh kernel per notebook instead of sharing one")
     run.add_argument("--report", metavar="HTML",
-                     help="then write the HTML report of the executed notebooks here")
+                     help="then write the HTML report of the executed notebooks here "
+                     "(relative to --output-dir when given)")
     args = parser.parse_args(argv)
     parameters = {name: _parse_value(value) for name, value in args.parameter}
     try:
@@ -362,7 +436,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from helpers.report import build_report
 
             raw_dir = parameters.get("raw_dir", "data/raw")
-            written = build_report(executed, args.report, raw_dir=raw_dir)
+            report = Path(args.report)
+            if args.output_dir is not None and not report.is_absolute():
+                report = resolve(args.output_dir) / report
+            written = build_report(executed, report, raw_dir=raw_dir)
             if not args.quiet:
                 print(f"wrote {display_path(written)}", file=sys.stderr)
     except NotebookError as error:
