@@ -70,8 +70,16 @@ bench: | $(ENV) ## Measure speed and memory (several minutes); writes docs/bench
 test-fast: | $(ENV) ## The unit tests only (~30 s): skips nbval and the end-to-end runs
 	$(PY) -m pytest -m "not slow"
 
-lab: | $(ENV) ## Open JupyterLab on the project kernel
-	$(VENV)/bin/jupyter lab notebooks/
+# The project's server configuration (etc/jupyter) normalises notebooks on save, so opening
+# and saving one changes no byte. The server listens on localhost with a token; jupyter's
+# own JUPYTER_PORT and JUPYTER_TOKEN choose them. As root (containers, CI images, cloud
+# notebooks) Jupyter refuses to start without --allow-root.
+LAB_OPTIONS ?=
+lab: | $(ENV) ## Open JupyterLab on the project kernel (JUPYTER_PORT, JUPYTER_TOKEN honoured)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	    $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+	    --LabApp.default_url=/lab/tree/notebooks \
+	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
 
 clean: ## Remove generated outputs (never data/raw); `make` regenerates them
 	rm -f $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW) $(REPORT)

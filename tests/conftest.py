@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import matplotlib
 import pytest
 
@@ -31,3 +34,31 @@ def committed_outputs() -> dict[str, str]:
     folders = [paths.DATA_PROCESSED, paths.TABLES, paths.FIGURES, paths.NOTEBOOKS]
     files = [p for folder in folders for p in sorted(folder.iterdir()) if p.is_file()]
     return {paths.display_path(p): sha256(p) for p in files}
+
+
+def git_status(clone: Path) -> list[str]:
+    """``git status --porcelain`` of ``clone``, untracked files included, as lines."""
+    out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                         cwd=clone, capture_output=True, text=True, check=True).stdout
+    return out.splitlines()
+
+
+def make_clone(target: Path) -> Path:
+    """Clone the committed project into ``target``, sharing this checkout's environment.
+
+    The clone links ``.venv`` to this checkout's; tests run it with ``ANIFROLUMAB_ROOT``
+    pointing at the clone, so nothing they do writes into the working tree.
+    """
+    from helpers import paths
+
+    if not (paths.ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    subprocess.run(["git", "clone", "--quiet", str(paths.ROOT), str(target)], check=True)
+    (target / ".venv").symlink_to(paths.ROOT / ".venv")
+    return target
+
+
+@pytest.fixture
+def clone(tmp_path):
+    """A fresh clone of the committed project (see :func:`make_clone`)."""
+    return make_clone(tmp_path / "clone")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths
+from conftest import git_status
 from helpers.io import write_csv
 from helpers.synth import make_cohort
 
@@ -33,23 +33,6 @@ def _run(args, cwd, **kwargs):
     env = dict(os.environ, ANIFROLUMAB_ROOT=str(cwd))
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=600, **kwargs)
-
-
-def _status(clone: Path) -> list[str]:
-    out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
-                         cwd=clone, capture_output=True, text=True, check=True).stdout
-    return out.splitlines()
-
-
-@pytest.fixture
-def clone(tmp_path):
-    """A clone of the committed project, sharing this checkout's environment."""
-    if not (paths.ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
-    target = tmp_path / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(paths.ROOT), str(target)], check=True)
-    (target / ".venv").symlink_to(paths.ROOT / ".venv")
-    return target
 
 
 def _make_read_only(folder: Path, request) -> str:
@@ -82,7 +65,7 @@ def test_clean_rebuild_is_byte_identical_with_read_only_raw_data(clone, request)
     result = _run(["make"], clone)
     assert result.returncode == 0, result.stderr[-3000:]
     # Every committed output regenerated identically; nothing new but the (ignored) report.
-    assert _status(clone) == []
+    assert git_status(clone) == []
     assert (clone / "reports" / "report.html").is_file()
     assert {p.name: p.read_bytes() for p in (clone / "data" / "raw").iterdir()} == raw_before
     # A second make has nothing to do (make -q: exit 0 when everything is up to date).
@@ -102,11 +85,11 @@ def test_an_interrupted_run_keeps_previous_outputs(clone):
             break
     process.wait(timeout=120)
     assert process.returncode != 0
-    changed = [line for line in _status(clone) if not line.startswith("??")]
+    changed = [line for line in git_status(clone) if not line.startswith("??")]
     assert changed == [], "a killed run must not leave modified or deleted committed files"
     result = _run(["make"], clone)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert _status(clone) == []
+    assert git_status(clone) == []
 
 
 def test_a_changed_raw_file_stops_make(clone):
@@ -117,7 +100,7 @@ def test_a_changed_raw_file_stops_make(clone):
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1
     assert "data/raw/table2_disease_course.csv: checksum mismatch" in errors[0]
-    assert _status(clone) == [" M data/raw/table2_disease_course.csv"]
+    assert git_status(clone) == [" M data/raw/table2_disease_course.csv"]
 
 
 def test_make_analysis_runs_a_multi_visit_cohort_into_its_own_folder(clone, tmp_path):
@@ -126,7 +109,7 @@ def test_make_analysis_runs_a_multi_visit_cohort_into_its_own_folder(clone, tmp_
     out = tmp_path / "results"
     result = _run(["make", "analysis", f"DATA={data}", f"OUT={out}"], clone)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert _status(clone) == []  # nothing committed touched
+    assert git_status(clone) == []  # nothing committed touched
     prepost = (out / "tables" / "prepost.csv").read_text().splitlines()
     # 3 measures x 3 follow-up visits (m3, m6, m9) against baseline, plus the header.
     assert len(prepost) == 1 + 3 * 3

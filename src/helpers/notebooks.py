@@ -98,6 +98,47 @@ def normalise(nb: nbformat.NotebookNode, kernelspec: Mapping | None = None
     return nb
 
 
+# --- JupyterLab: saving a notebook goes through the same normaliser -------------------
+#
+# etc/jupyter/jupyter_server_config.json (used by `make lab`) installs these two hooks.
+# Lab fills in the kernel's full language_info (Python version, codemirror mode...) and
+# execution metadata when it saves; normalising on save keeps a notebook that was only
+# looked at byte-identical, and the post-save hook gives it back its old modification
+# time, so that `make` does not see it as edited either.
+
+_UNCHANGED_ON_SAVE: dict[str, tuple[bytes, float]] = {}
+
+
+def pre_save_hook(model: dict, path: str, contents_manager, **kwargs) -> None:
+    """Jupyter server hook: normalise a notebook before it is written.
+
+    Parameters
+    ----------
+    model : dict
+        The contents model being saved; for a notebook, ``model["content"]`` is replaced
+        by its :func:`normalise`-d form.
+    path : str
+        API path of the file.
+    contents_manager : ContentsManager
+        The server's contents manager (used to find the file on disk).
+    """
+    if model.get("type") != "notebook" or "content" not in model:
+        return
+    import nbformat
+
+    model["content"] = normalise(nbformat.from_dict(model["content"]))
+    os_path = Path(contents_manager._get_os_path(path))
+    if os_path.is_file():
+        _UNCHANGED_ON_SAVE[str(os_path)] = (os_path.read_bytes(), os_path.stat().st_mtime)
+
+
+def post_save_hook(model: dict, os_path: str, contents_manager, **kwargs) -> None:
+    """Jupyter server hook: a save that changed no byte keeps the old modification time."""
+    before = _UNCHANGED_ON_SAVE.pop(str(os_path), None)
+    if before is not None and Path(os_path).read_bytes() == before[0]:
+        os.utime(os_path, (before[1], before[1]))
+
+
 def _default_path(spec: Mapping) -> Path | None:
     """The default of a declared parameter, resolved, when it is a path string."""
     import ast
