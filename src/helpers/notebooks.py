@@ -106,7 +106,7 @@ def normalise(nb: nbformat.NotebookNode, kernelspec: Mapping | None = None
 # looked at byte-identical, and the post-save hook gives it back its old modification
 # time, so that `make` does not see it as edited either.
 
-_UNCHANGED_ON_SAVE: dict[str, tuple[bytes, float]] = {}
+_UNCHANGED_ON_SAVE: dict[str, tuple[bytes, int]] = {}
 
 
 def pre_save_hook(model: dict, path: str, contents_manager, **kwargs) -> None:
@@ -129,14 +129,14 @@ def pre_save_hook(model: dict, path: str, contents_manager, **kwargs) -> None:
     model["content"] = normalise(nbformat.from_dict(model["content"]))
     os_path = Path(contents_manager._get_os_path(path))
     if os_path.is_file():
-        _UNCHANGED_ON_SAVE[str(os_path)] = (os_path.read_bytes(), os_path.stat().st_mtime)
+        _UNCHANGED_ON_SAVE[str(os_path)] = (os_path.read_bytes(), os_path.stat().st_mtime_ns)
 
 
 def post_save_hook(model: dict, os_path: str, contents_manager, **kwargs) -> None:
     """Jupyter server hook: a save that changed no byte keeps the old modification time."""
     before = _UNCHANGED_ON_SAVE.pop(str(os_path), None)
     if before is not None and Path(os_path).read_bytes() == before[0]:
-        os.utime(os_path, (before[1], before[1]))
+        os.utime(os_path, ns=(before[1], before[1]))
 
 
 def _default_path(spec: Mapping) -> Path | None:
