@@ -24,7 +24,7 @@ import urllib.request
 import pytest
 from ipykernel.ipkernel import IPythonKernel
 
-from conftest import git_status
+from conftest import git_status, make_clone
 
 pytestmark = pytest.mark.slow
 
@@ -50,9 +50,10 @@ class _Lab:
             return json.loads(response.read() or b"null")
 
 
-@pytest.fixture
-def lab(clone):
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
     """`make lab` in a clone, on a free port with a random token; stopped afterwards."""
+    clone = make_clone(tmp_path_factory.mktemp("lab") / "clone")
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, ANIFROLUMAB_ROOT=str(clone), JUPYTER_PORT=str(port),
                JUPYTER_TOKEN=token)
@@ -112,3 +113,4 @@ def test_an_edit_in_lab_shows_as_a_change(lab):
     server.request("PUT", "contents/notebooks/02_prepost.ipynb",
                    {"type": "notebook", "format": "json", "content": model["content"]})
     assert git_status(clone) == [" M notebooks/02_prepost.ipynb"]
+    subprocess.run(["git", "checkout", "--", "notebooks"], cwd=clone, check=True)

@@ -13,6 +13,7 @@ the helpers at the clone, so nothing here writes into the working tree.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import stat
@@ -20,9 +21,11 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from conftest import git_status
+from conftest import git_status, make_clone
 from helpers.io import write_csv
 from helpers.synth import make_cohort
 
@@ -53,23 +56,73 @@ def _make_read_only(folder: Path, request) -> str:
     return "immutable"
 
 
-def test_clean_rebuild_is_byte_identical_with_read_only_raw_data(clone, request):
-    mechanism = _make_read_only(clone / "data" / "raw", request)
-    if mechanism == "immutable":  # the guard really holds: writing raw data must fail
+class _Rebuild:
+    """A clone after ``make clean`` then ``make``, with ``data/raw`` made read-only."""
+
+    def __init__(self, clone: Path, request):
+        self.clone = clone
+        self.mechanism = _make_read_only(clone / "data" / "raw", request)
+        self.raw_before = {p.name: p.read_bytes() for p in (clone / "data" / "raw").iterdir()}
+        self.clean = _run(["make", "clean"], clone)
+        self.cleaned = not (clone / "data" / "processed" / "measurements.csv").exists()
+        self.make = _run(["make"], clone)
+
+
+@pytest.fixture(scope="session")
+def rebuild(tmp_path_factory, request):
+    """One clean rebuild, shared by the tests that check it (it is the costly part)."""
+    return _Rebuild(make_clone(tmp_path_factory.mktemp("rebuild") / "clone"), request)
+
+
+def test_clean_rebuild_is_byte_identical_with_read_only_raw_data(rebuild):
+    clone = rebuild.clone
+    if rebuild.mechanism == "immutable":  # the guard really holds: writing raw data fails
         with pytest.raises(PermissionError):
             (clone / "data" / "raw" / "probe.csv").write_text("x")
-    raw_before = {p.name: p.read_bytes() for p in (clone / "data" / "raw").iterdir()}
-    result = _run(["make", "clean"], clone)
-    assert result.returncode == 0, result.stderr
-    assert not (clone / "data" / "processed" / "measurements.csv").exists()
-    result = _run(["make"], clone)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert rebuild.clean.returncode == 0, rebuild.clean.stderr
+    assert rebuild.cleaned
+    assert rebuild.make.returncode == 0, rebuild.make.stderr[-3000:]
     # Every committed output regenerated identically; nothing new but the (ignored) report.
     assert git_status(clone) == []
     assert (clone / "reports" / "report.html").is_file()
-    assert {p.name: p.read_bytes() for p in (clone / "data" / "raw").iterdir()} == raw_before
+    assert {p.name: p.read_bytes() for p in (clone / "data" / "raw").iterdir()} == (
+        rebuild.raw_before)
     # A second make has nothing to do (make -q: exit 0 when everything is up to date).
     assert _run(["make", "-q"], clone).returncode == 0
+
+
+def _committed_version(clone: Path, path: Path) -> bytes:
+    relative = path.relative_to(clone).as_posix()
+    return subprocess.run(["git", "show", f"HEAD:{relative}"], cwd=clone, check=True,
+                          capture_output=True).stdout
+
+
+def test_regenerated_values_match_the_committed_ones_on_any_machine(rebuild):
+    """The check that does not depend on the machine that committed the outputs.
+
+    Bytes can only match across CPUs because numbers are written at 12 significant
+    digits (helpers.io); this compares the *values*, parsed, at a relative 1e-12, so
+    that a failure on another machine says which number moved and by how much, and
+    text columns exactly.
+    """
+    assert rebuild.make.returncode == 0, rebuild.make.stderr[-3000:]
+    clone = rebuild.clone
+    tables = sorted([*(clone / "data" / "processed").glob("*.csv"),
+                     *(clone / "reports" / "tables").glob("*.csv")])
+    assert len(tables) == 11
+    for table in tables:
+        regenerated = pd.read_csv(table, keep_default_na=False, na_values=[""])
+        committed = pd.read_csv(io.BytesIO(_committed_version(clone, table)),
+                                keep_default_na=False, na_values=[""])
+        assert list(regenerated.columns) == list(committed.columns), table.name
+        for column in committed.columns:
+            ours, theirs = regenerated[column], committed[column]
+            where = f"{table.name}, column {column!r}"
+            if pd.api.types.is_numeric_dtype(theirs) and not pd.api.types.is_bool_dtype(theirs):
+                np.testing.assert_allclose(ours.to_numpy(float), theirs.to_numpy(float),
+                                           rtol=1e-12, atol=0, equal_nan=True, err_msg=where)
+            else:
+                assert ours.tolist() == theirs.tolist(), where
 
 
 def test_an_interrupted_run_keeps_previous_outputs(clone):
