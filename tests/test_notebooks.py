@@ -104,7 +104,9 @@ def test_nbval_strict_on_the_committed_notebooks(tmp_path):
     root = _project_copy(tmp_path)
     env = dict(os.environ, ANIFROLUMAB_ROOT=str(root), MPLBACKEND="module://matplotlib_inline.backend_inline")
     sanitize = paths.ROOT / "tests" / "nbval_sanitize.cfg"
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
+    # -n 0: nbval's cells of one notebook share a kernel, so never split them (xdist).
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
+               "--nbval",
                "--nbval-current-env", "--nbval-sanitize-with", str(sanitize),
                *[str(root / "notebooks" / p.name) for p in NOTEBOOKS]]
     result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
