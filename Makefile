@@ -12,8 +12,10 @@ MAKEFLAGS += --no-builtin-rules
 VENV     := .venv
 PY       := $(VENV)/bin/python
 ENV      := $(VENV)/.installed
-RUN      := $(PY) -m helpers.notebooks run
-HELPERS  := $(wildcard src/helpers/*.py)
+RUN      := $(PY) -m helpers.pipeline.notebooks run
+# The analysis depends on the package's own sources only: editing the benchmarks (benchmarks/)
+# or the tests never makes the analysis stale.
+HELPERS  := $(wildcard src/helpers/*.py src/helpers/*/*.py)
 RAW      := $(wildcard data/raw/*.csv) data/raw/SHA256SUMS
 
 PROCESSED := $(addprefix data/processed/,patients.csv measurements.csv therapies.csv studies.csv)
@@ -41,10 +43,10 @@ $(ENV): requirements.lock pyproject.toml
 lock: pyproject.toml | $(ENV) ## Regenerate requirements.lock and environment.yml from pyproject.toml
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
 	    -q -o requirements.lock
-	$(PY) -m helpers.environment requirements.lock environment.yml
+	$(PY) scripts/environment_yml.py requirements.lock environment.yml
 
-# The four notebooks run in order in one shared Jupyter kernel (helpers.notebooks): a
-# kernel and the scientific imports are paid once, not four times, which matters more
+# The four notebooks run in order in one shared Jupyter kernel (helpers.pipeline.notebooks):
+# a kernel and the scientific imports are paid once, not four times, which matters more
 # than rerunning a notebook that was not stale (the whole analysis takes seconds).
 $(ANALYSIS) &: $(NOTEBOOKS) $(RAW) $(HELPERS) | $(ENV)
 	$(RUN) $(NOTEBOOKS) --report $(REPORT)
@@ -54,7 +56,7 @@ $(ANALYSIS) &: $(NOTEBOOKS) $(RAW) $(HELPERS) | $(ENV)
 .PRECIOUS: $(ANALYSIS) $(REPORT)
 
 $(REPORT): | $(ANALYSIS)
-	$(PY) -m helpers.report --output $@ $(NOTEBOOKS)
+	$(PY) -m helpers.pipeline.report --output $@ $(NOTEBOOKS)
 
 test: | $(ENV) ## Run every test: unit, reference values, nbval, end-to-end (~2.5 min)
 	$(PY) -m pytest
@@ -62,10 +64,10 @@ test: | $(ENV) ## Run every test: unit, reference values, nbval, end-to-end (~2.
 analysis: | $(ENV) ## Your cohort: make analysis DATA=measurements.csv OUT=folder [PATIENTS=patients.csv]
 	@if [ -z "$(DATA)" ] || [ -z "$(OUT)" ]; then \
 	    echo "usage: make analysis DATA=path/to/measurements.csv OUT=path/to/folder" >&2; exit 2; fi
-	$(PY) -m helpers.cohort --data "$(DATA)" --out "$(OUT)" $(if $(PATIENTS),--patients "$(PATIENTS)")
+	$(PY) -m helpers.pipeline.cohort --data "$(DATA)" --out "$(OUT)" $(if $(PATIENTS),--patients "$(PATIENTS)")
 
 bench: | $(ENV) ## Measure speed and memory (several minutes); writes docs/benchmarks.md
-	$(PY) -m helpers.bench --output docs/benchmarks.md
+	$(PY) -m benchmarks.bench --output docs/benchmarks.md
 
 test-fast: | $(ENV) ## The unit tests only (~30 s): skips nbval and the end-to-end runs
 	$(PY) -m pytest -m "not slow"

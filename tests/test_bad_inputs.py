@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import committed_outputs
 
-from helpers import cleaning, cohort, paths
+from helpers import paths
+from helpers.data import paper_tables as cleaning
+from helpers.pipeline import cohort
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 

@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from helpers import bench, paths
+from benchmarks import bench
+from helpers import paths
 
 SECTIONS = [
     "# Benchmarks",
@@ -70,7 +71,7 @@ def test_magics_become_pass():
 
 
 def test_timelines_add_up_to_the_total():
-    lines = [(0.01, ".venv/bin/python -m helpers.notebooks run ..."),
+    lines = [(0.01, ".venv/bin/python -m helpers.pipeline.notebooks run ..."),
              (3.0, "running notebooks/01_clean.ipynb -> notebooks/01_clean.ipynb"),
              (10.0, "  done in 7.0 s"),
              (10.1, "running notebooks/02_prepost.ipynb -> notebooks/02_prepost.ipynb"),
@@ -172,13 +173,13 @@ def test_render_has_every_section_and_target():
 
 @pytest.mark.slow
 def test_smoke_run_measures_and_reports_everything(tmp_path):
-    """``python -m helpers.bench --smoke``: every section, a row per measurement, the
+    """``python -m benchmarks.bench --smoke``: every section, a row per measurement, the
     checkout untouched (about half a minute: it runs make in a scratch copy)."""
     outputs = [*NOTEBOOKS, *paths.DATA_PROCESSED.glob("*"), *paths.TABLES.glob("*"),
                *paths.FIGURES.glob("*")]
     before = {p: p.stat().st_mtime_ns for p in outputs}
     output = tmp_path / "docs" / "benchmarks.md"
-    result = subprocess.run([sys.executable, "-m", "helpers.bench", "--smoke", "--output",
+    result = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--smoke", "--output",
                              str(output)], cwd=tmp_path, capture_output=True, text=True,
                             timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]

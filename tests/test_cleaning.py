@@ -7,8 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from helpers import cleaning, paths
-from helpers.cleaning import (
+from helpers import paths
+from helpers.data import paper_tables as cleaning
+from helpers.data.paper_tables import (
     Dose, clean_tables, parse_dose, parse_drugs, parse_erosive, parse_outcome,
     parse_patient_count, parse_patient_label, parse_sex_ethnicity, parse_study,
 )

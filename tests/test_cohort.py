@@ -6,11 +6,12 @@ import pandas as pd
 import pytest
 from conftest import committed_outputs
 
-from helpers import cohort, paths
+from helpers import paths
+from helpers.pipeline import cohort
 from helpers.errors import InputError
 from helpers.io import write_csv
 from helpers.paired import paired_tests
-from helpers.schema import read_measurements
+from helpers.data.schema import read_measurements
 from helpers.synth import make_cohort
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helpers import paths
-from helpers.environment import environment_pins, lock_pins, render_environment
+from scripts.environment_yml import environment_pins, lock_pins, render_environment
 
 
 def test_environment_yml_matches_the_lock():

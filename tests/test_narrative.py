@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.narrative import direction_counts, prepost_narrative, smallest_exact_p
+from helpers.analysis.narrative import direction_counts, prepost_narrative, smallest_exact_p
 from helpers.paired import paired_tests
-from helpers.summary import patient_features
-from helpers.tables import to_markdown
+from helpers.analysis.summary import patient_features
+from helpers.analysis.tables import to_markdown
 
 
 @pytest.mark.parametrize(("n", "expected"), [

@@ -1,4 +1,4 @@
-"""Tests of helpers.plots: each helper draws what it should, copes with gaps, and saves
+"""Tests of helpers.figures: each helper draws what it should, copes with gaps, and saves
 byte-identical files.
 
 The paper's numbers (Cassone et al., J. Pers. Med. 2025, Table 2) are the fixtures:
@@ -26,7 +26,8 @@ from matplotlib.collections import LineCollection, PatchCollection  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.patches import Polygon, Rectangle  # noqa: E402
 
-from helpers import plots  # noqa: E402
+from helpers import figures  # noqa: E402
+from helpers.figures import style  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LAST_MONTH = [12, 9, 14, 4]
@@ -71,7 +72,7 @@ def _patient_lines(ax):
 
 
 def _axes():
-    return plt.subplots(figsize=plots.figure_size("single"))[1]
+    return plt.subplots(figsize=figures.figure_size("single"))[1]
 
 
 # --- theme -------------------------------------------------------------------------------
@@ -79,8 +80,8 @@ def _axes():
 
 def test_theme_context_sets_and_restores_rcparams():
     before = dict(plt.rcParams)
-    with plots.theme():
-        assert plt.rcParams["svg.hashsalt"] == plots.SVG_HASHSALT
+    with figures.theme():
+        assert plt.rcParams["svg.hashsalt"] == style.SVG_HASHSALT
         assert plt.rcParams["font.sans-serif"] == ["DejaVu Sans"]
         cycle = [to_hex(c["color"]).upper() for c in plt.rcParams["axes.prop_cycle"]]
         assert cycle[:3] == ["#0072B2", "#E69F00", "#009E73"]  # Okabe-Ito
@@ -88,15 +89,15 @@ def test_theme_context_sets_and_restores_rcparams():
 
 
 def test_figure_size_and_labels():
-    assert plots.figure_size() == (3.5, 3.5 * 0.75)
-    assert plots.figure_size("double", 0.5) == (7.0, 3.5)
+    assert figures.figure_size() == (3.5, 3.5 * 0.75)
+    assert figures.figure_size("double", 0.5) == (7.0, 3.5)
     with pytest.raises(ValueError, match="width"):
-        plots.figure_size("triple")
-    assert plots.patient_label(3) == "Pt 3"
-    assert plots.patient_label("12") == "Pt 12"
-    assert plots.patient_label("P-007") == "P-007"
-    assert plots.timepoint_label("m6") == "Month 6"
-    assert "mg/day" in plots.measure_label("gc_mg_day")
+        figures.figure_size("triple")
+    assert figures.patient_label(3) == "Pt 3"
+    assert figures.patient_label("12") == "Pt 12"
+    assert figures.patient_label("P-007") == "P-007"
+    assert figures.timepoint_label("m6") == "Month 6"
+    assert "mg/day" in figures.measure_label("gc_mg_day")
 
 
 # --- slope chart -------------------------------------------------------------------------
@@ -105,7 +106,7 @@ def test_figure_size_and_labels():
 @pytest.mark.parametrize(("measure", "complete_pairs"),
                          [("sledai2k", 4), ("das28", 4), ("gc_mg_day", 3)])
 def test_slope_chart_one_line_per_complete_pair(measurements, measure, complete_pairs):
-    ax = plots.slope_chart(measurements, measure=measure, ax=_axes())
+    ax = figures.slope_chart(measurements, measure=measure, ax=_axes())
     lines = _patient_lines(ax)
     assert len(lines) == complete_pairs
     assert sorted(t.get_text() for t in ax.texts if t.get_text().startswith("Pt")) == [
@@ -120,7 +121,7 @@ def test_slope_chart_one_line_per_complete_pair(measurements, measure, complete_
 
 
 def test_slope_chart_das28_bands_at_published_cutoffs(measurements):
-    ax = plots.slope_chart(measurements, measure="das28", ax=_axes())
+    ax = figures.slope_chart(measurements, measure="das28", ax=_axes())
     bands = {p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("band-")}
     assert set(bands) == {"band-remission", "band-low", "band-moderate", "band-high"}
 
@@ -137,7 +138,7 @@ def test_slope_chart_das28_bands_at_published_cutoffs(measurements):
 
 
 def test_slope_chart_gc_target_line_at_5_mg(measurements):
-    ax = plots.slope_chart(measurements, measure="gc_mg_day", ax=_axes())
+    ax = figures.slope_chart(measurements, measure="gc_mg_day", ax=_axes())
     targets = [line for line in ax.lines if line.get_gid() == "target"]
     assert len(targets) == 1
     assert np.allclose(targets[0].get_ydata(), 5.0)  # EULAR 2023: <= 5 mg/day
@@ -149,7 +150,7 @@ def test_slope_chart_gc_target_line_at_5_mg(measurements):
 
 
 def test_slope_chart_options_turn_decorations_off(measurements):
-    ax = plots.slope_chart(measurements, measure="das28", bands=False, target=4.0,
+    ax = figures.slope_chart(measurements, measure="das28", bands=False, target=4.0,
                            label_patients=False, ax=_axes())
     assert not [p for p in ax.patches if (p.get_gid() or "").startswith("band-")]
     assert [line.get_ydata()[0] for line in ax.lines if line.get_gid() == "target"] == [4.0]
@@ -158,14 +159,14 @@ def test_slope_chart_options_turn_decorations_off(measurements):
 
 def test_slope_chart_single_patient_and_missing_values(measurements):
     one = measurements[measurements["patient_id"] == 2]
-    ax = plots.slope_chart(one, measure="das28", ax=_axes())
+    ax = figures.slope_chart(one, measure="das28", ax=_axes())
     assert len(_patient_lines(ax)) == 1
 
     gaps = measurements.copy()
     gaps.loc[(gaps["patient_id"] == 3) & (gaps["measure"] == "das28"), "value"] = np.nan
     gaps.loc[(gaps["patient_id"] == 4) & (gaps["measure"] == "das28")
              & (gaps["timepoint"] == "last"), "value"] = np.nan
-    ax = plots.slope_chart(gaps, measure="das28", ax=_axes())
+    ax = figures.slope_chart(gaps, measure="das28", ax=_axes())
     assert len(_patient_lines(ax)) == 2
     labels = sorted(t.get_text() for t in ax.texts if t.get_text().startswith("Pt"))
     assert labels == ["Pt 1", "Pt 2"]  # only patients with a follow-up value are labelled
@@ -173,14 +174,14 @@ def test_slope_chart_single_patient_and_missing_values(measurements):
 
 def test_slope_chart_rejects_bad_input(measurements):
     with pytest.raises(ValueError, match="measure 'crp' not found"):
-        plots.slope_chart(measurements, measure="crp", ax=_axes())
+        figures.slope_chart(measurements, measure="crp", ax=_axes())
     with pytest.raises(ValueError, match="missing column"):
-        plots.slope_chart(measurements.drop(columns="month"), measure="das28", ax=_axes())
+        figures.slope_chart(measurements.drop(columns="month"), measure="das28", ax=_axes())
     with pytest.raises(ValueError, match="baseline"):
-        plots.slope_chart(measurements, measure="das28", baseline="m0", ax=_axes())
+        figures.slope_chart(measurements, measure="das28", baseline="m0", ax=_axes())
     doubled = pd.concat([measurements, measurements])
     with pytest.raises(ValueError, match="more than one row"):
-        plots.slope_chart(doubled, measure="das28", ax=_axes())
+        figures.slope_chart(doubled, measure="das28", ax=_axes())
 
 
 def _synthetic_cohort(n_patients: int, visits=("baseline", "m6", "m12"), seed=0):
@@ -205,7 +206,7 @@ def test_slope_chart_large_cohort_is_fast_and_unlabelled():
     cohort = _synthetic_cohort(10_000)
     ax = _axes()
     start = time.perf_counter()
-    plots.slope_chart(cohort, measure="das28", ax=ax)
+    figures.slope_chart(cohort, measure="das28", ax=ax)
     ax.figure.canvas.draw()
     elapsed = time.perf_counter() - start
     assert elapsed < 5.0, f"10,000 patients took {elapsed:.1f} s"
@@ -219,20 +220,20 @@ def test_slope_chart_large_cohort_is_fast_and_unlabelled():
 
 def test_slope_chart_switches_to_cohort_mode_above_30_patients():
     cohort = _synthetic_cohort(31, visits=("baseline", "m12"))
-    ax = plots.slope_chart(cohort, measure="das28", ax=_axes())
+    ax = figures.slope_chart(cohort, measure="das28", ax=_axes())
     assert not _patient_lines(ax)
-    ax = plots.slope_chart(cohort, measure="das28", mode="paired", ax=_axes())
+    ax = figures.slope_chart(cohort, measure="das28", mode="paired", ax=_axes())
     assert len(_patient_lines(ax)) == cohort.pivot(
         index="patient_id", columns="timepoint", values="value").notna().all(axis=1).sum()
     with pytest.raises(ValueError, match="exactly one follow-up"):
-        plots.slope_chart(_synthetic_cohort(5), measure="das28", mode="paired", ax=_axes())
+        figures.slope_chart(_synthetic_cohort(5), measure="das28", mode="paired", ax=_axes())
 
 
 # --- waterfall ---------------------------------------------------------------------------
 
 
 def test_waterfall_bars_sorted_and_coloured_by_eular_response(patients):
-    ax = plots.waterfall(patients, ax=_axes())
+    ax = figures.waterfall(patients, ax=_axes())
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(bars) == 4
     heights = [bar.get_height() for bar in bars]
@@ -240,8 +241,8 @@ def test_waterfall_bars_sorted_and_coloured_by_eular_response(patients):
     np.testing.assert_allclose(sorted(heights), [-5.04, -3.70, -2.26, 0.0], atol=1e-9)
     colours = [to_hex(bar.get_facecolor()).upper() for bar in bars]
     # Pt 4 (change 0, EULAR none) comes first; the others are good responders.
-    assert colours == [plots.EULAR_COLORS["none"].upper()] + [
-        plots.EULAR_COLORS["good"].upper()] * 3
+    assert colours == [style.EULAR_COLORS["none"].upper()] + [
+        style.EULAR_COLORS["good"].upper()] * 3
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Pt 4", "Pt 3", "Pt 2", "Pt 1"]
     thresholds = sorted(line.get_ydata()[0] for line in ax.lines
                         if (line.get_gid() or "").startswith("threshold-"))
@@ -254,25 +255,25 @@ def test_waterfall_missing_values_and_single_patient(patients):
     gaps = patients.copy()
     gaps.loc[1, "das28_change"] = np.nan
     gaps.loc[2, "eular_response"] = None
-    ax = plots.waterfall(gaps, ax=_axes())
+    ax = figures.waterfall(gaps, ax=_axes())
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(bars) == 3
     assert "n/a" in [t.get_text() for t in ax.texts]
-    assert plots.MISSING_COLOR.upper() in {to_hex(b.get_facecolor()).upper() for b in bars}
+    assert style.MISSING_COLOR.upper() in {to_hex(b.get_facecolor()).upper() for b in bars}
     assert "Not assessable" in [t.get_text() for t in ax.get_legend().get_texts()]
 
-    ax = plots.waterfall(patients.iloc[[0]], ax=_axes())
+    ax = figures.waterfall(patients.iloc[[0]], ax=_axes())
     assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == 1
 
     with pytest.raises(ValueError, match="EULAR response must be one of"):
-        plots.waterfall(patients.assign(eular_response="excellent"), ax=_axes())
+        figures.waterfall(patients.assign(eular_response="excellent"), ax=_axes())
 
 
 # --- swimmer -----------------------------------------------------------------------------
 
 
 def test_swimmer_bars_and_response_markers(patients):
-    ax = plots.swimmer(patients, ax=_axes())
+    ax = figures.swimmer(patients, ax=_axes())
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(bars) == 8
     before = sorted(b.get_width() for b in bars if b.get_width() < 0)
@@ -289,15 +290,15 @@ def test_swimmer_missing_values_and_months_scale(patients):
     gaps.loc[0, "response_paper"] = None
     gaps.loc[1, "response_paper"] = "No"
     gaps.loc[2, "disease_duration_months"] = np.nan
-    ax = plots.swimmer(gaps, before_unit="months", ax=_axes())
+    ax = figures.swimmer(gaps, before_unit="months", ax=_axes())
     assert len(next(c for c in ax.collections if c.get_gid() == "response-yes")
                .get_offsets()) == 2
     assert len(next(c for c in ax.collections if c.get_gid() == "response-no")
                .get_offsets()) == 1
     assert min(b.get_width() for b in ax.patches) == -168
-    plots.swimmer(patients.iloc[[3]], ax=_axes())
+    figures.swimmer(patients.iloc[[3]], ax=_axes())
     with pytest.raises(ValueError, match="before_unit"):
-        plots.swimmer(patients, before_unit="days", ax=_axes())
+        figures.swimmer(patients, before_unit="days", ax=_axes())
 
 
 # --- profile heatmap ---------------------------------------------------------------------
@@ -315,7 +316,7 @@ def profile() -> pd.DataFrame:
 
 
 def test_profile_heatmap_marks_not_reported(profile):
-    ax = plots.profile_heatmap(profile, ax=_axes())
+    ax = figures.profile_heatmap(profile, ax=_axes())
     mesh = ax.collections[0]
     flags = mesh.get_array()
     assert flags.shape == (4, 4) and int(np.ma.count_masked(flags)) == 3
@@ -329,15 +330,15 @@ def test_profile_heatmap_marks_not_reported(profile):
 
 def test_profile_heatmap_groups_single_patient_and_bad_values(profile):
     groups = {"Autoantibodies": ["anti-dsDNA", "anti-CCP"], "Intolerance": ["HCQ intolerance"]}
-    ax = plots.profile_heatmap(profile, features=groups, ax=_axes())
+    ax = figures.profile_heatmap(profile, features=groups, ax=_axes())
     assert {"Autoantibodies", "Intolerance"} <= {t.get_text() for t in ax.texts}
     assert len(ax.get_yticklabels()) == 3
 
-    ax = plots.profile_heatmap(profile.iloc[[0]], features=["anti-CCP"], ax=_axes())
+    ax = figures.profile_heatmap(profile.iloc[[0]], features=["anti-CCP"], ax=_axes())
     assert len([c for c in ax.collections if isinstance(c, PatchCollection)]) == 1
 
     with pytest.raises(ValueError, match="yes/no"):
-        plots.profile_heatmap(profile.assign(**{"anti-CCP": "maybe"}), ax=_axes())
+        figures.profile_heatmap(profile.assign(**{"anti-CCP": "maybe"}), ax=_axes())
 
 
 # --- forest plot -------------------------------------------------------------------------
@@ -363,7 +364,7 @@ def pooled() -> pd.DataFrame:
 
 
 def test_forest_plot_squares_diamonds_and_text(studies, pooled):
-    ax = plots.forest_plot(studies, pooled, ax=_axes())
+    ax = figures.forest_plot(studies, pooled, ax=_axes())
     diamonds = [p for p in ax.patches if isinstance(p, Polygon)
                 and (p.get_gid() or "").startswith("pooled-")]
     assert len(diamonds) == 2
@@ -383,14 +384,14 @@ def test_forest_plot_squares_diamonds_and_text(studies, pooled):
 
 
 def test_forest_plot_without_pooled_and_single_study(studies):
-    ax = plots.forest_plot(studies.iloc[[1]], ax=_axes(), columns=("events",))
+    ax = figures.forest_plot(studies.iloc[[1]], ax=_axes(), columns=("events",))
     assert not [p for p in ax.patches if isinstance(p, Polygon)]
     assert "Weight" not in {t.get_text() for t in ax.texts}
-    ax = plots.forest_plot(studies.drop(columns="weight"), ax=_axes())
+    ax = figures.forest_plot(studies.drop(columns="weight"), ax=_axes())
     assert len(set(next(c for c in ax.collections if c.get_gid() == "studies")
                    .get_sizes())) == 1
     with pytest.raises(ValueError, match="columns must be among"):
-        plots.forest_plot(studies, ax=_axes(), columns=("p_value",))
+        figures.forest_plot(studies, ax=_axes(), columns=("p_value",))
 
 
 # --- saving ------------------------------------------------------------------------------
@@ -400,16 +401,16 @@ BUILD_FIGURE = """
 import numpy as np, pandas as pd, matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from helpers import plots
+from helpers import figures
 rows = [(p, "das28", t, m, v, "score") for p, t, m, v in [
     (1, "baseline", 0, 7.22), (1, "last", 12, 2.18), (2, "baseline", 0, 5.59),
     (2, "last", 9, 1.89), (3, "baseline", 0, 4.57), (3, "last", 14, 2.31),
     (4, "baseline", 0, 2.38), (4, "last", 4, np.nan)]]
 frame = pd.DataFrame(rows, columns=["patient_id", "measure", "timepoint", "month", "value",
                                     "unit"])
-with plots.theme():
-    fig, ax = plt.subplots(figsize=plots.figure_size("single"))
-    plots.slope_chart(frame, measure="das28", ax=ax)
+with figures.theme():
+    fig, ax = plt.subplots(figsize=figures.figure_size("single"))
+    figures.slope_chart(frame, measure="das28", ax=ax)
     ax.set_title("DAS28")
 """
 
@@ -427,8 +428,8 @@ def _read_all(paths):
 def test_save_figure_is_byte_identical_in_and_across_processes(tmp_path):
     formats = ("png", "svg", "pdf")
     fig = _build_figure()
-    first = plots.save_figure(fig, tmp_path / "a" / "slope", formats=formats)
-    second = plots.save_figure(fig, tmp_path / "b" / "slope", formats=formats)
+    first = figures.save_figure(fig, tmp_path / "a" / "slope", formats=formats)
+    second = figures.save_figure(fig, tmp_path / "b" / "slope", formats=formats)
     assert [p.name for p in first] == ["slope.png", "slope.svg", "slope.pdf"]
     assert _read_all(first) == _read_all(second)
     # A figure shown first (drawn at another dpi, as a notebook does) saves the same bytes:
@@ -436,13 +437,13 @@ def test_save_figure_is_byte_identical_in_and_across_processes(tmp_path):
     shown = _build_figure()
     shown.set_dpi(72)
     shown.canvas.draw()
-    rebuilt = plots.save_figure(shown, tmp_path / "c" / "slope", formats=formats)
+    rebuilt = figures.save_figure(shown, tmp_path / "c" / "slope", formats=formats)
     assert _read_all(first) == _read_all(rebuilt)
     assert shown.get_layout_engine() is not None and shown.dpi == 72  # restored
 
     script = BUILD_FIGURE + (
         "import sys\n"
-        "plots.save_figure(fig, sys.argv[1], formats=('png', 'svg', 'pdf'))\n"
+        "figures.save_figure(fig, sys.argv[1], formats=('png', 'svg', 'pdf'))\n"
     )
     env = {**os.environ, "MPLBACKEND": "Agg",
            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
@@ -460,7 +461,7 @@ def test_save_figure_is_byte_identical_in_and_across_processes(tmp_path):
 
 def test_save_figure_is_atomic_and_validates(tmp_path, monkeypatch):
     fig = _build_figure()
-    (path,) = plots.save_figure(fig, tmp_path / "fig", formats=("png",))
+    (path,) = figures.save_figure(fig, tmp_path / "fig", formats=("png",))
     previous = path.read_bytes()
 
     def broken_savefig(*args, **kwargs):
@@ -468,11 +469,11 @@ def test_save_figure_is_atomic_and_validates(tmp_path, monkeypatch):
 
     monkeypatch.setattr(fig, "savefig", broken_savefig)
     with pytest.raises(RuntimeError, match="disk full"):
-        plots.save_figure(fig, tmp_path / "fig", formats=("png",))
+        figures.save_figure(fig, tmp_path / "fig", formats=("png",))
     assert path.read_bytes() == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]  # no temp files left
 
     with pytest.raises(ValueError, match="formats must be among"):
-        plots.save_figure(fig, tmp_path / "fig", formats=("jpg",))
+        figures.save_figure(fig, tmp_path / "fig", formats=("jpg",))
     with pytest.raises(TypeError, match="metadata"):
-        plots.save_figure(fig, tmp_path / "fig", metadata={})
+        figures.save_figure(fig, tmp_path / "fig", metadata={})

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from helpers import paths
-from helpers.report import build_report
+from helpers.pipeline.report import build_report
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("0*.ipynb"))
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.review import (analysis_sets, case_series_study, meta_analyses,
+from helpers.analysis.review import (analysis_sets, case_series_study, meta_analyses,
                             review_narrative, studies_table)
 
 # (analysis, transform, method): estimate, ci_low, ci_high, pi_low, pi_high, tau2, i2, q,

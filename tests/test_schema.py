@@ -6,7 +6,7 @@ import pytest
 
 from helpers import paths
 from helpers.errors import InputError
-from helpers.schema import read_measurements
+from helpers.data.schema import read_measurements
 
 HEADER = "patient_id,measure,timepoint,month,value,unit\n"
 GOOD = ("1,das28,baseline,0,5.2,points\n"

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.cleaning import clean_tables
-from helpers.summary import cohort_summary
+from helpers.data.paper_tables import clean_tables
+from helpers.analysis.summary import cohort_summary
 
 
 @pytest.fixture(scope="module")

@@ -103,7 +103,7 @@ def test_feeds_paired_tests_and_schema():
     cohort = make_cohort(200, seed=1)
     result = paired_tests(cohort)
     assert result["n"].tolist() == [200, 200, 200]
-    schema = pytest.importorskip("helpers.schema")
+    schema = pytest.importorskip("helpers.data.schema")
     if hasattr(schema, "measurement_schema"):
         schema.measurement_schema().validate(cohort)
 

@@ -6,9 +6,9 @@ Involvement in Systemic Lupus Erythematosus", J. Pers. Med. 2025, 15, 546
 
 - :mod:`helpers.paths`: every path the project uses;
 - :mod:`helpers.io`: atomic writes, checksums, strict CSV reading;
-- :mod:`helpers.cleaning`: parsers for the paper's printed tables;
-- :mod:`helpers.schema`: pandera schemas of the tidy tables;
-- :mod:`helpers.notebooks`: the papermill runner that executes notebooks reproducibly.
+- :mod:`helpers.data.paper_tables`: parsers for the paper's printed tables;
+- :mod:`helpers.data.schema`: pandera schemas of the tidy tables;
+- :mod:`helpers.pipeline.notebooks`: the papermill runner that executes notebooks reproducibly.
 """
 
 __version__ = "0.1.0"

@@ -201,14 +201,14 @@ def write_markdown(tables, path: str | Path, **options) -> Path:
     path : str or Path
         Destination (``.md``).
     **options
-        Passed to :func:`helpers.tables.to_markdown` (``digits``, ``columns``).
+        Passed to :func:`helpers.analysis.tables.to_markdown` (``digits``, ``columns``).
 
     Notes
     -----
     The numbers are rounded to the precision policy before they are rounded for reading,
     so a value on a display boundary (``4.0225``) prints the same on every CPU.
     """
-    from helpers.tables import to_markdown  # tables imports this module
+    from helpers.analysis.tables import to_markdown  # tables imports this module
 
     frames = [tables] if isinstance(tables, pd.DataFrame) else list(tables)
     return write_text("\n\n".join(to_markdown(f, **options) for f in frames) + "\n", path)

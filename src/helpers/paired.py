@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.tables import to_markdown
+from helpers.analysis.tables import to_markdown
 
 __all__ = [
     "PREPOST_COLUMNS",
@@ -271,7 +271,7 @@ def prepost_markdown(frame: pd.DataFrame, digits: int = 3,
                      columns: Sequence[str] | None = None) -> str:
     """Render a :func:`paired_tests` table as Markdown, rounded for reading.
 
-    A thin wrapper of :func:`helpers.tables.to_markdown` (see there for the rounding
+    A thin wrapper of :func:`helpers.analysis.tables.to_markdown` (see there for the rounding
     conventions); only the rendering is rounded, the CSV keeps full precision.
     """
     return to_markdown(frame, digits=digits, columns=columns)

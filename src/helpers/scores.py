@@ -248,7 +248,7 @@ def das28_crp(tjc, sjc, crp, gh):
 
 def _das28_values(das28, name: str) -> np.ndarray:
     array = _as_float(das28, name)
-    # DAS28 lies between 0 and about 9.4 for any valid input (helpers.schema uses 0-10).
+    # DAS28 lies between 0 and about 9.4 for any valid input (helpers.data.schema uses 0-10).
     _check_range(array, name, low=0, high=10, what=" (DAS28 scale)")
     return array
 

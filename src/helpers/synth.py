@@ -22,12 +22,12 @@ __all__ = ["SYNTH_MEASURES", "MEASURE_UNITS", "make_cohort"]
 
 #: Measures :func:`make_cohort` can generate, in the project's order.
 SYNTH_MEASURES = ("sledai2k", "das28", "gc_mg_day")
-#: Units as in ``data/processed/measurements.csv`` (helpers.cleaning.MEASURE_UNITS).
+#: Units as in ``data/processed/measurements.csv`` (helpers.data.paper_tables.MEASURE_UNITS).
 MEASURE_UNITS = {"sledai2k": "points", "das28": "points", "gc_mg_day": "mg/day"}
 COLUMNS = ["patient_id", "measure", "timepoint", "month", "value", "unit"]
 
 _SCHEDULED = re.compile(r"m(\d+)")
-_LABEL = re.compile(r"[A-Za-z0-9_]+")  # helpers.schema accepts these timepoint labels
+_LABEL = re.compile(r"[A-Za-z0-9_]+")  # helpers.data.schema accepts these timepoint labels
 # Glucocorticoid doses (mg/day prednisone equivalent) as usually prescribed: tablets of
 # 1, 5 and 25 mg allow 1.25 mg steps below 10 mg; baseline doses are drawn from these.
 _GC_LEVELS = np.array([0.0, 2.5, 5.0, 7.5, 10.0, 12.5, 15.0, 20.0, 25.0])
@@ -67,7 +67,7 @@ def make_cohort(
     pandas.DataFrame
         Columns ``patient_id`` (int64), ``measure``, ``timepoint`` (str), ``month``
         (int64), ``value`` (float64), ``unit`` (str); one row per measure, patient and
-        visit, sorted in that order (as ``helpers.cleaning`` writes the paper's table).
+        visit, sorted in that order (as ``helpers.data.paper_tables`` writes the paper's table).
 
     Raises
     ------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.cleaning import AUTOANTIBODY_COLUMNS, ORGAN_DOMAINS
+from helpers.data.paper_tables import AUTOANTIBODY_COLUMNS, ORGAN_DOMAINS
 
 AUTOANTIBODY_LABELS = {
     "anti_dsdna": "anti-dsDNA", "anti_sm": "anti-Sm", "anti_ssa_ro": "anti-SSA/Ro",
@@ -99,7 +99,7 @@ def cohort_summary(patients: pd.DataFrame, therapies: pd.DataFrame | None = None
 
 def patient_features(patients: pd.DataFrame, therapies: pd.DataFrame | None = None
                      ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Wide patients x features table for :func:`helpers.plots.profile_heatmap`.
+    """Wide patients x features table for :func:`helpers.figures.profile_heatmap`.
 
     Parameters
     ----------

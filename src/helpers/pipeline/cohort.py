@@ -1,14 +1,14 @@
 """Run the statistics, figures and report on your own cohort.
 
 ``make analysis DATA=path/to/measurements.csv OUT=path/to/folder`` (or
-``python -m helpers.cohort --data ... --out ...``) validates the measurements file, then
+``python -m helpers.pipeline.cohort --data ... --out ...``) validates the measurements file, then
 executes ``02_prepost`` and ``03_figures`` on it in one kernel, writing the executed
 notebooks, tables, figures and ``report.html`` into ``OUT`` only. Nothing committed is
 touched: ``OUT`` may not be inside the project's own data, notebooks or reports folders.
 
 The file must be the tidy format of ``data/processed/measurements.csv``:
 ``patient_id, measure, timepoint, month, value, unit``, every follow-up with a baseline
-(see :func:`helpers.schema.read_measurements`). A bad file stops the run before any
+(see :func:`helpers.data.schema.read_measurements`). A bad file stops the run before any
 notebook starts, with one line naming the file, row and column, and exit status 1.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.errors import InputError
-from helpers.schema import DEFAULT_MEASURES, read_measurements
+from helpers.data.schema import DEFAULT_MEASURES, read_measurements
 
 NOTEBOOKS = ("02_prepost.ipynb", "03_figures.ipynb")
 # Committed results live here; a user's run must never write into them.
@@ -49,8 +49,8 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
     Path
         The report, ``out/report.html``.
     """
-    from helpers.notebooks import run_notebooks
-    from helpers.report import build_report
+    from helpers.pipeline.notebooks import run_notebooks
+    from helpers.pipeline.report import build_report
 
     folder = check_output_folder(out)
     data_path = paths.resolve(data)
@@ -76,7 +76,7 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; exit status 1 with one ``error:`` line on bad input."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.cohort", description=__doc__
+    parser = argparse.ArgumentParser(prog="python -m helpers.pipeline.cohort", description=__doc__
                                      .split("\n\n")[0])
     parser.add_argument("--data", required=True, help="tidy measurements CSV")
     parser.add_argument("--out", required=True, help="output folder (created)")
@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="allowed measures (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    from helpers.notebooks import NotebookError
+    from helpers.pipeline.notebooks import NotebookError
 
     try:
         report = run_cohort(args.data, args.out, patients=args.patients,

@@ -498,9 +498,9 @@ def clean_tables(raw_dir: str | Path) -> dict[str, pd.DataFrame]:
     -------
     dict
         ``{"patients.csv": ..., "measurements.csv": ..., "therapies.csv": ...,
-        "studies.csv": ...}``, validated against :mod:`helpers.schema`.
+        "studies.csv": ...}``, validated against :mod:`helpers.data.schema`.
     """
-    from helpers.schema import validate_tables
+    from helpers.data.schema import validate_tables
 
     raw_dir = Path(raw_dir)
     source1, source2 = raw_dir / paths.RAW_TABLE1, raw_dir / paths.RAW_TABLE2
@@ -518,7 +518,7 @@ def clean_tables(raw_dir: str | Path) -> dict[str, pd.DataFrame]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m helpers.cleaning RAW_DIR``: verify and parse the raw tables, write nothing.
+    """``python -m helpers.data.paper_tables RAW_DIR``: verify and parse the raw tables, write nothing.
 
     Exit status 0 when the folder would clean, else 1 with one ``error:`` line naming the
     file, row and column.
@@ -528,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from helpers.io import verify_checksums
 
-    parser = argparse.ArgumentParser(prog="python -m helpers.cleaning",
+    parser = argparse.ArgumentParser(prog="python -m helpers.data.paper_tables",
                                      description="Check a raw-data folder without writing.")
     parser.add_argument("raw_dir", nargs="?", default=str(paths.DATA_RAW))
     args = parser.parse_args(argv)

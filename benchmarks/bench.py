@@ -1,6 +1,6 @@
 """Benchmarks: ``make bench`` measures speed and memory and writes docs/benchmarks.md.
 
-``python -m helpers.bench [--output docs/benchmarks.md] [--repeats N] [--smoke]``
+``python -m benchmarks.bench [--output docs/benchmarks.md] [--repeats N] [--smoke]``
 
 What is measured (medians of several runs; progress on stderr):
 
@@ -14,7 +14,7 @@ What is measured (medians of several runs; progress on stderr):
 - **make test**: the whole test suite, in the scratch copy.
 - **scaling**: :func:`helpers.paired.paired_tests`, the responder table
   (:func:`helpers.scores.responder_table` + :func:`~helpers.scores.summarise_responders`)
-  and the slope-chart figure (:func:`helpers.plots.slope_chart` per measure, saved as PNG)
+  and the slope-chart figure (:func:`helpers.figures.slope_chart` per measure, saved as PNG)
   on synthetic cohorts (:func:`helpers.synth.make_cohort`, 3 measures, 2 and 4 visits) of
   10^2, 10^4, 10^5 and 10^6 patients, each in a fresh process: time and peak memory.
 - **profile** of the gap between ``make`` and its floor: a timeline of the ``make`` runs
@@ -70,11 +70,11 @@ LINEAR_EXPONENT_MAX = 1.1
 ENV_TARGET_S = 60.0
 COLD_ENV_TIMEOUT_S = 180.0
 
-# Imported by the shared kernel before the first notebook (helpers.notebooks); the same
+# Imported by the shared kernel before the first notebook (helpers.pipeline.notebooks); the same
 # list, imported in a fresh interpreter, is the "scientific stack" start-up cost.
 _DEFAULT_WARM_IMPORTS = ("pandas", "scipy.stats", "matplotlib.pyplot", "pandera.pandas",
-                         "statsmodels.stats.multitest", "helpers.cleaning", "helpers.paired",
-                         "helpers.plots", "helpers.meta", "helpers.schema")
+                         "statsmodels.stats.multitest", "helpers.data.paper_tables", "helpers.paired",
+                         "helpers.figures", "helpers.meta", "helpers.data.schema")
 
 _PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pandera", "papermill",
              "nbformat", "nbconvert", "ipykernel", "jupyter_client", "pytest")
@@ -489,14 +489,14 @@ def _importtime_top(modules: Sequence[str], copy: Path, top: int = 6) -> list[di
 
 
 # A shared kernel's launch and warm-up, then the runner's steps for each notebook, timed
-# one by one in it (as helpers.notebooks.run_notebook does them), with nbclient's own
+# one by one in it (as helpers.pipeline.notebooks.run_notebook does them), with nbclient's own
 # per-cell timestamps: how long each cell ran in the kernel, and what papermill spent
 # around the cells.
 _NOTEBOOK_STEPS_CODE = """\
 import json, os, sys, tempfile, time
 from datetime import datetime
 import nbformat, papermill
-from helpers import notebooks as runner
+from helpers.pipeline import notebooks as runner
 from helpers.io import write_text
 from helpers.paths import ROOT
 os.environ.update(getattr(runner, "_KERNEL_ENV", {}))
@@ -602,18 +602,18 @@ def measure_startup(copy: Path, repeats: int, *, smoke: bool) -> dict[str, objec
     if smoke:
         return out
     try:
-        from helpers import notebooks as runner
+        from helpers.pipeline import notebooks as runner
 
         warm = tuple(getattr(runner, "_WARM_IMPORTS", _DEFAULT_WARM_IMPORTS))
     except ImportError:
         warm = _DEFAULT_WARM_IMPORTS
     out["warm_modules"] = list(warm)
-    _log("start-up costs: the runner's imports (helpers.notebooks, papermill) ...")
-    out["runner_imports"] = _import_seconds(["helpers.notebooks", "papermill"], copy,
+    _log("start-up costs: the runner's imports (helpers.pipeline.notebooks, papermill) ...")
+    out["runner_imports"] = _import_seconds(["helpers.pipeline.notebooks", "papermill"], copy,
                                             repeats)
     _log("start-up costs: the scientific stack (the kernel's warm imports) ...")
     out["science_imports"] = _import_seconds(warm, copy, repeats)
-    out["runner_import_top"] = _importtime_top(["helpers.notebooks", "papermill"], copy)
+    out["runner_import_top"] = _importtime_top(["helpers.pipeline.notebooks", "papermill"], copy)
     out.update(measure_notebook_steps(copy, repeats))
     _log("start-up costs: warm imports that the notebooks do not need ...")
     script = (copy.parent / "floor.py").read_text(encoding="utf-8")
@@ -727,7 +727,7 @@ def _op_responders(cohort, folder, dpi):
 def _op_figures(cohort, folder, dpi):
     import matplotlib.pyplot as plt
 
-    from helpers.plots import figure_size, save_figure, slope_chart
+    from helpers.figures import figure_size, save_figure, slope_chart
 
     measures = [m for m in MEASURES if m in set(cohort["measure"].unique())]
     fig, axes = plt.subplots(1, len(measures), figsize=figure_size("double", aspect=0.36),
@@ -761,7 +761,7 @@ def scale_worker(spec: Mapping) -> list[dict]:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
-    from helpers.plots import set_theme
+    from helpers.figures import set_theme
     from helpers.synth import make_cohort
 
     set_theme()
@@ -808,7 +808,7 @@ def scale_worker(spec: Mapping) -> list[dict]:
 
 
 def _start_worker(spec: Mapping, env: Mapping[str, str], cwd: Path) -> subprocess.Popen:
-    args = [sys.executable, "-m", "helpers.bench", "--scale-worker", json.dumps(spec)]
+    args = [sys.executable, "-m", "benchmarks.bench", "--scale-worker", json.dumps(spec)]
     return subprocess.Popen(args, cwd=cwd, env=dict(env), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
 
@@ -1089,7 +1089,7 @@ def _profile_md(pipeline: Mapping, startup: Mapping) -> str:
 
     table = [
         ["interpreter start (`python -c pass`)", iso("interpreter")],
-        ["the runner's imports (`import helpers.notebooks, papermill`)",
+        ["the runner's imports (`import helpers.pipeline.notebooks, papermill`)",
          iso("runner_imports")],
         ["kernel: `SharedKernel()` returns (process launched)", iso("kernel_launch")],
         ["kernel: from `SharedKernel()` until its warm imports are done (`.wait()`)",
@@ -1107,7 +1107,7 @@ def _profile_md(pipeline: Mapping, startup: Mapping) -> str:
     top = startup.get("runner_import_top") or []
     if top:
         text += ["", "Largest own import times in the runner process "
-                 "(`python -X importtime -c 'import helpers.notebooks, papermill'`):", "",
+                 "(`python -X importtime -c 'import helpers.pipeline.notebooks, papermill'`):", "",
                  _table(["module", "self", "cumulative"],
                         [[f"`{r['module']}`", _s(r["self"]), _s(r["cumulative"])]
                          for r in top])]
@@ -1213,7 +1213,7 @@ def render(results: Mapping) -> str:
     smoke = results.get("smoke")
     make, floor = _median(pipeline["make"]), _median(pipeline["floor"])
     lines = ["# Benchmarks", ""]
-    lines += [f"Measured by `make bench` (`python -m helpers.bench`) on {results['date']}, "
+    lines += [f"Measured by `make bench` (`python -m benchmarks.bench`) on {results['date']}, "
               f"in {results['seconds'] / 60:.1f} minutes"
               + (" — **smoke run: tiny sizes, one run, not a measurement**" if smoke else "")
               + ". Regenerate with `make bench`; do not edit by hand.", ""]
@@ -1306,7 +1306,7 @@ def render(results: Mapping) -> str:
               "- `make env` runs in an empty scratch folder holding only what set-up needs "
               "(Makefile, pyproject.toml, requirements.lock, README.md, scripts/, src/).",
               "- Benchmarks are not tests: nothing fails because a machine is slow. "
-              "`tests/test_bench.py` runs `python -m helpers.bench --smoke` and checks "
+              "`tests/test_bench.py` runs `python -m benchmarks.bench --smoke` and checks "
               "this document's structure only.", ""]
     return "\n".join(lines)
 
@@ -1361,7 +1361,7 @@ def run(*, repeats: int = 3, smoke: bool = False, root: Path | None = None) -> d
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.bench",
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench",
                                      description="Measure speed and memory; write Markdown.")
     parser.add_argument("--output", default="docs/benchmarks.md",
                         help="Markdown file to write (default: docs/benchmarks.md)")

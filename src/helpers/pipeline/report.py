@@ -1,6 +1,6 @@
 """Assemble the executed notebooks into one self-contained HTML report.
 
-``python -m helpers.report --output reports/report.html notebooks/0*.ipynb`` writes every
+``python -m helpers.pipeline.report --output reports/report.html notebooks/0*.ipynb`` writes every
 markdown cell and every output (tables, figures) of the given notebooks, code hidden, with
 a provenance block: git commit, raw-data checksums, Python and package versions, and the
 parameters each notebook ran with. Figures are embedded as data URIs and the style sheet is
@@ -228,8 +228,8 @@ notebooks below, not typed.</em></p>
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m helpers.report --output OUT NOTEBOOK [NOTEBOOK ...]``."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.report",
+    """``python -m helpers.pipeline.report --output OUT NOTEBOOK [NOTEBOOK ...]``."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.pipeline.report",
                                      description="Build the self-contained HTML report.")
     parser.add_argument("notebooks", nargs="+")
     parser.add_argument("--output", required=True)

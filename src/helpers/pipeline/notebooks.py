@@ -1,6 +1,6 @@
 """Run notebooks reproducibly with papermill.
 
-``python -m helpers.notebooks run notebooks/01_clean.ipynb`` executes a notebook in place
+``python -m helpers.pipeline.notebooks run notebooks/01_clean.ipynb`` executes a notebook in place
 (the default run, whose outputs are committed); ``--output-dir DIR`` sends everything
 elsewhere (a run on other data); ``-p name value`` sets parameters.
 
@@ -303,7 +303,7 @@ def _kernel_environment() -> None:
 _RESET_CODE = """
 get_ipython().run_line_magic("reset", "-f")
 import matplotlib as _mpl, matplotlib.pyplot as _plt, warnings as _warnings
-import helpers.notebooks as _runner
+import helpers.pipeline.notebooks as _runner
 _plt.close("all")
 if getattr(_runner, "_FRESH_RC", None) is None:
     _runner._FRESH_RC = dict(_mpl.rcParams)
@@ -316,8 +316,8 @@ del _mpl, _plt, _warnings, _runner
 # Imported once when the shared kernel starts; each notebook then finds them in
 # sys.modules instead of paying ~3 s of imports per notebook.
 _WARM_IMPORTS = ("pandas", "scipy.stats", "matplotlib.pyplot", "pandera.pandas",
-                 "statsmodels.stats.multitest", "helpers.cleaning", "helpers.paired",
-                 "helpers.plots", "helpers.meta", "helpers.schema")
+                 "statsmodels.stats.multitest", "helpers.data.paper_tables", "helpers.paired",
+                 "helpers.figures", "helpers.meta", "helpers.data.schema")
 
 
 class SharedKernel:
@@ -451,8 +451,8 @@ def _parse_value(text: str) -> object:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m helpers.notebooks run NB [NB ...] [options]``."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.notebooks",
+    """Command line: ``python -m helpers.pipeline.notebooks run NB [NB ...] [options]``."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.pipeline.notebooks",
                                      description="Execute notebooks reproducibly.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="execute notebooks with papermill")
@@ -474,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  parameters=parameters, shared_kernel=not args.fresh_kernels,
                                  quiet=args.quiet)
         if args.report:
-            from helpers.report import build_report
+            from helpers.pipeline.report import build_report
 
             raw_dir = parameters.get("raw_dir", "data/raw")
             report = Path(args.report)

@@ -1,0 +1,467 @@
+"""The one look of every figure, and deterministic saving.
+
+- :func:`set_theme` / :func:`theme` / :func:`theme_rc`: the Okabe-Ito colour-blind-safe
+  palette and fonts legible at journal column width (3.5 in / 8.5 cm);
+- :func:`figure_size`: single- and double-column sizes;
+- labels for patients, measures and visits, and the small pieces every figure shares;
+- :func:`save_figure` / :func:`save_and_show`: atomic PNG/SVG/PDF output, byte-identical
+  from run to run (no dates or version stamps, a fixed SVG hash salt, a frozen layout).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from cycler import cycler
+
+from helpers.io import atomic_write
+from helpers.scores import (
+    DAS28_LOW,
+    DAS28_MODERATE,
+    DAS28_REMISSION,
+    EULAR_GOOD_IMPROVEMENT,
+    EULAR_MODERATE_IMPROVEMENT,
+    GC_TARGET_EULAR_2023,
+)
+
+# ---------------------------------------------------------------------------------------
+# Theme
+# ---------------------------------------------------------------------------------------
+
+#: Journal single-column and double-column widths in inches (8.5 cm and 17.8 cm).
+COLUMN_WIDTH_IN = 3.5
+DOUBLE_COLUMN_WIDTH_IN = 7.0
+
+#: Okabe & Ito (2008) colour-blind-safe palette, "Color Universal Design".
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+#: Order of the colour cycle: yellow last, it is hard to see on white.
+PALETTE = tuple(
+    OKABE_ITO[name]
+    for name in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue",
+                 "black", "yellow")
+)
+GREY = "#6E6E6E"
+LIGHT_GREY = "#D9D9D9"
+
+#: Fixed salt for SVG element ids, so SVG output is byte-stable (matplotlib docs, rcParams).
+SVG_HASHSALT = "anifrolumab-arthritis"
+
+#: Fixed EULAR response colours: the same category always has the same colour.
+EULAR_COLORS = {
+    "good": OKABE_ITO["bluish_green"],
+    "moderate": OKABE_ITO["orange"],
+    "none": OKABE_ITO["vermillion"],
+}
+EULAR_LABELS = {"good": "Good", "moderate": "Moderate", "none": "No response"}
+MISSING_COLOR = LIGHT_GREY
+
+#: Axis labels, with units, for the measures of the tidy measurement table.
+MEASURE_LABELS = {
+    "sledai2k": "SLEDAI-2K (score)",
+    "das28": "DAS28 (score)",
+    "gc_mg_day": "Glucocorticoid dose\n(mg/day, prednisone eq.)",
+}
+#: Labels of derived per-patient columns used by :func:`waterfall`.
+VALUE_LABELS = {
+    "das28_change": "DAS28 change\n(last visit \u2212 baseline)",
+    "sledai2k_change": "SLEDAI-2K change\n(last visit \u2212 baseline)",
+    "gc_mg_day_change": "Glucocorticoid dose change\n(mg/day, last visit \u2212 baseline)",
+}
+TIMEPOINT_LABELS = {"baseline": "Before\nanifrolumab", "last": "Last\nvisit"}
+
+# DAS28 disease-activity bands from the cut-offs of helpers.scores (sources cited there).
+# The top of the "high" band is the score's practical maximum (about 9.4).
+DAS28_BANDS = (
+    ("remission", "Remission", 0.0, DAS28_REMISSION),
+    ("low", "Low", DAS28_REMISSION, DAS28_LOW),
+    ("moderate", "Moderate", DAS28_LOW, DAS28_MODERATE),
+    ("high", "High", DAS28_MODERATE, 10.0),
+)
+_BAND_SHADES = ("#F6F6F6", "#ECECEC", "#E0E0E0", "#D3D3D3")
+
+# EULAR 2023 SLE target of <= 5 mg/day, and the EULAR response improvements of 1.2 and
+# 0.6 (both defined, with their sources, in helpers.scores).
+GC_TARGET_MG_DAY = GC_TARGET_EULAR_2023
+EULAR_IMPROVEMENT_THRESHOLDS = (EULAR_GOOD_IMPROVEMENT, EULAR_MODERATE_IMPROVEMENT)
+
+# Above this many patients, or with more than one follow-up visit, slope_chart switches
+# from labelled per-patient lines to faded lines with median and IQR.
+MAX_LABELLED_PATIENTS = 30
+
+_SMALL_TEXT = 6.5
+
+
+def theme_rc(font_scale: float = 1.0) -> dict:
+    """Return the rcParams of the project theme.
+
+    Parameters
+    ----------
+    font_scale : float, default 1.0
+        Multiplies every font size (1.0 is sized for a 3.5 in / 8.5 cm column).
+
+    Returns
+    -------
+    dict
+        rcParams, usable with :func:`matplotlib.rc_context` or ``rcParams.update``.
+
+    Notes
+    -----
+    Fonts are pinned to DejaVu Sans, which ships with matplotlib, so a figure renders the
+    same bytes on every machine (a locally installed Arial would otherwise win).
+    Text in SVG is stored as paths (``svg.fonttype="path"``) for the same reason; PDF embeds
+    TrueType fonts (``pdf.fonttype=42``) so journals can edit the text.
+    """
+    # seaborn's "ticks" style, written out: importing seaborn (and with it scipy.stats)
+    # would cost about 1.5 s per process for twelve settings.
+    rc = {
+        "axes.axisbelow": True,
+        "axes.edgecolor": ".15",
+        "axes.facecolor": "white",
+        "axes.grid": False,
+        "axes.labelcolor": ".15",
+        "figure.facecolor": "white",
+        "grid.color": ".8",
+        "grid.linestyle": "-",
+        "lines.solid_capstyle": "round",
+        "patch.edgecolor": "w",
+        "patch.force_edgecolor": True,
+        "text.color": ".15",
+        "xtick.bottom": True,
+        "xtick.top": False,
+        "xtick.color": ".15",
+        "xtick.direction": "out",
+        "ytick.left": True,
+        "ytick.right": False,
+        "ytick.color": ".15",
+        "ytick.direction": "out",
+    }
+    size = 8.0 * font_scale
+    rc.update({
+        "font.family": "sans-serif",
+        "font.sans-serif": ["DejaVu Sans"],
+        "font.size": size,
+        "axes.labelsize": size,
+        "axes.titlesize": size + 0.5 * font_scale,
+        "axes.titleweight": "bold",
+        "xtick.labelsize": size - 1 * font_scale,
+        "ytick.labelsize": size - 1 * font_scale,
+        "legend.fontsize": size - 1 * font_scale,
+        "legend.title_fontsize": size - 0.5 * font_scale,
+        "legend.frameon": False,
+        "legend.handlelength": 1.4,
+        "legend.borderaxespad": 0.3,
+        "axes.linewidth": 0.8,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": cycler(color=list(PALETTE)),
+        "axes.unicode_minus": True,
+        "axes.labelpad": 3.0,
+        "xtick.major.size": 3.0,
+        "ytick.major.size": 3.0,
+        "xtick.major.width": 0.8,
+        "ytick.major.width": 0.8,
+        "lines.linewidth": 1.4,
+        "lines.markersize": 4.5,
+        "patch.linewidth": 0.6,
+        "hatch.linewidth": 0.6,
+        "image.cmap": "cividis",
+        "figure.figsize": (COLUMN_WIDTH_IN, COLUMN_WIDTH_IN * 0.75),
+        "figure.dpi": 150,
+        "figure.constrained_layout.use": True,
+        "savefig.dpi": 300,
+        "savefig.facecolor": "white",
+        "svg.fonttype": "path",
+        "svg.hashsalt": SVG_HASHSALT,
+        "pdf.fonttype": 42,
+    })
+    return rc
+
+
+def set_theme(font_scale: float = 1.0) -> None:
+    """Apply the project theme globally (in the manner of :func:`seaborn.set_theme`).
+
+    Parameters
+    ----------
+    font_scale : float, default 1.0
+        See :func:`theme_rc`.
+
+    See Also
+    --------
+    theme : the same settings, only inside a ``with`` block.
+    """
+    mpl.rcParams.update(theme_rc(font_scale))
+
+
+@contextlib.contextmanager
+def theme(font_scale: float = 1.0) -> Iterator[None]:
+    """Apply the project theme inside a ``with`` block, then restore the previous one.
+
+    Examples
+    --------
+    >>> with theme():
+    ...     fig, ax = plt.subplots(figsize=figure_size())
+    """
+    with mpl.rc_context(theme_rc(font_scale)):
+        yield
+
+
+def figure_size(width: str | float = "single", aspect: float = 0.75) -> tuple[float, float]:
+    """Return ``(width, height)`` in inches for a journal figure.
+
+    Parameters
+    ----------
+    width : {"single", "double"} or float, default "single"
+        One column (3.5 in), two columns (7 in) or a width in inches.
+    aspect : float, default 0.75
+        Height divided by width.
+    """
+    if width == "single":
+        inches = COLUMN_WIDTH_IN
+    elif width == "double":
+        inches = DOUBLE_COLUMN_WIDTH_IN
+    elif isinstance(width, (int, float)) and width > 0:
+        inches = float(width)
+    else:
+        raise ValueError(f"width must be 'single', 'double' or a positive number, got {width!r}")
+    return (inches, inches * aspect)
+
+
+# ---------------------------------------------------------------------------------------
+# Small shared pieces
+# ---------------------------------------------------------------------------------------
+
+
+def _require_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "data") -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [column for column in columns if column not in data.columns]
+    if missing:
+        raise ValueError(
+            f"{name} is missing column(s) {missing}; it has {list(data.columns)}"
+        )
+
+
+def patient_label(patient_id) -> str:
+    """Return the display label of a patient: ``"Pt 3"`` for id 3, the id itself otherwise."""
+    if isinstance(patient_id, (int, np.integer)) and not isinstance(patient_id, bool):
+        return f"Pt {int(patient_id)}"
+    if isinstance(patient_id, (float, np.floating)) and float(patient_id).is_integer():
+        return f"Pt {int(patient_id)}"
+    text = str(patient_id)
+    return f"Pt {int(text)}" if text.isdigit() else text
+
+
+def timepoint_label(timepoint: str) -> str:
+    """Return the axis label of a timepoint (``"m6"`` becomes ``"Month 6"``)."""
+    if timepoint in TIMEPOINT_LABELS:
+        return TIMEPOINT_LABELS[timepoint]
+    match = re.fullmatch(r"m(\d+)", str(timepoint))
+    return f"Month {match.group(1)}" if match else str(timepoint)
+
+
+def measure_label(measure: str, unit: str | None = None) -> str:
+    """Return the axis label of a measure, with its unit when known."""
+    if measure in MEASURE_LABELS:
+        return MEASURE_LABELS[measure]
+    if unit and str(unit) not in {"score", "nan", ""}:
+        return f"{measure} ({unit})"
+    return str(measure)
+
+
+def _minus(text: str) -> str:
+    """Use a typographic minus sign, as the tick labels do."""
+    return text.replace("-", "\u2212")
+
+
+def _points(size) -> float:
+    """Font size in points, also for rcParams given as names ("small")."""
+    return mpl.font_manager.FontProperties(size=size).get_size_in_points()
+
+
+def _get_ax(ax):
+    return plt.gca() if ax is None else ax
+
+
+def _text_height_in_data(ax, fontsize: float, factor: float = 1.3) -> float:
+    """Height of one line of text in y data units (for spacing labels)."""
+    height_px = max(ax.get_window_extent().height, 1.0)
+    low, high = ax.get_ylim()
+    return fontsize * factor * ax.figure.dpi / 72.0 * (high - low) / height_px
+
+
+def _spread(targets: np.ndarray, gap: float, lower: float | None = None) -> np.ndarray:
+    """Move 1-D label positions apart by at least ``gap``, as little as possible.
+
+    Overlapping labels are merged into clusters centred on the mean of their targets
+    (the usual 1-D "repel" used by slope-graph labelling), then pushed above ``lower``.
+    """
+    targets = np.asarray(targets, dtype=float)
+    order = np.argsort(targets, kind="stable")
+    sorted_targets = targets[order]
+    clusters = [[i] for i in range(len(sorted_targets))]
+    changed = True
+    while changed:
+        changed = False
+        merged = [clusters[0]] if clusters else []
+        for cluster in clusters[1:]:
+            previous = merged[-1]
+            prev_centre = sorted_targets[previous].mean()
+            centre = sorted_targets[cluster].mean()
+            prev_top = prev_centre + (len(previous) - 1) / 2 * gap
+            bottom = centre - (len(cluster) - 1) / 2 * gap
+            if bottom - prev_top < gap - 1e-12:
+                merged[-1] = previous + cluster
+                changed = True
+            else:
+                merged.append(cluster)
+        clusters = merged
+    positions = np.empty_like(sorted_targets)
+    for cluster in clusters:
+        centre = sorted_targets[cluster].mean()
+        offsets = (np.arange(len(cluster)) - (len(cluster) - 1) / 2) * gap
+        positions[cluster] = centre + offsets
+    if lower is not None and len(positions):
+        positions[0] = max(positions[0], lower)
+        for i in range(1, len(positions)):
+            positions[i] = max(positions[i], positions[i - 1] + gap)
+    result = np.empty_like(positions)
+    result[order] = positions
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Saving
+# ---------------------------------------------------------------------------------------
+
+#: Metadata that keeps files byte-identical: no dates, no software-version stamps.
+_SAVE_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
+
+
+@contextlib.contextmanager
+def _frozen_layout(fig, dpi: float, max_rounds: int = 25) -> Iterator[None]:
+    """Run the figure's layout engine to its fixed point, then hold it while saving.
+
+    Constrained layout iterates: an artist placed in axes coordinates outside the axes (a
+    tick label near the top, say) moves when the axes shrink, so every draw nudges the
+    layout by a little less (1e-6, then 1e-12...). Saving twice would then give different
+    bytes. Here the layout is drawn (at the output dpi) until positions stop moving,
+    snapped to a 1e-6 grid of the figure (a thousandth of a pixel) and frozen for all
+    formats, so a figure saves identically however often, and whether or not it was
+    displayed first. The figure's own layout engine is restored afterwards.
+    """
+    engine = fig.get_layout_engine()
+    if engine is None or not hasattr(engine, "execute"):
+        yield
+        return
+    original_dpi = fig.dpi
+    fig.dpi = dpi
+    try:
+        previous = None
+        for _ in range(max_rounds):
+            fig.draw_without_rendering()
+            current = np.array([ax.get_position().bounds for ax in fig.axes])
+            if previous is not None and current.shape == previous.shape and (
+                    current.size == 0 or np.abs(current - previous).max() < 1e-9):
+                break
+            previous = current
+        for ax in fig.axes:
+            ax.set_position(np.round(ax.get_position().bounds, 6).tolist())
+        fig.set_layout_engine("none")
+    finally:
+        fig.dpi = original_dpi
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
+
+
+def save_figure(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", "svg"),
+                dpi: int = 300, **kwargs) -> list[Path]:
+    """Save a figure deterministically and atomically in one or more formats.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+    path_stem : str or Path
+        Destination without extension; ``".<format>"`` is appended
+        (``reports/figures/slope_das28`` gives ``slope_das28.png`` ...). Folders are created.
+    formats : sequence of {"png", "svg", "pdf"}, default ("png", "svg")
+    dpi : int, default 300
+        Resolution of PNG output (and of rasterised artists in vector output).
+    **kwargs
+        Passed to :meth:`~matplotlib.figure.Figure.savefig` (not ``metadata``/``format``).
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``formats``.
+
+    Notes
+    -----
+    Byte-identical output, run after run and process after process: PNG drops its
+    ``Software`` stamp, SVG its date and creator (matplotlib version) and uses a fixed
+    ``svg.hashsalt`` for element ids, PDF drops its dates, producer and creator. Fonts are
+    those of the theme (DejaVu Sans, shipped with matplotlib). Each file is written to a
+    temporary file in the destination folder and renamed into place, so an error never
+    leaves a half-written figure (nor clobbers the previous one).
+    """
+    formats = tuple(formats)
+    unknown = [f for f in formats if f not in _SAVE_METADATA]
+    if unknown or not formats:
+        raise ValueError(f"formats must be among {sorted(_SAVE_METADATA)}, got {list(formats)}")
+    forbidden = {"metadata", "format", "fname"} & set(kwargs)
+    if forbidden:
+        raise TypeError(f"save_figure sets {sorted(forbidden)} itself")
+    stem = str(path_stem)
+    paths = []
+    with mpl.rc_context({"svg.hashsalt": SVG_HASHSALT}), _frozen_layout(fig, dpi):
+        for fmt in formats:
+            path = Path(f"{stem}.{fmt}")
+            with atomic_write(path, "wb") as handle:
+                fig.savefig(handle, format=fmt, dpi=dpi, metadata=_SAVE_METADATA[fmt],
+                            **kwargs)
+            paths.append(path)
+    return paths
+
+
+def save_and_show(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", "svg"),
+                  dpi: int = 300) -> list[Path]:
+    """Save a figure (see :func:`save_figure`), display it once and close it.
+
+    For notebooks: displaying explicitly and closing means the figure appears exactly
+    once whether the kernel is fresh or shared with other notebooks (matplotlib-inline
+    only auto-displays figures it saw being created in the current kernel session).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    written = save_figure(fig, path_stem, formats=formats, dpi=dpi)
+    try:
+        from IPython.display import display
+
+        display(fig)
+    finally:
+        plt.close(fig)
+    return written
