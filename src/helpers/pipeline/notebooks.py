@@ -288,13 +288,14 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     return target
 
 
-# Kernels inherit this process's environment; a user's MPLBACKEND=Agg (or a test's)
-# would turn every inline figure into a bare "<Figure ...>" text and change the notebooks.
-_KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+#: Environment every notebook kernel gets. Kernels inherit this process's environment; a
+#: user's MPLBACKEND=Agg (or a test's) would turn every inline figure into a bare
+#: "<Figure ...>" text and change the notebooks.
+KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
 
 def _kernel_environment() -> None:
-    os.environ.update(_KERNEL_ENV)
+    os.environ.update(KERNEL_ENV)
 
 
 # Run in a shared kernel before each notebook: a clean namespace and the plotting state
@@ -313,11 +314,11 @@ _warnings.filters[:] = _runner._FRESH_FILTERS
 del _mpl, _plt, _warnings, _runner
 """
 
-# Imported once when the shared kernel starts; each notebook then finds them in
-# sys.modules instead of paying ~3 s of imports per notebook.
-_WARM_IMPORTS = ("pandas", "scipy.stats", "matplotlib.pyplot", "pandera.pandas",
-                 "statsmodels.stats.multitest", "helpers.data.paper_tables", "helpers.paired",
-                 "helpers.figures", "helpers.meta", "helpers.data.schema")
+#: Imported once when the shared kernel starts; each notebook then finds them in
+#: sys.modules instead of paying ~3 s of imports per notebook.
+WARM_IMPORTS = ("pandas", "scipy.stats", "matplotlib.pyplot", "pandera.pandas",
+                "statsmodels.stats.multitest", "helpers.data.paper_tables", "helpers.paired",
+                "helpers.figures", "helpers.meta", "helpers.data.schema")
 
 
 class SharedKernel:
@@ -348,7 +349,7 @@ class SharedKernel:
         self._client.start_channels()
         # Sent now, answered when the kernel is up: the imports overlap with our work.
         self._pending = self._client.execute(
-            f"import {', '.join(_WARM_IMPORTS)}\n{_RESET_CODE}", store_history=False,
+            f"import {', '.join(WARM_IMPORTS)}\n{_RESET_CODE}", store_history=False,
             silent=True)
 
     def wait(self, timeout: float = 180) -> None:
