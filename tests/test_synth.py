@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.synth import MEASURE_UNITS, SYNTH_MEASURES, make_cohort
+from helpers.data.schema import measurement_schema
+from helpers.paired import paired_tests
+from helpers.synth import SYNTH_MEASURES, make_cohort
+from helpers.vocab import MEASURE_CODES, MEASURES
 
 COLUMNS = ["patient_id", "measure", "timepoint", "month", "value", "unit"]
 
@@ -24,8 +27,10 @@ def test_format(cohort):
     assert cohort["value"].dtype == np.float64
     for column in ("measure", "timepoint", "unit"):
         assert pd.api.types.is_string_dtype(cohort[column].dtype)
-    assert cohort["measure"].unique().tolist() == list(SYNTH_MEASURES)
-    assert (cohort["unit"] == cohort["measure"].map(MEASURE_UNITS)).all()
+    # Every measure of the vocabulary, in its order, with its unit.
+    assert cohort["measure"].unique().tolist() == list(MEASURE_CODES)
+    units = {code: measure.unit for code, measure in MEASURES.items()}
+    assert (cohort["unit"] == cohort["measure"].map(units)).all()
 
 
 def test_ranges(cohort):
@@ -98,14 +103,10 @@ def test_visits_as_int_and_default():
 
 
 def test_feeds_paired_tests_and_schema():
-    from helpers.paired import paired_tests
-
     cohort = make_cohort(200, seed=1)
     result = paired_tests(cohort)
     assert result["n"].tolist() == [200, 200, 200]
-    schema = pytest.importorskip("helpers.data.schema")
-    if hasattr(schema, "measurement_schema"):
-        schema.measurement_schema().validate(cohort)
+    measurement_schema().validate(cohort)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers.analysis.tables import to_markdown
+from helpers.vocab import BASELINE, MEASURE_CODES
 
 __all__ = [
     "PREPOST_COLUMNS",
@@ -61,7 +62,6 @@ EXTRA_COLUMNS = [
     "notes",               # edge cases met, in words ("" when none)
 ]
 
-KNOWN_OUTCOMES = ("sledai2k", "das28", "gc_mg_day")
 ZERO_METHODS = ("wilcox", "pratt")
 P_ADJUST_BASES = {"t": "t_p_value", "wilcoxon": "wilcoxon_p_value",
                   "sign": "sign_test_p_value"}
@@ -92,7 +92,7 @@ def paired_tests(
     measurements: pd.DataFrame,
     *,
     outcomes: Sequence[str] | None = None,
-    baseline: str = "baseline",
+    baseline: str = BASELINE,
     followups: Sequence[str] | None = None,
     alpha: float = 0.05,
     ci_level: float = 0.95,
@@ -337,7 +337,7 @@ def _paired_groups(measurements, *, outcomes, baseline, followups) -> list[dict]
 
     # Outcomes: requested order, or the project's measures first, then the rest.
     if outcomes is None:
-        known = [m for m in KNOWN_OUTCOMES if m in measures]
+        known = [m for m in MEASURE_CODES if m in measures]
         outcomes = known + [m for m in measures if m not in known]
     else:
         outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)

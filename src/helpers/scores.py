@@ -21,6 +21,10 @@ import numpy as np
 import pandas as pd
 
 from helpers.proportions import proportion_ci
+from helpers.vocab import (BASELINE, DAS28_CATEGORIES, DAS28_LOW, DAS28_MODERATE,
+                           DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
+                           EULAR_MODERATE_IMPROVEMENT, EULAR_RESPONSES, GC_TARGET_EULAR_2023,
+                           GC_TARGET_LLDAS, SLEDAI_REDUCTION_POINTS, parse_yes_no)
 
 __all__ = [
     "DAS28_REMISSION", "DAS28_LOW", "DAS28_MODERATE", "DAS28_CATEGORIES",
@@ -30,33 +34,9 @@ __all__ = [
     "gc_at_or_below", "gc_stopped", "responder_table", "summarise_responders",
 ]
 
-# DAS28 disease activity cut-offs. Remission < 2.6: Fransen J et al., Ann Rheum Dis
-# 2004;63:1210 (remission in RA, DAS28). Low <= 3.2, moderate <= 5.1, high > 5.1:
-# Prevoo MLL et al., Arthritis Rheum 1995;38:44-8 and van Gestel AM et al., Arthritis
-# Rheum 1998;41:1845-50 (validity of the DAS28 and its EULAR response criteria).
-DAS28_REMISSION = 2.6
-DAS28_LOW = 3.2
-DAS28_MODERATE = 5.1
-DAS28_CATEGORIES = ("remission", "low", "moderate", "high")
-
-# EULAR response criteria: van Gestel AM et al., Arthritis Rheum 1996;39:34-40, Table
-# (DAS-based; the DAS28 version with cut-offs 3.2 and 5.1: van Gestel et al. 1998,
-# above, and Fransen J, van Riel PL, Clin Exp Rheumatol 2005;23(5 Suppl 39):S93-9).
-EULAR_GOOD_IMPROVEMENT = 1.2
-EULAR_MODERATE_IMPROVEMENT = 0.6
-EULAR_RESPONSES = ("none", "moderate", "good")
-
-# SLEDAI-2K reduction of >= 4 points: the SLE Responder Index (SRI-4) component,
-# Furie RA et al., Arthritis Rheum 2009;61:1143-51 (SLEDAI-2K: Gladman DD et al.,
-# J Rheumatol 2002;29:288-91).
-SLEDAI_REDUCTION_POINTS = 4
-
-# Glucocorticoid targets, mg/day prednisone equivalent. EULAR 2023 SLE recommendations:
-# minimise to <= 5 mg/day and withdraw when possible (Fanouriakis A et al., Ann Rheum
-# Dis 2024;83:15-29). Lupus Low Disease Activity State (LLDAS): <= 7.5 mg/day
-# (Franklyn K et al., Ann Rheum Dis 2016;75:1615-21).
-GC_TARGET_EULAR_2023 = 5.0
-GC_TARGET_LLDAS = 7.5
+# The cut-offs (DAS28 activity, EULAR response, SLEDAI-2K reduction, glucocorticoid
+# targets) are defined, with their sources, in helpers.vocab; they are importable from
+# here too, as part of this module's public names.
 
 # Differences of scores printed with 2 decimals are rounded to this many decimals before
 # comparison with a cut-off, so that e.g. 3.8 - 2.6 = 1.2000000000000002 counts as 1.2.
@@ -475,12 +455,8 @@ RESPONDER_COLUMNS = [
     "response_paper", "differs_from_paper",
 ]
 
-_YES = {"yes", "y", "true", "1", "1.0"}
-_NO = {"no", "n", "false", "0", "0.0"}
-
-
 def responder_table(measurements: pd.DataFrame, response_paper=None, *,
-                    baseline: str = "baseline", followup: str | None = None) -> pd.DataFrame:
+                    baseline: str = BASELINE, followup: str | None = None) -> pd.DataFrame:
     """Per-patient responder criteria from the tidy measurements table.
 
     Parameters
@@ -634,30 +610,6 @@ def _paper_response(response_paper, patient_ids: pd.Series) -> pd.arrays.Boolean
     flags = np.array([bool(v) if v is not None and not pd.isna(v) else False
                       for v in aligned.to_numpy()], dtype=bool)
     return pd.arrays.BooleanArray(flags, missing)
-
-
-def parse_yes_no(value, name: str = "value") -> bool | None:
-    """Read a yes/no answer leniently: bool, ``"Yes"``/``"no"``, ``"y"``, 1/0, ``"true"``.
-
-    Missing (None, NaN, NA, ``""``, ``"NA"``, ``"none"``) gives ``None``.
-
-    Raises
-    ------
-    ValueError
-        Naming ``name`` and the accepted spellings, on anything else.
-    """
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in _YES:
-        return True
-    if text in _NO:
-        return False
-    if text in {"", "na", "nan", "none"}:
-        return None
-    raise ValueError(f"{name} must be yes/no, true/false, 1/0 or missing, got {value!r}")
 
 
 def _differences(frame: pd.DataFrame) -> np.ndarray:

@@ -18,13 +18,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["SYNTH_MEASURES", "MEASURE_UNITS", "make_cohort"]
+from helpers.vocab import BASELINE, LAST, MEASURE_CODES, MEASURES
 
-#: Measures :func:`make_cohort` can generate, in the project's order.
-SYNTH_MEASURES = ("sledai2k", "das28", "gc_mg_day")
-#: Units as in ``data/processed/measurements.csv`` (helpers.data.paper_tables.MEASURE_UNITS).
-MEASURE_UNITS = {"sledai2k": "points", "das28": "points", "gc_mg_day": "mg/day"}
-COLUMNS = ["patient_id", "measure", "timepoint", "month", "value", "unit"]
+__all__ = ["SYNTH_MEASURES", "make_cohort"]
+
+#: Measures :func:`make_cohort` can generate: every measure of the vocabulary, in its
+#: order (a test keeps the two in step).
+SYNTH_MEASURES = MEASURE_CODES
 
 _SCHEDULED = re.compile(r"m(\d+)")
 _LABEL = re.compile(r"[A-Za-z0-9_]+")  # helpers.data.schema accepts these timepoint labels
@@ -36,7 +36,7 @@ _GC_LEVELS = np.array([0.0, 2.5, 5.0, 7.5, 10.0, 12.5, 15.0, 20.0, 25.0])
 def make_cohort(
     n_patients: int,
     *,
-    visits: Sequence[str] | int = ("baseline", "last"),
+    visits: Sequence[str] | int = (BASELINE, LAST),
     measures: Sequence[str] = SYNTH_MEASURES,
     seed: int = 0,
     missing_rate: float = 0.0,
@@ -53,7 +53,7 @@ def make_cohort(
         ``"last"``) falls 3 to 15 months after the previous visit, varying by patient,
         and must come after every scheduled one. An int k >= 2 means ``baseline, m3,
         m6, ..., m<3(k-1)>``.
-    measures : sequence of str, default ("sledai2k", "das28", "gc_mg_day")
+    measures : sequence of str, default SYNTH_MEASURES (every measure of helpers.vocab)
         Subset of :data:`SYNTH_MEASURES`, in output order.
     seed : int, default 0
         Seed of :func:`numpy.random.default_rng`; the same seed gives the same cohort,
@@ -156,7 +156,7 @@ def make_cohort(
                               labels),
         "month": np.tile(months.reshape(-1), n_measures).astype(np.int64),
         "value": values.reshape(-1),
-        "unit": _strings(measure_codes, [MEASURE_UNITS[m] for m in measures]),
+        "unit": _strings(measure_codes, [MEASURES[m].unit for m in measures]),
     })
     return frame
 
@@ -174,13 +174,13 @@ def _check(n_patients, visits, measures, seed, missing_rate):
         if visits < 2:
             raise ValueError(f"visits must be >= 2 (baseline and one follow-up) when an "
                              f"integer, got {visits}")
-        labels = ["baseline"] + [f"m{3 * k}" for k in range(1, int(visits))]
+        labels = [BASELINE] + [f"m{3 * k}" for k in range(1, int(visits))]
     elif isinstance(visits, str) or not isinstance(visits, Sequence):
         raise ValueError("visits must be a sequence of labels starting with 'baseline' "
                          f"or an integer >= 2, got {visits!r}")
     else:
         labels = [str(v) for v in visits]
-    if len(labels) < 2 or labels[0] != "baseline":
+    if len(labels) < 2 or labels[0] != BASELINE:
         raise ValueError(f"visits must start with 'baseline' and have at least one "
                          f"follow-up, got {labels}")
     if len(set(labels)) != len(labels):

@@ -13,9 +13,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from helpers.io import round_significant
+from helpers.vocab import BASELINE, measure_name
 
-MEASURE_NAMES = {"sledai2k": "SLEDAI-2K", "das28": "DAS28",
-                 "gc_mg_day": "Glucocorticoid dose (mg/day)"}
 
 
 def smallest_exact_p(n: int) -> float:
@@ -34,7 +33,7 @@ def _fmt_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def direction_counts(measurements: pd.DataFrame, baseline: str = "baseline") -> pd.DataFrame:
+def direction_counts(measurements: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     """Patients whose value fell, stayed or rose from baseline to their last visit.
 
     Returns one row per measure: ``measure, fell, unchanged, rose, n`` (complete pairs).
@@ -60,7 +59,7 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
     prepost = round_significant(prepost)  # text agrees with the CSV on every machine
     lines = []
     for row in prepost.itertuples(index=False):
-        name = MEASURE_NAMES.get(row.outcome, row.outcome)
+        name = measure_name(row.outcome)
         n = int(row.n)
         if n == 0:
             lines.append(f"- **{name}** ({row.comparison}): no complete pairs.")
@@ -77,7 +76,7 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
     n_max = int(prepost["n"].max()) if len(prepost) else 0
     floor = smallest_exact_p(n_max)
     significant = prepost[prepost["p_value_holm"] < alpha]["outcome"].map(
-        lambda m: MEASURE_NAMES.get(m, m)).tolist()
+        measure_name).tolist()
     verdict = (f"After Holm adjustment, {', '.join(significant)} changed at the "
                f"{alpha:g} level." if significant else
                f"No change reaches significance at the {alpha:g} level after Holm "
@@ -85,7 +84,7 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
     direction = ""
     if measurements is not None:
         counts = direction_counts(measurements)
-        parts = [f"{MEASURE_NAMES.get(r.measure, r.measure)}: {r.fell} fell, "
+        parts = [f"{measure_name(r.measure)}: {r.fell} fell, "
                  f"{r.unchanged} unchanged, {r.rose} rose"
                  for r in counts.itertuples(index=False)]
         rose = int(counts["rose"].sum())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.data.paper_tables import AUTOANTIBODY_COLUMNS, ORGAN_DOMAINS
+from helpers.vocab import AUTOANTIBODY_COLUMNS, ORGAN_DOMAINS
 
 AUTOANTIBODY_LABELS = {
     "anti_dsdna": "anti-dsDNA", "anti_sm": "anti-Sm", "anti_ssa_ro": "anti-SSA/Ro",

@@ -21,6 +21,8 @@ import pandas as pd
 from helpers import paths
 from helpers.errors import InputError
 from helpers.io import read_csv_text
+from helpers.vocab import (AUTOANTIBODIES, AUTOANTIBODY_COLUMNS, BASELINE, LAST, MEASURES,
+                           ORGAN_DOMAINS, parse_yes_no)
 
 # Abbreviations used in the paper, mapped to generic names and a drug class. Classes
 # follow the EULAR 2023 SLE recommendations' vocabulary (Fanouriakis et al., ARD 2024).
@@ -40,28 +42,6 @@ DRUGS: dict[str, tuple[str, str]] = {
     "BELI": ("belimumab", "biologic"),
     "BARI": ("baricitinib", "JAK inhibitor"),
 }
-
-# Autoantibodies as printed in Table 1 -> column name in patients.csv. "FR" is the
-# Italian abbreviation (fattore reumatoide) for rheumatoid factor; "anti-SSA" is the
-# same antibody as "anti-SSA/Ro". anti-RNP70 (anti-U1-70K) is kept apart from anti-U1RNP
-# because the paper prints them differently and we do not merge what it distinguishes.
-AUTOANTIBODIES: dict[str, str] = {
-    "anti-dsDNA": "anti_dsdna",
-    "anti-Sm": "anti_sm",
-    "anti-SSA/Ro": "anti_ssa_ro",
-    "anti-SSA": "anti_ssa_ro",
-    "anti-SSB/La": "anti_ssb_la",
-    "anti-U1RNP": "anti_u1rnp",
-    "anti-RNP70": "anti_rnp70",
-    "FR": "rheumatoid_factor",
-    "anti-CCP": "anti_ccp",
-}
-AUTOANTIBODY_COLUMNS = list(dict.fromkeys(AUTOANTIBODIES.values()))
-
-# Organ domains printed in Table 2's "Other Organ Involvement" column.
-ORGAN_DOMAINS = ("cutaneous", "hematological", "serositis")
-
-MEASURE_UNITS = {"sledai2k": "points", "das28": "points", "gc_mg_day": "mg/day"}
 
 TABLE1_COLUMNS = [
     "Patient", "Gender, Ethnicity", "Age", "Diagnosis", "Autoimmunity", "Comorbidities",
@@ -198,12 +178,9 @@ def parse_erosive(text: str) -> tuple[bool, bool]:
     return match.group(1) == "Yes", match.group(2) is not None
 
 
-def parse_yes_no(text: str) -> bool:
-    """Parse ``"Yes"``/``"No"``."""
-    value = str(text).strip()
-    if value not in {"Yes", "No"}:
-        raise ValueError(f"expected 'Yes' or 'No', got {text!r}")
-    return value == "Yes"
+def _yes_no_as_printed(text: str) -> bool:
+    """Parse ``"Yes"``/``"No"`` exactly as the paper prints them (:func:`parse_yes_no`)."""
+    return parse_yes_no(text, strict=True)
 
 
 def parse_patient_count(text: str) -> int:
@@ -367,7 +344,7 @@ def clean_patients(table1: pd.DataFrame, table2: pd.DataFrame, *, source1: Path,
             # parsing of processed files does not turn it into a missing value.
             "side_effects": ("none" if _text(table2.at[r2, "Side Effects"]) == "None"
                              else _text(table2.at[r2, "Side Effects"])),
-            "response_paper": _cell(source2, table2, r2, "Response", parse_yes_no),
+            "response_paper": _cell(source2, table2, r2, "Response", _yes_no_as_printed),
         })
     patients = pd.DataFrame(rows).sort_values("patient_id", kind="stable")
     for column in [f"organ_{d}" for d in ORGAN_DOMAINS]:
@@ -401,25 +378,25 @@ def clean_measurements(table2: pd.DataFrame, *, source: Path) -> pd.DataFrame:
         baseline_gc = _concomitant_gc(source, table2, row)
         last_gc = _cell(source, table2, row, "GCs Last Clinical Evaluation", parse_dose)
         values = {
-            ("sledai2k", "baseline"): _cell(source, table2, row, "SLEDAI before ANI", parse_int),
-            ("sledai2k", "last"): _cell(source, table2, row, "SLEDAI Last Clinical Evaluation",
+            ("sledai2k", BASELINE): _cell(source, table2, row, "SLEDAI before ANI", parse_int),
+            ("sledai2k", LAST): _cell(source, table2, row, "SLEDAI Last Clinical Evaluation",
                                         parse_int),
-            ("das28", "baseline"): _cell(source, table2, row, "DAS28 before ANI", parse_float),
-            ("das28", "last"): _cell(source, table2, row, "DAS28 Last Clinical Evaluation",
+            ("das28", BASELINE): _cell(source, table2, row, "DAS28 before ANI", parse_float),
+            ("das28", LAST): _cell(source, table2, row, "DAS28 Last Clinical Evaluation",
                                      parse_float),
-            ("gc_mg_day", "baseline"): baseline_gc.mg_day,
-            ("gc_mg_day", "last"): last_gc.mg_day,
+            ("gc_mg_day", BASELINE): baseline_gc.mg_day,
+            ("gc_mg_day", LAST): last_gc.mg_day,
         }
         for (measure, timepoint), value in values.items():
             rows.append({
                 "patient_id": pid,
                 "measure": measure,
                 "timepoint": timepoint,
-                "month": 0 if timepoint == "baseline" else month_last,
+                "month": 0 if timepoint == BASELINE else month_last,
                 "value": float(value),
-                "unit": MEASURE_UNITS[measure],
+                "unit": MEASURES[measure].unit,
             })
-    order = {m: i for i, m in enumerate(MEASURE_UNITS)}
+    order = {m: i for i, m in enumerate(MEASURES)}
     frame = pd.DataFrame(rows)
     frame = frame.sort_values(["measure", "patient_id", "month"],
                               key=lambda s: s.map(order) if s.name == "measure" else s,
@@ -476,7 +453,8 @@ def clean_studies(review: pd.DataFrame, *, source: Path) -> pd.DataFrame:
             "design": _text(review.at[row, "Type of Article"]),
             "n": n,
             "events": events,
-            "ultrasound_proven": _cell(source, review, row, "Ultrasound-Proven", parse_yes_no),
+            "ultrasound_proven": _cell(source, review, row, "Ultrasound-Proven",
+                                       _yes_no_as_printed),
             "outcome_definition": definition,
             "outcome": _text(review.at[row, "Outcome"]),
             # "NA" and "Not specified" both mean the paper does not say.

@@ -8,10 +8,7 @@ Two stages, so that every message says exactly what is wrong:
    table; :func:`validate` reports its first failure as one
    :class:`~helpers.errors.InputError` line naming file, row and column.
 
-Ranges: SLEDAI-2K is an integer from 0 to 105 (Gladman et al., J Rheumatol 2002);
-DAS28 lies between 0 and about 9.4 for any valid input, so 0-10 (Prevoo et al., Arthritis
-Rheum 1995); a glucocorticoid dose is >= 0 mg/day, and above 2000 mg/day is certainly a
-typing error (IV pulses are at most 1000 mg).
+The measures and their valid ranges, with sources, are those of :mod:`helpers.vocab`.
 """
 
 from __future__ import annotations
@@ -26,22 +23,14 @@ import pandera.pandas as pa
 from helpers import paths
 from helpers.errors import InputError
 from helpers.io import FORMULA_PREFIXES, read_csv_text
+from helpers.vocab import BASELINE, MEASURE_CODES, MEASUREMENT_COLUMNS, MEASURES
 
-MEASUREMENT_COLUMNS = ["patient_id", "measure", "timepoint", "month", "value", "unit"]
-DEFAULT_MEASURES = ("sledai2k", "das28", "gc_mg_day")
-BASELINE = "baseline"
-
-# (low, high, integer-valued) per known measure; see the module docstring for sources.
-MEASURE_RANGES: dict[str, tuple[float, float, bool]] = {
-    "sledai2k": (0, 105, True),
-    "das28": (0, 10, False),
-    "gc_mg_day": (0, 2000, False),
-}
 
 
 def _measure_range_checks() -> list[pa.Check]:
     checks = []
-    for measure, (low, high, integer) in MEASURE_RANGES.items():
+    for measure, spec in MEASURES.items():
+        low, high, integer = spec.low, spec.high, spec.integer
         label = f"{'an integer' if integer else 'a value'} from {low:g} to {high:g}"
         checks.append(pa.Check(_measure_range(measure, low, high, integer),
                                name=f"value of {measure} must be {label}",
@@ -62,7 +51,7 @@ def _measure_range(measure: str, low: float, high: float, integer: bool):
     return measure_within_range
 
 
-def measurement_schema(measures: Iterable[str] = DEFAULT_MEASURES) -> pa.DataFrameSchema:
+def measurement_schema(measures: Iterable[str] = MEASURE_CODES) -> pa.DataFrameSchema:
     """The tidy measurements schema (DESIGN.md), restricted to ``measures``."""
     measures = list(measures)
     return pa.DataFrameSchema(
@@ -175,7 +164,7 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str | Path
             row = label + row_offset
             check = f"duplicate of an earlier row with the same {', '.join(keys)}"
             column = None
-        elif check.startswith("value of"):  # a row-wise range check (see MEASURE_RANGES)
+        elif check.startswith("value of"):  # a row-wise range check (see helpers.vocab.MEASURES)
             column, failure = "value", frame.at[label, "value"]
         if isinstance(failure, np.generic):
             failure = failure.item()
@@ -225,7 +214,7 @@ def to_typed(text: pd.DataFrame, source: str | Path) -> pd.DataFrame:
     return typed
 
 
-def read_measurements(path: str | Path, measures: Iterable[str] = DEFAULT_MEASURES,
+def read_measurements(path: str | Path, measures: Iterable[str] = MEASURE_CODES,
                       ) -> pd.DataFrame:
     """Read and validate a tidy measurements CSV (ours or a user's cohort).
 

@@ -42,9 +42,7 @@ from helpers.figures.style import (
     patient_label,
     timepoint_label,
 )
-from helpers.scores import (
-    parse_yes_no,
-)
+from helpers.vocab import BASELINE, parse_yes_no
 
 # ---------------------------------------------------------------------------------------
 # Slope chart
@@ -124,7 +122,7 @@ def _value_limits(values: np.ndarray, bands, target) -> tuple[float, float]:
     return low - 0.04 * span, high + 0.08 * span
 
 
-def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = "baseline",
+def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
                 label_patients: bool | None = None, bands=None, target=None,
                 mode: str | None = None, ax=None, **kwargs):
     """Paired slope chart of one measure: baseline vs follow-up, one line per patient.

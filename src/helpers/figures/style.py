@@ -22,14 +22,9 @@ import pandas as pd
 from cycler import cycler
 
 from helpers.io import atomic_write
-from helpers.scores import (
-    DAS28_LOW,
-    DAS28_MODERATE,
-    DAS28_REMISSION,
-    EULAR_GOOD_IMPROVEMENT,
-    EULAR_MODERATE_IMPROVEMENT,
-    GC_TARGET_EULAR_2023,
-)
+from helpers.vocab import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
+                           EULAR_MODERATE_IMPROVEMENT, GC_TARGET_EULAR_2023, MEASURES,
+                           TIMEPOINT_LABELS)
 
 # ---------------------------------------------------------------------------------------
 # Theme
@@ -71,21 +66,12 @@ EULAR_COLORS = {
 EULAR_LABELS = {"good": "Good", "moderate": "Moderate", "none": "No response"}
 MISSING_COLOR = LIGHT_GREY
 
-#: Axis labels, with units, for the measures of the tidy measurement table.
-MEASURE_LABELS = {
-    "sledai2k": "SLEDAI-2K (score)",
-    "das28": "DAS28 (score)",
-    "gc_mg_day": "Glucocorticoid dose\n(mg/day, prednisone eq.)",
-}
-#: Labels of derived per-patient columns used by :func:`waterfall`.
-VALUE_LABELS = {
-    "das28_change": "DAS28 change\n(last visit \u2212 baseline)",
-    "sledai2k_change": "SLEDAI-2K change\n(last visit \u2212 baseline)",
-    "gc_mg_day_change": "Glucocorticoid dose change\n(mg/day, last visit \u2212 baseline)",
-}
-TIMEPOINT_LABELS = {"baseline": "Before\nanifrolumab", "last": "Last\nvisit"}
+#: Axis labels, with units, for the measures of the tidy measurement table, and for
+#: their per-patient changes (the ``<measure>_change`` columns :func:`waterfall` draws).
+MEASURE_LABELS = {code: m.axis_label for code, m in MEASURES.items()}
+VALUE_LABELS = {f"{code}_change": m.change_label for code, m in MEASURES.items()}
 
-# DAS28 disease-activity bands from the cut-offs of helpers.scores (sources cited there).
+# DAS28 disease-activity bands from the cut-offs of helpers.vocab (sources cited there).
 # The top of the "high" band is the score's practical maximum (about 9.4).
 DAS28_BANDS = (
     ("remission", "Remission", 0.0, DAS28_REMISSION),
@@ -96,7 +82,7 @@ DAS28_BANDS = (
 _BAND_SHADES = ("#F6F6F6", "#ECECEC", "#E0E0E0", "#D3D3D3")
 
 # EULAR 2023 SLE target of <= 5 mg/day, and the EULAR response improvements of 1.2 and
-# 0.6 (both defined, with their sources, in helpers.scores).
+# 0.6 (both defined, with their sources, in helpers.vocab).
 GC_TARGET_MG_DAY = GC_TARGET_EULAR_2023
 EULAR_IMPROVEMENT_THRESHOLDS = (EULAR_GOOD_IMPROVEMENT, EULAR_MODERATE_IMPROVEMENT)
 

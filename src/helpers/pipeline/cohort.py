@@ -21,7 +21,8 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.errors import InputError
-from helpers.data.schema import DEFAULT_MEASURES, read_measurements
+from helpers.data.schema import read_measurements
+from helpers.vocab import MEASURE_CODES
 
 NOTEBOOKS = ("02_prepost.ipynb", "03_figures.ipynb")
 # Committed results live here; a user's run must never write into them.
@@ -41,7 +42,7 @@ def check_output_folder(out: str | Path) -> Path:
 
 
 def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None = None,
-               measures: Sequence[str] = DEFAULT_MEASURES, quiet: bool = False) -> Path:
+               measures: Sequence[str] = MEASURE_CODES, quiet: bool = False) -> Path:
     """Validate ``data`` and run the pre/post and figures notebooks on it into ``out``.
 
     Returns
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="output folder (created)")
     parser.add_argument("--patients", help="optional patients.csv (enables the cohort "
                         "summary, swimmer plot and the paper-response comparison)")
-    parser.add_argument("--measures", nargs="+", default=list(DEFAULT_MEASURES),
+    parser.add_argument("--measures", nargs="+", default=list(MEASURE_CODES),
                         help="allowed measures (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
