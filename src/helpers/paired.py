@@ -26,7 +26,8 @@ import pandas as pd
 from scipy import stats
 
 from helpers.analysis.tables import to_markdown
-from helpers.vocab import BASELINE, MEASURE_CODES
+from helpers.data.tidy import encode, paired_visits
+from helpers.vocab import BASELINE
 
 __all__ = [
     "PREPOST_COLUMNS",
@@ -235,19 +236,18 @@ def paired_tests(
     """
     _check_options(alpha=alpha, ci_level=ci_level, zero_method=zero_method,
                    p_adjust=p_adjust, exact=exact)
-    groups = _paired_groups(measurements, outcomes=outcomes, baseline=baseline,
-                            followups=followups)
+    visits = paired_visits(encode(measurements), outcomes=outcomes, baseline=baseline,
+                           followups=followups)
     rows = []
-    for group in groups:
-        row = {"outcome": group["outcome"],
-               "comparison": f"{group['followup']} vs {baseline}"}
-        row.update(_compare(group["pre"], group["post"], ci_level=ci_level,
+    for visit in visits:
+        row = {"outcome": visit.outcome, "comparison": f"{visit.followup} vs {baseline}"}
+        row.update(_compare(visit.pre, visit.post, ci_level=ci_level,
                             zero_method=zero_method, exact=exact, correction=correction,
-                            label=f"{group['outcome']}, {row['comparison']}"))
-        row["n_excluded"] = group["n_excluded"]
-        if group["n_excluded"]:
+                            label=f"{visit.outcome}, {row['comparison']}"))
+        row["n_excluded"] = visit.n_excluded
+        if visit.n_excluded:
             row["notes"] = _join_notes(
-                f"{group['n_excluded']} patient(s) without a complete pair excluded",
+                f"{visit.n_excluded} patient(s) without a complete pair excluded",
                 row["notes"])
         rows.append(row)
     frame = pd.DataFrame(rows, columns=[c for c in PREPOST_COLUMNS + EXTRA_COLUMNS
@@ -294,141 +294,6 @@ def _check_options(*, alpha, ci_level, zero_method, p_adjust, exact):
                          f"got {p_adjust!r}")
     if exact not in (None, True, False):
         raise ValueError(f"exact must be None, True or False, got {exact!r}")
-
-
-def _factorize(series: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
-    codes, uniques = pd.factorize(series, sort=False)
-    if (codes < 0).any():
-        row = int(np.flatnonzero(codes < 0)[0])
-        raise ValueError(f"column {name!r} must not be missing (row {row})")
-    return codes.astype(np.int64, copy=False), pd.Index(uniques)
-
-
-def _paired_groups(measurements, *, outcomes, baseline, followups) -> list[dict]:
-    """Validate the tidy table and pair baseline with each follow-up, vectorised."""
-    if not isinstance(measurements, pd.DataFrame):
-        raise ValueError("measurements must be a pandas DataFrame in the tidy format "
-                         "(patient_id, measure, timepoint, month, value, unit), got "
-                         f"{type(measurements).__name__}")
-    required = ["patient_id", "measure", "timepoint", "value"]
-    missing = [c for c in required if c not in measurements.columns]
-    if missing:
-        raise ValueError(f"measurements lacks column(s) {missing}; required: {required}")
-    try:
-        values = pd.to_numeric(measurements["value"], errors="raise")
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"column 'value' must be numeric: {error}") from None
-    values = np.asarray(values, dtype=float)
-    if np.isinf(values).any():
-        row = int(np.flatnonzero(np.isinf(values))[0])
-        raise ValueError(f"column 'value' must be finite or missing (row {row} is "
-                         f"{values[row]})")
-
-    pid, _ = _factorize(measurements["patient_id"], "patient_id")
-    mc, measures = _factorize(measurements["measure"].astype(str), "measure")
-    tc, timepoints = _factorize(measurements["timepoint"].astype(str), "timepoint")
-    n_pid, n_meas, n_tp = int(pid.max(initial=-1)) + 1, len(measures), len(timepoints)
-    _check_unique(measurements, pid, mc, tc, n_pid, n_meas, n_tp)
-
-    if baseline not in timepoints:
-        raise ValueError(f"no rows with timepoint {baseline!r} (the baseline); timepoints "
-                         f"found: {list(timepoints)}")
-    base_code = int(timepoints.get_loc(baseline))
-
-    # Outcomes: requested order, or the project's measures first, then the rest.
-    if outcomes is None:
-        known = [m for m in MEASURE_CODES if m in measures]
-        outcomes = known + [m for m in measures if m not in known]
-    else:
-        outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-        unknown = [o for o in outcomes if o not in measures]
-        if unknown:
-            raise ValueError(f"outcome(s) {unknown} not in column 'measure'; available: "
-                             f"{list(measures)}")
-        if len(set(outcomes)) != len(outcomes):
-            raise ValueError(f"outcomes must not repeat, got {outcomes}")
-    out_codes = np.array([measures.get_loc(o) for o in outcomes], dtype=np.int64)
-
-    is_base = tc == base_code
-    in_outcome = np.zeros(n_meas, dtype=bool)
-    in_outcome[out_codes] = True
-    follow = ~is_base & in_outcome[mc]
-
-    # Follow-up visits: requested, or all, ordered by median month then label.
-    present = np.unique(tc[follow])
-    if followups is None:
-        months = None
-        if "month" in measurements.columns:
-            month = pd.to_numeric(measurements["month"], errors="coerce").to_numpy(float)
-            months = pd.Series(month[follow]).groupby(tc[follow]).median()
-        order = sorted(present, key=lambda code: (
-            months[code] if months is not None and not pd.isna(months[code]) else np.inf,
-            str(timepoints[code])))
-        follow_codes = [int(code) for code in order]
-    else:
-        followups = [followups] if isinstance(followups, str) else list(followups)
-        unknown = [f for f in followups if f not in timepoints or f == baseline]
-        if unknown:
-            raise ValueError(f"follow-up(s) {unknown} not among the non-baseline "
-                             f"timepoints {[t for t in timepoints if t != baseline]}")
-        follow_codes = [int(timepoints.get_loc(f)) for f in followups]
-    if not follow_codes:
-        raise ValueError(f"no follow-up rows: every row of outcomes {outcomes} has "
-                         f"timepoint {baseline!r}, so there is nothing to compare")
-
-    # Baseline values in a dense (measure x patient) matrix: O(rows) lookup, no merge.
-    base_value = np.full((n_meas, n_pid), np.nan)
-    has_base = np.zeros((n_meas, n_pid), dtype=bool)
-    base_value[mc[is_base], pid[is_base]] = values[is_base]
-    has_base[mc[is_base], pid[is_base]] = True
-    base_rows = has_base.sum(axis=1)
-
-    # Sort follow-up rows once by (measure, timepoint) and slice each group.
-    rows = np.flatnonzero(follow)
-    key = mc[rows] * n_tp + tc[rows]
-    order = np.argsort(key, kind="stable")
-    rows, key = rows[order], key[order]
-    groups = []
-    for m in out_codes:
-        for t in follow_codes:
-            k = m * n_tp + t
-            lo, hi = np.searchsorted(key, k, "left"), np.searchsorted(key, k, "right")
-            idx = rows[lo:hi]
-            post = values[idx]
-            pre = base_value[m, pid[idx]]
-            with_base = has_base[m, pid[idx]]
-            complete = ~np.isnan(pre) & ~np.isnan(post)
-            patients_seen = int(base_rows[m]) + len(idx) - int(with_base.sum())
-            groups.append({
-                "outcome": str(measures[m]),
-                "followup": str(timepoints[t]),
-                "pre": pre[complete],
-                "post": post[complete],
-                "n_excluded": patients_seen - int(complete.sum()),
-            })
-    return groups
-
-
-def _check_unique(measurements, pid, mc, tc, n_pid, n_meas, n_tp):
-    key = (mc * n_tp + tc) * max(n_pid, 1) + pid
-    size = n_meas * n_tp * max(n_pid, 1)
-    if size <= 8 * len(key) + 1024:
-        counts = np.bincount(key, minlength=size)
-        if counts.max(initial=0) <= 1:
-            return
-        dup = np.flatnonzero(counts[key] > 1)
-    else:
-        duplicated = pd.Series(key).duplicated(keep=False).to_numpy()
-        if not duplicated.any():
-            return
-        dup = np.flatnonzero(duplicated)
-    first = measurements.iloc[dup[0]]
-    key_text = ", ".join(repr(v.item() if isinstance(v, np.generic) else v)
-                         for v in (first["patient_id"], first["measure"], first["timepoint"]))
-    raise ValueError(
-        f"duplicated patient_id, measure, timepoint: ({key_text}) appears at row "
-        f"positions {dup[:5].tolist()}; each patient has at most one value per measure "
-        "and visit")
 
 
 # --------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from helpers.data.tidy import baseline_and_latest, encode
 from helpers.proportions import proportion_ci
 from helpers.vocab import (BASELINE, DAS28_CATEGORIES, DAS28_LOW, DAS28_MODERATE,
                            DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
@@ -524,57 +525,12 @@ def responder_table(measurements: pd.DataFrame, response_paper=None, *,
 
 
 def _responder_values(measurements, *, baseline, followup) -> pd.DataFrame:
-    from helpers.paired import _check_unique  # shared validation of the tidy table
-
-    if not isinstance(measurements, pd.DataFrame):
-        raise ValueError("measurements must be a pandas DataFrame in the tidy format")
-    required = ["patient_id", "measure", "timepoint", "value"]
-    if followup is None:
-        required.append("month")
-    missing = [c for c in required if c not in measurements.columns]
-    if missing:
-        raise ValueError(f"measurements lacks column(s) {missing}; required: {required}")
-    if measurements["patient_id"].isna().any():
-        raise ValueError("column 'patient_id' must not be missing")
-    try:
-        pid, patients = pd.factorize(measurements["patient_id"], sort=True)
-    except TypeError:
-        pid, patients = pd.factorize(measurements["patient_id"], sort=False)
-    mc, measures = pd.factorize(measurements["measure"].astype(str))
-    tc, timepoints = pd.factorize(measurements["timepoint"].astype(str))
-    _check_unique(measurements, pid, mc, tc, len(patients), len(measures), len(timepoints))
-    try:
-        values = pd.to_numeric(measurements["value"]).to_numpy(dtype=float)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"column 'value' must be numeric: {error}") from None
-    timepoint = measurements["timepoint"].astype(str).to_numpy()
-    is_base = timepoint == baseline
-    if followup is None:
-        month = pd.to_numeric(measurements["month"], errors="coerce").to_numpy(dtype=float)
-        is_post = ~is_base & ~np.isnan(values)
-    else:
-        if followup not in set(timepoints) or followup == baseline:
-            raise ValueError(f"followup {followup!r} is not a follow-up timepoint; found "
-                             f"{[t for t in timepoints if t != baseline]}")
-        month = np.zeros(len(values))
-        is_post = timepoint == followup
-    out = {"patient_id": patients}
+    """Each patient's baseline and latest value of DAS28, SLEDAI-2K and the GC dose."""
+    encoded = encode(measurements, sort_patients=True, require_month=followup is None)
+    out = {"patient_id": encoded.patients}
     for measure, stem in (("das28", "das28"), ("sledai2k", "sledai"), ("gc_mg_day", "gc")):
-        pre = np.full(len(patients), np.nan)
-        post = np.full(len(patients), np.nan)
-        if measure in measures:
-            code = measures.get_loc(measure)
-            rows = np.flatnonzero(is_base & (mc == code))
-            pre[pid[rows]] = values[rows]
-            rows = np.flatnonzero(is_post & (mc == code))
-            # Latest visit per patient: sort by (patient, month) and keep each last row.
-            rows = rows[np.lexsort((month[rows], pid[rows]))]
-            last = np.ones(len(rows), dtype=bool)
-            last[:-1] = pid[rows[1:]] != pid[rows[:-1]]
-            rows = rows[last]
-            post[pid[rows]] = values[rows]
-        out[f"{stem}_pre"] = pre
-        out[f"{stem}_post"] = post
+        out[f"{stem}_pre"], out[f"{stem}_post"] = baseline_and_latest(
+            encoded, measure, baseline=baseline, followup=followup)
     return pd.DataFrame(out)
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
+from helpers.data.tidy import baseline_and_latest, encode
 from helpers.io import round_significant
 from helpers.vocab import BASELINE, measure_name
-
 
 
 def smallest_exact_p(n: int) -> float:
@@ -36,17 +37,20 @@ def _fmt_p(p: float) -> str:
 def direction_counts(measurements: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     """Patients whose value fell, stayed or rose from baseline to their last visit.
 
-    Returns one row per measure: ``measure, fell, unchanged, rose, n`` (complete pairs).
+    Returns one row per measure with at least one complete pair, in alphabetical order:
+    ``measure, fell, unchanged, rose, n`` (complete pairs). The last visit is each
+    patient's latest with a value (:func:`helpers.data.tidy.baseline_and_latest`).
     """
-    data = measurements.dropna(subset=["value"])
-    base = data[data["timepoint"] == baseline].set_index(["patient_id", "measure"])["value"]
-    later = data[data["timepoint"] != baseline].sort_values("month", kind="stable")
-    last = later.groupby(["patient_id", "measure"])["value"].last()
-    change = (last - base).dropna()
-    counts = pd.DataFrame({"fell": (change < 0), "unchanged": (change == 0),
-                           "rose": (change > 0)}).groupby(level="measure").sum()
-    counts["n"] = counts.sum(axis=1)
-    return counts.reset_index()
+    encoded = encode(measurements, require_month=True)
+    rows = []
+    for measure in sorted(encoded.measures):
+        pre, post = baseline_and_latest(encoded, measure, baseline=baseline)
+        change = (post - pre)[~np.isnan(pre) & ~np.isnan(post)]
+        if change.size:
+            rows.append({"measure": measure, "fell": int((change < 0).sum()),
+                         "unchanged": int((change == 0).sum()),
+                         "rose": int((change > 0).sum()), "n": int(change.size)})
+    return pd.DataFrame(rows, columns=["measure", "fell", "unchanged", "rose", "n"])
 
 
 def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,

@@ -1,0 +1,342 @@
+"""The tidy measurement table, validated and paired in one place.
+
+Every analysis that compares visits (the paired statistics, the responder criteria, the
+narrative's direction counts) starts here, as scipy's ``_wilcoxon_iv`` separates input
+validation from computation one level down:
+
+1. :func:`encode` checks an in-memory table (a DataFrame with the columns of
+   :data:`helpers.vocab.MEASUREMENT_COLUMNS`; numeric, finite values; at most one value
+   per patient, measure and visit) and turns patients, measures and visits into integer
+   codes, vectorised, so that a million patients cost no Python loop;
+2. :func:`paired_visits` pairs baseline with each follow-up visit per measure (complete
+   pairs as two arrays, for the statistics); :func:`baseline_and_latest` gives each
+   patient's baseline and latest follow-up value of one measure (for per-patient
+   criteria).
+
+Errors are :class:`ValueError` naming the column and the row position. Reading a *file*
+is the job of :func:`helpers.data.schema.read_measurements`, whose errors also name the
+file and line (:class:`~helpers.errors.InputError`, a ``ValueError``); what it returns
+passes :func:`encode`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.vocab import BASELINE, MEASURE_CODES
+
+__all__ = ["Encoded", "PairedVisit", "baseline_and_latest", "encode", "paired_visits"]
+
+_REQUIRED = ("patient_id", "measure", "timepoint", "value")
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A validated tidy table as integer codes (one entry per row of ``frame``).
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The table as given.
+    patient, measure, timepoint : ndarray of int64
+        Codes into ``patients``, ``measures`` and ``timepoints``.
+    patients, measures, timepoints : Index
+        The distinct values, in order of first appearance (``patients`` sorted when
+        :func:`encode` was asked to).
+    value : ndarray of float
+        The values; NaN where missing.
+    month : ndarray of float or None
+        Months since baseline (NaN where not a number); None without a ``month`` column.
+    """
+
+    frame: pd.DataFrame
+    patient: np.ndarray
+    patients: pd.Index
+    measure: np.ndarray
+    measures: pd.Index
+    timepoint: np.ndarray
+    timepoints: pd.Index
+    value: np.ndarray
+    month: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class PairedVisit:
+    """Complete baseline/follow-up pairs of one measure at one follow-up visit.
+
+    Attributes
+    ----------
+    outcome, followup : str
+        The measure and the follow-up timepoint.
+    pre, post : ndarray of float
+        Baseline and follow-up values of the patients with both.
+    n_excluded : int
+        Patients seen at either visit but without a complete pair.
+    """
+
+    outcome: str
+    followup: str
+    pre: np.ndarray
+    post: np.ndarray
+    n_excluded: int
+
+
+def encode(measurements: pd.DataFrame, *, sort_patients: bool = False,
+           require_month: bool = False) -> Encoded:
+    """Validate a tidy measurement table and encode it as integer codes.
+
+    Parameters
+    ----------
+    measurements : DataFrame
+        Columns ``patient_id, measure, timepoint, value`` at least (``month`` too with
+        ``require_month``); other columns are ignored.
+    sort_patients : bool
+        Order ``patients`` by id (when the ids are comparable) instead of by first
+        appearance.
+    require_month : bool
+        Whether a ``month`` column is needed.
+
+    Returns
+    -------
+    Encoded
+
+    Raises
+    ------
+    ValueError
+        Not a DataFrame; a required column missing; a value that is not a number or is
+        infinite; a missing patient id; a patient with two values for one measure and
+        visit.
+    """
+    if not isinstance(measurements, pd.DataFrame):
+        raise ValueError("measurements must be a pandas DataFrame in the tidy format "
+                         "(patient_id, measure, timepoint, month, value, unit), got "
+                         f"{type(measurements).__name__}")
+    required = [*_REQUIRED, "month"] if require_month else list(_REQUIRED)
+    missing = [c for c in required if c not in measurements.columns]
+    if missing:
+        raise ValueError(f"measurements lacks column(s) {missing}; required: {required}")
+    try:
+        values = pd.to_numeric(measurements["value"], errors="raise")
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"column 'value' must be numeric: {error}") from None
+    values = np.asarray(values, dtype=float)
+    if np.isinf(values).any():
+        row = int(np.flatnonzero(np.isinf(values))[0])
+        raise ValueError(f"column 'value' must be finite or missing (row {row} is "
+                         f"{values[row]})")
+    patient, patients = _factorize(measurements["patient_id"], "patient_id", sort_patients)
+    measure, measures = _factorize(measurements["measure"].astype(str), "measure")
+    timepoint, timepoints = _factorize(measurements["timepoint"].astype(str), "timepoint")
+    _check_unique(measurements, patient, measure, timepoint,
+                  len(patients), len(measures), len(timepoints))
+    month = None
+    if "month" in measurements.columns:
+        month = pd.to_numeric(measurements["month"], errors="coerce").to_numpy(dtype=float)
+    return Encoded(measurements, patient, patients, measure, measures, timepoint,
+                   timepoints, values, month)
+
+
+def _factorize(series: pd.Series, name: str, sort: bool = False
+               ) -> tuple[np.ndarray, pd.Index]:
+    try:
+        codes, uniques = pd.factorize(series, sort=sort)
+    except TypeError:  # ids of mixed types cannot be sorted: keep their order
+        codes, uniques = pd.factorize(series, sort=False)
+    if (codes < 0).any():
+        row = int(np.flatnonzero(codes < 0)[0])
+        raise ValueError(f"column {name!r} must not be missing (row {row})")
+    return codes.astype(np.int64, copy=False), pd.Index(uniques)
+
+
+def _check_unique(measurements, pid, mc, tc, n_pid, n_meas, n_tp) -> None:
+    """At most one row per (patient, measure, timepoint), by counting codes."""
+    key = (mc * n_tp + tc) * max(n_pid, 1) + pid
+    size = n_meas * n_tp * max(n_pid, 1)
+    if size <= 8 * len(key) + 1024:
+        counts = np.bincount(key, minlength=size)
+        if counts.max(initial=0) <= 1:
+            return
+        dup = np.flatnonzero(counts[key] > 1)
+    else:  # too sparse for a dense count
+        duplicated = pd.Series(key).duplicated(keep=False).to_numpy()
+        if not duplicated.any():
+            return
+        dup = np.flatnonzero(duplicated)
+    first = measurements.iloc[dup[0]]
+    key_text = ", ".join(repr(v.item() if isinstance(v, np.generic) else v)
+                         for v in (first["patient_id"], first["measure"], first["timepoint"]))
+    raise ValueError(
+        f"duplicated patient_id, measure, timepoint: ({key_text}) appears at row "
+        f"positions {dup[:5].tolist()}; each patient has at most one value per measure "
+        "and visit")
+
+
+def paired_visits(encoded: Encoded, *, outcomes: Sequence[str] | str | None = None,
+                  baseline: str = BASELINE,
+                  followups: Sequence[str] | str | None = None) -> list[PairedVisit]:
+    """Pair baseline with each follow-up visit, per measure, vectorised.
+
+    Parameters
+    ----------
+    encoded : Encoded
+        From :func:`encode`.
+    outcomes : str or sequence of str, optional
+        Measures, in this order. Default: the vocabulary's measures present, in its
+        order, then any others in order of appearance.
+    baseline : str
+        The baseline timepoint.
+    followups : str or sequence of str, optional
+        Follow-up timepoints, in this order. Default: all, ordered by median month,
+        then by label.
+
+    Returns
+    -------
+    list of PairedVisit
+        One per outcome and follow-up, outcomes outermost.
+
+    Raises
+    ------
+    ValueError
+        No baseline rows; an outcome not in the table or repeated; an unknown follow-up;
+        no follow-up rows at all.
+    """
+    pid, mc, tc = encoded.patient, encoded.measure, encoded.timepoint
+    measures, timepoints, values = encoded.measures, encoded.timepoints, encoded.value
+    n_pid, n_meas, n_tp = int(pid.max(initial=-1)) + 1, len(measures), len(timepoints)
+    if baseline not in timepoints:
+        raise ValueError(f"no rows with timepoint {baseline!r} (the baseline); timepoints "
+                         f"found: {list(timepoints)}")
+    base_code = int(timepoints.get_loc(baseline))
+    outcomes = _outcomes(outcomes, measures)
+    out_codes = np.array([measures.get_loc(o) for o in outcomes], dtype=np.int64)
+
+    is_base = tc == base_code
+    in_outcome = np.zeros(n_meas, dtype=bool)
+    in_outcome[out_codes] = True
+    follow = ~is_base & in_outcome[mc]
+    follow_codes = _followup_codes(encoded, follow, followups, baseline)
+    if not follow_codes:
+        raise ValueError(f"no follow-up rows: every row of outcomes {outcomes} has "
+                         f"timepoint {baseline!r}, so there is nothing to compare")
+
+    # Baseline values in a dense (measure x patient) matrix: O(rows) lookup, no merge.
+    base_value = np.full((n_meas, n_pid), np.nan)
+    has_base = np.zeros((n_meas, n_pid), dtype=bool)
+    base_value[mc[is_base], pid[is_base]] = values[is_base]
+    has_base[mc[is_base], pid[is_base]] = True
+    base_rows = has_base.sum(axis=1)
+
+    # Sort follow-up rows once by (measure, timepoint) and slice each group.
+    rows = np.flatnonzero(follow)
+    key = mc[rows] * n_tp + tc[rows]
+    order = np.argsort(key, kind="stable")
+    rows, key = rows[order], key[order]
+    visits = []
+    for m in out_codes:
+        for t in follow_codes:
+            k = m * n_tp + t
+            lo, hi = np.searchsorted(key, k, "left"), np.searchsorted(key, k, "right")
+            idx = rows[lo:hi]
+            post = values[idx]
+            pre = base_value[m, pid[idx]]
+            with_base = has_base[m, pid[idx]]
+            complete = ~np.isnan(pre) & ~np.isnan(post)
+            patients_seen = int(base_rows[m]) + len(idx) - int(with_base.sum())
+            visits.append(PairedVisit(str(measures[m]), str(timepoints[t]), pre[complete],
+                                      post[complete], patients_seen - int(complete.sum())))
+    return visits
+
+
+def _outcomes(outcomes, measures: pd.Index) -> list[str]:
+    """Requested outcomes, checked; by default the vocabulary's first, then the rest."""
+    if outcomes is None:
+        known = [m for m in MEASURE_CODES if m in measures]
+        return known + [m for m in measures if m not in known]
+    outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+    unknown = [o for o in outcomes if o not in measures]
+    if unknown:
+        raise ValueError(f"outcome(s) {unknown} not in column 'measure'; available: "
+                         f"{list(measures)}")
+    if len(set(outcomes)) != len(outcomes):
+        raise ValueError(f"outcomes must not repeat, got {outcomes}")
+    return outcomes
+
+
+def _followup_codes(encoded: Encoded, follow: np.ndarray, followups, baseline: str
+                    ) -> list[int]:
+    """Codes of the follow-up visits: requested, or all by median month then label."""
+    timepoints, tc = encoded.timepoints, encoded.timepoint
+    if followups is not None:
+        followups = [followups] if isinstance(followups, str) else list(followups)
+        unknown = [f for f in followups if f not in timepoints or f == baseline]
+        if unknown:
+            raise ValueError(f"follow-up(s) {unknown} not among the non-baseline "
+                             f"timepoints {[t for t in timepoints if t != baseline]}")
+        return [int(timepoints.get_loc(f)) for f in followups]
+    present = np.unique(tc[follow])
+    months = None
+    if encoded.month is not None:
+        months = pd.Series(encoded.month[follow]).groupby(tc[follow]).median()
+    order = sorted(present, key=lambda code: (
+        months[code] if months is not None and not pd.isna(months[code]) else np.inf,
+        str(timepoints[code])))
+    return [int(code) for code in order]
+
+
+def baseline_and_latest(encoded: Encoded, measure: str, *, baseline: str = BASELINE,
+                        followup: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each patient's baseline value of ``measure`` and their latest follow-up value.
+
+    Parameters
+    ----------
+    encoded : Encoded
+        From :func:`encode` (with a ``month`` column unless ``followup`` is given).
+    measure : str
+        The measure; absent from the table gives all-missing arrays.
+    baseline : str
+        The baseline timepoint.
+    followup : str, optional
+        Use this visit. Default: per patient, the latest visit (largest month; among
+        equal months the later row) with a non-missing value.
+
+    Returns
+    -------
+    pre, post : ndarray of float
+        Indexed by patient code (``encoded.patients``); NaN where missing.
+
+    Raises
+    ------
+    ValueError
+        ``followup`` is not a follow-up timepoint of the table.
+    """
+    n = len(encoded.patients)
+    pre, post = np.full(n, np.nan), np.full(n, np.nan)
+    timepoint = encoded.timepoints.to_numpy()[encoded.timepoint]
+    is_base = timepoint == baseline
+    if followup is None:
+        month = encoded.month
+        is_post = ~is_base & ~np.isnan(encoded.value)
+    else:
+        if followup not in set(encoded.timepoints) or followup == baseline:
+            raise ValueError(f"followup {followup!r} is not a follow-up timepoint; found "
+                             f"{[t for t in encoded.timepoints if t != baseline]}")
+        month = np.zeros(len(encoded.value))
+        is_post = timepoint == followup
+    if measure not in encoded.measures:
+        return pre, post
+    of_measure = encoded.measure == encoded.measures.get_loc(measure)
+    pid, values = encoded.patient, encoded.value
+    rows = np.flatnonzero(is_base & of_measure)
+    pre[pid[rows]] = values[rows]
+    rows = np.flatnonzero(is_post & of_measure)
+    # Latest visit per patient: sort by (patient, month) and keep each last row.
+    rows = rows[np.lexsort((month[rows], pid[rows]))]
+    last = np.ones(len(rows), dtype=bool)
+    last[:-1] = pid[rows[1:]] != pid[rows[:-1]]
+    rows = rows[last]
+    post[pid[rows]] = values[rows]
+    return pre, post

@@ -1,0 +1,82 @@
+"""The one tidy-table layer: validation, pairing, each patient's latest visit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.data.tidy import baseline_and_latest, encode, paired_visits
+
+
+def _table(rows):
+    return pd.DataFrame(rows, columns=["patient_id", "measure", "timepoint", "month",
+                                       "value", "unit"])
+
+
+# Three patients; patient 2 lacks a DAS28 baseline, patient 3's m6 DAS28 is missing.
+TABLE = _table([
+    (1, "das28", "baseline", 0, 5.0, "points"), (1, "das28", "m3", 3, 4.0, "points"),
+    (1, "das28", "m6", 6, 3.0, "points"), (2, "das28", "m3", 3, 2.0, "points"),
+    (3, "das28", "baseline", 0, 6.0, "points"), (3, "das28", "m3", 3, 5.5, "points"),
+    (3, "das28", "m6", 6, np.nan, "points"), (1, "crp", "baseline", 0, 12.0, "mg/L"),
+    (1, "crp", "m6", 6, 3.0, "mg/L"),
+])
+
+
+def test_paired_visits_by_hand():
+    visits = paired_visits(encode(TABLE))
+    # Vocabulary measures first (das28), then others (crp); visits by median month; every
+    # measure at every follow-up visit, even one with no rows (crp at m3).
+    assert [(v.outcome, v.followup) for v in visits] == [
+        ("das28", "m3"), ("das28", "m6"), ("crp", "m3"), ("crp", "m6")]
+    m3, m6, crp_m3, crp = visits
+    assert crp_m3.pre.size == 0 and crp_m3.n_excluded == 1  # patient 1's baseline only
+    np.testing.assert_array_equal(m3.pre, [5.0, 6.0])   # patients 1 and 3
+    np.testing.assert_array_equal(m3.post, [4.0, 5.5])
+    assert m3.n_excluded == 1                            # patient 2: no baseline
+    np.testing.assert_array_equal(m6.pre, [5.0])         # patient 3's m6 is missing
+    assert m6.n_excluded == 1
+    np.testing.assert_array_equal(crp.post, [3.0])
+
+
+def test_baseline_and_latest_takes_each_patients_latest_value():
+    encoded = encode(TABLE, sort_patients=True, require_month=True)
+    pre, post = baseline_and_latest(encoded, "das28")
+    # Patient 1: m6 (3.0); patient 2: no baseline; patient 3: m6 missing, so m3 (5.5).
+    np.testing.assert_array_equal(pre, [5.0, np.nan, 6.0])
+    np.testing.assert_array_equal(post, [3.0, 2.0, 5.5])
+    pre, post = baseline_and_latest(encoded, "das28", followup="m6")
+    np.testing.assert_array_equal(post, [3.0, np.nan, np.nan])
+    assert np.isnan(baseline_and_latest(encoded, "sledai2k")[0]).all()  # absent measure
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda t: t.assign(value=t["value"].astype(object).where(t.index != 2, "high")),
+     "column 'value' must be numeric"),
+    (lambda t: t.assign(value=t["value"].where(t.index != 2, np.inf)),
+     r"column 'value' must be finite or missing \(row 2"),
+    (lambda t: t.assign(patient_id=t["patient_id"].astype(object).where(t.index != 4, None)),
+     r"column 'patient_id' must not be missing \(row 4\)"),
+    (lambda t: pd.concat([t, t.iloc[[0]]], ignore_index=True),
+     r"duplicated patient_id, measure, timepoint: \(1, 'das28', 'baseline'\)"),
+    (lambda t: t.drop(columns="value"), r"lacks column\(s\) \['value'\]"),
+])
+def test_encode_rejects_bad_tables(change, message):
+    with pytest.raises(ValueError, match=message):
+        encode(change(TABLE))
+
+
+def test_encode_requires_month_only_when_asked():
+    encode(TABLE.drop(columns="month"))
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['month'\]"):
+        encode(TABLE.drop(columns="month"), require_month=True)
+
+
+def test_pairing_errors():
+    with pytest.raises(ValueError, match="no rows with timepoint 'baseline'"):
+        paired_visits(encode(TABLE[TABLE["timepoint"] != "baseline"]))
+    with pytest.raises(ValueError, match=r"outcome\(s\) \['esr'\] not in column"):
+        paired_visits(encode(TABLE), outcomes=["esr"])
+    with pytest.raises(ValueError, match=r"follow-up\(s\) \['m9'\]"):
+        paired_visits(encode(TABLE), followups="m9")
