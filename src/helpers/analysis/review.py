@@ -110,6 +110,44 @@ def forest_data(frame: pd.DataFrame, *, transform: str, method: str, level: floa
     return studies, result.pooled
 
 
+def forest_panel(studies: pd.DataFrame, case_series: pd.DataFrame | None,
+                 pooled: pd.DataFrame, *, transform: str, method: str, level: float = 0.95
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the forest plot shows: the main analysis' studies and three pooled rows.
+
+    Parameters
+    ----------
+    studies, case_series
+        As for :func:`analysis_sets`; the main analysis is the review with the case
+        series when there is one, else the review alone.
+    pooled : DataFrame
+        :func:`meta_analyses` of those sets (the ``meta_pooled.csv`` table).
+    transform, method, level
+        The main analysis' scale, estimator and confidence level.
+
+    Returns
+    -------
+    studies, pooled_rows : DataFrame
+        The studies' rows of :func:`forest_data`, and the pooled rows in the order drawn,
+        each with a ``label``: the main analysis on ``transform``, on the other scale (the
+        transform matters with few studies), and the studies whose outcome is
+        *resolution* of arthritis only.
+    """
+    main_name = "review+case_series" if case_series is not None else "review"
+    main_set = analysis_sets(studies, case_series)[main_name]
+    forest_studies, _ = forest_data(main_set, transform=transform, method=method,
+                                    level=level)
+    other = "ft" if transform == "logit" else "logit"
+    scale = {"logit": "logit", "ft": "Freeman-Tukey"}
+    rows = [(main_name, transform, f"Pooled ({method}, {scale[transform]})"),
+            (main_name, other, f"Pooled ({method}, {scale[other]})"),
+            ("resolution_only", transform, "Resolution of arthritis only")]
+    lookup = pooled.set_index(["analysis", "transform", "method"])
+    forest_pooled = pd.DataFrame([
+        {**lookup.loc[(a, t, method)].to_dict(), "label": label} for a, t, label in rows])
+    return forest_studies, forest_pooled
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 

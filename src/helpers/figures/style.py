@@ -22,6 +22,7 @@ import pandas as pd
 from cycler import cycler
 
 from helpers.io import atomic_write
+from helpers.paths import display_path
 from helpers.vocab import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
                            EULAR_MODERATE_IMPROVEMENT, GC_TARGET_EULAR_2023, MEASURES,
                            TIMEPOINT_LABELS)
@@ -431,12 +432,13 @@ def save_figure(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", 
 
 
 def save_and_show(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", "svg"),
-                  dpi: int = 300) -> list[Path]:
+                  dpi: int = 300, announce: bool = False) -> list[Path]:
     """Save a figure (see :func:`save_figure`), display it once and close it.
 
     For notebooks: displaying explicitly and closing means the figure appears exactly
     once whether the kernel is fresh or shared with other notebooks (matplotlib-inline
     only auto-displays figures it saw being created in the current kernel session).
+    With ``announce``, the files written are then printed, relative to the project root.
 
     Returns
     -------
@@ -450,4 +452,6 @@ def save_and_show(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png"
         display(fig)
     finally:
         plt.close(fig)
+    if announce:
+        print("\n".join(display_path(p) for p in written))
     return written
