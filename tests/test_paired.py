@@ -33,8 +33,8 @@ from helpers.paired import (
     _signed_rank_cdf,
     _walsh_order_statistics,
     paired_tests,
-    prepost_markdown,
 )
+from helpers.io import to_markdown
 from helpers.synth import make_cohort
 
 TOL = {"rtol": 1e-6, "atol": 1e-12}
@@ -556,7 +556,7 @@ def test_not_a_dataframe():
 
 
 def test_prepost_markdown(paper_result):
-    text = prepost_markdown(paper_result, digits=3,
+    text = to_markdown(paper_result, digits=3,
                             columns=["outcome", "n", "change_mean", "t_p_value",
                                      "hl_ci_level", "notes"])
     lines = text.splitlines()
@@ -565,7 +565,7 @@ def test_prepost_markdown(paper_result):
     assert cells[:5] == ["sledai2k", "4", "-5.500", "0.093", "0.875"]
     assert lines[1].startswith("|:--") and lines[1].split("|")[2].endswith(":")
     tiny = paper_result.assign(t_p_value=[1e-9, np.nan, -0.0])
-    text = prepost_markdown(tiny, digits=3, columns=["t_p_value"])
+    text = to_markdown(tiny, digits=3, columns=["t_p_value"])
     assert "<0.001" in text and "NA" in text and "-0.000" not in text
     with pytest.raises(ValueError, match="columns not in frame"):
-        prepost_markdown(paper_result, columns=["nope"])
+        to_markdown(paper_result, columns=["nope"])

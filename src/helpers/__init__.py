@@ -2,13 +2,28 @@
 
 Reproduces and extends Cassone et al., "Real-World Use of Anifrolumab for Articular
 Involvement in Systemic Lupus Erythematosus", J. Pers. Med. 2025, 15, 546
-(doi:10.3390/jpm15110546). Modules are grouped by purpose:
+(doi:10.3390/jpm15110546). The package is laid out by stage (docs/architecture.md):
 
+Foundation, imported by everything else:
+
+- :mod:`helpers.vocab`: the one vocabulary (measures, visits, clinical cut-offs, yes/no);
 - :mod:`helpers.paths`: every path the project uses;
-- :mod:`helpers.io`: atomic writes, checksums, strict CSV reading;
-- :mod:`helpers.data.paper_tables`: parsers for the paper's printed tables;
-- :mod:`helpers.data.schema`: pandera schemas of the tidy tables;
-- :mod:`helpers.pipeline.notebooks`: the papermill runner that executes notebooks reproducibly.
+- :mod:`helpers.io`: atomic writes, the output precision policy, checksums, strict CSV;
+- :mod:`helpers.errors`: the one error type of bad input (file, row, column).
+
+1. Data, :mod:`helpers.data`: the paper's printed tables parsed
+   (:mod:`~helpers.data.paper_tables`), the schemas (:mod:`~helpers.data.schema`), and the
+   one layer that validates and pairs a tidy table (:mod:`~helpers.data.tidy`).
+2. Statistics, the public API that outside code calls by name:
+   :mod:`helpers.paired` (pre/post tests), :mod:`helpers.scores` (clinical scores and
+   response criteria), :mod:`helpers.proportions` (confidence intervals),
+   :mod:`helpers.meta` (meta-analysis of proportions), :mod:`helpers.synth` (synthetic
+   cohorts).
+3. Analysis, :mod:`helpers.analysis`: the cohort summary, the review, the narrative and
+   the rounded tables.
+4. Figures, :mod:`helpers.figures`: one theme, the patients' course, the forest plot.
+5. Pipeline, :mod:`helpers.pipeline`: the notebook runner, the HTML report, a user's own
+   cohort.
 """
 
 __version__ = "0.1.0"

@@ -37,7 +37,7 @@ __all__ = [
 TRANSFORMS = ("logit", "ft")
 METHODS = ("FE", "DL", "REML", "GLMM")
 
-# Column contract of reports/tables/meta_pooled.csv (DESIGN.md, "Contracts").
+# Column contract of reports/tables/meta_pooled.csv (docs/architecture.md, "Contracts").
 POOLED_COLUMNS = (
     "analysis", "transform", "method", "k", "events", "n", "estimate", "ci_low", "ci_high",
     "pi_low", "pi_high", "tau2", "i2", "q", "q_df", "q_p_value",

@@ -1,17 +1,17 @@
 """Paired pre/post comparisons of the tidy measurements table.
 
 :func:`paired_tests` compares every follow-up visit with baseline, one row per outcome
-and comparison, with the column vocabulary of DESIGN.md (``reports/tables/prepost.csv``):
-descriptive statistics on complete pairs, the paired t-test, the Wilcoxon signed-rank
+and comparison, with the column contract of ``reports/tables/prepost.csv``
+(docs/architecture.md): descriptive statistics on complete pairs, the paired t-test, the Wilcoxon signed-rank
 test, the exact sign test, the Hodges-Lehmann estimate with its distribution-free
 confidence interval, two effect sizes and Holm-adjusted p-values.
-:func:`prepost_markdown` renders that table rounded, for the ``.md`` report.
+Its rounded rendering is :func:`helpers.io.write_markdown`'s business.
 
 Everything is vectorised with NumPy: patients are never looped over in Python, so a
 cohort of 10^6 patients is handled in seconds (see :func:`paired_tests`, Notes).
 
 Change is always ``post - baseline`` (negative = improvement for SLEDAI-2K, DAS28 and
-glucocorticoid dose), as clinical papers report it (DESIGN.md, Contracts).
+glucocorticoid dose), as clinical papers report it (docs/architecture.md, "Contracts").
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.analysis.tables import to_markdown
 from helpers.data.tidy import encode, paired_visits
 from helpers.vocab import BASELINE
 
@@ -36,10 +35,9 @@ __all__ = [
     "P_ADJUST_BASES",
     "NormalApproximationWarning",
     "paired_tests",
-    "prepost_markdown",
 ]
 
-#: Columns required by DESIGN.md, in this order.
+#: Columns of the prepost.csv contract (docs/architecture.md), in this order.
 PREPOST_COLUMNS = [
     "outcome", "comparison", "n",
     "pre_mean", "pre_sd", "pre_median", "pre_q1", "pre_q3", "pre_min", "pre_max",
@@ -107,7 +105,7 @@ def paired_tests(
     Parameters
     ----------
     measurements : pandas.DataFrame
-        Tidy table with at least ``patient_id, measure, timepoint, value`` (DESIGN.md);
+        Tidy table with at least ``patient_id, measure, timepoint, value`` (docs/architecture.md);
         ``month``, when present, orders the follow-up visits. ``value`` may be missing.
     outcomes : sequence of str, optional
         Measures to analyse, in output order. Default: ``sledai2k, das28, gc_mg_day``
@@ -265,16 +263,6 @@ def paired_tests(
                      if c not in ("outcome", "comparison", "n", "wilcoxon_method")]
     frame[float_columns] = frame[float_columns].astype("float64")
     return frame.reset_index(drop=True)
-
-
-def prepost_markdown(frame: pd.DataFrame, digits: int = 3,
-                     columns: Sequence[str] | None = None) -> str:
-    """Render a :func:`paired_tests` table as Markdown, rounded for reading.
-
-    A thin wrapper of :func:`helpers.analysis.tables.to_markdown` (see there for the rounding
-    conventions); only the rendering is rounded, the CSV keeps full precision.
-    """
-    return to_markdown(frame, digits=digits, columns=columns)
 
 
 # --------------------------------------------------------------------------------------

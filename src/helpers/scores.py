@@ -463,7 +463,7 @@ def responder_table(measurements: pd.DataFrame, response_paper=None, *,
     Parameters
     ----------
     measurements : pandas.DataFrame
-        Tidy table (``patient_id, measure, timepoint, month, value``; DESIGN.md) with
+        Tidy table (``patient_id, measure, timepoint, month, value``; docs/architecture.md) with
         measures ``das28``, ``sledai2k`` and ``gc_mg_day`` (a measure that is absent
         gives missing columns).
     response_paper : mapping, pandas.Series or pandas.DataFrame, optional

@@ -41,7 +41,7 @@ def make_cohort(
     seed: int = 0,
     missing_rate: float = 0.0,
 ) -> pd.DataFrame:
-    """Draw a synthetic cohort in the tidy measurements format (DESIGN.md).
+    """Draw a synthetic cohort in the tidy measurements format (docs/architecture.md).
 
     Parameters
     ----------

@@ -2,6 +2,5 @@
 
 - :mod:`helpers.analysis.summary`: the cohort's characteristics (Table 1);
 - :mod:`helpers.analysis.review`: the literature review and its meta-analyses;
-- :mod:`helpers.analysis.narrative`: results sentences with the numbers filled in;
-- :mod:`helpers.analysis.tables`: rounded Markdown beside the CSV.
+- :mod:`helpers.analysis.narrative`: results sentences with the numbers filled in.
 """

@@ -367,7 +367,7 @@ def _concomitant_gc(source: Path, table2: pd.DataFrame, row: int) -> Dose:
 
 
 def clean_measurements(table2: pd.DataFrame, *, source: Path) -> pd.DataFrame:
-    """Build ``measurements.csv``: the tidy long table of DESIGN.md.
+    """Build ``measurements.csv``: the tidy long table of docs/architecture.md.
 
     Baseline is the start of anifrolumab (month 0); "last" is the last clinical
     evaluation, at ``Duration of ANI Therapy (Months)``.

@@ -317,8 +317,8 @@ del _mpl, _plt, _warnings, _runner
 #: Imported once when the shared kernel starts; each notebook then finds them in
 #: sys.modules instead of paying ~3 s of imports per notebook.
 WARM_IMPORTS = ("pandas", "scipy.stats", "matplotlib.pyplot", "pandera.pandas",
-                "statsmodels.stats.multitest", "helpers.data.paper_tables", "helpers.paired",
-                "helpers.figures", "helpers.meta", "helpers.data.schema")
+                "helpers.data.paper_tables", "helpers.paired", "helpers.figures",
+                "helpers.meta", "helpers.data.schema")
 
 
 class SharedKernel:
