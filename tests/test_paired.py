@@ -36,18 +36,9 @@ from helpers.paired import (
 )
 from helpers.io import to_markdown
 from helpers.synth import make_cohort
+from support.paper import TABLE2, table2_measurements
 
 TOL = {"rtol": 1e-6, "atol": 1e-12}
-
-# The paper's Table 2, patient 1..4: (baseline, last). Glucocorticoid dose at baseline of
-# patient 1 is missing (IV pulses, no daily dose).
-PAPER = {
-    "sledai2k": ([13, 6, 6, 0], [2, 1, 0, 0]),
-    "das28": ([7.22, 5.59, 4.57, 2.38], [2.18, 1.89, 2.31, 2.38]),
-    "gc_mg_day": ([np.nan, 8, 6, 8], [0, 0, 4, 2]),
-}
-PAPER_LAST_MONTH = [12, 9, 14, 4]
-UNITS = {"sledai2k": "points", "das28": "points", "gc_mg_day": "mg/day"}
 
 DEPRESSION_X = [1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30]
 DEPRESSION_Y = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29]
@@ -57,14 +48,7 @@ SLEEP_POST = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
 
 
 def paper_measurements() -> pd.DataFrame:
-    rows = []
-    for measure, (pre, post) in PAPER.items():
-        for i in range(4):
-            rows.append((i + 1, measure, "baseline", 0, float(pre[i]), UNITS[measure]))
-            rows.append((i + 1, measure, "last", PAPER_LAST_MONTH[i], float(post[i]),
-                         UNITS[measure]))
-    return pd.DataFrame(rows, columns=["patient_id", "measure", "timepoint", "month",
-                                       "value", "unit"])
+    return table2_measurements()
 
 
 def tidy(pre, post, measure="x", ids=None, followup="last") -> pd.DataFrame:
@@ -256,7 +240,7 @@ def test_exact_false_reproduces_r_default_with_zeros():
     # R: wilcox.test(post, pre, paired = TRUE) on the paper's SLEDAI-2K (a zero, so R
     # uses the normal approximation with continuity correction): V = 0,
     # p = 0.18144920772142031.
-    result = paired_tests(tidy(*PAPER["sledai2k"]), exact=False)
+    result = paired_tests(tidy(*TABLE2["sledai2k"]), exact=False)
     row = one(result)
     assert row["wilcoxon_statistic"] == 0
     np.testing.assert_allclose(row["wilcoxon_p_value"], 0.18144920772142031, **TOL)

@@ -26,23 +26,12 @@ from helpers.scores import (
     summarise_responders,
 )
 from helpers.synth import make_cohort
+from support.paper import TABLE2, table2_measurements
 
 
 def paper_measurements() -> pd.DataFrame:
     """The paper's Table 2 in the tidy format (patient 1's baseline GC dose missing)."""
-    table2 = {  # measure: (baseline, last) for patients 1..4
-        "sledai2k": ([13, 6, 6, 0], [2, 1, 0, 0]),
-        "das28": ([7.22, 5.59, 4.57, 2.38], [2.18, 1.89, 2.31, 2.38]),
-        "gc_mg_day": ([np.nan, 8, 6, 8], [0, 0, 4, 2]),
-    }
-    rows = []
-    for measure, (pre, post) in table2.items():
-        for i, month in enumerate([12, 9, 14, 4]):
-            rows.append((i + 1, measure, "baseline", 0, float(pre[i])))
-            rows.append((i + 1, measure, "last", month, float(post[i])))
-    frame = pd.DataFrame(rows, columns=["patient_id", "measure", "timepoint", "month",
-                                        "value"])
-    return frame.assign(unit=np.where(frame["measure"] == "gc_mg_day", "mg/day", "points"))
+    return table2_measurements()
 
 # --------------------------------------------------------------------------------------
 # DAS28 formulas
@@ -148,8 +137,7 @@ def test_eular_table_cell_by_cell(post, improvement, column):
 
 
 def test_eular_paper_patients():
-    pre = [7.22, 5.59, 4.57, 2.38]
-    post = [2.18, 1.89, 2.31, 2.38]
+    pre, post = TABLE2["das28"]
     result = eular_response(pre, post)
     assert list(result) == ["good", "good", "good", "none"]
     assert list(result.categories) == list(EULAR_RESPONSES)

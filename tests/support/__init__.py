@@ -1,0 +1,1 @@
+"""Test support: the paper's values typed by hand, shared by the test modules."""

@@ -1,0 +1,37 @@
+"""The paper's Table 2, typed by hand from the article: the independent source.
+
+Cassone et al., J. Pers. Med. 2025, 15, 546, Table 2, patients 1 to 4. Typed here, not
+read from ``data/raw`` (which the cleaning code parses), so that a test comparing the
+pipeline's output with these values compares two independent transcriptions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: measure: (baseline, last) for patients 1..4. Columns "SLEDAI before ANI" / "SLEDAI Last
+#: Clinical Evaluation", "DAS28 before ANI" / "DAS28 Last Clinical Evaluation"; the
+#: glucocorticoid dose at baseline from "Concomitant Therapy *" ("GCs (8 mg)") and at the
+#: last visit from "GCs Last Clinical Evaluation". Patient 1 had 40 mg IV monthly pulses,
+#: so no daily dose at baseline: missing.
+TABLE2 = {
+    "sledai2k": ([13, 6, 6, 0], [2, 1, 0, 0]),
+    "das28": ([7.22, 5.59, 4.57, 2.38], [2.18, 1.89, 2.31, 2.38]),
+    "gc_mg_day": ([np.nan, 8, 6, 8], [0, 0, 4, 2]),
+}
+#: "Duration of ANI Therapy (Months)": the month of the last clinical evaluation.
+LAST_MONTH = [12, 9, 14, 4]
+UNITS = {"sledai2k": "points", "das28": "points", "gc_mg_day": "mg/day"}
+
+
+def table2_measurements() -> pd.DataFrame:
+    """Table 2 in the tidy format of ``data/processed/measurements.csv``."""
+    rows = []
+    for measure, (pre, post) in TABLE2.items():
+        for i in range(4):
+            rows.append((i + 1, measure, "baseline", 0, float(pre[i]), UNITS[measure]))
+            rows.append((i + 1, measure, "last", LAST_MONTH[i], float(post[i]),
+                         UNITS[measure]))
+    return pd.DataFrame(rows, columns=["patient_id", "measure", "timepoint", "month",
+                                       "value", "unit"])
