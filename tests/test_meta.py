@@ -626,7 +626,7 @@ def test_result_structure_and_contract_columns():
         analysis="review + case series",
     )
     assert isinstance(result, PooledProportions)
-    # The contract (docs/architecture.md) for reports/tables/meta_pooled.csv, in order and nothing else.
+    # The contract (docs/architecture.md) of meta_pooled.csv, in order and nothing else.
     assert list(result.pooled.columns) == [
         "analysis", "transform", "method", "k", "events", "n", "estimate", "ci_low",
         "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "q_df", "q_p_value",

@@ -12,7 +12,8 @@ import pytest
 
 from conftest import committed_outputs
 from helpers import paths
-from helpers.pipeline.notebooks import NotebookError, main, normalise, redirect_outputs, run_notebook
+from helpers.pipeline.notebooks import (NotebookError, main, normalise, redirect_outputs,
+                                        run_notebook)
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 

@@ -167,7 +167,7 @@ def test_slope_chart_rejects_bad_input(measurements):
     with pytest.raises(ValueError, match="baseline"):
         figures.slope_chart(measurements, measure="das28", baseline="m0", ax=_axes())
     doubled = pd.concat([measurements, measurements])
-    with pytest.raises(ValueError, match="more than one row"):
+    with pytest.raises(ValueError, match="duplicated patient_id, measure, timepoint"):
         figures.slope_chart(doubled, measure="das28", ax=_axes())
 
 

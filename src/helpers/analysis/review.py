@@ -97,7 +97,11 @@ def meta_analyses(sets: dict[str, pd.DataFrame], *, transforms: Sequence[str] = 
 
 def forest_data(frame: pd.DataFrame, *, transform: str, method: str, level: float = 0.95,
                 analysis: str = "pooled") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-study rows (exact CIs, weights) and the pooled row for :func:`~helpers.figures.forest_plot`."""
+    """Per-study rows (exact CIs, weights) and the pooled row for the forest plot.
+
+    The studies' intervals are exact (Clopper-Pearson); see
+    :func:`helpers.figures.forest_plot`.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ContinuityCorrectionWarning)
         result = pool_proportions(frame["events"].to_numpy(), frame["n"].to_numpy(),

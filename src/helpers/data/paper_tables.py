@@ -496,7 +496,7 @@ def clean_tables(raw_dir: str | Path) -> dict[str, pd.DataFrame]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m helpers.data.paper_tables RAW_DIR``: verify and parse the raw tables, write nothing.
+    """``python -m helpers.data.paper_tables RAW_DIR``: verify and parse, write nothing.
 
     Exit status 0 when the folder would clean, else 1 with one ``error:`` line naming the
     file, row and column.

@@ -52,7 +52,7 @@ def _measure_range(measure: str, low: float, high: float, integer: bool):
 
 
 def measurement_schema(measures: Iterable[str] = MEASURE_CODES) -> pa.DataFrameSchema:
-    """The tidy measurements schema (docs/architecture.md, "Contracts"), restricted to ``measures``."""
+    """The tidy measurements schema (docs/architecture.md, "Contracts") for ``measures``."""
     measures = list(measures)
     return pa.DataFrameSchema(
         {

@@ -11,7 +11,7 @@ validation from computation one level down:
 2. :func:`paired_visits` pairs baseline with each follow-up visit per measure (complete
    pairs as two arrays, for the statistics); :func:`baseline_and_latest` gives each
    patient's baseline and latest follow-up value of one measure (for per-patient
-   criteria).
+   criteria); :func:`wide` lays one measure out as patients x visits (for figures).
 
 Errors are :class:`ValueError` naming the column and the row position. Reading a *file*
 is the job of :func:`helpers.data.schema.read_measurements`, whose errors also name the
@@ -29,7 +29,8 @@ import pandas as pd
 
 from helpers.vocab import BASELINE, MEASURE_CODES
 
-__all__ = ["Encoded", "PairedVisit", "baseline_and_latest", "encode", "paired_visits"]
+__all__ = ["Encoded", "PairedVisit", "baseline_and_latest", "encode", "paired_visits",
+           "wide"]
 
 _REQUIRED = ("patient_id", "measure", "timepoint", "value")
 
@@ -340,3 +341,26 @@ def baseline_and_latest(encoded: Encoded, measure: str, *, baseline: str = BASEL
     rows = rows[last]
     post[pid[rows]] = values[rows]
     return pre, post
+
+
+def wide(measurements: pd.DataFrame, measure: str, column: str = "value") -> pd.DataFrame:
+    """One measure of a tidy table as a patients x visits table.
+
+    Parameters
+    ----------
+    measurements : DataFrame
+        Tidy table (checked by :func:`encode`).
+    measure : str
+        The measure.
+    column : str
+        What the cells hold: ``"value"`` or ``"month"``.
+
+    Returns
+    -------
+    DataFrame
+        Index: ``patient_id`` (sorted); columns: the timepoints (sorted); NaN where a
+        patient has no row.
+    """
+    subset = measurements.loc[measurements["measure"] == measure]
+    encode(subset)  # one value per patient and visit, numbers only
+    return subset.pivot(index="patient_id", columns="timepoint", values=column)

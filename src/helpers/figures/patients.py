@@ -42,6 +42,7 @@ from helpers.figures.style import (
     patient_label,
     timepoint_label,
 )
+from helpers.data import tidy
 from helpers.vocab import BASELINE, parse_yes_no
 
 # ---------------------------------------------------------------------------------------
@@ -204,20 +205,11 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     _draw_bands(ax, bands)
     _draw_target(ax, target, target_unit)
     if mode == "paired":
-        _slope_paired(ax, subset, baseline, str(follow_ups[0]),
+        _slope_paired(ax, subset, measure, baseline, str(follow_ups[0]),
                       True if label_patients is None else bool(label_patients), kwargs)
     else:
-        _slope_cohort(ax, subset, baseline, kwargs)
+        _slope_cohort(ax, subset, measure, baseline, kwargs)
     return ax
-
-
-def _wide(subset: pd.DataFrame, column: str) -> pd.DataFrame:
-    try:
-        return subset.pivot(index="patient_id", columns="timepoint", values=column)
-    except ValueError as error:
-        raise ValueError(
-            "data has more than one row per patient_id and timepoint for this measure"
-        ) from error
 
 
 def _dodge(values: np.ndarray, step: float) -> np.ndarray:
@@ -232,9 +224,10 @@ def _dodge(values: np.ndarray, step: float) -> np.ndarray:
     return offsets
 
 
-def _slope_paired(ax, subset, baseline, follow_up, label_patients, line_kwargs) -> None:
+def _slope_paired(ax, subset, measure, baseline, follow_up, label_patients, line_kwargs
+                  ) -> None:
     subset = subset.assign(timepoint=subset["timepoint"].astype(str))
-    wide = _wide(subset, "value").astype(float)
+    wide = tidy.wide(subset, measure, "value").astype(float)
     wide = wide.reindex(columns=[baseline, follow_up]).sort_index()
     before = wide[baseline].to_numpy()
     after = wide[follow_up].to_numpy()
@@ -279,15 +272,15 @@ def _slope_paired(ax, subset, baseline, follow_up, label_patients, line_kwargs) 
                   fontsize=_SMALL_TEXT, handletextpad=0.3, borderaxespad=0.2)
 
 
-def _slope_cohort(ax, subset, baseline, line_kwargs) -> None:
+def _slope_cohort(ax, subset, measure, baseline, line_kwargs) -> None:
     subset = subset.assign(timepoint=subset["timepoint"].astype(str))
     # Order visits by their median month (baseline first), so lines run left to right.
     month_by_visit = subset.groupby("timepoint", sort=True)["month"].median()
     month_by_visit[baseline] = min(month_by_visit.get(baseline, 0.0),
                                    month_by_visit.min())
     order = month_by_visit.sort_values(kind="stable").index
-    months = _wide(subset, "month").reindex(columns=order).to_numpy(dtype=float)
-    values = _wide(subset, "value").reindex(columns=order).to_numpy(dtype=float)
+    months = tidy.wide(subset, measure, "month").reindex(columns=order).to_numpy(dtype=float)
+    values = tidy.wide(subset, measure, "value").reindex(columns=order).to_numpy(dtype=float)
     n_patients = values.shape[0]
     # NaN vertices break a path, so a missing visit leaves a gap rather than a wrong line.
     segments = np.stack([months, values], axis=-1)
