@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from benchmarks import bench
+from benchmarks import harness, pipeline, render, scaling
 from helpers import paths
 
 SECTIONS = [
@@ -31,6 +32,8 @@ TARGETS = ["`make` from clean outputs / floor", "`make` with nothing stale",
            "`paired_tests`, 10^6 patients", "peak memory < 4 GiB", "growing linearly",
            "`make env`"]
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("0*.ipynb"))
+# Where `python -m benchmarks.bench` runs from (benchmarks/ is not an installed package).
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 def _rows(text: str, heading: str) -> list[str]:
@@ -46,27 +49,27 @@ def _rows(text: str, heading: str) -> list[str]:
 
 
 def test_floor_script_is_every_code_cell_in_order_as_plain_python():
-    script = bench.floor_script(NOTEBOOKS, paths.ROOT)
+    script = pipeline.floor_script(NOTEBOOKS, paths.ROOT)
     compile(script, "floor.py", "exec")
-    assert "display = lambda" in script
+    assert "def display(" in script  # a no-op: plain Python has no rich display
     imports = script.index('_bench_mark("imports")')
-    assert bench.import_statements(script[:imports]), "the imports come first"
+    assert pipeline.import_statements(script[:imports]), "the imports come first"
     position = 0
     for notebook in NOTEBOOKS:
         cells = [c for c in json.loads(notebook.read_text())["cells"]
                  if c["cell_type"] == "code"]
         for cell in cells:
-            source = bench._cell_source(cell)
+            source = pipeline._cell_source(cell)
             found = script.find(source, position)
             assert found >= position, f"{notebook.name}: a cell is missing or out of order"
             position = found + len(source)
         mark = f"_bench_mark({notebook.relative_to(paths.ROOT).as_posix()!r})"
         assert script.find(mark, position) >= position
-    assert bench.import_statements(script), "the notebooks import something"
+    assert pipeline.import_statements(script), "the notebooks import something"
 
 
 def test_magics_become_pass():
-    assert bench._strip_magics("x = 1\n%matplotlib inline\n  !ls") == (
+    assert pipeline._strip_magics("x = 1\n%matplotlib inline\n  !ls") == (
         "x = 1\npass  # %matplotlib inline\n  pass  # !ls")
 
 
@@ -77,7 +80,7 @@ def test_timelines_add_up_to_the_total():
              (10.1, "running notebooks/02_prepost.ipynb -> notebooks/02_prepost.ipynb"),
              (11.0, "  done in 0.9 s"),
              (11.6, "wrote reports/report.html")]
-    timeline = bench.make_timeline(lines, 12.0)
+    timeline = pipeline.make_timeline(lines, 12.0)
     assert timeline["startup"] == 3.0
     assert [name for name, _ in timeline["notebooks"]] == ["notebooks/01_clean.ipynb",
                                                            "notebooks/02_prepost.ipynb"]
@@ -85,9 +88,9 @@ def test_timelines_add_up_to_the_total():
              timeline["exit"]]
     assert sum(parts) == pytest.approx(12.0)
 
-    floor = bench.floor_timeline([(0.02, "@bench start"), (1.5, "@bench imports"),
-                                  (2.0, "@bench notebooks/01.ipynb"), (2.5, "a warning"),
-                                  (3.0, "@bench notebooks/02.ipynb")], 3.4)
+    floor = pipeline.floor_timeline([(0.02, "@bench start"), (1.5, "@bench imports"),
+                                     (2.0, "@bench notebooks/01.ipynb"), (2.5, "a warning"),
+                                     (3.0, "@bench notebooks/02.ipynb")], 3.4)
     assert floor["startup"] == 0.02
     assert floor["imports"] == pytest.approx(1.48)
     assert floor["notebooks"] == [("notebooks/01.ipynb", pytest.approx(0.5)),
@@ -95,10 +98,29 @@ def test_timelines_add_up_to_the_total():
     assert floor["exit"] == pytest.approx(0.4)
 
 
+def test_the_floor_prelude_prints_the_marks_its_timeline_reads():
+    result = subprocess.run([sys.executable, str(pipeline.FLOOR_PRELUDE)], capture_output=True,
+                            text=True, check=True)
+    lines = [(0.01, line) for line in result.stderr.splitlines()]
+    assert pipeline.floor_timeline(lines, 0.02)["startup"] == 0.01
+
+
+def test_the_import_probes_run(tmp_path):
+    env = harness.clean_env()
+    seconds = harness.run_python([str(harness.PROBES / "import_seconds.py"), "json", "csv"],
+                                 cwd=tmp_path, env=env).stdout
+    assert float(seconds) >= 0
+    spec = json.dumps({"imports": ["import json", "from os import path"],
+                       "warm": ["json", "csv"]})
+    found = json.loads(harness.run_python([str(harness.PROBES / "unused_imports.py"), spec],
+                                          cwd=tmp_path, env=env).stdout)
+    assert found["unused"] == ["csv"] and found["unused_seconds"] >= 0
+
+
 def test_growth_exponent_is_one_when_linear():
     rows = [{"operation": "paired_tests", "visits": 2, "patients": n, "seconds": n * 1e-6}
             for n in (100, 10_000, 1_000_000)]
-    grown = bench.growth(rows)
+    grown = scaling.growth(rows)
     assert grown[0]["exponent"] is None
     assert [r["exponent"] for r in grown[1:]] == [pytest.approx(1.0)] * 2
     assert grown[2]["time_growth"] == pytest.approx(100.0)
@@ -106,20 +128,20 @@ def test_growth_exponent_is_one_when_linear():
 
 def test_the_profile_is_the_median_runs():
     timelines = [{"run": 1}, {"run": 2}, {"run": 3}, {"run": 4}]
-    assert bench.median_run([3.0, 1.0, 2.0], timelines[:3]) == {"run": 3}
-    assert bench.median_run([4.0, 1.0, 3.0, 2.0], timelines) == {"run": 4}
+    assert pipeline.median_run([3.0, 1.0, 2.0], timelines[:3]) == {"run": 3}
+    assert pipeline.median_run([4.0, 1.0, 3.0, 2.0], timelines) == {"run": 4}
 
 
 def _fake_results(ratio_make: float = 9.0) -> dict:
-    scaling = []
-    for v in bench.VISITS:
-        for n in bench.SIZES:
-            for op in bench.OPERATIONS:
-                scaling.append({"operation": op, "patients": n, "visits": v,
-                                "rows": n * 3 * v, "cohort_seconds": 0.1, "times": [n * 1e-6],
-                                "seconds": n * 1e-6 + 0.01, "peak_bytes": 2**28 + n * 1000,
-                                "added_bytes": n * 1000, "save_seconds": 0.5, "dpi": 300,
-                                "warnings": []})
+    rows = []
+    for v in scaling.VISITS:
+        for n in scaling.SIZES:
+            for op in scaling.OPERATIONS:
+                rows.append({"operation": op, "patients": n, "visits": v,
+                             "rows": n * 3 * v, "cohort_seconds": 0.1, "times": [n * 1e-6],
+                             "seconds": n * 1e-6 + 0.01, "peak_bytes": 2**28 + n * 1000,
+                             "added_bytes": n * 1000, "save_seconds": 0.5, "dpi": 300,
+                             "warnings": []})
     timeline = {"startup": 1.0, "notebooks": [("notebooks/01_clean.ipynb", 7.3)],
                 "report": 0.5, "exit": 0.2}
     return {
@@ -142,20 +164,20 @@ def _fake_results(ratio_make: float = 9.0) -> dict:
                                         "inspect": 0.03, "reset": 0.2, "execute": 0.7,
                                         "cells": 0.5, "write": 0.01}]},
         "tests": {"runs": [45.0], "summary": "300 passed in 44.0s", "status": 0},
-        "scaling": scaling,
+        "scaling": rows,
         "env": {"warm": [8.0, 9.0], "cold": 40.0, "cold_timeout": 180.0, "cold_tried": True},
     }
 
 
 def test_targets_are_judged_from_the_numbers():
-    met = {target: ok for target, _, ok in bench.targets(_fake_results(9.0))}
+    met = {target: ok for target, _, ok in render.targets(_fake_results(9.0))}
     assert all(met.values()), met
-    missed = {target: ok for target, _, ok in bench.targets(_fake_results(11.0))}
+    missed = {target: ok for target, _, ok in render.targets(_fake_results(11.0))}
     assert [ok for target, ok in missed.items() if "floor" in target] == [False]
 
 
 def test_render_has_every_section_and_target():
-    text = bench.render(_fake_results())
+    text = render.render(_fake_results())
     for heading in SECTIONS:
         assert f"\n{heading}\n" in f"\n{text}"
     # The profile: until the work can start, the work, report, exit, sum, total; its
@@ -180,8 +202,8 @@ def test_smoke_run_measures_and_reports_everything(tmp_path):
     before = {p: p.stat().st_mtime_ns for p in outputs}
     output = tmp_path / "docs" / "benchmarks.md"
     result = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--smoke", "--output",
-                             str(output)], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=900)
+                             str(output)], cwd=PROJECT, capture_output=True, text=True,
+                            timeout=900, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "make from clean outputs" in result.stderr  # progress is reported
     text = output.read_text(encoding="utf-8")
@@ -199,10 +221,10 @@ def test_smoke_run_measures_and_reports_everything(tmp_path):
                                                                   "ratio "]
     assert len(_rows(text, "## `make` with nothing stale")) == 1
 
-    for label in bench.OPERATION_LABELS.values():
+    for label in scaling.OPERATION_LABELS.values():
         rows = _rows(text, f"### {label}")
         sizes = [(int(r.split("|")[1].replace(",", "")), int(r.split("|")[2])) for r in rows]
-        assert sizes == [(n, v) for v in bench.VISITS for n in bench.SMOKE_SIZES], label
+        assert sizes == [(n, v) for v in scaling.VISITS for n in scaling.SMOKE_SIZES], label
 
     profile = _rows(text, "## Profile: `make` against its floor")
     assert len(profile) == 6  # start-up, imports and notebooks, report, exit, sum, total
