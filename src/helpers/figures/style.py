@@ -432,18 +432,15 @@ def save_figure(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", 
 
 
 def save_and_show(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", "svg"),
-                  dpi: int = 300, announce: bool = False) -> list[Path]:
-    """Save a figure (see :func:`save_figure`), display it once and close it.
+                  dpi: int = 300) -> None:
+    """For notebooks: save a figure (:func:`save_figure`), display it once, close it and
+    list the files written (relative to the project root).
 
-    For notebooks: displaying explicitly and closing means the figure appears exactly
-    once whether the kernel is fresh or shared with other notebooks (matplotlib-inline
-    only auto-displays figures it saw being created in the current kernel session).
-    With ``announce``, the files written are then printed, relative to the project root.
-
-    Returns
-    -------
-    list of Path
-        The files written.
+    Displaying explicitly and closing means the figure appears exactly once whether the
+    kernel is fresh or shared with other notebooks (matplotlib-inline only auto-displays
+    figures it saw being created in the current kernel session). Nothing is returned, so
+    a cell that ends with this call shows no result line; :func:`save_figure` returns the
+    paths.
     """
     written = save_figure(fig, path_stem, formats=formats, dpi=dpi)
     try:
@@ -452,6 +449,4 @@ def save_and_show(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png"
         display(fig)
     finally:
         plt.close(fig)
-    if announce:
-        print("\n".join(display_path(p) for p in written))
-    return written
+    print("\n".join(display_path(p) for p in written))
