@@ -30,6 +30,7 @@ from helpers.paired import (
     NormalApproximationWarning,
     _hl_critical_rank,
     _holm,
+    _shifted_p_value,
     _signed_rank_cdf,
     _walsh_order_statistics,
     paired_tests,
@@ -228,12 +229,106 @@ def test_depression_against_r():
     check(one(paired_tests(tidy(DEPRESSION_X, DEPRESSION_Y))), R_DEPRESSION)
 
 
-def test_sleep_against_r_warns_about_ties():
-    with pytest.warns(NormalApproximationWarning, match="ties"):
-        result = paired_tests(tidy(SLEEP_PRE, SLEEP_POST))
-    row = one(result)
-    check(row, R_SLEEP)
-    assert "approximate (ties)" in row["notes"]
+def test_sleep_exact_false_is_r_wilcox_test():
+    # exact=False is R's default policy with a zero and ties: the normal approximation.
+    row = one(paired_tests(tidy(SLEEP_PRE, SLEEP_POST), exact=False))
+    check({**row, "wilcoxon_method": row["wilcoxon_method"].replace("exact=False; ", "")},
+          R_SLEEP)
+
+
+# Exact conditional signed-rank test (ties, zeros) and the interval that inverts it.
+# R 4.2.2, coin 1.4-2, exactRankTests 0.8-35, on d <- round(post - pre, 10) (R's own
+# differences carry float noise, 1.3000000000000003, that hides ties):
+#   pvalue(wilcoxsign_test(I(pre + d) ~ pre, distribution = "exact",
+#                          zero.method = "Wilcoxon"))   # and "Pratt"
+#   w <- wilcox.exact(d, conf.int = TRUE); w$p.value; w$conf.int
+# The Hodges-Lehmann estimate is by hand: the median of the Walsh averages of all d.
+# The interval inverts the exact conditional test; wilcox.exact's can be wider by one
+# stretch of Walsh averages that the test rejects: for ties12 it starts at -3, but at
+# theta = -2.8, d - theta has |.| ranks 2.5 (x4, negative), 5.5 (x2), 9 (x5), 12, so
+# V = 68 of 78, and P(V >= 68) counts the negative-rank subsets summing to <= 10: 31 of
+# 4096, two-sided p = 0.0151 < 0.05 (by hand): -2.8 is rejected, the interval starts at
+# the next Walsh average, -2.55. Likewise the sleep upper end is 2.95, not 2.9.
+EXACT_CONDITIONAL = {
+    # sleep$extra, group 2 - group 1 (one zero; ties at 1.3 and 1.3)
+    "sleep": (SLEEP_PRE, SLEEP_POST, dict(
+        coin_wilcoxon=0.00390625, coin_pratt=0.00390625, exact_ci=(1.05, 2.9),
+        ci=(1.05, 2.95))),
+    # SLEDAI-like integers: zeros and many ties
+    "sledai": ([10, 8, 6, 12, 4, 6, 8, 10, 4, 6, 14, 2, 8, 6],
+               [4, 8, 2, 6, 4, 2, 6, 4, 6, 2, 8, 2, 2, 4], dict(
+                   coin_wilcoxon=0.00390625, coin_pratt=0.00390625,
+                   exact_ci=(-6.0, -2.0))),
+    # quarters (exact in binary): two zeros, ties at -2 and 0.5
+    "quarters": ([3.25, 4.5, 5, 2.75, 6, 4.5, 3.75, 5.5, 4, 4.75],
+                 [2, 4.5, 3, 3.25, 4, 2.5, 3.75, 3.5, 4.5, 2.75], dict(
+                     coin_wilcoxon=0.0390625, coin_pratt=0.0390625,
+                     exact_ci=(-2.0, -0.375))),
+    # twelve DAS28-like differences, several tied, no zero
+    "ties12": ([4.1, 5.2, 6.3, 3.3, 5.5, 6.1, 4.4, 5.0, 6.6, 7.0, 5.9, 4.8],
+               [2.0, 3.1, 3.3, 2.2, 3.5, 4.1, 2.4, 2.0, 3.6, 4.0, 3.9, 2.8], dict(
+                   coin_wilcoxon=0.00048828125, coin_pratt=0.00048828125,
+                   exact_ci=(-3.0, -2.0), ci=(-2.55, -2.0))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXACT_CONDITIONAL))
+def test_exact_conditional_against_coin_and_wilcox_exact(case):
+    pre, post, ref = EXACT_CONDITIONAL[case]
+    wilcox = one(paired_tests(tidy(pre, post)))
+    pratt = one(paired_tests(tidy(pre, post), zero_method="pratt"))
+    assert wilcox["wilcoxon_method"].startswith("exact conditional (ties")
+    np.testing.assert_allclose(wilcox["wilcoxon_p_value"], ref["coin_wilcoxon"], **TOL)
+    np.testing.assert_allclose(pratt["wilcoxon_p_value"], ref["coin_pratt"], **TOL)
+    d = np.subtract(post, pre)
+    walsh = (d[:, None] + d[None, :])[np.triu_indices(len(d))] / 2
+    np.testing.assert_allclose(wilcox["hl_estimate"], np.median(walsh), **TOL)
+    np.testing.assert_allclose([wilcox["hl_ci_low"], wilcox["hl_ci_high"]],
+                               ref.get("ci", ref["exact_ci"]), **TOL)
+    assert wilcox["hl_method"].endswith("inversion of the exact conditional signed-rank test")
+    # Just inside each end the test accepts, just outside it rejects (p vs 0.05).
+    x = np.subtract(post, pre, dtype=float)
+    x = x[x != 0]
+    for end, step in ((wilcox["hl_ci_low"], -1e-6), (wilcox["hl_ci_high"], 1e-6)):
+        assert _shifted_p_value(x - (end - step), "wilcox") >= 0.05
+        assert _shifted_p_value(x - (end + step), "wilcox") < 0.05
+
+
+def test_exact_conditional_is_smaller_than_the_normal_approximation_here():
+    # 12 differences with ties, where R's default falls back to the normal approximation
+    # (wilcox.test(round(post - pre, 10), exact = FALSE) -> p = 0.0022367206199104058)
+    # although the exact conditional p is 2 / 2^12 (all 12 negative).
+    pre, post, _ = EXACT_CONDITIONAL["ties12"]
+    exact = one(paired_tests(tidy(pre, post)))
+    approx = one(paired_tests(tidy(pre, post), exact=False))
+    np.testing.assert_allclose(approx["wilcoxon_p_value"], 0.0022367206199104058, **TOL)
+    assert exact["wilcoxon_p_value"] == 2 / 2**12
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=30))
+def test_conditional_distribution_sums_to_one(ranks):
+    # Doubled midranks of any tie pattern: the permutation distribution is a probability
+    # distribution, symmetric about its mean.
+    cdf = _signed_rank_cdf(tuple(sorted(ranks)))
+    pmf = np.diff(np.r_[0.0, cdf])
+    assert cdf[-1] == pytest.approx(1.0, abs=1e-12) and (pmf >= 0).all()
+    np.testing.assert_allclose(pmf, pmf[::-1], atol=1e-15)
+
+
+def test_exact_conditional_tends_to_the_normal_approximation():
+    # Differences drawn from 7 tied values: the gap between the exact conditional p and
+    # the normal approximation (R's tie-corrected variance, continuity correction)
+    # shrinks as n grows (measured: 0.0013 at n = 49, 4e-5 at n = 400).
+    rng = np.random.default_rng(5)
+    gaps = []
+    for n in (49, 400):
+        d = rng.choice([-3, -2, -1, 1, 2, 3, 4], size=n)
+        exact = one(paired_tests(tidy(np.zeros(n), d), exact=True))
+        approx = one(paired_tests(tidy(np.zeros(n), d), exact=False))
+        assert exact["wilcoxon_method"] == "exact conditional (ties)"
+        gaps.append(abs(exact["wilcoxon_p_value"] - approx["wilcoxon_p_value"]))
+    assert gaps[1] < 1e-4 < gaps[0]
 
 
 def test_exact_false_reproduces_r_default_with_zeros():
@@ -277,8 +372,8 @@ def test_exact_true_extends_and_warns():
     forced = one(paired_tests(tidy(np.zeros(60), d), exact=True))
     assert forced["wilcoxon_method"] == "exact" and forced["wilcoxon_statistic"] == 1240
     np.testing.assert_allclose(forced["wilcoxon_p_value"], 0.016137123087551532, **TOL)
-    with pytest.warns(NormalApproximationWarning, match="ties"):
-        paired_tests(tidy([0, 0, 0], [1, 1, 2]), exact=True)
+    with pytest.warns(NormalApproximationWarning, match="too many"):
+        paired_tests(tidy(np.zeros(1001), np.arange(1, 1002)), exact=True)
 
 
 def test_hl_critical_values_against_r():
@@ -296,8 +391,7 @@ def test_hl_critical_values_against_r():
 def test_pratt_against_scipy_and_enumeration():
     # Normal approximation: scipy.stats.wilcoxon(d, zero_method="pratt",
     # correction=True, method="approx") on the sleep differences -> p = 0.0068015531...
-    with pytest.warns(NormalApproximationWarning):
-        row = one(paired_tests(tidy(SLEEP_PRE, SLEEP_POST), zero_method="pratt"))
+    row = one(paired_tests(tidy(SLEEP_PRE, SLEEP_POST), zero_method="pratt", exact=False))
     np.testing.assert_allclose(row["wilcoxon_p_value"], 0.006801553132897053, **TOL)
     assert "Pratt zeros" in row["wilcoxon_method"]
     # Exact: Pratt ranks of the non-zero differences, signs enumerated by hand.
@@ -466,8 +560,10 @@ def test_all_zero_changes():
 
 
 def test_constant_nonzero_changes():
-    with pytest.warns(NormalApproximationWarning):
-        row = one(paired_tests(tidy([3, 5, 7, 9], [1, 3, 5, 7])))
+    # coin: pvalue(wilcoxsign_test(c(1, 3, 5, 7) ~ c(3, 5, 7, 9), distribution = "exact"))
+    # -> 0.125 (four tied differences, all negative)
+    row = one(paired_tests(tidy([3, 5, 7, 9], [1, 3, 5, 7])))
+    assert row["wilcoxon_p_value"] == 0.125
     assert row["change_mean"] == -2 and row["change_sd"] == 0
     assert np.isnan(row["t_statistic"]) and np.isnan(row["cohen_dz"])
     assert "constant differences" in row["notes"]

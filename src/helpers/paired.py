@@ -65,8 +65,8 @@ ZERO_METHODS = ("wilcox", "pratt")
 P_ADJUST_BASES = {"t": "t_p_value", "wilcoxon": "wilcoxon_p_value",
                   "sign": "sign_test_p_value"}
 
-# R's wilcox.test uses the exact null distribution when n < 50 (and no ties or zeros);
-# we follow it so that our p-values can be checked against R.
+# Exact signed-rank distributions below 50 non-zero differences, as R's wilcox.test;
+# unlike R, also with ties and zeros (the exact conditional distribution).
 _EXACT_MAX_N = 49
 _EXACT_FORCED_MAX_N = 1000
 # Walsh averages are materialised (n(n+1)/2 of them) up to this many; above it the
@@ -124,11 +124,13 @@ def paired_tests(
         (Wilcoxon 1945; R's ``wilcox.test``); ``"pratt"`` ranks them with the others and
         then drops them (Pratt 1959).
     exact : bool, optional
-        Signed-rank p-value from the exact null distribution. ``None`` (default): exact
-        when fewer than 50 non-zero differences and no ties among them, as R does.
-        ``True``: exact whenever there are no ties and at most 1000 non-zero
-        differences, with a warning when it is impossible. ``False``: always the normal
-        approximation.
+        Signed-rank p-value from an exact distribution. ``None`` (default): exact when
+        fewer than 50 non-zero differences; with ties (or Pratt's ranks) the exact
+        *conditional* distribution of the tied ranks, as coin's ``wilcoxsign_test(
+        distribution = "exact")`` and exactRankTests' ``wilcox.exact``, where R's
+        ``wilcox.test`` falls back to the normal approximation. ``True``: exact up to
+        1000 non-zero differences, with a warning above. ``False``: always the normal
+        approximation (R's ``wilcox.test`` with ties or zeros).
     correction : bool, default True
         Continuity correction in the normal approximation of the signed-rank test (R's
         ``correct=TRUE``).
@@ -168,9 +170,8 @@ def paired_tests(
     Warns
     -----
     NormalApproximationWarning
-        When fewer than 50 non-zero differences have ties (or ``exact=True`` cannot be
-        honoured), so that the signed-rank p-value uses the normal approximation
-        instead of the exact distribution.
+        When ``exact=True`` cannot be honoured (more than 1000 non-zero differences),
+        so that the signed-rank p-value uses the normal approximation.
 
     Notes
     -----
@@ -185,12 +186,16 @@ def paired_tests(
       testing, so that floating-point noise does not break zeros or ties.
     - t-test: undefined (NaN) for n < 2 and for constant differences (R stops with "data
       are essentially constant"); Cohen's dz is NaN then too.
-    - Wilcoxon: exact when feasible (see ``exact``); otherwise the normal approximation
-      with mean sum(r)/2 and variance sum(r^2)/4 over the ranks ``r`` used, which equals
-      R's tie-corrected variance, and a continuity correction of 1/2. With
-      ``zero_method="wilcox"`` and zeros present the exact distribution of the remaining
-      differences is used, labelled ``"exact (zeros dropped)"``; R instead falls back to
-      the normal approximation there.
+    - Wilcoxon: exact when feasible (see ``exact``). With ties the ranks are midranks,
+      and the permutation distribution of the doubled midranks (integers, so counted
+      exactly by convolution) gives the exact conditional p-value, labelled ``"exact
+      conditional (ties)"`` (Hollander, Wolfe and Chicken 2014, sec. 3.1, comment 13;
+      Hothorn et al. 2008, coin). With ``zero_method="wilcox"`` and zeros present the
+      exact distribution of the remaining differences is used, labelled ``"... zeros
+      dropped"``; R instead falls back to the normal approximation for both. Otherwise
+      the normal approximation with mean sum(r)/2 and variance sum(r^2)/4 over the ranks
+      ``r`` used, which equals R's tie-corrected variance, and a continuity correction
+      of 1/2.
     - Sign test: zeros dropped, exact binomial with p = 1/2 (R's ``binom.test``).
     - Hodges-Lehmann: median of the n(n+1)/2 Walsh averages (d_i + d_j)/2, i <= j, of
       all n differences, zeros included (Hollander, Wolfe and Chicken 2014, sec. 3.2).
@@ -199,7 +204,9 @@ def paired_tests(
       R's exact ``wilcox.test(conf.int = TRUE)``. C comes from the exact distribution for
       n < 50 and from its normal approximation (with continuity correction) above; the
       achieved level 1 - 2 P(V <= C - 1) is reported in ``hl_ci_level`` (n = 4 gives at
-      most 87.5%). With ties or zeros the guarantee is approximate. When n(n+1)/2 > 2e6
+      most 87.5%). With ties (exact conditional test) the interval is every shift the
+      exact conditional test does not reject, ends at Walsh averages; without ties that
+      is the same interval. When n(n+1)/2 > 2e6
       the order statistics are found by randomised selection in the implicit sorted
       matrix of pairwise sums (after Monahan 1984) in O(n log n) time and O(n) memory;
       the result is the same order statistic, not an approximation.
@@ -334,7 +341,11 @@ def _compare(pre, post, *, ci_level, zero_method, exact, correction, label) -> d
     row.update(_wilcoxon(d, zero_method=zero_method, exact=exact, correction=correction,
                          label=label, notes=notes))
     row.update(_sign_test(d))
-    row.update(_hodges_lehmann(d, ci_level, notes))
+    if row["wilcoxon_method"].startswith("exact conditional"):
+        # Ties: the interval inverts the same exact conditional test (wilcox.exact).
+        row.update(_hodges_lehmann_conditional(d, zero_method, ci_level, notes))
+    else:
+        row.update(_hodges_lehmann(d, ci_level, notes))
     row["n_zero"] = int(np.count_nonzero(d == 0))
     row["notes"] = _join_notes(*notes)
     return row
@@ -432,26 +443,25 @@ def _wilcoxon(d, *, zero_method, exact, correction, label, notes) -> dict:
     out["wilcoxon_n"] = m
     out["rank_biserial"] = (2 * v - rank_total) / rank_total
 
-    integer_ranks = bool(np.all(ranks == np.round(ranks)))
-    # exact=None follows R (n < 50); exact=True extends the exact distribution to
-    # _EXACT_FORCED_MAX_N differences (its convolution costs O(n^3)).
+    # exact=None: exact for n < 50 as R, but with ties (or Pratt's half-integer ranks)
+    # too, from the exact conditional distribution (coin, exactRankTests) where R falls
+    # back to the normal approximation. exact=True extends it to _EXACT_FORCED_MAX_N
+    # differences (the convolution costs O(n^3)).
     small = m <= (_EXACT_FORCED_MAX_N if exact else _EXACT_MAX_N)
-    use_exact = exact is not False and small and not ties and integer_ranks
-    if use_exact:
-        cdf = _signed_rank_cdf(tuple(int(r) for r in ranks))
-        k = int(round(v))
-        lower = cdf[k]
-        upper = 1.0 - (cdf[k - 1] if k > 0 else 0.0)
-        out["wilcoxon_p_value"] = min(1.0, 2.0 * min(lower, upper))
-        out["wilcoxon_method"] = f"exact ({zeros_label})" if zeros_label else "exact"
+    if exact is not False and small:
+        p_value, conditional = _signed_rank_exact_p(ranks, v)
+        out["wilcoxon_p_value"] = p_value
+        kind = "exact conditional" if conditional else "exact"
+        labels = (["ties"] if ties else []) + ([zeros_label] if zeros_label else [])
+        out["wilcoxon_method"] = f"{kind} ({'; '.join(labels)})" if labels else kind
         return out
 
     reasons = []
     if exact is False:
         reasons.append("exact=False")
-    elif not small:
-        reasons.append(f"n = {m} > {_EXACT_FORCED_MAX_N if exact else _EXACT_MAX_N}")
     else:
+        reasons.append(f"n = {m} > {_EXACT_FORCED_MAX_N if exact else _EXACT_MAX_N}")
+    if ties:
         reasons.append("ties")
     if zeros_label:
         reasons.append(zeros_label)
@@ -465,13 +475,42 @@ def _wilcoxon(d, *, zero_method, exact, correction, label, notes) -> dict:
     z /= sigma
     out["wilcoxon_p_value"] = min(1.0, float(2.0 * stats.norm.sf(abs(z))))
     out["wilcoxon_method"] = f"normal approximation ({'; '.join(reasons)})"
-    if exact or (exact is None and small):
-        why = "ties among" if small else "too many"
-        warnings.warn(f"{label}: {why} the {m} non-zero differences; the signed-rank "
-                      "p-value uses the normal approximation instead of the exact "
-                      "distribution", NormalApproximationWarning, stacklevel=4)
-        notes.append(f"Wilcoxon p-value approximate ({'ties' if small else 'large n'})")
+    if exact:
+        warnings.warn(f"{label}: too many ({m}) non-zero differences for the exact "
+                      f"distribution (at most {_EXACT_FORCED_MAX_N}); the signed-rank "
+                      "p-value uses the normal approximation", NormalApproximationWarning,
+                      stacklevel=4)
+        notes.append("Wilcoxon p-value approximate (large n)")
     return out
+
+
+def _signed_rank_exact_p(ranks: np.ndarray, v: float) -> tuple[float, bool]:
+    """Two-sided exact p-value of the signed-rank statistic ``v`` given ``ranks``.
+
+    Untied integer ranks use the distribution of R's ``psignrank``. Otherwise (midranks
+    of ties, Pratt's ranks) the ranks are doubled, which makes them integers exactly
+    (midranks are multiples of 1/2), and the permutation distribution of those ranks,
+    each positive with probability 1/2 independently, is counted by the same
+    convolution: the exact conditional distribution of coin's
+    ``wilcoxsign_test(distribution = "exact")`` and exactRankTests' ``wilcox.exact``.
+    The distribution is symmetric, so twice the smaller tail is both R's and coin's
+    two-sided p-value.
+
+    Returns
+    -------
+    p_value : float
+    conditional : bool
+        Whether the conditional (tied-rank) distribution was needed.
+    """
+    conditional = not bool(np.all(ranks == np.round(ranks))) or (
+        len(np.unique(ranks)) < len(ranks))
+    scale = 2 if conditional else 1
+    scores = np.round(scale * ranks).astype(np.int64)
+    cdf = _signed_rank_cdf(tuple(sorted(scores.tolist())))
+    k = int(round(scale * v))
+    lower = cdf[k]
+    upper = 1.0 - (cdf[k - 1] if k > 0 else 0.0)
+    return min(1.0, 2.0 * min(lower, upper)), conditional
 
 
 def _sign_test(d: np.ndarray) -> dict:
@@ -529,6 +568,67 @@ def _hodges_lehmann(d: np.ndarray, ci_level: float, notes: list) -> dict:
     if level < ci_level - 1e-12:
         notes.append(f"HL interval level {level:.4g} < requested {ci_level:g} (n = {n})")
     return out
+
+
+def _hodges_lehmann_conditional(d: np.ndarray, zero_method: str, ci_level: float,
+                                notes: list) -> dict:
+    """Hodges-Lehmann estimate, and the interval that inverts the exact conditional test.
+
+    The interval is every shift ``theta`` at which the exact conditional signed-rank
+    test of ``d - theta`` does not reject at ``1 - ci_level`` (p >= alpha), the test
+    run as :func:`_signed_rank_exact_p` runs it, with the tie pattern of ``d - theta``
+    itself. The statistic only changes at Walsh averages, so it is evaluated once
+    between each two consecutive distinct ones (and beyond both ends); the interval is
+    the closure of the accepted stretches, so its ends are Walsh averages. Without ties
+    this is R's exact ``wilcox.test(conf.int = TRUE)`` interval. exactRankTests'
+    ``wilcox.exact`` instead evaluates the statistic *at* the Walsh averages, with the
+    quantiles of the observed ranks, which can add a stretch the test rejects (tested).
+
+    The estimate stays the median of the Walsh averages of all differences, as without
+    ties. n <= 49 here, so the n(n+1)/2 shifts are cheap.
+    """
+    x = np.sort(d[d != 0] if zero_method == "wilcox" else d)
+    rows, cols = np.triu_indices(len(x))
+    walsh = np.unique((x[rows] + x[cols]) / 2)
+    shifts = np.r_[walsh[0] - 1.0, (walsh[:-1] + walsh[1:]) / 2, walsh[-1] + 1.0]
+    alpha = 1.0 - ci_level
+    accepted = np.array([_shifted_p_value(x - shift, zero_method) >= alpha * (1 - 1e-12)
+                         for shift in shifts])
+    inside = np.flatnonzero(accepted)  # stretch k lies between walsh[k - 1] and walsh[k]
+    low = walsh[inside[0] - 1] if inside.size and inside[0] > 0 else -np.inf
+    high = walsh[inside[-1]] if inside.size and inside[-1] < len(walsh) else np.inf
+    everything = np.sort(d)
+    pairs = len(everything) * (len(everything) + 1) // 2
+    median_ranks = np.array(sorted({(pairs + 1) // 2, pairs // 2 + 1}), dtype=np.int64)
+    middle = float(np.mean(_walsh_order_statistics(everything, median_ranks)))
+    # The level the observed tie pattern's distribution gives the interval's ends.
+    scores = _test_ranks(x, zero_method)
+    cdf = _signed_rank_cdf(tuple(sorted(np.round(2 * scores).astype(np.int64).tolist())))
+    qu = int(np.searchsorted(cdf, alpha / 2 * (1 - 1e-12), side="left"))
+    level = float(1.0 - 2.0 * cdf[qu - 1]) if qu > 0 else 1.0
+    if level < ci_level - 1e-12:
+        notes.append(f"HL interval level {level:.4g} < requested {ci_level:g} "
+                     f"(n = {len(x)})")
+    return {"hl_estimate": middle, "hl_ci_low": float(low), "hl_ci_high": float(high),
+            "hl_ci_level": level,
+            "hl_method": "median of Walsh averages; inversion of the exact conditional "
+                         "signed-rank test"}
+
+
+def _test_ranks(x: np.ndarray, zero_method: str) -> np.ndarray:
+    """Midranks of |x| that the signed-rank test uses (zeros excluded either way)."""
+    if zero_method == "wilcox":
+        return _midranks(np.abs(x[x != 0]))[0]
+    return _midranks(np.abs(x))[0][x != 0]
+
+
+def _shifted_p_value(x: np.ndarray, zero_method: str) -> float:
+    """Two-sided exact conditional p-value of the signed-rank test on ``x``."""
+    ranks = _test_ranks(x, zero_method)
+    if ranks.size == 0:
+        return 1.0
+    positive = x[x != 0] > 0
+    return _signed_rank_exact_p(ranks, float(ranks[positive].sum()))[0]
 
 
 # --------------------------------------------------------------------------------------
