@@ -35,7 +35,10 @@ def test_readme_summary_matches_the_tables():
     assert f"p = {sledai['t_p_value']:.3f}" in README
     assert f"DAS28 by {-das28['change_mean']:.2f} (p = {das28['t_p_value']:.3f})" in README
     pooled = pd.read_csv(paths.TABLES / "meta_pooled.csv").set_index(
-        ["analysis", "transform", "method"])
-    review = pooled.loc[("review", "logit", "REML")]
+        ["analysis", "transform", "method", "test"])
+    review = pooled.loc[("review", "logit", "REML", "knha")]
     assert (f"{100 * review['estimate']:.0f}% (95% CI {100 * review['ci_low']:.0f}–"
             f"{100 * review['ci_high']:.0f}%)") in README
+    both = pooled.loc[("review+case_series", "logit", "REML", "knha")]
+    assert (f"{100 * both['estimate']:.0f}% ({100 * both['ci_low']:.0f}–"
+            f"{100 * both['ci_high']:.0f}%) with this series") in README

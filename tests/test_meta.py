@@ -628,8 +628,9 @@ def test_result_structure_and_contract_columns():
     assert isinstance(result, PooledProportions)
     # The contract (docs/architecture.md) of meta_pooled.csv, in order and nothing else.
     assert list(result.pooled.columns) == [
-        "analysis", "transform", "method", "k", "events", "n", "estimate", "ci_low",
-        "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "q_df", "q_p_value",
+        "analysis", "transform", "method", "test", "k", "events", "n", "estimate", "ci_low",
+        "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low", "tau2_ci_high", "i2",
+        "i2_ci_low", "i2_ci_high", "q", "q_df", "q_p_value",
     ]
     assert list(result.pooled.columns) == list(POOLED_COLUMNS)
     assert len(result.pooled) == 1
@@ -858,3 +859,143 @@ def test_written_rows_do_not_depend_on_the_starting_value(case, transform, metho
 def test_tau2_init_is_validated():
     with pytest.raises(ValueError, match="tau2_init must be a finite number >= 0"):
         _pool("review4", method="REML", tau2_init=-1.0)
+
+
+# --- test = "z" / "knha" / "t" and the Q-profile interval of tau2 ------------------------
+#
+# R 4.2.2, metafor 3.8-1; this script, pasted unrounded (REML and the Q-profile run to
+# tight tolerances: metafor's defaults stop about 1e-6 and 1e-4 short; its Q-profile
+# search also stops at tau2.max = 100 by default, below the bound of two studies):
+#
+#     suppressMessages(library(metafor))
+#     sets <- list(
+#       review3 = list(x = c(2, 13, 3), n = c(3, 25, 3)),
+#       review4 = list(x = c(2, 13, 3, 4), n = c(3, 25, 3, 4)),
+#       resolution2 = list(x = c(2, 13), n = c(3, 25)),
+#       pritz1997 = list(x = dat.pritz1997$xi, n = dat.pritz1997$ni),
+#       bcg_treated = list(x = dat.bcg$tpos, n = dat.bcg$tpos + dat.bcg$tneg)
+#     )
+#     f <- function(v) sprintf("%.17g", v)
+#     for (nm in names(sets)) for (tr in c("PLO", "PFT")) for (me in c("DL", "REML")) for (te in c("z", "knha", "t")) {
+#       s <- sets[[nm]]
+#       dat <- escalc(measure = tr, xi = s$x, ni = s$n)
+#       fit <- rma(yi, vi, data = dat, method = me, test = te, control = list(threshold = 1e-12, maxiter = 10000))
+#       tf <- if (tr == "PLO") transf.ilogit else transf.ipft.hm
+#       ta <- if (tr == "PLO") NULL else list(ni = s$n)
+#       p <- predict(fit, transf = tf, targs = ta)
+#       ci <- confint(fit, control = list(tol = 1e-12, tau2.max = 1e4))  # default cap: 100
+#       cat(sprintf('("%s", "%s", "%s", "%s"): dict(estimate=%s, ci_low=%s, ci_high=%s, pi_low=%s, pi_high=%s, tau2=%s, tau2_ci_low=%s, tau2_ci_high=%s, i2_ci_low=%s, i2_ci_high=%s),\n',
+#           nm, if (tr == "PLO") "logit" else "ft", me, te, f(p$pred), f(p$ci.lb), f(p$ci.ub), f(p$pi.lb), f(p$pi.ub), f(fit$tau2),
+#           f(ci$random["tau^2", "ci.lb"]), f(ci$random["tau^2", "ci.ub"]), f(ci$random["I^2(%)", "ci.lb"]), f(ci$random["I^2(%)", "ci.ub"])))
+#     }
+
+BCG_TREATED = ([4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27],  # dat.bcg: tpos,
+               [123, 306, 231, 13598, 5069, 1541, 2545, 88391, 7499, 1716, 50634, 2498,
+                16913])                                                # tpos + tneg
+R_TESTS = {
+    ("review3", "logit", "DL", "z"): dict(estimate=0.56140078470872135, ci_low=0.38310691027499683, ci_high=0.72513537839996289, pi_low=0.38310691027499683, pi_high=0.72513537839996289, tau2=0, tau2_ci_low=0, tau2_ci_high=34.270918293144028, i2_ci_low=0, i2_ci_high=97.102509681527735),
+    ("review3", "logit", "DL", "knha"): dict(estimate=0.56140078470872135, ci_low=0.23874492552541066, ci_high=0.83933261716991237, pi_low=0.23874492552541066, pi_high=0.83933261716991237, tau2=0, tau2_ci_low=0, tau2_ci_high=34.270918293144028, i2_ci_low=0, i2_ci_high=97.102509681527735),
+    ("review3", "logit", "DL", "t"): dict(estimate=0.56140078470872135, ci_low=0.20737219918598604, ci_high=0.86230127176660842, pi_low=0.20737219918598604, pi_high=0.86230127176660842, tau2=0, tau2_ci_low=0, tau2_ci_high=34.270918293144028, i2_ci_low=0, i2_ci_high=97.102509681527735),
+    ("review3", "logit", "REML", "z"): dict(estimate=0.56140078470872135, ci_low=0.38310691027499683, ci_high=0.72513537839996289, pi_low=0.38310691027499683, pi_high=0.72513537839996289, tau2=0, tau2_ci_low=0, tau2_ci_high=34.270918293144028, i2_ci_low=0, i2_ci_high=97.102509681527735),
+    ("review3", "logit", "REML", "knha"): dict(estimate=0.56140078470872135, ci_low=0.23874492552541066, ci_high=0.83933261716991237, pi_low=0.23874492552541066, pi_high=0.83933261716991237, tau2=0, tau2_ci_low=0, tau2_ci_high=34.270918293144028, i2_ci_low=0, i2_ci_high=97.102509681527735),
+    ("review3", "logit", "REML", "t"): dict(estimate=0.56140078470872135, ci_low=0.20737219918598604, ci_high=0.86230127176660842, pi_low=0.20737219918598604, pi_high=0.86230127176660842, tau2=0, tau2_ci_low=0, tau2_ci_high=34.270918293144028, i2_ci_low=0, i2_ci_high=97.102509681527735),
+    ("review3", "ft", "DL", "z"): dict(estimate=0.67666930294517602, ci_low=0.34437312613367771, ci_high=0.94508074150380084, pi_low=0.19312503094481115, pi_high=1, tau2=0.024781135851158733, tau2_ci_low=0, tau2_ci_high=2.7189740831115006, i2_ci_low=0, i2_ci_high=98.45757907645681),
+    ("review3", "ft", "DL", "knha"): dict(estimate=0.67666930294517602, ci_low=0.036774675337672869, ci_high=1, pi_low=0, pi_high=1, tau2=0.024781135851158733, tau2_ci_low=0, tau2_ci_high=2.7189740831115006, i2_ci_low=0, i2_ci_high=98.45757907645681),
+    ("review3", "ft", "DL", "t"): dict(estimate=0.67666930294517602, ci_low=0.032187619563431191, ci_high=1, pi_low=0, pi_high=1, tau2=0.024781135851158733, tau2_ci_low=0, tau2_ci_high=2.7189740831115006, i2_ci_low=0, i2_ci_high=98.45757907645681),
+    ("review3", "ft", "REML", "z"): dict(estimate=0.6786839171303386, ci_low=0.34204037011523891, ci_high=0.94880227079965052, pi_low=0.18638641985675225, pi_high=1, tau2=0.026069584911674569, tau2_ci_low=0, tau2_ci_high=2.7189740831115006, i2_ci_low=0, i2_ci_high=98.45757907645681),
+    ("review3", "ft", "REML", "knha"): dict(estimate=0.6786839171303386, ci_low=0.03642912375400742, ci_high=1, pi_low=0, pi_high=1, tau2=0.026069584911674569, tau2_ci_low=0, tau2_ci_high=2.7189740831115006, i2_ci_low=0, i2_ci_high=98.45757907645681),
+    ("review3", "ft", "REML", "t"): dict(estimate=0.6786839171303386, ci_low=0.028586942213762456, ci_high=1, pi_low=0, pi_high=1, tau2=0.026069584911674569, tau2_ci_low=0, tau2_ci_high=2.7189740831115006, i2_ci_low=0, i2_ci_high=98.45757907645681),
+    ("review4", "logit", "DL", "z"): dict(estimate=0.60785686791177307, ci_low=0.40863310122490321, ci_high=0.77664900449356478, pi_low=0.3734996142602513, pi_high=0.80120735472683235, tau2=0.067764069297640603, tau2_ci_low=0, tau2_ci_high=12.923556729772374, i2_ci_low=0, i2_ci_high=92.058365985212504),
+    ("review4", "logit", "DL", "knha"): dict(estimate=0.60785686791177307, ci_low=0.29813848920812092, ci_high=0.84977061209622529, pi_low=0.25000732503358147, pi_high=0.87816836554625088, tau2=0.067764069297640603, tau2_ci_low=0, tau2_ci_high=12.923556729772374, i2_ci_low=0, i2_ci_high=92.058365985212504),
+    ("review4", "logit", "DL", "t"): dict(estimate=0.60785686791177307, ci_low=0.29451666393448894, ci_high=0.85197457469783777, pi_low=0.24726892089992919, pi_high=0.87972796627503758, tau2=0.067764069297640603, tau2_ci_low=0, tau2_ci_high=12.923556729772374, i2_ci_low=0, i2_ci_high=92.058365985212504),
+    ("review4", "logit", "REML", "z"): dict(estimate=0.65324923343232677, ci_low=0.39451723305908459, ci_high=0.84488951542491519, pi_low=0.28864341183780878, pi_high=0.89740211201031106, tau2=0.32019369935398079, tau2_ci_low=0, tau2_ci_high=12.923556729772374, i2_ci_low=0, i2_ci_high=92.058365985212504),
+    ("review4", "logit", "REML", "knha"): dict(estimate=0.65324923343232677, ci_low=0.29657083856271638, ci_high=0.89382164639445194, pi_low=0.15336539144773056, pi_high=0.95143881700730737, tau2=0.32019369935398079, tau2_ci_low=0, tau2_ci_high=12.923556729772374, i2_ci_low=0, i2_ci_high=92.058365985212504),
+    ("review4", "logit", "REML", "t"): dict(estimate=0.65324923343232677, ci_low=0.25150832726256273, ci_high=0.91351184713218991, pi_low=0.134748389047984, pi_high=0.95796529691612609, tau2=0.32019369935398079, tau2_ci_low=0, tau2_ci_high=12.923556729772374, i2_ci_low=0, i2_ci_high=92.058365985212504),
+    ("review4", "ft", "DL", "z"): dict(estimate=0.79666569718215885, ci_low=0.44776650756571351, ci_high=0.99998582383725898, pi_low=0.18613810202630227, pi_high=1, tau2=0.049767647369412582, tau2_ci_low=0, tau2_ci_high=0.98299993614231185, i2_ci_low=0, i2_ci_high=95.979961852342527),
+    ("review4", "ft", "DL", "knha"): dict(estimate=0.79666569718215885, ci_low=0.27781049273050518, ci_high=1, pi_low=0, pi_high=1, tau2=0.049767647369412582, tau2_ci_low=0, tau2_ci_high=0.98299993614231185, i2_ci_low=0, i2_ci_high=95.979961852342527),
+    ("review4", "ft", "DL", "t"): dict(estimate=0.79666569718215885, ci_low=0.23148216095008023, ci_high=1, pi_low=0, pi_high=1, tau2=0.049767647369412582, tau2_ci_low=0, tau2_ci_high=0.98299993614231185, i2_ci_low=0, i2_ci_high=95.979961852342527),
+    ("review4", "ft", "REML", "z"): dict(estimate=0.79461859145679736, ci_low=0.45118759926592206, ci_high=0.99965877425819616, pi_low=0.19685596258348775, pi_high=1, tau2=0.047101913619682252, tau2_ci_low=0, tau2_ci_high=0.98299993614231185, i2_ci_low=0, i2_ci_high=95.979961852342527),
+    ("review4", "ft", "REML", "knha"): dict(estimate=0.79461859145679736, ci_low=0.27560697728821232, ci_high=1, pi_low=0, pi_high=1, tau2=0.047101913619682252, tau2_ci_low=0, tau2_ci_high=0.98299993614231185, i2_ci_low=0, i2_ci_high=95.979961852342527),
+    ("review4", "ft", "REML", "t"): dict(estimate=0.79461859145679736, ci_low=0.23773706530778577, ci_high=1, pi_low=0, pi_high=1, tau2=0.047101913619682252, tau2_ci_low=0, tau2_ci_high=0.98299993614231185, i2_ci_low=0, i2_ci_high=95.979961852342527),
+    ("resolution2", "logit", "DL", "z"): dict(estimate=0.5347495580596936, ci_low=0.35284369863552012, ci_high=0.7078589293685672, pi_low=0.35284369863552012, pi_high=0.7078589293685672, tau2=0, tau2_ci_low=0, tau2_ci_high=190.55003440222512, i2_ci_low=0, i2_ci_high=99.566241247881408),
+    ("resolution2", "logit", "DL", "knha"): dict(estimate=0.5347495580596936, ci_low=0.10327901885820867, ci_high=0.91980908192680444, pi_low=0.10327901885820867, pi_high=0.91980908192680444, tau2=0, tau2_ci_low=0, tau2_ci_high=190.55003440222512, i2_ci_low=0, i2_ci_high=99.566241247881408),
+    ("resolution2", "logit", "DL", "t"): dict(estimate=0.5347495580596936, ci_low=0.0090525798412430889, ci_high=0.99313245290642505, pi_low=0.0090525798412430889, pi_high=0.99313245290642505, tau2=0, tau2_ci_low=0, tau2_ci_high=190.55003440222512, i2_ci_low=0, i2_ci_high=99.566241247881408),
+    ("resolution2", "logit", "REML", "z"): dict(estimate=0.5347495580596936, ci_low=0.35284369863552012, ci_high=0.7078589293685672, pi_low=0.35284369863552012, pi_high=0.7078589293685672, tau2=0, tau2_ci_low=0, tau2_ci_high=190.55003440222512, i2_ci_low=0, i2_ci_high=99.566241247881408),
+    ("resolution2", "logit", "REML", "knha"): dict(estimate=0.5347495580596936, ci_low=0.10327901885820867, ci_high=0.91980908192680444, pi_low=0.10327901885820867, pi_high=0.91980908192680444, tau2=0, tau2_ci_low=0, tau2_ci_high=190.55003440222512, i2_ci_low=0, i2_ci_high=99.566241247881408),
+    ("resolution2", "logit", "REML", "t"): dict(estimate=0.5347495580596936, ci_low=0.0090525798412430889, ci_high=0.99313245290642505, pi_low=0.0090525798412430889, pi_high=0.99313245290642505, tau2=0, tau2_ci_low=0, tau2_ci_high=190.55003440222512, i2_ci_low=0, i2_ci_high=99.566241247881408),
+    ("resolution2", "ft", "DL", "z"): dict(estimate=0.53832047328633759, ci_low=0.32788421262465178, ci_high=0.74329768915013217, pi_low=0.32788421262465178, pi_high=0.74329768915013217, tau2=0, tau2_ci_low=0, tau2_ci_high=6.3060358895914002, i2_ci_low=0, i2_ci_high=99.360036667715931),
+    ("resolution2", "ft", "DL", "knha"): dict(estimate=0.53832047328633759, ci_low=0.064009766814314806, ci_high=0.97515678328006661, pi_low=0.064009766814314806, pi_high=0.97515678328006661, tau2=0, tau2_ci_low=0, tau2_ci_high=6.3060358895914002, i2_ci_low=0, i2_ci_high=99.360036667715931),
+    ("resolution2", "ft", "DL", "t"): dict(estimate=0.53832047328633759, ci_low=0, ci_high=1, pi_low=0, pi_high=1, tau2=0, tau2_ci_low=0, tau2_ci_high=6.3060358895914002, i2_ci_low=0, i2_ci_high=99.360036667715931),
+    ("resolution2", "ft", "REML", "z"): dict(estimate=0.53832047328633759, ci_low=0.32788421262465178, ci_high=0.74329768915013217, pi_low=0.32788421262465178, pi_high=0.74329768915013217, tau2=0, tau2_ci_low=0, tau2_ci_high=6.3060358895914002, i2_ci_low=0, i2_ci_high=99.360036667715931),
+    ("resolution2", "ft", "REML", "knha"): dict(estimate=0.53832047328633759, ci_low=0.064009766814314806, ci_high=0.97515678328006661, pi_low=0.064009766814314806, pi_high=0.97515678328006661, tau2=0, tau2_ci_low=0, tau2_ci_high=6.3060358895914002, i2_ci_low=0, i2_ci_high=99.360036667715931),
+    ("resolution2", "ft", "REML", "t"): dict(estimate=0.53832047328633759, ci_low=0, ci_high=1, pi_low=0, pi_high=1, tau2=0, tau2_ci_low=0, tau2_ci_high=6.3060358895914002, i2_ci_low=0, i2_ci_high=99.360036667715931),
+    ("pritz1997", "logit", "DL", "z"): dict(estimate=0.75730661484131057, ci_low=0.66056693741820427, ci_high=0.83342763079670557, pi_low=0.46714462561405956, pi_high=0.91740120863615204, tau2=0.36155827723546302, tau2_ci_low=0.041363125920590507, tau2_ci_high=2.0509923081902954, i2_ci_low=12.870335138082634, i2_ci_high=87.987181528510902),
+    ("pritz1997", "logit", "DL", "knha"): dict(estimate=0.75730661484131057, ci_low=0.64799153319078817, ci_high=0.84100385751507256, pi_low=0.43434028812620384, pi_high=0.92690581125424232, tau2=0.36155827723546302, tau2_ci_low=0.041363125920590507, tau2_ci_high=2.0509923081902954, i2_ci_low=12.870335138082634, i2_ci_high=87.987181528510902),
+    ("pritz1997", "logit", "DL", "t"): dict(estimate=0.75730661484131057, ci_low=0.64965999105396122, ci_high=0.84002225975810407, pi_low=0.43501352156815359, pi_high=0.92671997566616682, tau2=0.36155827723546302, tau2_ci_low=0.041363125920590507, tau2_ci_high=2.0509923081902954, i2_ci_low=12.870335138082634, i2_ci_high=87.987181528510902),
+    ("pritz1997", "logit", "REML", "z"): dict(estimate=0.75747929508915357, ci_low=0.66052196510477545, ci_high=0.83371620142376635, pi_low=0.46613457262573871, pi_high=0.91785003932346532, tau2=0.36458777860925068, tau2_ci_low=0.041363125920590507, tau2_ci_high=2.0509923081902954, i2_ci_low=12.870335138082634, i2_ci_high=87.987181528510902),
+    ("pritz1997", "logit", "REML", "knha"): dict(estimate=0.75747929508915357, ci_low=0.64812906981939022, ci_high=0.84117447222474684, pi_low=0.43330387231905582, pi_high=0.92731796014891621, tau2=0.36458777860925068, tau2_ci_low=0.041363125920590507, tau2_ci_high=2.0509923081902954, i2_ci_low=12.870335138082634, i2_ci_high=87.987181528510902),
+    ("pritz1997", "logit", "REML", "t"): dict(estimate=0.75747929508915357, ci_low=0.64958780024956808, ci_high=0.84031724115091921, pi_low=0.43389082300966814, pi_high=0.92715671409035738, tau2=0.36458777860925068, tau2_ci_low=0.041363125920590507, tau2_ci_high=2.0509923081902954, i2_ci_low=12.870335138082634, i2_ci_high=87.987181528510902),
+    ("pritz1997", "ft", "DL", "z"): dict(estimate=0.80233504418898094, ci_low=0.70466778672820307, ci_high=0.88660074138099065, pi_low=0.47914864514311672, pi_high=0.99653781319662227, tau2=0.023537569533748318, tau2_ci_low=0.0067436865228359131, tau2_ci_high=0.092268665229628455, i2_ci_low=37.793003150750025, i2_ci_high=89.261687005340448),
+    ("pritz1997", "ft", "DL", "knha"): dict(estimate=0.80233504418898094, ci_low=0.69143310587944695, ci_high=0.89619094554617429, pi_low=0.44330465880670272, pi_high=1, tau2=0.023537569533748318, tau2_ci_low=0.0067436865228359131, tau2_ci_high=0.092268665229628455, i2_ci_low=37.793003150750025, i2_ci_high=89.261687005340448),
+    ("pritz1997", "ft", "DL", "t"): dict(estimate=0.80233504418898094, ci_low=0.69409991389788783, ci_high=0.89429044947359848, pi_low=0.44424013990979777, pi_high=1, tau2=0.023537569533748318, tau2_ci_low=0.0067436865228359131, tau2_ci_high=0.092268665229628455, i2_ci_low=37.793003150750025, i2_ci_high=89.261687005340448),
+    ("pritz1997", "ft", "REML", "z"): dict(estimate=0.80289988878631147, ci_low=0.70220564173492583, ci_high=0.889346782690558, pi_low=0.46463048626944647, pi_high=0.99894203648040802, tau2=0.025761116441403494, tau2_ci_low=0.0067436865228359131, tau2_ci_high=0.092268665229628455, i2_ci_low=37.793003150750025, i2_ci_high=89.261687005340448),
+    ("pritz1997", "ft", "REML", "knha"): dict(estimate=0.80289988878631147, ci_low=0.69185611630867283, ci_high=0.89679992053145408, pi_low=0.42845061106085186, pi_high=1, tau2=0.025761116441403494, tau2_ci_low=0.0067436865228359131, tau2_ci_high=0.092268665229628455, i2_ci_low=37.793003150750025, i2_ci_high=89.261687005340448),
+    ("pritz1997", "ft", "REML", "t"): dict(estimate=0.80289988878631147, ci_low=0.69129681096962492, ci_high=0.89719579478736211, pi_low=0.42826036238590576, pi_high=1, tau2=0.025761116441403494, tau2_ci_low=0.0067436865228359131, tau2_ci_high=0.092268665229628455, i2_ci_low=37.793003150750025, i2_ci_high=89.261687005340448),
+    ("bcg_treated", "logit", "DL", "z"): dict(estimate=0.0074941921189936788, ci_low=0.0033622984249965832, ci_high=0.016619056861389342, pi_low=0.0003934331044044322, pi_high=0.12652903736743534, tau2=2.1027508188315753, tau2_ci_low=0.7014361935615212, tau2_ci_high=4.0074002143365073, i2_ci_low=97.718351940819517, i2_ci_high=99.592969775642885),
+    ("bcg_treated", "logit", "DL", "knha"): dict(estimate=0.0074941921189936788, ci_low=0.0035792798933990833, ci_high=0.015623978984569261, pi_low=0.0002939702040995586, pi_high=0.16240099367103419, tau2=2.1027508188315753, tau2_ci_low=0.7014361935615212, tau2_ci_high=4.0074002143365073, i2_ci_low=97.718351940819517, i2_ci_high=99.592969775642885),
+    ("bcg_treated", "logit", "DL", "t"): dict(estimate=0.0074941921189936788, ci_low=0.0030739231092910737, ci_high=0.018155006848597676, pi_low=0.00028292100852773087, pi_high=0.16768144942565319, tau2=2.1027508188315753, tau2_ci_low=0.7014361935615212, tau2_ci_high=4.0074002143365073, i2_ci_low=97.718351940819517, i2_ci_high=99.592969775642885),
+    ("bcg_treated", "logit", "REML", "z"): dict(estimate=0.0074691884684761197, ci_low=0.0038189173074609042, ci_high=0.014557545133252917, pi_low=0.00064717016919205628, pi_high=0.080417385398572211, tau2=1.4476800369539595, tau2_ci_low=0.7014361935615212, tau2_ci_high=4.0074002143365073, i2_ci_low=97.718351940819517, i2_ci_high=99.592969775642885),
+    ("bcg_treated", "logit", "REML", "knha"): dict(estimate=0.0074691884684761197, ci_low=0.0035629913014562681, ci_high=0.015590842106451961, pi_low=0.00049296886094193871, pi_high=0.10299583580956892, tau2=1.4476800369539595, tau2_ci_low=0.7014361935615212, tau2_ci_high=4.0074002143365073, i2_ci_low=97.718351940819517, i2_ci_high=99.592969775642885),
+    ("bcg_treated", "logit", "REML", "t"): dict(estimate=0.0074691884684761197, ci_low=0.0035428472086793967, ci_high=0.015678411435926232, pi_low=0.00049220120532161371, pi_high=0.10313997505383653, tau2=1.4476800369539595, tau2_ci_low=0.7014361935615212, tau2_ci_high=4.0074002143365073, i2_ci_low=97.718351940819517, i2_ci_high=99.592969775642885),
+    ("bcg_treated", "ft", "DL", "z"): dict(estimate=0.0091688533504138969, ci_low=0.0056578356370659, ci_high=0.013447069436052062, pi_low=0.00040313247900986005, pi_high=0.027132629785064255, tau2=0.0011061450921776856, tau2_ci_low=0.0033979851818011267, tau2_ci_high=0.019081029084403556, i2_ci_low=99.344341706275401, i2_ci_high=99.882606519975099),
+    ("bcg_treated", "ft", "DL", "knha"): dict(estimate=0.0091688533504138969, ci_low=0.0017147763408049688, ci_high=0.021712035325650136, pi_low=0, pi_high=0.034229837841030952, tau2=0.0011061450921776856, tau2_ci_low=0.0033979851818011267, tau2_ci_high=0.019081029084403556, i2_ci_low=99.344341706275401, i2_ci_high=99.882606519975099),
+    ("bcg_treated", "ft", "DL", "t"): dict(estimate=0.0091688533504138969, ci_low=0.0053138115781935502, ci_high=0.013972024023335694, pi_low=7.8648351858001675e-05, pi_high=0.029690382492184086, tau2=0.0011061450921776856, tau2_ci_low=0.0033979851818011267, tau2_ci_high=0.019081029084403556, i2_ci_low=99.344341706275401, i2_ci_high=99.882606519975099),
+    ("bcg_treated", "ft", "REML", "z"): dict(estimate=0.010462027803478602, ci_low=0.0028859718326014749, ci_high=0.022219651230262538, pi_low=0, pi_high=0.073061437605895951, tau2=0.0068914157901077853, tau2_ci_low=0.0033979851818011267, tau2_ci_high=0.019081029084403556, i2_ci_low=99.344341706275401, i2_ci_high=99.882606519975099),
+    ("bcg_treated", "ft", "REML", "knha"): dict(estimate=0.010462027803478602, ci_low=0.0023281742489972279, ci_high=0.023722965161335208, pi_low=0, pi_high=0.083211135626788502, tau2=0.0068914157901077853, tau2_ci_low=0.0033979851818011267, tau2_ci_high=0.019081029084403556, i2_ci_low=99.344341706275401, i2_ci_high=99.882606519975099),
+    ("bcg_treated", "ft", "REML", "t"): dict(estimate=0.010462027803478602, ci_low=0.0023058345268608393, ci_high=0.023787170089919207, pi_low=0, pi_high=0.083242523576556371, tau2=0.0068914157901077853, tau2_ci_low=0.0033979851818011267, tau2_ci_high=0.019081029084403556, i2_ci_low=99.344341706275401, i2_ci_high=99.882606519975099),
+}
+TEST_SETS = {**CASES, "bcg_treated": BCG_TREATED, "resolution2": ([2, 13], [3, 25])}
+
+
+@pytest.mark.parametrize("key", sorted(R_TESTS), ids=lambda k: "-".join(k))
+def test_knha_t_and_q_profile_match_metafor(key):
+    # Observed agreement about 5e-12; rtol 1e-9 (1e-6 would do for the report).
+    case, transform, method, test = key
+    events, n = TEST_SETS[case]
+    row = pool_proportions(events, n, transform=transform, method=method,
+                           test=test).pooled.iloc[0]
+    assert row["test"] == test
+    for column, expected in R_TESTS[key].items():
+        np.testing.assert_allclose(row[column], expected, rtol=1e-9, atol=1e-12,
+                                   err_msg=column)
+
+
+def test_knha_is_wider_than_wald_with_few_studies():
+    # The review plus the case series (k = 4), logit, REML: HKSJ 30%-89% against Wald
+    # 39%-84%, and a t-based prediction interval 15%-95% against 29%-90% (metafor above).
+    wald = _pool("review4", method="REML", test="z").pooled.iloc[0]
+    knha = _pool("review4", method="REML", test="knha").pooled.iloc[0]
+    assert knha["ci_low"] < wald["ci_low"] and knha["ci_high"] > wald["ci_high"]
+    assert round(100 * knha["ci_low"]) == 30 and round(100 * knha["ci_high"]) == 89
+    assert round(100 * knha["pi_low"]) == 15 and round(100 * knha["pi_high"]) == 95
+
+
+def test_q_profile_is_not_defined_for_fixed_effect_or_one_study():
+    fixed = _pool("review4", method="FE").pooled.iloc[0]
+    assert np.isnan(fixed["tau2_ci_low"]) and np.isnan(fixed["i2_ci_high"])
+    single = _pool("k1", method="REML").pooled.iloc[0]
+    assert np.isnan(single["tau2_ci_low"])
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(test="hksj"), r"test must be one of \('z', 'knha', 't'\)"),
+    (dict(method="GLMM", test="knha"), "supports test='z' only"),
+])
+def test_test_is_validated(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        _pool("review4", **kwargs)
+
+
+def test_knha_needs_two_studies():
+    with pytest.raises(ValueError, match="needs at least 2 studies"):
+        _pool("k1", method="REML", test="knha")

@@ -80,21 +80,34 @@ def test_committed_meta_pooled_matches_its_recomputation_and_metafor(tables):
     pooled = meta_analyses(analysis_sets(studies, case_series_study(patients)))
     committed = pd.read_csv(paths.TABLES / "meta_pooled.csv")
     assert committed.columns.tolist() == [
-        "analysis", "transform", "method", "k", "events", "n", "estimate", "ci_low",
-        "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "q_df", "q_p_value"]
-    assert len(committed) == 3 * 2 * 3
+        "analysis", "transform", "method", "test", "k", "events", "n", "estimate", "ci_low",
+        "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low", "tau2_ci_high", "i2",
+        "i2_ci_low", "i2_ci_high", "q", "q_df", "q_p_value"]
+    # 3 sets x 2 transforms x (FE with Wald; DL and REML with Wald and HKSJ)
+    assert len(committed) == 3 * 2 * (1 + 2 * 2)
     pd.testing.assert_frame_equal(committed, pooled, check_dtype=False, rtol=1e-12)
-    row = committed.set_index(["analysis", "transform", "method"])
-    assert set(row.index) == set(METAFOR)
+    row = committed.set_index(["analysis", "transform", "method", "test"])
+    assert set(row.xs("z", level="test").index) == set(METAFOR)
     for key, expected in METAFOR.items():
-        got = row.loc[key, ["estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2",
-                            "i2", "q"]]
+        got = row.loc[(*key, "z"), ["estimate", "ci_low", "ci_high", "pi_low", "pi_high",
+                                    "tau2", "i2", "q"]]
         assert got.tolist() == pytest.approx(expected, abs=1e-6), key
+    # HKSJ rows (rma(test = "knha") + predict, review + case series, logit, REML; the
+    # full set of test = "knha" references is in test_meta.py).
+    knha = row.loc[("review+case_series", "logit", "REML", "knha")]
+    assert knha[["ci_low", "ci_high", "pi_low", "pi_high"]].tolist() == pytest.approx(
+        [0.29657083856271638, 0.89382164639445194, 0.15336539144773056,
+         0.95143881700730737], abs=1e-9)
 
 
 def test_narrative_quotes_the_table(tables):
     studies, patients = tables
     pooled = meta_analyses(analysis_sets(studies, case_series_study(patients)))
     text = review_narrative(pooled, transform="logit", method="REML").data
-    assert "56% (95% CI 38%–73%" in text  # 0.5614 (0.3831-0.7251), see METAFOR above
+    # HKSJ (metafor rma(test = "knha"), review, logit, REML): 0.5614 (0.2387-0.8393)
+    assert "56% (95% CI 24%–84%" in text
     assert "18/31 patients in 3 studies" in text
+    # The Wald interval as sensitivity: review + case series 0.3945-0.8449 (METAFOR).
+    assert "95% CI 39%–84% instead of 30%–89%" in text
+    wald = review_narrative(pooled, transform="logit", method="REML", test="z").data
+    assert "56% (95% CI 38%–73%" in wald and "**Wald intervals**" not in wald

@@ -30,17 +30,21 @@ __all__ = [
     "POOLED_COLUMNS",
     "PooledProportions",
     "STUDY_COLUMNS",
+    "TESTS",
     "TRANSFORMS",
     "pool_proportions",
 ]
 
 TRANSFORMS = ("logit", "ft")
 METHODS = ("FE", "DL", "REML", "GLMM")
+# metafor's rma(test = ...): Wald "z", Hartung-Knapp-Sidik-Jonkman "knha", plain "t".
+TESTS = ("z", "knha", "t")
 
 # Column contract of reports/tables/meta_pooled.csv (docs/architecture.md, "Contracts").
 POOLED_COLUMNS = (
-    "analysis", "transform", "method", "k", "events", "n", "estimate", "ci_low", "ci_high",
-    "pi_low", "pi_high", "tau2", "i2", "q", "q_df", "q_p_value",
+    "analysis", "transform", "method", "test", "k", "events", "n", "estimate", "ci_low",
+    "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low", "tau2_ci_high", "i2",
+    "i2_ci_low", "i2_ci_high", "q", "q_df", "q_p_value",
 )
 STUDY_COLUMNS = (
     "study", "events", "n", "observed", "yi", "vi", "correction", "proportion", "ci_low",
@@ -78,7 +82,8 @@ class PooledProportions:
     pooled : pandas.DataFrame
         One row, exactly the columns :data:`POOLED_COLUMNS` of ``meta_pooled.csv``.
     mu, se : float
-        Pooled estimate and its standard error on the transformed scale.
+        Pooled estimate and its standard error on the transformed scale (for
+        ``test="knha"``, the Knapp-Hartung-rescaled standard error).
     tau2 : float
         Between-study variance on the transformed scale (0 for ``"FE"``).
     h2 : float
@@ -150,6 +155,7 @@ def pool_proportions(
     labels=None,
     analysis: str = "pooled",
     tau2_init: float | None = None,
+    test: str = "z",
 ) -> PooledProportions:
     """Pool single proportions ``events / n`` across studies, as metafor does.
 
@@ -172,6 +178,14 @@ def pool_proportions(
         Study labels; defaults to ``"Study 1"``, ``"Study 2"``, ...
     analysis : str
         Label stored in the ``analysis`` column of the pooled row.
+    test : {"z", "knha", "t"}
+        Inference on the pooled estimate, as metafor's ``rma(test = ...)`` with
+        ``predict()``: ``"z"``, Wald intervals with the normal quantile (metafor's
+        default); ``"knha"``, the Hartung-Knapp-Sidik-Jonkman interval (the standard
+        error rescaled by the weighted residual variance, t quantile with k - 1 df),
+        which Cochrane recommends with few studies; ``"t"``, the unscaled standard
+        error with the t quantile. The prediction interval uses the same quantile and
+        standard error. ``"GLMM"`` supports ``"z"`` only.
     tau2_init : float, optional
         Starting value of ``tau2`` for ``"REML"`` (default: the Hedges estimate) and
         ``"GLMM"`` (default: the best of ``tau`` = 0.1, 0.5 and 1), as metafor's
@@ -195,13 +209,17 @@ def pool_proportions(
 
         ``.pooled``, one row with the ``meta_pooled.csv`` columns:
 
-        - ``analysis``, ``transform``, ``method``; ``k``, ``events``, ``n`` (totals);
+        - ``analysis``, ``transform``, ``method``, ``test``; ``k``, ``events``, ``n``
+          (totals);
         - ``estimate``, ``ci_low``, ``ci_high``: pooled proportion and confidence
           interval, back-transformed;
         - ``pi_low``, ``pi_high``: prediction interval ``mu -/+ z sqrt(se^2 + tau2)``,
           back-transformed (equal to the confidence interval for ``"FE"``);
-        - ``tau2``: between-study variance on the transformed scale;
-        - ``i2``: I^2 as a **percentage** (0-100), as metafor prints it;
+        - ``tau2``: between-study variance on the transformed scale, and
+          ``tau2_ci_low``, ``tau2_ci_high``, its Q-profile confidence interval
+          (metafor's ``confint``; NaN for ``"FE"``, ``"GLMM"`` and a single study);
+        - ``i2``: I^2 as a **percentage** (0-100), as metafor prints it, and
+          ``i2_ci_low``, ``i2_ci_high`` from the tau2 interval;
         - ``q``, ``q_df``, ``q_p_value``: Cochran's Q test of heterogeneity (for
           ``"GLMM"``, the likelihood-ratio test of the saturated against the
           common-effect logistic model, metafor's ``QE.LRT``).
@@ -237,6 +255,15 @@ def pool_proportions(
       beyond the transforms of 0 and 1 are clipped to 0 and 1.
     - Weights ``wi = 1/(vi + tau2)``; ``mu = sum(wi yi)/sum(wi)``,
       ``se = sum(wi)^(-1/2)``; Wald intervals with the normal quantile (``test="z"``).
+      ``test="knha"`` (Hartung & Knapp 2001; Sidik & Jonkman 2002):
+      ``se * sqrt(sum(wi (yi - mu)^2) / (k - 1))`` (not truncated at 1, as metafor) with
+      the t quantile on k - 1 df; ``test="t"``: ``se`` with that quantile. Prediction
+      interval: ``mu -/+ crit sqrt(se^2 + tau2)`` with the same ``crit`` and ``se``.
+    - Q-profile interval for tau2 (Viechtbauer 2007): the tau2 values at which the
+      generalised Q statistic ``sum(wi (yi - mu)^2)``, decreasing in tau2, equals the
+      chi-square(k - 1) quantiles 1 - alpha/2 (lower bound) and alpha/2 (upper), each 0
+      when Q(0) is already below it; solved to a relative 1e-15. I^2 bounds follow with
+      the same ``vt``.
     - ``Q = sum((yi - mu_FE)^2 / vi)`` with ``k - 1`` df.
     - DL (DerSimonian & Laird 1986):
       ``tau2 = max(0, (Q - (k-1)) / (sum w - sum w^2 / sum w))`` with ``w = 1/vi``.
@@ -295,13 +322,62 @@ def pool_proportions(
             ContinuityCorrectionWarning,
             stacklevel=2,
         )
+    if test not in TESTS:
+        raise ValueError(f"test must be one of {TESTS} (got {test!r})")
+    if method == "GLMM" and test != "z":
+        raise ValueError(f"method='GLMM' supports test='z' only (got {test!r})")
+    if test != "z" and x.size < 2:
+        raise ValueError(f"test={test!r} needs at least 2 studies (got {x.size})")
     if tau2_init is not None and not (np.isfinite(tau2_init) and tau2_init >= 0):
         raise ValueError(f"tau2_init must be a finite number >= 0 (got {tau2_init!r})")
     if method == "GLMM":
         fit = _fit_glmm(x, m, vi, tau2_init)
     else:
         fit = _fit_inverse_variance(yi, vi, method, tau2_init)
-    return _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis)
+    fit.update(_inference(yi, vi, fit, test, level))
+    fit["tau2_ci"] = (_q_profile(yi, vi, level) if method in ("DL", "REML") and x.size > 1
+                      else (math.nan, math.nan))
+    return _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis,
+                     test)
+
+
+def _inference(yi, vi, fit, test, level) -> dict:
+    """Critical value and standard error of the pooled estimate for ``test``."""
+    alpha = 1 - level
+    if test == "z":
+        return {"crit": float(stats.norm.isf(alpha / 2)), "se_used": fit["se"]}
+    k = yi.size
+    crit = float(stats.t.isf(alpha / 2, k - 1))
+    if test == "t":
+        return {"crit": crit, "se_used": fit["se"]}
+    w = 1 / (vi + fit["tau2"])
+    s2w = float((w * (yi - fit["mu"]) ** 2).sum() / (k - 1))
+    return {"crit": crit, "se_used": fit["se"] * math.sqrt(s2w)}
+
+
+def _generalised_q(yi, vi, tau2) -> float:
+    w = 1 / (vi + tau2)
+    mu = (w * yi).sum() / w.sum()
+    return float((w * (yi - mu) ** 2).sum())
+
+
+def _q_profile(yi, vi, level) -> tuple[float, float]:
+    """Q-profile confidence interval of tau2 (metafor's confint.rma.uni)."""
+    k = yi.size
+    alpha = 1 - level
+    q0 = _generalised_q(yi, vi, 0.0)
+
+    def bound(target):
+        if q0 <= target:
+            return 0.0
+        high = max(1.0, 10 * float(np.var(yi)))
+        while _generalised_q(yi, vi, high) > target:
+            high *= 10
+        return float(optimize.brentq(lambda t: _generalised_q(yi, vi, t) - target, 0.0,
+                                     high, xtol=1e-300, rtol=1e-15, maxiter=500))
+
+    return (bound(float(stats.chi2.isf(alpha / 2, k - 1))),
+            bound(float(stats.chi2.ppf(alpha / 2, k - 1))))
 
 
 # --- validation ----------------------------------------------------------------------
@@ -529,7 +605,7 @@ def _fit_inverse_variance(yi, vi, method, tau2_init=None):
         h2 = tau2 / vt + 1
     return dict(
         mu=mu, se=se, tau2=tau2, i2=i2, h2=h2, q=q, q_df=q_df, q_p=q_p,
-        weight=100 * w / w.sum(),
+        weight=100 * w / w.sum(), vt=vt,
     )
 
 
@@ -695,7 +771,7 @@ def _saturated_lrt(x, m):
 # --- result --------------------------------------------------------------------------
 
 
-def _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis):
+def _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis, test):
     z = stats.norm.isf((1 - level) / 2)
     half = z * np.sqrt(vi)
     # Per study, Miller's inversion with the study's own n (summary.escalc with
@@ -722,10 +798,13 @@ def _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis
         columns=list(STUDY_COLUMNS),
     )
     n_harmonic = 1 / np.mean(1 / m)
-    mu, se, tau2 = fit["mu"], fit["se"], fit["tau2"]
-    ci = _back(np.array([mu - z * se, mu + z * se]), transform, n_harmonic)
-    # predict.rma: pi = mu -/+ z sqrt(se^2 + tau2); with tau2 = 0 (FE) it is the CI.
-    pi_half = z * math.sqrt(se**2 + tau2)
+    mu, se, tau2, crit = fit["mu"], fit["se_used"], fit["tau2"], fit["crit"]
+    ci = _back(np.array([mu - crit * se, mu + crit * se]), transform, n_harmonic)
+    # predict.rma: pi = mu -/+ crit sqrt(se^2 + tau2); with tau2 = 0 (FE) it is the CI.
+    pi_half = crit * math.sqrt(se**2 + tau2)
+    vt = fit.get("vt", math.nan)
+    tau2_ci = np.array(fit["tau2_ci"], dtype=float)
+    i2_ci = 100 * tau2_ci / (vt + tau2_ci)
     pi = _back(np.array([mu - pi_half, mu + pi_half]), transform, n_harmonic)
     pooled = pd.DataFrame(
         [
@@ -733,6 +812,7 @@ def _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis
                 "analysis": str(analysis),
                 "transform": transform,
                 "method": method,
+                "test": test,
                 "k": int(x.size),
                 "events": int(x.sum()),
                 "n": int(m.sum()),
@@ -742,7 +822,11 @@ def _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis
                 "pi_low": float(pi.min()),
                 "pi_high": float(pi.max()),
                 "tau2": float(tau2),
+                "tau2_ci_low": float(tau2_ci[0]),
+                "tau2_ci_high": float(tau2_ci[1]),
                 "i2": float(fit["i2"]),
+                "i2_ci_low": float(i2_ci[0]),
+                "i2_ci_high": float(i2_ci[1]),
                 "q": float(fit["q"]),
                 "q_df": int(fit["q_df"]),
                 "q_p_value": float(fit["q_p"]),

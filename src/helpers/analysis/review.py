@@ -64,15 +64,18 @@ def analysis_sets(studies: pd.DataFrame, case_series: pd.DataFrame | None = None
 
 
 def meta_analyses(sets: dict[str, pd.DataFrame], *, transforms: Sequence[str] = ("logit", "ft"),
-                  methods: Sequence[str] = ("FE", "DL", "REML"), level: float = 0.95
+                  methods: Sequence[str] = ("FE", "DL", "REML"),
+                  tests: Sequence[str] = ("z", "knha"), level: float = 0.95
                   ) -> pd.DataFrame:
-    """Pool every study set under every transform and method.
+    """Pool every study set under every transform, method and test.
 
     Returns
     -------
     DataFrame
-        One row per analysis x transform x method with the ``meta_pooled.csv`` columns
-        (see :func:`helpers.meta.pool_proportions`), unrounded.
+        One row per analysis x transform x method x test with the ``meta_pooled.csv``
+        columns (see :func:`helpers.meta.pool_proportions`), unrounded. The common-effect
+        model (``"FE"``) is pooled with ``"z"`` only: the Hartung-Knapp adjustment is a
+        random-effects method.
 
     Notes
     -----
@@ -84,19 +87,21 @@ def meta_analyses(sets: dict[str, pd.DataFrame], *, transforms: Sequence[str] = 
     for analysis, frame in sets.items():
         for transform in transforms:
             for method in methods:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ContinuityCorrectionWarning)
-                    result = pool_proportions(frame["events"].to_numpy(),
-                                              frame["n"].to_numpy(), transform=transform,
-                                              method=method, level=level,
-                                              labels=frame["study"].tolist(),
-                                              analysis=analysis)
-                rows.append(result.pooled)
+                for test in (["z"] if method == "FE" else tests):
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", ContinuityCorrectionWarning)
+                        result = pool_proportions(frame["events"].to_numpy(),
+                                                  frame["n"].to_numpy(), transform=transform,
+                                                  method=method, level=level, test=test,
+                                                  labels=frame["study"].tolist(),
+                                                  analysis=analysis)
+                    rows.append(result.pooled)
     return pd.concat(rows, ignore_index=True)
 
 
 def forest_data(frame: pd.DataFrame, *, transform: str, method: str, level: float = 0.95,
-                analysis: str = "pooled") -> tuple[pd.DataFrame, pd.DataFrame]:
+                analysis: str = "pooled", test: str = "z"
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-study rows (exact CIs, weights) and the pooled row for the forest plot.
 
     The studies' intervals are exact (Clopper-Pearson); see
@@ -106,7 +111,8 @@ def forest_data(frame: pd.DataFrame, *, transform: str, method: str, level: floa
         warnings.simplefilter("ignore", ContinuityCorrectionWarning)
         result = pool_proportions(frame["events"].to_numpy(), frame["n"].to_numpy(),
                                   transform=transform, method=method, level=level,
-                                  labels=frame["study"].tolist(), analysis=analysis)
+                                  labels=frame["study"].tolist(), analysis=analysis,
+                                  test=test)
     studies = result.studies.copy()
     # Exact intervals per study: a Wald interval on 3/3 says nothing useful.
     studies["proportion"] = studies["observed"]
@@ -115,8 +121,8 @@ def forest_data(frame: pd.DataFrame, *, transform: str, method: str, level: floa
 
 
 def forest_panel(studies: pd.DataFrame, case_series: pd.DataFrame | None,
-                 pooled: pd.DataFrame, *, transform: str, method: str, level: float = 0.95
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 pooled: pd.DataFrame, *, transform: str, method: str, test: str = "knha",
+                 level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What the forest plot shows: the main analysis' studies and three pooled rows.
 
     Parameters
@@ -126,8 +132,9 @@ def forest_panel(studies: pd.DataFrame, case_series: pd.DataFrame | None,
         series when there is one, else the review alone.
     pooled : DataFrame
         :func:`meta_analyses` of those sets (the ``meta_pooled.csv`` table).
-    transform, method, level
-        The main analysis' scale, estimator and confidence level.
+    transform, method, test, level
+        The main analysis' scale, estimator, test (``"knha"``: Hartung-Knapp-Sidik-
+        Jonkman intervals, the primary analysis) and confidence level.
 
     Returns
     -------
@@ -143,22 +150,32 @@ def forest_panel(studies: pd.DataFrame, case_series: pd.DataFrame | None,
                                     level=level)
     other = "ft" if transform == "logit" else "logit"
     scale = {"logit": "logit", "ft": "Freeman-Tukey"}
-    rows = [(main_name, transform, f"Pooled ({method}, {scale[transform]})"),
-            (main_name, other, f"Pooled ({method}, {scale[other]})"),
-            ("resolution_only", transform, "Resolution of arthritis only")]
-    lookup = pooled.set_index(["analysis", "transform", "method"])
+    inference = _TEST_NAMES[test]
+    rows = [(main_name, transform, test, f"Pooled ({method}, {scale[transform]}, {inference})"),
+            (main_name, transform, "z", f"Pooled ({method}, {scale[transform]}, Wald)"),
+            (main_name, other, test, f"Pooled ({method}, {scale[other]}, {inference})"),
+            ("resolution_only", transform, test, "Resolution of arthritis only")]
+    rows = list(dict.fromkeys(rows))  # test="z" would list the Wald row twice
+    lookup = pooled.set_index(["analysis", "transform", "method", "test"])
     forest_pooled = pd.DataFrame([
-        {**lookup.loc[(a, t, method)].to_dict(), "label": label} for a, t, label in rows])
+        {**lookup.loc[(a, t, method, te)].to_dict(), "label": label}
+        for a, t, te, label in rows if (a, t, method, te) in lookup.index])
     return forest_studies, forest_pooled
+
+
+_TEST_NAMES = {"knha": "HKSJ", "z": "Wald", "t": "t"}
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str):
+def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
+                     test: str = "knha"):
     """A short results paragraph with the numbers filled in from ``pooled``.
 
+    ``test`` names the primary intervals (``"knha"``: Hartung-Knapp-Sidik-Jonkman, with
+    a t-based prediction interval); the Wald (``"z"``) result is quoted as sensitivity.
     Returns an :class:`IPython.display.Markdown` object (displayed in notebooks and the
     report); its ``.data`` is the Markdown text.
     """
@@ -166,27 +183,43 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str):
 
     from helpers.io import round_significant
 
-    rows = round_significant(pooled).set_index(["analysis", "transform", "method"])
+    rows = round_significant(pooled).set_index(["analysis", "transform", "method", "test"])
 
-    def describe(analysis):
-        if (analysis, transform, method) not in rows.index:
+    def describe(analysis, which=test):
+        key = (analysis, transform, method, which)
+        if key not in rows.index:
             return None
-        r = rows.loc[(analysis, transform, method)]
+        r = rows.loc[key]
+        i2_ci = (f" (95% CI {r['i2_ci_low']:.0f}%–{r['i2_ci_high']:.0f}%)"
+                 if pd.notna(r["i2_ci_low"]) else "")
         return (f"{_pct(r['estimate'])} (95% CI {_pct(r['ci_low'])}–{_pct(r['ci_high'])}; "
                 f"prediction interval {_pct(r['pi_low'])}–{_pct(r['pi_high'])}; "
                 f"{int(r['events'])}/{int(r['n'])} patients in {int(r['k'])} studies; "
-                f"I² = {r['i2']:.0f}%, heterogeneity p = {r['q_p_value']:.2f})")
+                f"I² = {r['i2']:.0f}%{i2_ci}, heterogeneity p = {r['q_p_value']:.2f})")
+
+    def interval(analysis, which):
+        r = rows.loc[(analysis, transform, method, which)]
+        return f"{_pct(r['ci_low'])}–{_pct(r['ci_high'])}"
 
     other = "ft" if transform == "logit" else "logit"
-    spread = rows.xs("review", level="analysis")["estimate"]
-    lines = [f"- **Published studies** ({method}, {transform} scale): "
-             f"{describe('review')}."]
+    spread = rows.xs(("review", "z"), level=("analysis", "test"))["estimate"]
+    lines = [f"- **Published studies** ({method}, {transform} scale, "
+             f"{_TEST_NAMES[test]} intervals): {describe('review')}."]
     with_cs = describe("review+case_series")
     if with_cs:
         lines.append(f"- **With this case series**: {with_cs}.")
     resolution = describe("resolution_only")
     if resolution:
         lines.append(f"- **Resolution of arthritis only** (sensitivity): {resolution}.")
+    main = "review+case_series" if with_cs else "review"
+    if test != "z" and (main, transform, method, "z") in rows.index:
+        lines.append(
+            f"- **Wald intervals** (sensitivity; metafor's and RevMan's default before "
+            f"2025): 95% CI {interval(main, 'z')} instead of {interval(main, test)}. With "
+            f"{int(rows.loc[(main, transform, method, test), 'k'])} studies the Wald "
+            "interval treats the between-study variance as known and is too narrow; the "
+            "Hartung-Knapp-Sidik-Jonkman interval and its t-based prediction interval do "
+            "not (IntHout et al. 2014; RevMan's random-effects default since 2025).")
     lines.append(
         f"- Across transforms and estimators the pooled proportion of the published studies "
         f"ranges from {_pct(spread.min())} to {_pct(spread.max())}: with so few patients the "
