@@ -23,8 +23,9 @@ PREPOST   := $(addprefix reports/tables/,cohort_summary.csv cohort_summary.md pr
                prepost.md responders.csv responders.md responders_summary.csv)
 FIGURES   := $(foreach f,slopes waterfall_das28 swimmer profile_heatmap,\
                reports/figures/$(f).png reports/figures/$(f).svg)
-REVIEW    := $(addprefix reports/tables/,studies.csv studies.md meta_pooled.csv meta_pooled.md) \
-             reports/figures/forest.png reports/figures/forest.svg
+REVIEW    := $(addprefix reports/tables/,studies.csv studies.md meta_pooled.csv meta_pooled.md \
+               meta_leave1out.csv meta_leave1out.md) \
+             $(foreach f,forest leave1out,reports/figures/$(f).png reports/figures/$(f).svg)
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 REPORT    := reports/report.html
 ANALYSIS  := $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW)

@@ -29,9 +29,11 @@ def test_report_is_self_contained(html):
 
 
 def test_report_shows_every_figure_and_table(html):
-    # 4 figures in 03_figures + the forest plot in 04_review, embedded as PNG data URIs.
-    assert html.count('src="data:image/png;base64,') == 5
+    # 4 figures in 03_figures + the forest and leave-one-out plots in 04_review, embedded
+    # as PNG data URIs.
+    assert html.count('src="data:image/png;base64,') == 6
     for heading in ["Paired comparisons, last visit vs baseline", "Forest plot",
+                    "Leave one study out",
                     "Response, by standard definitions and by the paper", "Patient profiles"]:
         assert heading in html
     assert html.count("<table") >= 10

@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.analysis.review import (analysis_sets, case_series_study, meta_analyses,
-                            review_narrative, studies_table)
+from helpers.analysis.review import (analysis_sets, case_series_study,
+                                     leave_one_out_narrative, leave_one_out_panel,
+                                     meta_analyses, review_narrative, studies_table)
 
 # (analysis, transform, method): estimate, ci_low, ci_high, pi_low, pi_high, tau2, i2, q,
 # printed by the R calls in the module docstring (sprintf "%.10f"; FE has no PI: its CI).
@@ -111,3 +112,38 @@ def test_narrative_quotes_the_table(tables):
     assert "95% CI 39%–84% instead of 30%–89%" in text
     wald = review_narrative(pooled, transform="logit", method="REML", test="z").data
     assert "56% (95% CI 38%–73%" in wald and "**Wald intervals**" not in wald
+
+
+def test_committed_leave_one_out_matches_metafor(tables):
+    # R: leave1out(rma(yi, vi, data = escalc("PLO", xi = c(2, 13, 3, 4),
+    #    ni = c(3, 25, 3, 4)), method = "REML", test = "knha",
+    #    control = list(threshold = 1e-12)), transf = transf.ilogit)
+    committed = pd.read_csv(paths.TABLES / "meta_leave1out.csv")
+    assert committed["omitted"].tolist() == [
+        "Maicas 2024", "Tani 2024", "Ceccarelli 2025", "Cassone 2025 (this case series)"]
+    assert set(committed[["analysis", "transform", "method", "test"]].itertuples(
+        index=False, name=None)) == {("review+case_series", "logit", "REML", "knha")}
+    expected = {
+        "estimate": [0.70428301268497706, 0.81476864283900963, 0.58091140492318716,
+                     0.56140078470872135],
+        "ci_low": [0.10849358843116562, 0.35047610128524065, 0.1860359164576682,
+                   0.23874492552541066],
+        "ci_high": [0.97899521259002398, 0.97286825595192938, 0.89369082803038191,
+                    0.83933261716991237],
+        "tau2": [0.85615359187389106, 0, 0.075142384225909048, 0],
+    }
+    for column, values in expected.items():
+        assert committed[column].tolist() == pytest.approx(values, abs=1e-9), column
+    studies, patients = tables
+    pooled = meta_analyses(analysis_sets(studies, case_series_study(patients)))
+    table, rows, full = leave_one_out_panel(studies, case_series_study(patients), pooled,
+                                            transform="logit", method="REML")
+    pd.testing.assert_frame_equal(committed, table, check_dtype=False, rtol=1e-11)
+    assert rows["study"].iloc[1] == "Without Tani 2024" and full["label"].item() == (
+        "All studies")
+    text = leave_one_out_narrative(table, full).data
+    # 0.6532 with all four; 0.5614 without the case series; 0.8148 without Tani (25 of
+    # the 35 patients, 71%); HKSJ interval without Tani 0.3505-0.9729.
+    assert "(65% with all 4 studies) ranges from 56%" in text
+    assert "to 81% (without *Tani 2024*)" in text
+    assert "its 25 patients are 71% of the 35" in text and "(35%–97%)" in text

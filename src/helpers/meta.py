@@ -29,9 +29,11 @@ __all__ = [
     "METHODS",
     "POOLED_COLUMNS",
     "PooledProportions",
+    "LEAVE_ONE_OUT_COLUMNS",
     "STUDY_COLUMNS",
     "TESTS",
     "TRANSFORMS",
+    "leave_one_out",
     "pool_proportions",
 ]
 
@@ -45,6 +47,10 @@ POOLED_COLUMNS = (
     "analysis", "transform", "method", "test", "k", "events", "n", "estimate", "ci_low",
     "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low", "tau2_ci_high", "i2",
     "i2_ci_low", "i2_ci_high", "q", "q_df", "q_p_value",
+)
+LEAVE_ONE_OUT_COLUMNS = (
+    "omitted", "k", "events", "n", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
+    "tau2", "i2", "q", "q_p_value",
 )
 STUDY_COLUMNS = (
     "study", "events", "n", "observed", "yi", "vi", "correction", "proportion", "ci_low",
@@ -378,6 +384,55 @@ def _q_profile(yi, vi, level) -> tuple[float, float]:
 
     return (bound(float(stats.chi2.isf(alpha / 2, k - 1))),
             bound(float(stats.chi2.ppf(alpha / 2, k - 1))))
+
+
+def leave_one_out(events, n, *, transform: str = "logit", method: str = "REML",
+                  test: str = "z", level: float = 0.95, labels=None) -> pd.DataFrame:
+    """Pool the studies again without each one in turn (metafor's ``leave1out``).
+
+    Parameters
+    ----------
+    events, n, transform, method, test, level, labels
+        As for :func:`pool_proportions` (at least 2 studies; 3 for ``test="knha"`` or
+        ``"t"``, which need 2 studies left).
+
+    Returns
+    -------
+    DataFrame
+        One row per omitted study, :data:`LEAVE_ONE_OUT_COLUMNS`: ``omitted`` (its
+        label), ``k``, ``events``, ``n`` of the studies left, and their pooled
+        ``estimate``, ``ci_low``, ``ci_high``, ``pi_low``, ``pi_high``, ``tau2``, ``i2``
+        (percent), ``q`` and ``q_p_value``, back-transformed as
+        :func:`pool_proportions` does (Freeman-Tukey with the harmonic mean of the
+        studies left).
+
+    Examples
+    --------
+    >>> table = leave_one_out([2, 13, 3, 4], [3, 25, 3, 4], method="DL",
+    ...                       labels=["Maicas", "Tani", "Ceccarelli", "Case series"])
+    >>> table[["omitted", "k", "estimate"]].round(3)
+           omitted  k  estimate
+    0       Maicas  3     0.692
+    1         Tani  3     0.815
+    2   Ceccarelli  3     0.568
+    3  Case series  3     0.561
+    """
+    x, m, *_, labels = _validate(events, n, transform, method, level, labels)
+    needed = 3 if test != "z" else 2
+    if x.size < needed:
+        raise ValueError(f"leave-one-out with test={test!r} needs at least {needed} "
+                         f"studies (got {x.size})")
+    rows = []
+    for i in range(x.size):
+        keep = np.arange(x.size) != i
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ContinuityCorrectionWarning)
+            pooled = pool_proportions(x[keep], m[keep], transform=transform, method=method,
+                                      level=level, test=test,
+                                      labels=[labels[j] for j in np.flatnonzero(keep)]
+                                      ).pooled.iloc[0]
+        rows.append({"omitted": labels[i], **pooled.to_dict()})
+    return pd.DataFrame(rows, columns=list(LEAVE_ONE_OUT_COLUMNS))
 
 
 # --- validation ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from helpers.meta import ContinuityCorrectionWarning, pool_proportions
+from helpers.meta import ContinuityCorrectionWarning, leave_one_out, pool_proportions
 from helpers.proportions import proportion_ci
 
 CASE_SERIES_LABEL = "Cassone 2025 (this case series)"
@@ -164,6 +164,67 @@ def forest_panel(studies: pd.DataFrame, case_series: pd.DataFrame | None,
 
 
 _TEST_NAMES = {"knha": "HKSJ", "z": "Wald", "t": "t"}
+
+
+def leave_one_out_panel(studies: pd.DataFrame, case_series: pd.DataFrame | None,
+                        pooled: pd.DataFrame, *, transform: str, method: str,
+                        test: str = "knha", level: float = 0.95
+                        ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Sensitivity of the main analysis to each study (:func:`helpers.meta.leave_one_out`).
+
+    Returns
+    -------
+    table : DataFrame
+        One row per omitted study (``meta_leave1out.csv``), with the main analysis'
+        ``analysis``, ``transform``, ``method`` and ``test`` in front.
+    rows, full : DataFrame
+        The same as forest-plot rows (``study`` = "Without <study>", the pooled proportion
+        of the others as ``proportion``) and the main analysis' pooled row, labelled
+        "All studies", for :func:`helpers.figures.forest_plot`.
+    """
+    main_name = "review+case_series" if case_series is not None else "review"
+    main_set = analysis_sets(studies, case_series)[main_name]
+    table = leave_one_out(main_set["events"].to_numpy(), main_set["n"].to_numpy(),
+                          transform=transform, method=method, test=test, level=level,
+                          labels=main_set["study"].tolist())
+    table.insert(0, "test", test)
+    table.insert(0, "method", method)
+    table.insert(0, "transform", transform)
+    table.insert(0, "analysis", main_name)
+    rows = pd.DataFrame({
+        "study": "Without " + table["omitted"].astype(str),
+        "events": table["events"], "n": table["n"], "proportion": table["estimate"],
+        "ci_low": table["ci_low"], "ci_high": table["ci_high"],
+    })
+    lookup = pooled.set_index(["analysis", "transform", "method", "test"])
+    full = lookup.loc[[(main_name, transform, method, test)]].reset_index()
+    full["label"] = "All studies"
+    return table, rows, full
+
+
+def leave_one_out_narrative(table: pd.DataFrame, full: pd.DataFrame):
+    """How far the pooled proportion moves when each study is left out, in words."""
+    from IPython.display import Markdown
+
+    from helpers.io import round_significant
+
+    table = round_significant(table).reset_index(drop=True)
+    whole = round_significant(full).iloc[0]
+    low, high = table["estimate"].idxmin(), table["estimate"].idxmax()
+    most = (table["estimate"] - whole["estimate"]).abs().idxmax()
+    moved = table.loc[most]
+    omitted_n = int(whole["n"]) - int(moved["n"])
+    text = (
+        f"Leaving out one study at a time, the pooled proportion ({_pct(whole['estimate'])} "
+        f"with all {int(whole['k'])} studies) ranges from "
+        f"{_pct(table.loc[low, 'estimate'])} (without *{table.loc[low, 'omitted']}*) to "
+        f"{_pct(table.loc[high, 'estimate'])} (without *{table.loc[high, 'omitted']}*). "
+        f"*{moved['omitted']}* moves it most: its {omitted_n} patients are "
+        f"{_pct(omitted_n / int(whole['n']))} of the {int(whole['n'])}. With so few "
+        "studies one of them can move the pooled answer more than its interval suggests, "
+        f"and the interval without it stays wide ({_pct(moved['ci_low'])}–"
+        f"{_pct(moved['ci_high'])}).")
+    return Markdown(text)
 
 
 def _pct(x: float) -> str:
