@@ -214,6 +214,37 @@ def write_markdown(tables, path: str | Path, **options) -> Path:
 
 # --- Markdown: result tables rounded for reading, beside the CSV ----------------------
 
+# What Markdown or HTML would interpret in a value taken from data: the start of a tag
+# (<img, </, <!, <?) or of an entity (&amp;, &#60;); links and images ([...]), code,
+# strong emphasis and table cells; and an underscore at a word boundary (emphasis).
+# Ordinary text keeps its look: "<= 0.6", "AT&T" and gc_mg_day stay as they are.
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)")
+_MARKDOWN_ESCAPED = re.compile(r"([\\`*\[\]|]|(?<!\w)_|_(?!\w))")
+
+
+def escape_markdown(value) -> str:
+    """A value from data, safe to place in Markdown text or a Markdown table cell.
+
+    Every value that reaches a narrative, a ``.md`` table or the report goes through
+    this one function: a ``<`` or ``&`` that would start a tag or an entity becomes an
+    entity (so ``<img onerror=...>`` shows as text), and what Markdown reads as links, images, code, emphasis or a table cell
+    boundary is backslash-escaped; line breaks become spaces. Ordinary labels pass
+    unchanged.
+
+    Examples
+    --------
+    >>> escape_markdown("Tani 2024"), escape_markdown("gc_mg_day"), escape_markdown(7)
+    ('Tani 2024', 'gc_mg_day', '7')
+    >>> print(escape_markdown("<img src=x onerror=alert(1)>"))
+    &lt;img src=x onerror=alert(1)>
+    >>> print(escape_markdown("[click](javascript:alert(1)) *x* _y_"))
+    \\[click\\](javascript:alert(1)) \\*x\\* \\_y\\_
+    """
+    text = " ".join(str(value).split())
+    text = _HTML_START.sub(lambda match: "&lt;" if match.group() == "<" else "&amp;", text)
+    return _MARKDOWN_ESCAPED.sub(r"\\\1", text)
+
+
 
 def rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """Round a result table for display, robustly across machines.
@@ -283,7 +314,8 @@ def to_markdown(frame: pd.DataFrame, digits: int = 3,
 
             shown[column] = [fmt(x) for x in series.to_numpy()]
         else:
-            shown[column] = ["NA" if pd.isna(x) else str(x) for x in series.to_numpy()]
+            shown[column] = ["NA" if pd.isna(x) else escape_markdown(x)
+                             for x in series.to_numpy()]
     numeric = [pd.api.types.is_numeric_dtype(frame[c].dtype)
                and not pd.api.types.is_bool_dtype(frame[c].dtype) for c in frame.columns]
     return shown.to_markdown(index=False, disable_numparse=True,

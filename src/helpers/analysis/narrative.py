@@ -14,7 +14,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from helpers.data.tidy import baseline_and_latest, encode
-from helpers.io import round_significant
+from helpers.io import escape_markdown, round_significant
 from helpers.vocab import BASELINE, measure_name
 
 
@@ -63,14 +63,16 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
     prepost = round_significant(prepost)  # text agrees with the CSV on every machine
     lines = []
     for row in prepost.itertuples(index=False):
-        name = measure_name(row.outcome)
+        # Labels from data go through escape_markdown: the text is rendered as Markdown.
+        name = escape_markdown(measure_name(row.outcome))
+        comparison = escape_markdown(row.comparison)
         n = int(row.n)
         if n == 0:
-            lines.append(f"- **{name}** ({row.comparison}): no complete pairs.")
+            lines.append(f"- **{name}** ({comparison}): no complete pairs.")
             continue
         level = f"{100 * row.hl_ci_level:.1f}%" if pd.notna(row.hl_ci_level) else "n/a"
         lines.append(
-            f"- **{name}** ({row.comparison}, n = {n}): mean change {row.change_mean:+.2f} "
+            f"- **{name}** ({comparison}, n = {n}): mean change {row.change_mean:+.2f} "
             f"(95% CI {row.change_ci_low:+.2f} to {row.change_ci_high:+.2f}); paired t "
             f"p = {_fmt_p(row.t_p_value)}, Wilcoxon p = {_fmt_p(row.wilcoxon_p_value)} "
             f"({row.wilcoxon_method}), sign test p = {_fmt_p(row.sign_test_p_value)}; "
@@ -80,7 +82,7 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
     n_max = int(prepost["n"].max()) if len(prepost) else 0
     floor = smallest_exact_p(n_max)
     significant = prepost[prepost["p_value_holm"] < alpha]["outcome"].map(
-        measure_name).tolist()
+        lambda code: escape_markdown(measure_name(code))).tolist()
     verdict = (f"After Holm adjustment, {', '.join(significant)} changed at the "
                f"{alpha:g} level." if significant else
                f"No change reaches significance at the {alpha:g} level after Holm "
@@ -88,7 +90,7 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
     direction = ""
     if measurements is not None:
         counts = direction_counts(measurements)
-        parts = [f"{measure_name(r.measure)}: {r.fell} fell, "
+        parts = [f"{escape_markdown(measure_name(r.measure))}: {r.fell} fell, "
                  f"{r.unchanged} unchanged, {r.rose} rose"
                  for r in counts.itertuples(index=False)]
         rose = int(counts["rose"].sum())
@@ -123,7 +125,8 @@ def responders_narrative(table: pd.DataFrame, summary: pd.DataFrame) -> Markdown
                        f"({100 * row['proportion']:.0f}%, {100 * row['ci_level']:.0f}% CI "
                        f"{100 * row['ci_low']:.0f}–{100 * row['ci_high']:.0f}%)")
     differ = table[table["differs_from_paper"].fillna("").astype(str) != ""]
-    notes = "\n".join(f"- Patient {r.patient_id}: {r.differs_from_paper}"
+    notes = "\n".join(f"- Patient {escape_markdown(r.patient_id)}: "
+                      f"{escape_markdown(r.differs_from_paper)}"
                       for r in differ.itertuples(index=False))
     text = "\n".join(bullets)
     if notes:

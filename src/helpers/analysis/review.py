@@ -206,9 +206,10 @@ def leave_one_out_narrative(table: pd.DataFrame, full: pd.DataFrame):
     """How far the pooled proportion moves when each study is left out, in words."""
     from IPython.display import Markdown
 
-    from helpers.io import round_significant
+    from helpers.io import escape_markdown, round_significant
 
     table = round_significant(table).reset_index(drop=True)
+    table["omitted"] = table["omitted"].map(escape_markdown)  # study names are data
     whole = round_significant(full).iloc[0]
     low, high = table["estimate"].idxmin(), table["estimate"].idxmax()
     most = (table["estimate"] - whole["estimate"]).abs().idxmax()

@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 import nbformat
-from nbconvert.filters import markdown2html
+import mistune
 
 from helpers import paths
 from helpers.io import sha256, write_text
@@ -53,6 +53,34 @@ code { font-size: 0.9em; }
 .provenance table { font-size: 0.8rem; } .provenance td, .provenance th { text-align: left; }
 @media print { body { max-width: none; } section.notebook { break-before: page; } }
 """
+
+
+# Markdown from notebooks and narratives carries values from data files (patient ids,
+# study names, labels): raw HTML in it is escaped, never passed through, and links with
+# script schemes are disarmed (mistune's escape mode and safe URLs), so a report that is
+# opened and forwarded never executes data.
+class _SafeRenderer(mistune.HTMLRenderer):
+    """mistune's HTML renderer with raw HTML shown as text.
+
+    mistune's own ``escape=True`` also escapes entities (``&lt;`` would show as
+    ``&lt;``); escaping only the raw-HTML tokens keeps entities and backslash escapes
+    working as CommonMark says, so escaped values read as what they are.
+    """
+
+    def inline_html(self, html: str) -> str:
+        return mistune.escape(html)
+
+    def block_html(self, html: str) -> str:
+        return f"<p>{mistune.escape(html.strip())}</p>\n"
+
+
+_MARKDOWN = mistune.create_markdown(renderer=_SafeRenderer(escape=False),
+                                    plugins=["table", "strikethrough"])
+
+
+def _markdown_html(text: str) -> str:
+    """Render Markdown as HTML with raw HTML escaped."""
+    return _MARKDOWN(text)
 
 
 def _git(*args: str) -> str | None:
@@ -105,7 +133,7 @@ def _output_html(output: Mapping) -> str:
     if "text/html" in data:
         return data["text/html"]
     if "text/markdown" in data:
-        return markdown2html(data["text/markdown"])
+        return _markdown_html(data["text/markdown"])
     if "text/plain" in data:
         return f"<pre>{html.escape(data['text/plain'])}</pre>"
     return ""
@@ -122,7 +150,7 @@ def notebook_html(nb: nbformat.NotebookNode, anchor: str) -> str:
     parts = [f'<section class="notebook" id="{anchor}">']
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            parts.append(markdown2html(cell.source))
+            parts.append(_markdown_html(cell.source))
         elif cell.cell_type == "code":
             parts.extend(_output_html(output) for output in cell.get("outputs", []))
     parts.append("</section>")
@@ -142,7 +170,7 @@ def key_results(notebooks: Sequence[nbformat.NotebookNode]) -> str:
             for output in cell.get("outputs", []):
                 text = output.get("data", {}).get("text/markdown")
                 if text:
-                    parts.append(markdown2html(text))
+                    parts.append(_markdown_html(text))
     return "\n".join(parts)
 
 
