@@ -62,10 +62,15 @@ $(REPORT): | $(ANALYSIS)
 test: | $(ENV) ## Run every test: unit, reference values, nbval, end-to-end (~2.5 min)
 	$(PY) -m pytest
 
+# Paths are data, not shell: $(value ...) keeps make from expanding a '$' in them, single
+# quotes (a ' written as '\'') keep the shell out, and Python reads them from the
+# environment. Any character works, but a line break, which is refused.
+# Not exported either: make would expand them (a $(shell ...) in a path) to export them.
+unexport DATA OUT PATIENTS
+shell-quote = '$(subst ','\'',$(value $(1)))'
 analysis: | $(ENV) ## Your cohort: make analysis DATA=measurements.csv OUT=folder [PATIENTS=patients.csv]
-	@if [ -z "$(DATA)" ] || [ -z "$(OUT)" ]; then \
-	    echo "usage: make analysis DATA=path/to/measurements.csv OUT=path/to/folder" >&2; exit 2; fi
-	$(PY) -m helpers.pipeline.cohort --data "$(DATA)" --out "$(OUT)" $(if $(PATIENTS),--patients "$(PATIENTS)")
+	@ANALYSIS_DATA=$(call shell-quote,DATA) ANALYSIS_OUT=$(call shell-quote,OUT) \
+	    ANALYSIS_PATIENTS=$(call shell-quote,PATIENTS) $(PY) -m helpers.pipeline.cohort
 
 bench: | $(ENV) ## Measure speed and memory (several minutes); writes docs/benchmarks.md
 	$(PY) -m benchmarks.bench --output docs/benchmarks.md

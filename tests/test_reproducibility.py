@@ -181,3 +181,24 @@ def test_make_analysis_without_arguments_explains_itself(clone):
     result = _run(["make", "analysis"], clone)
     assert result.returncode != 0
     assert "usage: make analysis DATA=" in result.stderr
+
+
+def test_make_analysis_takes_paths_as_data_not_shell(clone, tmp_path):
+    """'$', quotes, spaces and even $(shell ...) in DATA reach Python verbatim."""
+    folder = tmp_path / "my data"
+    folder.mkdir()
+    data = folder / "co$x \"q\" 'it'.csv"
+    data.write_text("a,b\n1,2\n")  # a bad header: the run stops at once, naming the file
+    result = _run(["make", "analysis", f"DATA={data}", f"OUT={folder / 'out'}"], clone)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {data}, row 0 (line 1), column 'patient_id': required column "
+                      "is missing (found unexpected 'a')"]
+    canary = tmp_path / "executed"
+    result = _run(["make", "analysis", f"DATA=$(shell touch {canary})x.csv",
+                   f"OUT={folder / 'out'}"], clone)
+    assert result.returncode != 0 and not canary.exists()
+    assert "$(shell touch" in result.stderr  # reported as the (missing) file it names
+    assert not (folder / "out").exists()
+    result = _run(["make", "analysis", "DATA=a\nb.csv", f"OUT={folder / 'out'}"], clone)
+    assert "error: DATA contains a line break" in result.stderr

@@ -15,6 +15,7 @@ notebook starts, with one line naming the file, row and column, and exit status 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,16 +78,31 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; exit status 1 with one ``error:`` line on bad input."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.pipeline.cohort", description=__doc__
-                                     .split("\n\n")[0])
-    parser.add_argument("--data", required=True, help="tidy measurements CSV")
-    parser.add_argument("--out", required=True, help="output folder (created)")
-    parser.add_argument("--patients", help="optional patients.csv (enables the cohort "
-                        "summary, swimmer plot and the paper-response comparison)")
+    parser = argparse.ArgumentParser(prog="python -m helpers.pipeline.cohort",
+                                     description=__doc__.split("\n\n")[0])
+    # `make analysis` hands the paths over in the environment (ANALYSIS_DATA, ...), so
+    # that neither make nor a shell reads '$', quotes or spaces in them.
+    parser.add_argument("--data", default=os.environ.get("ANALYSIS_DATA") or None,
+                        help="tidy measurements CSV (default: $ANALYSIS_DATA)")
+    parser.add_argument("--out", default=os.environ.get("ANALYSIS_OUT") or None,
+                        help="output folder, created (default: $ANALYSIS_OUT)")
+    parser.add_argument("--patients", default=os.environ.get("ANALYSIS_PATIENTS") or None,
+                        help="optional patients.csv (enables the cohort summary, swimmer "
+                        "plot and the paper-response comparison; default: "
+                        "$ANALYSIS_PATIENTS)")
     parser.add_argument("--measures", nargs="+", default=list(MEASURE_CODES),
                         help="allowed measures (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    if not args.data or not args.out:
+        print("error: usage: make analysis DATA=path/to/measurements.csv OUT=path/to/folder "
+              "[PATIENTS=patients.csv]", file=sys.stderr)
+        return 2
+    for name, value in (("DATA", args.data), ("OUT", args.out), ("PATIENTS", args.patients)):
+        if value is not None and ("\n" in value or "\r" in value or "\0" in value):
+            print(f"error: {name} contains a line break or NUL character; rename the path",
+                  file=sys.stderr)
+            return 2
     from helpers.pipeline.notebooks import NotebookError
 
     try:
