@@ -68,9 +68,17 @@ test: | $(ENV) ## Run every test: unit, reference values, nbval, end-to-end (~2.
 # Not exported either: make would expand them (a $(shell ...) in a path) to export them.
 unexport DATA OUT PATIENTS
 shell-quote = '$(subst ','\'',$(value $(1)))'
+define newline
+
+
+endef
 analysis: | $(ENV) ## Your cohort: make analysis DATA=measurements.csv OUT=folder [PATIENTS=patients.csv]
+ifneq (,$(findstring $(newline),$(value DATA)$(value OUT)$(value PATIENTS)))
+	@echo "error: DATA, OUT or PATIENTS contains a line break; rename the path" >&2; exit 2
+else
 	@ANALYSIS_DATA=$(call shell-quote,DATA) ANALYSIS_OUT=$(call shell-quote,OUT) \
 	    ANALYSIS_PATIENTS=$(call shell-quote,PATIENTS) $(PY) -m helpers.pipeline.cohort
+endif
 
 bench: | $(ENV) ## Measure speed and memory (several minutes); writes docs/benchmarks.md
 	$(PY) -m benchmarks.bench --output docs/benchmarks.md

@@ -201,4 +201,4 @@ def test_make_analysis_takes_paths_as_data_not_shell(clone, tmp_path):
     assert "$(shell touch" in result.stderr  # reported as the (missing) file it names
     assert not (folder / "out").exists()
     result = _run(["make", "analysis", "DATA=a\nb.csv", f"OUT={folder / 'out'}"], clone)
-    assert "error: DATA contains a line break" in result.stderr
+    assert "error: DATA, OUT or PATIENTS contains a line break" in result.stderr
