@@ -34,12 +34,20 @@ MEASUREMENT_CASES = {
                               "integer from 0 to 105 (got 4.5)",
     "negative_dose.csv": "row 3 (line 4), column 'value': value of gc_mg_day must be a value "
                          "from 0 to 2000 (got -5.0)",
-    "negative_month.csv": "row 1 (line 2), column 'month': in_range(0, 1200)",
+    "negative_month.csv": "row 1 (line 2), column 'month': must be between 0 and 1200 "
+                          "(got -1.0)",
     "duplicate_patient_timepoint.csv": "row 3 (line 4): duplicate of an earlier row with "
                                        "the same patient_id, measure, timepoint",
     "followup_without_baseline.csv": "row 3 (line 4), column 'timepoint': follow-up 'last' "
                                      "of das28 for patient 2 has no baseline row",
-    "unknown_measure.csv": "row 3 (line 4), column 'measure': isin",
+    "unknown_measure.csv": "row 3 (line 4), column 'measure': must be one of sledai2k, "
+                           "das28, gc_mg_day",
+    "arabic_indic_digits.csv": "row 1 (line 2), column 'value': is not a finite number "
+                               "(got '\\u0664')",
+    "fullwidth_month.csv": "row 2 (line 3), column 'month': is not a finite number (got "
+                           "'\\uff16')",
+    "hundred_thousand_digits.csv": "row 1 (line 2), column 'value': is too long to be a "
+                                   "number (100,000 characters: '1111111111",
     "empty.csv": "file is empty",
     "header_only.csv": "has a header but no data rows",
     "short_row.csv": "row 1 (line 2): has 5 fields where the header has 6",

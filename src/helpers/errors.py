@@ -9,6 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def quote_value(value, limit: int = 60) -> str:
+    r"""A value from a file, quoted for a one-line message.
+
+    Non-ASCII and non-printable characters are shown as escapes (an Arabic-Indic or
+    fullwidth digit looks like a digit but is not one), and long values are cut with an
+    ellipsis, so a message stays one readable line whatever the cell holds.
+
+    Examples
+    --------
+    >>> print(quote_value("1\u0663"), quote_value("x" * 100)[-5:])
+    '1\u0663' xxx…'
+    """
+    text = ascii(str(value))
+    return text if len(text) <= limit else text[: limit - 2] + "…" + text[0]
+
+
 class InputError(ValueError):
     """Bad input, located by file, data row and column.
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from helpers import paths
-from helpers.errors import InputError
+from helpers.errors import InputError, quote_value
 from helpers.io import FORMULA_PREFIXES, read_csv_text
 from helpers.vocab import BASELINE, MEASURE_CODES, MEASUREMENT_COLUMNS, MEASURES
 
@@ -127,6 +127,40 @@ SCHEMAS = {
 }
 
 
+def plain_words(check: str) -> str:
+    """A pandera check name as a clinician would read it.
+
+    Examples
+    --------
+    >>> plain_words("isin(['sledai2k', 'das28'])"), plain_words("in_range(0, 1200)")
+    ('must be one of sledai2k, das28', 'must be between 0 and 1200')
+    >>> plain_words("greater_than_or_equal_to(1)")
+    'must be at least 1'
+    """
+    import ast
+    import re
+
+    match = re.fullmatch(r"(\w+)\((.*)\)", check)
+    if not match:
+        return check
+    name, argument = match.groups()
+    try:
+        value = ast.literal_eval(f"({argument},)")
+    except (ValueError, SyntaxError):
+        return check
+    if name == "isin":
+        return "must be one of " + ", ".join(map(str, value[0]))
+    if name == "in_range" and len(value) >= 2:
+        return f"must be between {value[0]:g} and {value[1]:g}"
+    words = {"greater_than_or_equal_to": "at least", "less_than_or_equal_to": "at most",
+             "greater_than": "more than", "less_than": "less than"}
+    if name in words:
+        return f"must be {words[name]} {value[0]:g}"
+    if name == "str_matches" and value[0] == r"^[A-Za-z0-9_]+$":
+        return "must be letters, digits or _ only (such as baseline, last, m6)"
+    return check
+
+
 def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str | Path,
              *, row_offset: int = 0) -> pd.DataFrame:
     """Validate ``frame`` and report the first failure as one located line.
@@ -155,7 +189,7 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str | Path
         label = None if pd.isna(first["_row"]) else int(first["_row"])
         row = None if label is None else label + row_offset
         column = first["column"] if first["column"] in frame.columns else None
-        check = str(first["check"])
+        check = plain_words(str(first["check"]))
         failure = first["failure_case"]
         if check.startswith(("field_uniqueness", "multiple_fields_uniqueness")):
             keys = list(schema.unique or [column])
@@ -164,11 +198,12 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str | Path
             row = label + row_offset
             check = f"duplicate of an earlier row with the same {', '.join(keys)}"
             column = None
-        elif check.startswith("value of"):  # a row-wise range check (see helpers.vocab.MEASURES)
+        elif check.startswith("value of"):  # row-wise range check (helpers.vocab.MEASURES)
             column, failure = "value", frame.at[label, "value"]
         if isinstance(failure, np.generic):
             failure = failure.item()
-        got = "" if row is None or column is None else f" (got {failure!r})"
+        shown = quote_value(failure) if isinstance(failure, str) else repr(failure)
+        got = "" if row is None or column is None else f" (got {shown})"
         raise InputError(source, f"{check}{got}", row=row, column=column) from None
 
 
@@ -193,23 +228,34 @@ def to_typed(text: pd.DataFrame, source: str | Path) -> pd.DataFrame:
         if bad.any():
             row = int(bad.idxmax())
             what = "is empty" if cells[row] == "" else "looks like a spreadsheet formula"
-            raise InputError(source, f"{what} (got {text.at[row, column]!r})", row=row,
-                             column=column)
+            raise InputError(source, f"{what} (got {quote_value(text.at[row, column])})",
+                             row=row, column=column)
     typed = text[MEASUREMENT_COLUMNS].apply(lambda s: s.str.strip())
-    number = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+    # ASCII only: \d would also match Arabic-Indic or fullwidth digits, which pandas then
+    # cannot convert.
+    number = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
     for column, optional in [("month", False), ("value", True)]:
         cells = typed[column]
+        # No plausible measurement needs 64 characters; far longer digit strings would
+        # also exceed Python's limit for converting text to integers.
+        long = cells.str.len() > 64
+        if long.any():
+            row = int(long.idxmax())
+            raise InputError(source, f"is too long to be a number ({len(cells[row]):,} "
+                             f"characters: {quote_value(cells[row])})", row=row,
+                             column=column)
         ok = cells.str.match(number) | (optional & (cells == ""))
         if not ok.all():
             row = int((~ok).idxmax())
-            raise InputError(source, f"is not a finite number (got {text.at[row, column]!r})",
-                             row=row, column=column)
+            raise InputError(source, "is not a finite number (got "
+                             f"{quote_value(text.at[row, column])})", row=row,
+                             column=column)
         values = pd.to_numeric(cells.replace("", np.nan), errors="raise").astype(float)
         huge = ~np.isfinite(values) & cells.ne("")
         if huge.any():
             row = int(huge.idxmax())
-            raise InputError(source, f"is too large to be a number (got {cells[row]!r})",
-                             row=row, column=column)
+            raise InputError(source, f"is too large to be a number (got "
+                             f"{quote_value(cells[row])})", row=row, column=column)
         typed[column] = values
     return typed
 
@@ -252,6 +298,6 @@ def read_measurements(path: str | Path, measures: Iterable[str] = MEASURE_CODES,
     # Integer labels ("1", "2", ...) become integers, so they sort numerically and join
     # with patients.csv; anything else ("P-01", "007") stays text.
     ids = typed["patient_id"]
-    if ids.str.fullmatch(r"0|[1-9]\d{0,17}").all():
+    if ids.str.fullmatch(r"0|[1-9][0-9]{0,17}").all():  # ASCII digits only
         typed["patient_id"] = ids.astype("int64")
     return typed.reset_index(drop=True)
