@@ -74,7 +74,8 @@ def test_other_measures_can_be_allowed(tmp_path):
 def test_ids_with_non_ascii_digits_stay_text(tmp_path):
     # "1" followed by an Arabic-Indic three looks like 13 to \d and int(); it is not
     # patient 13, and the ids stay labels (never converted to numbers).
-    body = GOOD + GOOD.replace("1,", "1\u0663,")
+    body = GOOD + ("1\u0663,das28,baseline,0,5.0,points\n"
+                   "1\u0663,das28,last,6,3.0,points\n")
     frame = read_measurements(write(tmp_path, body))
     assert frame["patient_id"].dtype != "int64"
     assert "1\u0663" in set(frame["patient_id"]) and "13" not in set(frame["patient_id"])
