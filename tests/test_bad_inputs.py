@@ -147,5 +147,7 @@ def test_the_output_folder_may_not_overlap_committed_results(tmp_path, capsys, b
                           "--out", "reports/mine", "--quiet"])
     err = capsys.readouterr().err
     assert status == 1
-    assert "output folder overlaps reports" in err
+    assert err.strip() == ("error: reports/mine: output folder is inside the project but "
+                           "not in a folder git ignores; use out/<name> or a folder outside "
+                           "the project")
     assert committed_outputs() == before

@@ -36,10 +36,49 @@ def test_two_visit_cohort_end_to_end(tmp_path):
     assert not (out / "figures" / "swimmer.png").exists()  # needs a patients table
     assert "my_cohort.csv" in report.read_text()
     assert committed_outputs() == before
+    # A failing run (PATIENTS does not cover DATA: paper ids 1-4 against 1-120) stops
+    # before writing: OUT exactly as it was, no staging folder left beside it.
+    (out / "figures" / "stale.png").write_bytes(b"from an older run")
+    snapshot = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(InputError, match=r"116 patient\(s\) of DATA are not in PATIENTS "
+                                         r"\(first: 10, 100, 101\)"):
+        cohort.run_cohort(data, out, patients=paths.DATA_PROCESSED / paths.PATIENTS,
+                          quiet=True)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == snapshot
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my_cohort.csv", "out"]
+    # A rerun replaces the folder as a whole: nothing stale remains.
+    cohort.run_cohort(data, out, quiet=True)
+    assert not (out / "figures" / "stale.png").exists()
+    assert (out / cohort.MARKER).is_file() and (out / "report.html").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my_cohort.csv", "out"]
 
 
 def test_output_folder_inside_the_project_is_refused():
-    for folder in ["reports", "reports/tables/mine", "data", "notebooks/x", "."]:
-        with pytest.raises(InputError, match="output folder overlaps"):
+    for folder in ["reports", "reports/tables/mine", "data", "notebooks/x", ".", "docs",
+                   ".git", ".git/objects", "src/helpers/x"]:
+        with pytest.raises(InputError, match="inside the project but not in a folder git "
+                                             "ignores"):
             cohort.check_output_folder(folder)
     assert cohort.check_output_folder("out/mine") == paths.ROOT / "out" / "mine"
+
+
+def test_output_folder_rules(tmp_path):
+    afile = tmp_path / "a file"
+    afile.write_text("x")
+    with pytest.raises(InputError, match="output folder is a file, not a folder"):
+        cohort.check_output_folder(afile)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.docx").write_text("precious")
+    with pytest.raises(InputError, match="not empty and was not made by make analysis"):
+        cohort.check_output_folder(mine)
+    (tmp_path / "empty").mkdir()
+    assert cohort.check_output_folder(tmp_path / "empty") == tmp_path / "empty"
+    made = tmp_path / "made"
+    made.mkdir()
+    (made / cohort.MARKER).write_text("x")
+    (made / "report.html").write_text("old")
+    assert cohort.check_output_folder(made) == made
+    with pytest.raises(InputError, match="cannot be created"):
+        cohort.run_cohort(paths.DATA_PROCESSED / paths.MEASUREMENTS,
+                          afile / "below a file", quiet=True)

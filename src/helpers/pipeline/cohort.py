@@ -1,79 +1,178 @@
 """Run the statistics, figures and report on your own cohort.
 
 ``make analysis DATA=path/to/measurements.csv OUT=path/to/folder`` (or
-``python -m helpers.pipeline.cohort --data ... --out ...``) validates the measurements file, then
+``python -m helpers.pipeline.cohort --data ... --out ...``) validates every input, then
 executes ``02_prepost`` and ``03_figures`` on it in one kernel, writing the executed
-notebooks, tables, figures and ``report.html`` into ``OUT`` only. Nothing committed is
-touched: ``OUT`` may not be inside the project's own data, notebooks or reports folders.
+notebooks, tables, figures and ``report.html`` into ``OUT`` only.
 
-The file must be the tidy format of ``data/processed/measurements.csv``:
+What it guarantees:
+
+- **Validate everything before writing anything.** DATA (and PATIENTS, when given) are
+  read and cross-checked before any notebook starts; a bad file stops the run with one
+  line naming the file, row and column, and exit status 1.
+- **OUT is whole or untouched.** OUT must be a new or empty folder, or one that this
+  command made before (it holds the marker file :data:`MARKER`). The run builds into a
+  temporary sibling folder and swaps it in only when everything succeeded, so a failed
+  run leaves OUT as it was and a repeated run leaves nothing stale.
+- **Committed files are never touched.** Inside the repository, OUT may only be in a
+  folder git ignores (such as ``out/``), never in ``.git`` or a tracked folder.
+
+The measurements file must be the tidy format of ``data/processed/measurements.csv``:
 ``patient_id, measure, timepoint, month, value, unit``, every follow-up with a baseline
-(see :func:`helpers.data.schema.read_measurements`). A bad file stops the run before any
-notebook starts, with one line naming the file, row and column, and exit status 1.
+(see :func:`helpers.data.schema.read_measurements`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from helpers import paths
+from helpers.data.schema import PATIENTS_SCHEMA, read_measurements, validate
 from helpers.errors import InputError
-from helpers.data.schema import read_measurements
+from helpers.io import read_csv_text, write_text
 from helpers.vocab import MEASURE_CODES
 
 NOTEBOOKS = ("02_prepost.ipynb", "03_figures.ipynb")
-# Committed results live here; a user's run must never write into them.
-PROTECTED = (paths.DATA_RAW, paths.DATA_PROCESSED, paths.NOTEBOOKS, paths.REPORTS,
-             paths.ROOT / "src", paths.ROOT / "tests")
+#: The file that marks a folder as made by this command (so a rerun may replace it).
+MARKER = ".anifrolumab-analysis"
+
+
+def _ignored_by_git(folder: Path) -> bool:
+    """Whether ``folder`` (inside the checkout) is in a folder git ignores."""
+    relative = folder.relative_to(paths.ROOT).as_posix()
+    try:
+        result = subprocess.run(["git", "check-ignore", "-q", "--no-index", relative + "/"],
+                                cwd=paths.ROOT, capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return relative == "out" or relative.startswith("out/")
+    return result.returncode == 0
 
 
 def check_output_folder(out: str | Path) -> Path:
-    """Resolve ``out`` and refuse folders that hold committed files."""
+    """Resolve ``out`` and refuse folders this command must not write into.
+
+    Raises
+    ------
+    InputError
+        OUT is a file; OUT is not empty and was not made by this command; OUT is inside
+        the repository but not in a folder git ignores (or is inside ``.git``).
+    """
     folder = paths.resolve(out).resolve()
-    for protected in PROTECTED:
-        protected = protected.resolve()
-        if folder == protected or protected in folder.parents or folder in protected.parents:
-            raise InputError(out, f"output folder overlaps {paths.display_path(protected)}, "
-                             "which holds committed results; choose a folder of its own")
+    root = paths.ROOT.resolve()
+    if folder == root or root in folder.parents:
+        inside = folder.relative_to(root).parts
+        if not inside or inside[0] == ".git" or not _ignored_by_git(folder):
+            raise InputError(out, "output folder is inside the project but not in a folder "
+                             "git ignores; use out/<name> or a folder outside the project")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(out, "output folder is a file, not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER).is_file():
+        raise InputError(out, "output folder is not empty and was not made by make analysis; "
+                         "choose a new or empty folder (nothing was written)")
     return folder
+
+
+def check_patients(patients: str | Path, measurements) -> Path:
+    """Validate a PATIENTS file and match its ids with DATA's, before anything runs."""
+    import pandas as pd
+
+    path = paths.resolve(patients)
+    if path.is_dir():
+        raise InputError(path, "is a folder, not a file")
+    text = read_csv_text(path)
+    if "patient_id" not in text.columns:
+        raise InputError(path, "required column is missing", row=0, column="patient_id")
+    frame = pd.read_csv(path)
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    validate(frame, PATIENTS_SCHEMA, path)
+    ids = set(text["patient_id"].str.strip())
+    data_ids = set(measurements["patient_id"].astype(str))
+    missing = sorted(data_ids - ids)
+    if missing:
+        raise InputError(path, f"{len(missing)} patient(s) of DATA are not in PATIENTS "
+                         f"(first: {', '.join(missing[:3])}); the summary and the "
+                         "statistics must describe the same patients", column="patient_id")
+    extra = sorted(ids - data_ids)
+    if extra:
+        print(f"warning: {paths.display_path(path)}: {len(extra)} patient(s) have no "
+              f"measurements and are left out (first: {', '.join(extra[:3])})",
+              file=sys.stderr)
+    return path
 
 
 def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None = None,
                measures: Sequence[str] = MEASURE_CODES, quiet: bool = False) -> Path:
-    """Validate ``data`` and run the pre/post and figures notebooks on it into ``out``.
+    """Validate the inputs and run the pre/post and figures notebooks into ``out``.
 
     Returns
     -------
     Path
         The report, ``out/report.html``.
     """
-    from helpers.pipeline.notebooks import run_notebooks
-    from helpers.pipeline.report import build_report
-
     folder = check_output_folder(out)
     data_path = paths.resolve(data)
+    if data_path.is_dir():
+        raise InputError(data_path, "is a folder, not a file")
     frame = read_measurements(data_path, measures=measures)  # fail fast, before a kernel
+    patients_path = check_patients(patients, frame) if patients else None
     if not quiet:
         print(f"{paths.display_path(data_path)}: {frame['patient_id'].nunique():,} patients, "
               f"{len(frame):,} measurements", file=sys.stderr)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        staging.chmod(0o755)  # mkdtemp makes it private; OUT is an ordinary folder
+    except OSError as error:
+        raise InputError(out, f"output folder cannot be created ({error.strerror})") from None
+    try:
+        _run_into(staging, data_path, patients_path, measures, quiet)
+        _swap_into_place(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder / "report.html"
+
+
+def _run_into(staging: Path, data_path: Path, patients_path: Path | None,
+              measures: Sequence[str], quiet: bool) -> None:
+    from helpers.pipeline.notebooks import run_notebooks
+    from helpers.pipeline.report import build_report
+
+    write_text("made by make analysis; a rerun replaces this folder as a whole\n",
+               staging / MARKER)
     parameters = {
         "measurements_path": str(data_path),
-        "patients_path": str(paths.resolve(patients)) if patients else None,
+        "patients_path": str(patients_path) if patients_path else None,
         "therapies_path": None,
         "outcomes": list(measures),
-        "tables_dir": str(folder / "tables"),
-        "figures_dir": str(folder / "figures"),
+        "tables_dir": str(staging / "tables"),
+        "figures_dir": str(staging / "figures"),
     }
     executed = run_notebooks([paths.NOTEBOOKS / name for name in NOTEBOOKS],
-                             output_dir=folder / "notebooks", parameters=parameters,
+                             output_dir=staging / "notebooks", parameters=parameters,
                              quiet=quiet)
-    inputs = [data_path] + ([paths.resolve(patients)] if patients else [])
-    return build_report(executed, folder / "report.html", inputs=inputs,
-                        title="Pre/post analysis of a cohort on anifrolumab")
+    inputs = [data_path] + ([patients_path] if patients_path else [])
+    build_report(executed, staging / "report.html", inputs=inputs,
+                 title="Pre/post analysis of a cohort on anifrolumab")
+
+
+def _swap_into_place(staging: Path, folder: Path) -> None:
+    """Replace ``folder`` by ``staging``: renames only, so never half of either."""
+    old = None
+    if folder.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
+        os.replace(folder, old / folder.name)
+    os.replace(staging, folder)
+    if old is not None:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(old)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
