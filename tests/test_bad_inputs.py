@@ -62,6 +62,67 @@ MEASUREMENT_CASES = {
     "inf_string.csv": "row 1 (line 2), column 'value': is not a finite number (got 'inf')",
     "byte_order_mark.csv": "row 0 (line 1): starts with a byte-order mark",
     "not_utf8.csv": "row 3 (line 4), column 'unit': not valid UTF-8 (byte 0xed)",
+    # Not CSV text at all, recognised by its first bytes.
+    "gzip_compressed.csv": "gzip_compressed.csv: looks like a gzip file; unzip it first",
+    "utf16_with_bom.csv": "utf16_with_bom.csv: is UTF-16 text; save it as UTF-8",
+    "utf16_without_bom.csv": "utf16_without_bom.csv: contains NUL bytes",
+    "xlsx_renamed.csv": "xlsx_renamed.csv: is a ZIP archive (an .xlsx workbook is one)",
+    "pdf_renamed.csv": "pdf_renamed.csv: is a PDF document, not a CSV file",
+    "blank_lines_only.csv": "file is empty",
+    # Structure.
+    "header_wrong_case.csv": "row 0 (line 1), column 'patient_id': required column is "
+                             "missing (found unexpected 'Patient_ID')",
+    "duplicate_header.csv": "row 0 (line 1), column 'unit': required column is missing",
+    "trailing_comma.csv": "row 1 (line 2): has 7 fields where the header has 6",
+    # Visits.
+    "only_baselines.csv": "row 1 (line 2), column 'timepoint': every row is a 'baseline' "
+                          "row; at least one follow-up visit is needed",
+    "followup_before_baseline.csv": "row 2 (line 3), column 'month': follow-up 'last' is "
+                                    "dated month 3, before its baseline (month 6)",
+    "month_too_large.csv": "row 2 (line 3), column 'month': must be between 0 and 1200 "
+                           "(got 5000.0)",
+    "month_text.csv": "row 1 (line 2), column 'month': is not a finite number (got 'zero')",
+    "empty_month.csv": "row 1 (line 2), column 'month': is not a finite number (got '')",
+    "timepoint_with_space.csv": "row 2 (line 3), column 'timepoint': must be letters, digits "
+                                "or _ only (such as baseline, last, m6) (got 'last visit')",
+    "timepoint_fullwidth_digit.csv": "row 2 (line 3), column 'timepoint': must be letters, "
+                                     "digits or _ only (such as baseline, last, m6) (got "
+                                     "'m\\uff16')",
+    # Empty or executable text.
+    "empty_patient_id.csv": "row 1 (line 2), column 'patient_id': is empty",
+    "empty_measure.csv": "row 1 (line 2), column 'measure': is empty",
+    "empty_unit.csv": "row 1 (line 2), column 'unit': is empty",
+    "formula_unit.csv": "row 1 (line 2), column 'unit': looks like a spreadsheet formula "
+                        "(got '@SUM(A1)')",
+    "html_in_measure.csv": "row 1 (line 2), column 'measure': must be one of sledai2k, das28, "
+                           "gc_mg_day (got '<img src=x onerror=alert(1)>')",
+    "measure_upper_case.csv": "row 1 (line 2), column 'measure': must be one of sledai2k, "
+                              "das28, gc_mg_day (got 'DAS28')",
+    # Numbers as people type them.
+    "value_with_unit.csv": "row 1 (line 2), column 'value': is not a finite number (got "
+                           "'5 mg')",
+    "value_percent.csv": "row 1 (line 2), column 'value': is not a finite number (got '50%')",
+    "decimal_comma_quoted.csv": "row 1 (line 2), column 'value': is not a finite number (got "
+                                "'5,2')",
+    "thousands_separator.csv": "row 1 (line 2), column 'value': is not a finite number (got "
+                               "'1,000')",
+    "value_nan_lowercase.csv": "row 1 (line 2), column 'value': is not a finite number (got "
+                               "'nan')",
+    "value_hexadecimal.csv": "row 1 (line 2), column 'value': is not a finite number (got "
+                             "'0x10')",
+    "value_infinity_word.csv": "row 1 (line 2), column 'value': is not a finite number (got "
+                               "'Infinity')",
+    "value_sign_only.csv": "row 1 (line 2), column 'value': is not a finite number (got '-')",
+    "value_exponent_only.csv": "row 1 (line 2), column 'value': is not a finite number (got "
+                               "'e5')",
+    "value_two_points.csv": "row 1 (line 2), column 'value': is not a finite number (got "
+                            "'1.2.3')",
+    "long_text_value.csv": "row 1 (line 2), column 'value': is too long to be a number (300 "
+                           "characters: 'abcabc",
+    "sledai_above_105.csv": "row 1 (line 2), column 'value': value of sledai2k must be an "
+                            "integer from 0 to 105 (got 106.0)",
+    "dose_above_2000.csv": "row 1 (line 2), column 'value': value of gc_mg_day must be a "
+                           "value from 0 to 2000 (got 2500.0)",
 }
 
 RAW_CASES = {
@@ -89,7 +150,7 @@ def test_the_corpus_is_complete():
     files = {p.name for p in (CORPUS / "measurements").iterdir()}
     assert files == set(MEASUREMENT_CASES), "every corpus file needs an expected message"
     assert {p.name for p in (CORPUS / "raw").iterdir()} == set(RAW_CASES)
-    assert len(MEASUREMENT_CASES) + len(RAW_CASES) + 1 >= 20  # +1: raw checksum mismatch
+    assert len(MEASUREMENT_CASES) + len(RAW_CASES) + 1 >= 60  # +1: raw checksum mismatch
 
 
 @pytest.mark.parametrize("name", sorted(MEASUREMENT_CASES))

@@ -67,8 +67,8 @@ def test_bad_measurements_are_located(tmp_path, body, message):
 
 
 def test_other_measures_can_be_allowed(tmp_path):
-    path = write(tmp_path, "1,crp,baseline,0,2.0,mg/L\n")
-    assert read_measurements(path, measures=["crp"])["measure"].tolist() == ["crp"]
+    path = write(tmp_path, "1,crp,baseline,0,2.0,mg/L\n1,crp,m6,6,1.0,mg/L\n")
+    assert read_measurements(path, measures=["crp"])["measure"].tolist() == ["crp", "crp"]
 
 
 def test_ids_with_non_ascii_digits_stay_text(tmp_path):

@@ -56,5 +56,6 @@ class InputError(ValueError):
         if row is not None:
             where.append(f"row {row} (line {row + 1})")
         if column is not None:
-            where.append(f"column '{column}'")
+            # A column name comes from the file too: escaped, so the message stays one line.
+            where.append(f"column {quote_value(column)}")
         super().__init__(f"{', '.join(where)}: {self.message}")

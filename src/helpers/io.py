@@ -377,8 +377,25 @@ def verify_checksums(folder: str | Path, manifest: str = "SHA256SUMS") -> dict[s
     return digests
 
 
+# Files that are not UTF-8 text, recognised by their first bytes, and what to do.
+_NOT_TEXT = (
+    (b"\x1f\x8b", "looks like a gzip file; unzip it first"),
+    (b"PK\x03\x04", "is a ZIP archive (an .xlsx workbook is one); save the sheet as CSV "
+                    "(UTF-8)"),
+    (b"\xff\xfe", "is UTF-16 text; save it as UTF-8"),
+    (b"\xfe\xff", "is UTF-16 text; save it as UTF-8"),
+    (b"%PDF", "is a PDF document, not a CSV file"),
+)
+
+
 def _decode(path: Path, data: bytes) -> str:
     """Decode ``data`` as UTF-8, locating the first bad byte by row and column."""
+    for magic, message in _NOT_TEXT:
+        if data.startswith(magic):
+            raise InputError(path, message)
+    if b"\x00" in data[:4096]:
+        raise InputError(path, "contains NUL bytes: it is not a text file (UTF-16 text or a "
+                         "binary file?); save it as CSV (UTF-8)")
     if data.startswith(b"\xef\xbb\xbf"):
         raise InputError(path, "starts with a byte-order mark; save it as UTF-8 without BOM",
                          row=0)
@@ -424,9 +441,16 @@ def read_csv_text(path: str | Path, columns: Sequence[str] | None = None) -> pd.
     or "inf" must be reported, not silently turned into a missing value.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "is a folder, not a file")
+    if path.exists() and not path.is_file():
+        raise InputError(path, "is not a regular file")
     if not path.is_file():
         raise InputError(path, "file not found")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(path, f"cannot be read ({error.strerror})") from None
     if not data.strip():
         raise InputError(path, "file is empty; expected a header row and data rows")
     text = _decode(path, data)

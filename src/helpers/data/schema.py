@@ -285,7 +285,11 @@ def read_measurements(path: str | Path, measures: Iterable[str] = MEASURE_CODES,
     path = Path(path)
     text = read_csv_text(path, MEASUREMENT_COLUMNS)
     typed = validate(to_typed(text, path), measurement_schema(measures), path)
-    # Every follow-up needs a baseline for the same patient and measure.
+    is_baseline = typed["timepoint"] == BASELINE
+    if is_baseline.all():
+        raise InputError(path, f"every row is a {BASELINE!r} row; at least one follow-up "
+                         "visit is needed to compare", row=1, column="timepoint")
+    # Every follow-up needs a baseline for the same patient and measure, dated before it.
     key = typed["patient_id"] + "\x00" + typed["measure"]
     has_baseline = key.isin(key[typed["timepoint"] == BASELINE])
     orphan = ~has_baseline
@@ -295,6 +299,13 @@ def read_measurements(path: str | Path, measures: Iterable[str] = MEASURE_CODES,
                          f"{typed.at[row, 'measure']} for patient "
                          f"{typed.at[row, 'patient_id']} has no baseline row", row=row,
                          column="timepoint")
+    baseline_month = typed.loc[is_baseline].set_index(key[is_baseline])["month"]
+    earlier = ~is_baseline & (typed["month"] < key.map(baseline_month))
+    if earlier.any():
+        row = int(earlier.idxmax())
+        raise InputError(path, f"follow-up '{typed.at[row, 'timepoint']}' is dated month "
+                         f"{typed.at[row, 'month']:g}, before its baseline (month "
+                         f"{baseline_month[key[row]]:g})", row=row, column="month")
     # Integer labels ("1", "2", ...) become integers, so they sort numerically and join
     # with patients.csv; anything else ("P-01", "007") stays text.
     ids = typed["patient_id"]
