@@ -82,3 +82,29 @@ def test_output_folder_rules(tmp_path):
     with pytest.raises(InputError, match="cannot be created"):
         cohort.run_cohort(paths.DATA_PROCESSED / paths.MEASUREMENTS,
                           afile / "below a file", quiet=True)
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("folder", "is a folder, not a file"),
+    ("device", "is not a regular file"),
+    ("missing", "file not found"),
+])
+def test_data_that_is_not_a_file(kind, message, tmp_path, capsys):
+    data = {"folder": tmp_path, "device": "/dev/null", "missing": tmp_path / "no.csv"}[kind]
+    status = cohort.main(["--data", str(data), "--out", str(tmp_path / "out"), "--quiet"])
+    assert status == 1
+    assert capsys.readouterr().err.strip() == f"error: {data}: {message}"
+    assert not (tmp_path / "out").exists()
+
+
+def test_patients_file_checked_before_anything_runs(tmp_path, capsys):
+    patients = tmp_path / "patients.csv"
+    patients.write_text("patient_id,age\n1,40\n2,50\n3,60\n4,70\n")
+    data = paths.DATA_PROCESSED / paths.MEASUREMENTS
+    with pytest.raises(InputError, match=r"patients.csv, row 0 \(line 1\), column 'sex': "
+                                         r"required column is missing"):
+        cohort.run_cohort(data, tmp_path / "out", patients=patients, quiet=True)
+    with pytest.raises(InputError, match="missing.csv: file not found"):
+        cohort.run_cohort(data, tmp_path / "out", patients=tmp_path / "missing.csv",
+                          quiet=True)
+    assert not (tmp_path / "out").exists()

@@ -185,7 +185,7 @@ def test_make_analysis_without_arguments_explains_itself(clone):
 
 def test_make_analysis_takes_paths_as_data_not_shell(clone, tmp_path):
     """'$', quotes, spaces and even $(shell ...) in DATA reach Python verbatim."""
-    folder = tmp_path / "my data"
+    folder = tmp_path / "my data \u00e9\u6570"  # a space and non-ASCII letters
     folder.mkdir()
     data = folder / "co$x \"q\" 'it'.csv"
     data.write_text("a,b\n1,2\n")  # a bad header: the run stops at once, naming the file

@@ -191,6 +191,9 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str | Path
         column = first["column"] if first["column"] in frame.columns else None
         check = plain_words(str(first["check"]))
         failure = first["failure_case"]
+        if check == "column_in_dataframe":  # pandera names the missing column as the case
+            raise InputError(source, "required column is missing", row=0,
+                             column=str(failure)) from None
         if check.startswith(("field_uniqueness", "multiple_fields_uniqueness")):
             keys = list(schema.unique or [column])
             # pandera flags every copy; the error belongs to the first repeat.
