@@ -26,11 +26,13 @@ FIGURES   := $(foreach f,slopes waterfall_das28 swimmer profile_heatmap,\
 REVIEW    := $(addprefix reports/tables/,studies.csv studies.md meta_pooled.csv meta_pooled.md \
                meta_leave1out.csv meta_leave1out.md) \
              $(foreach f,forest leave1out,reports/figures/$(f).png reports/figures/$(f).svg)
+POWER     := reports/tables/power.csv reports/tables/power.md \
+             reports/figures/power.png reports/figures/power.svg
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 REPORT    := reports/report.html
-ANALYSIS  := $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW)
+ANALYSIS  := $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW) $(POWER)
 
-.PHONY: all env lock test test-fast lab report analysis bench clean help
+.PHONY: all env lock test test-fast lab report analysis power bench clean help
 
 all: $(ANALYSIS) $(REPORT) ## Run the whole analysis (creates .venv first if missing)
 
@@ -80,6 +82,10 @@ else
 	    ANALYSIS_PATIENTS=$(call shell-quote,PATIENTS) $(PY) -m helpers.pipeline.cohort
 endif
 
+REPS ?= 100000
+power: | $(ENV) ## The power grid at full size (REPS=100000) into out/power; DASK_SCHEDULER_ADDRESS for a cluster
+	$(RUN) notebooks/05_power.ipynb --output-dir out/power -p reps $(REPS) --report report.html
+
 bench: | $(ENV) ## Measure speed and memory (several minutes); writes docs/benchmarks.md
 	$(PY) -m benchmarks.bench --output docs/benchmarks.md
 
@@ -98,7 +104,7 @@ lab: | $(ENV) ## Open JupyterLab on the project kernel (JUPYTER_PORT, JUPYTER_TO
 	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
 
 clean: ## Remove generated outputs (never data/raw); `make` regenerates them
-	rm -f $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW) $(REPORT)
+	rm -f $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW) $(POWER) $(REPORT)
 	rm -rf .make
 
 help: ## List targets

@@ -20,7 +20,7 @@ PACKAGE = paths.ROOT / "src" / "helpers"
 
 FOUNDATION = {"helpers", "helpers.vocab", "helpers.paths", "helpers.io", "helpers.errors"}
 STATISTICS = {"helpers.paired", "helpers.scores", "helpers.proportions", "helpers.meta",
-              "helpers.synth"}
+              "helpers.synth", "helpers.power"}
 STAGES = {"data": 1, "analysis": 3, "figures": 3, "pipeline": 4}
 
 

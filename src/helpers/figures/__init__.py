@@ -19,6 +19,7 @@ files from run to run.
 - :func:`swimmer`: disease duration before and months on anifrolumab, with response;
 - :func:`profile_heatmap`: patients x features (autoantibodies, organs, therapies);
 - :func:`forest_plot`: the literature review, studies and pooled estimates;
+- :func:`power_curves`: simulated power of the next study (with seaborn);
 - :func:`save_figure`: deterministic, atomic PNG/SVG/PDF output.
 
 Artists that tests (and users) may want to find carry a ``gid``: ``patient-<id>`` for the
@@ -29,11 +30,13 @@ lines and ``pooled-<i>`` for the forest plot diamonds.
 
 from helpers.figures.forest import forest_plot
 from helpers.figures.patients import profile_heatmap, slope_chart, swimmer, waterfall
+from helpers.figures.power import power_curves
 from helpers.figures.style import (figure_size, measure_label, patient_label, save_and_show,
                                    save_figure, set_theme, theme, theme_rc, timepoint_label)
 
 __all__ = [
-    "figure_size", "forest_plot", "measure_label", "patient_label", "profile_heatmap",
+    "figure_size", "forest_plot", "measure_label", "patient_label", "power_curves",
+    "profile_heatmap",
     "save_and_show", "save_figure", "set_theme", "slope_chart", "swimmer", "theme",
     "theme_rc", "timepoint_label", "waterfall",
 ]

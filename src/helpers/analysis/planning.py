@@ -1,0 +1,136 @@
+"""Planning the next study: simulated power per measure, on Dask, and what it means.
+
+:func:`power_table` runs :func:`helpers.power.simulate_power` for each measure from the
+changes a cohort observed; :func:`dask_client` gives it a cluster (an embedded
+``LocalCluster`` by default, or an existing scheduler); :func:`power_narrative` says
+what the table can and cannot tell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from helpers.data.tidy import baseline_and_latest, encode
+from helpers.power import TESTS, n_needed, simulate_power
+from helpers.vocab import BASELINE, measure_name
+
+__all__ = ["dask_client", "observed_differences", "power_narrative", "power_table",
+           "sample_sizes_needed"]
+
+_TEST_NAMES = {"t": "paired t-test", "wilcoxon": "Wilcoxon signed-rank test",
+               "sign": "sign test"}
+
+
+def observed_differences(measurements: pd.DataFrame, measure: str,
+                         baseline: str = BASELINE) -> np.ndarray:
+    """Each patient's change from baseline to their last visit (complete pairs only)."""
+    encoded = encode(measurements, require_month=True)
+    pre, post = baseline_and_latest(encoded, measure, baseline=baseline)
+    complete = ~np.isnan(pre) & ~np.isnan(post)
+    return post[complete] - pre[complete]
+
+
+@contextlib.contextmanager
+def dask_client(address: str | None = None, *, n_workers: int = 2,
+                processes: bool = False) -> Iterator:
+    """A Dask client: on ``address``, else ``$DASK_SCHEDULER_ADDRESS``, else embedded.
+
+    The embedded cluster is a ``LocalCluster`` of ``n_workers`` workers (threads by
+    default: they start in a fraction of a second), without a dashboard and with
+    Dask's logging silenced, so that nothing run-specific (ports, timings) reaches a
+    notebook's outputs. Everything is closed on exit.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    address = address or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if address:
+        with Client(address) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def power_table(measurements: pd.DataFrame, *, measures: Sequence[str],
+                n: Sequence[int], tests: Sequence[str] = TESTS, reps: int = 2000,
+                seed: int = 0, alpha: float = 0.05, method: str = "bootstrap",
+                client=None) -> pd.DataFrame:
+    """Simulated power for each measure (``reports/tables/power.csv``).
+
+    Each measure gets its own seed (``SeedSequence(seed).spawn``), so adding or removing
+    a measure changes no other measure's rows.
+
+    Returns
+    -------
+    DataFrame
+        ``measure, method, n_observed, n, test, power, mc_se, reps``.
+    """
+    frames = []
+    seeds = np.random.SeedSequence(seed).spawn(len(measures))
+    for measure, child in zip(measures, seeds, strict=True):
+        differences = observed_differences(measurements, measure)
+        root = int(child.generate_state(1)[0])
+        table = simulate_power(differences, n=n, tests=tests, reps=reps, seed=root,
+                               alpha=alpha, method=method, client=client)
+        table.insert(0, "n_observed", len(differences))
+        table.insert(0, "method", method)
+        table.insert(0, "measure", measure)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+def sample_sizes_needed(power: pd.DataFrame, targets: Sequence[float]) -> pd.DataFrame:
+    """Smallest simulated n reaching each target power, per measure and test."""
+    rows = []
+    for measure, table in power.groupby("measure", sort=False):
+        for target in targets:
+            needed = n_needed(table, target)
+            needed.insert(0, "measure", measure)
+            rows.append(needed)
+    return pd.concat(rows, ignore_index=True)
+
+
+def power_narrative(power: pd.DataFrame, needed: pd.DataFrame, *, alpha: float):
+    """What the simulated power says, and what bootstrapping a few changes cannot say."""
+    from IPython.display import Markdown
+
+    from helpers.io import escape_markdown, round_significant
+
+    needed = round_significant(needed)
+    lines = []
+    for measure, rows in needed.groupby("measure", sort=False):
+        observed = int(power.loc[power["measure"] == measure, "n_observed"].iloc[0])
+        parts = []
+        for test, by_test in rows.groupby("test", sort=False):
+            sizes = ", ".join(
+                f"{100 * r.target:.0f}% at n = {int(r.n_needed)}" if pd.notna(r.n_needed)
+                else f"{100 * r.target:.0f}% not reached by n = {int(power['n'].max())}"
+                for r in by_test.itertuples(index=False))
+            parts.append(f"{_TEST_NAMES.get(test, escape_markdown(test))}: {sizes}")
+        lines.append(f"- **{escape_markdown(measure_name(measure))}** (from {observed} "
+                     f"observed changes): {'; '.join(parts)}.")
+    method = str(power["method"].iloc[0])
+    reps = int(power["reps"].iloc[0])
+    caveat = (
+        "Bootstrapping resamples the observed changes, so it assumes that future patients "
+        "change exactly as these few did: with four patients of whom none worsened, every "
+        "simulated study has only improvements and zeros, the exact tests reject as soon as "
+        "there are enough non-zero changes, and the power shown is an upper bound for a "
+        "population in which some patients worsen or the effect is smaller. "
+        if method == "bootstrap" else
+        "The normal model uses the observed mean and SD of the changes as if they were the "
+        "population's; with a handful of patients both are very uncertain. ")
+    text = "\n".join(lines) + (
+        f"\n\n{caveat}Each point is {reps:,} simulated studies (two-sided tests at "
+        f"{alpha:g}; Monte Carlo SE in `power.csv`). Read the curves as a first sketch for "
+        "a protocol, to be redone with a clinically chosen effect size and a plausible "
+        "spread, not as a sample-size calculation.")
+    return Markdown(text)

@@ -1,0 +1,68 @@
+"""Power curves of the simulated next study (notebook 05)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import seaborn as sns
+
+from helpers.figures.style import GREY, PALETTE, _get_ax, _require_columns
+
+#: Test names for the legend, in drawing order.
+TEST_LABELS = {"t": "Paired t-test", "wilcoxon": "Wilcoxon signed-rank", "sign": "Sign test"}
+
+
+def power_curves(data: pd.DataFrame, *, measure: str | None = None,
+                 targets: Sequence[float] = (0.8, 0.9), ax=None, **kwargs):
+    """Simulated power against the number of patients, one line per test.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`helpers.analysis.planning.power_table` output (``n, test, power`` and,
+        with ``measure``, a ``measure`` column).
+    measure : str, optional
+        Draw this measure's rows only.
+    targets : sequence of float
+        Power levels marked by dashed lines, with the smallest n reaching each marked
+        on every curve.
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to :func:`seaborn.lineplot`.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    _require_columns(data, ["n", "test", "power"])
+    if measure is not None:
+        data = data[data["measure"] == measure]
+    ax = _get_ax(ax)
+    order = [t for t in TEST_LABELS if t in set(data["test"])]
+    labelled = data.assign(Test=data["test"].map(TEST_LABELS))
+    # errorbar=None: one simulated value per point, and no bootstrapped band (which
+    # would also be random).
+    # Distinct dashes as well as colours: two tests can give the same curve (the sign
+    # and signed-rank tests do when no simulated patient worsens).
+    labels = [TEST_LABELS[t] for t in order]
+    sns.lineplot(data=labelled, x="n", y="power", hue="Test", style="Test", markers=True,
+                 dashes=dict(zip(labels, ["", (4, 2), (1, 1.5)], strict=False)),
+                 hue_order=labels, style_order=labels, palette=list(PALETTE[: len(order)]),
+                 errorbar=None, ax=ax, **kwargs)
+    ax.set_xscale("log")  # the decisions happen between 4 and 30 patients
+    sizes = sorted(set(data["n"]))
+    ticks = [n for n in (4, 5, 6, 8, 10, 15, 20, 30, 50, 100, 200, 500, 1000)
+             if sizes[0] <= n <= sizes[-1]]
+    ax.set_xticks(ticks, [str(n) for n in ticks])
+    ax.minorticks_off()
+    for target in targets:
+        ax.axhline(target, color=GREY, linestyle="--", linewidth=0.8, zorder=0,
+                   gid=f"target-{target:g}")
+        ax.text(sizes[-1], target, f"{100 * target:.0f}% ", va="bottom", ha="right",
+                color=GREY, fontsize="small")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("Patients in the next study (n, log scale)")
+    ax.set_ylabel("Simulated power")
+    ax.legend(title=None, frameon=False, loc="lower right")
+    return ax

@@ -1,0 +1,178 @@
+"""Power of the pre/post tests by simulation, for planning the next study.
+
+With four patients no closed form tells how many a study needs: the exact signed-rank
+test (with the ties of integer scores) and the sign test have no simple power formula.
+:func:`simulate_power` simulates it from the changes observed, for a grid of sample
+sizes, on one process or as Dask tasks on any cluster, with the same result either way.
+
+Reproducibility contract: the grid point for sample size ``n_k`` (the k-th of ``n``)
+draws its replicates from ``numpy.random.default_rng(SeedSequence(seed).spawn(K)[k])``,
+never from a shared generator, and every test at that n uses the same replicates
+(common random numbers). So a result does not depend on the number of workers, the
+order tasks run in, or which other sizes are in the grid's tail.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["METHODS", "POWER_COLUMNS", "TESTS", "grid_seeds", "n_needed", "simulate_power"]
+
+TESTS = ("t", "wilcoxon", "sign")
+METHODS = ("bootstrap", "normal")
+POWER_COLUMNS = ("n", "test", "power", "mc_se", "reps")
+
+
+def grid_seeds(seed: int, size: int) -> list[np.random.SeedSequence]:
+    """The seed of each grid point: ``SeedSequence(seed).spawn(size)``.
+
+    Examples
+    --------
+    >>> [s.spawn_key for s in grid_seeds(7, 3)]
+    [(0,), (1,), (2,)]
+    """
+    return np.random.SeedSequence(seed).spawn(size)
+
+
+def simulate_power(differences, *, n: Sequence[int], tests: Sequence[str] = TESTS,
+                   reps: int = 2000, seed: int = 0, alpha: float = 0.05,
+                   method: str = "bootstrap", client=None) -> pd.DataFrame:
+    """Simulated power of the paired tests for each sample size.
+
+    Parameters
+    ----------
+    differences : array_like
+        Observed paired changes (post - baseline); missing values are dropped.
+    n : sequence of int
+        Sample sizes (numbers of patients), each >= 2.
+    tests : sequence of {"t", "wilcoxon", "sign"}
+        ``"t"``: paired t-test; ``"wilcoxon"``: the signed-rank test exactly as
+        :func:`helpers.paired.paired_tests` reports it (exact, or exact conditional with
+        ties, below 50 non-zero differences; normal approximation above); ``"sign"``:
+        the exact sign test. All two-sided.
+    reps : int
+        Replicates per sample size.
+    seed : int
+        Root of the grid's seeds (see the module's reproducibility contract).
+    alpha : float
+        Significance level.
+    method : {"bootstrap", "normal"}
+        ``"bootstrap"``: resample the observed differences with replacement;
+        ``"normal"``: draw from a normal distribution with their mean and SD.
+    client : dask.distributed.Client, optional
+        Run the grid as Dask tasks on the client's cluster; default: in this process.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`POWER_COLUMNS`: ``n``, ``test``, ``power`` (share of replicates
+        with p <= alpha), ``mc_se`` (its Monte Carlo standard error,
+        sqrt(power (1 - power) / reps)) and ``reps``; one row per n and test.
+
+    Notes
+    -----
+    A replicate whose test is undefined (all differences zero, or constant for the
+    t-test) counts as not rejecting, as a study that observed it would report no
+    significant change.
+    """
+    sample, n, tests = _check(differences, n, tests, reps, alpha, method)
+    seeds = grid_seeds(seed, len(n))
+    arguments = [(sample, size, tests, reps, alpha, method, child)
+                 for size, child in zip(n, seeds, strict=True)]
+    if client is None:
+        counts = [_simulate_point(*args) for args in arguments]
+    else:
+        futures = [client.submit(_simulate_point, *args, pure=False) for args in arguments]
+        counts = client.gather(futures)
+    rows = []
+    for size, point in zip(n, counts, strict=True):
+        for test in tests:
+            power = point[test] / reps
+            rows.append({"n": size, "test": test, "power": power,
+                         "mc_se": math.sqrt(power * (1 - power) / reps), "reps": reps})
+    return pd.DataFrame(rows, columns=list(POWER_COLUMNS))
+
+
+def n_needed(power: pd.DataFrame, target: float) -> pd.DataFrame:
+    """The smallest simulated n whose power reaches ``target``, per test (NaN if none)."""
+    out = []
+    for test, rows in power.groupby("test", sort=False):
+        reached = rows.loc[rows["power"] >= target, "n"]
+        out.append({"test": test, "target": target,
+                    "n_needed": int(reached.min()) if len(reached) else math.nan})
+    return pd.DataFrame(out, columns=["test", "target", "n_needed"])
+
+
+def _check(differences, n, tests, reps, alpha, method):
+    sample = np.asarray(differences, dtype=float).ravel()
+    sample = sample[~np.isnan(sample)]
+    if sample.size == 0:
+        raise ValueError("differences must hold at least one observed change")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method == "normal" and sample.size < 2:
+        raise ValueError("method='normal' needs at least 2 differences (for their SD)")
+    tests = [tests] if isinstance(tests, str) else list(tests)
+    unknown = [t for t in tests if t not in TESTS]
+    if unknown or not tests:
+        raise ValueError(f"tests must be among {TESTS}, got {tests}")
+    sizes = [int(v) for v in np.atleast_1d(n)]
+    if not sizes or min(sizes) < 2 or any(v != w for v, w in zip(sizes, np.atleast_1d(n))):
+        raise ValueError(f"n must be whole numbers >= 2, got {list(np.atleast_1d(n))}")
+    if not (isinstance(reps, (int, np.integer)) and reps >= 1):
+        raise ValueError(f"reps must be a positive integer, got {reps!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
+    return sample, sizes, tests
+
+
+def _simulate_point(sample, n, tests, reps, alpha, method, seed) -> dict[str, int]:
+    """Rejections of each test among ``reps`` replicates of ``n`` differences."""
+    rng = np.random.default_rng(seed)
+    if method == "bootstrap":
+        draws = rng.choice(sample, size=(reps, n), replace=True)
+    else:
+        draws = rng.normal(sample.mean(), sample.std(ddof=1), size=(reps, n))
+    counts = {}
+    if "t" in tests:
+        counts["t"] = int(np.count_nonzero(_t_p_values(draws) <= alpha))
+    if "sign" in tests:
+        counts["sign"] = int(np.count_nonzero(_sign_p_values(draws) <= alpha))
+    if "wilcoxon" in tests:
+        counts["wilcoxon"] = int(np.count_nonzero(_signed_rank_p_values(draws) <= alpha))
+    return counts
+
+
+def _t_p_values(draws: np.ndarray) -> np.ndarray:
+    n = draws.shape[1]
+    mean = draws.mean(axis=1)
+    sd = draws.std(axis=1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = mean / (sd / math.sqrt(n))
+    p = 2 * stats.t.sf(np.abs(t), n - 1)
+    return np.where(sd > 0, p, 1.0)
+
+
+def _sign_p_values(draws: np.ndarray) -> np.ndarray:
+    positive = np.count_nonzero(draws > 0, axis=1)
+    nonzero = positive + np.count_nonzero(draws < 0, axis=1)
+    tail = stats.binom.cdf(np.minimum(positive, nonzero - positive), nonzero, 0.5)
+    return np.where(nonzero > 0, np.minimum(1.0, 2 * tail), 1.0)
+
+
+def _signed_rank_p_values(draws: np.ndarray) -> np.ndarray:
+    # The very test paired_tests reports, replicate by replicate (its exact conditional
+    # distributions are cached by tie pattern, so repeats are cheap).
+    from helpers.paired import _wilcoxon
+
+    p = np.empty(len(draws))
+    for i, d in enumerate(draws):
+        row = _wilcoxon(d, zero_method="wilcox", exact=None, correction=True, label="",
+                        notes=[])
+        p[i] = row["wilcoxon_p_value"]
+    return np.where(np.isnan(p), 1.0, p)
