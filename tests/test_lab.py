@@ -89,7 +89,7 @@ def test_open_and_save_in_lab_leaves_the_tree_clean(lab):
     listing = server.request("GET", "contents/notebooks")
     notebooks = sorted(item["path"] for item in listing["content"]
                        if item["path"].endswith(".ipynb"))
-    assert len(notebooks) == 4
+    assert len(notebooks) == 5
     mtimes = {path: (clone / path).stat().st_mtime_ns for path in notebooks}
     language_info = dict(IPythonKernel.language_info)
     assert "codemirror_mode" in language_info and "version" in language_info

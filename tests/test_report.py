@@ -29,11 +29,11 @@ def test_report_is_self_contained(html):
 
 
 def test_report_shows_every_figure_and_table(html):
-    # 4 figures in 03_figures + the forest and leave-one-out plots in 04_review, embedded
-    # as PNG data URIs.
-    assert html.count('src="data:image/png;base64,') == 6
+    # 4 figures in 03_figures, the forest and leave-one-out plots in 04_review and the
+    # power curves in 05_power, embedded as PNG data URIs.
+    assert html.count('src="data:image/png;base64,') == 7
     for heading in ["Paired comparisons, last visit vs baseline", "Forest plot",
-                    "Leave one study out",
+                    "Leave one study out", "Power curves",
                     "Response, by standard definitions and by the paper", "Patient profiles"]:
         assert heading in html
     assert html.count("<table") >= 10

@@ -398,7 +398,7 @@ def _midranks(values: np.ndarray) -> tuple[np.ndarray, bool]:
     return ranks, len(starts) < n
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def _signed_rank_cdf(ranks: tuple[int, ...]) -> np.ndarray:
     """Null CDF of the sum of positively signed ranks, for integer ``ranks``.
 

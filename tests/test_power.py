@@ -1,0 +1,112 @@
+"""Simulated power, checked against closed forms, and its seeding contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.power import TTestPower
+
+from helpers.analysis.planning import (dask_client, observed_differences, power_table,
+                                       sample_sizes_needed)
+from helpers.power import POWER_COLUMNS, grid_seeds, n_needed, simulate_power
+from support.paper import TABLE2, table2_measurements
+
+# Normal draws with the mean and SD of these changes: effect size 1.5 / 1.2910 = 1.1619.
+SAMPLE = [0.0, 1.0, 2.0, 3.0]
+EFFECT = np.mean(SAMPLE) / np.std(SAMPLE, ddof=1)
+SIZES = [4, 6, 10, 16]
+REPS = 4000
+
+
+@pytest.fixture(scope="module")
+def normal_power():
+    return simulate_power(SAMPLE, n=SIZES, reps=REPS, seed=11, method="normal")
+
+
+def test_t_power_matches_the_noncentral_t(normal_power):
+    # statsmodels TTestPower().power(effect_size, nobs, alpha, "two-sided"): the
+    # noncentral-t power of the one-sample (paired) t-test.
+    rows = normal_power[normal_power["test"] == "t"]
+    exact = TTestPower().power(effect_size=EFFECT, nobs=rows["n"].to_numpy(), alpha=0.05,
+                               alternative="two-sided")
+    se = np.sqrt(exact * (1 - exact) / REPS)
+    assert (np.abs(rows["power"].to_numpy() - exact) <= 4 * se).all(), (rows, exact)
+
+
+def test_sign_power_matches_the_exact_binomial(normal_power):
+    # A normal change is positive with probability q = Phi(mean / sd); the sign test
+    # rejects for the k positives (of n) whose exact two-sided p is <= 0.05:
+    # power = sum over those k of Binomial(n, q) probabilities.
+    q = stats.norm.cdf(EFFECT)
+    rows = normal_power[normal_power["test"] == "sign"]
+    for n, simulated in zip(rows["n"], rows["power"], strict=True):
+        k = np.arange(n + 1)
+        p = np.minimum(1, 2 * stats.binom.cdf(np.minimum(k, n - k), n, 0.5))
+        exact = stats.binom.pmf(k, n, q)[p <= 0.05].sum()
+        assert abs(simulated - exact) <= 4 * np.sqrt(exact * (1 - exact) / REPS) + 1e-12, n
+
+
+def test_four_patients_cannot_reach_significance_with_exact_tests():
+    # With n = 4 the smallest exact two-sided p is 2 / 2^4 = 0.125 > 0.05 (by hand).
+    table = simulate_power(TABLE2["das28"][1], n=[4], reps=200, seed=1)
+    exact = table[table["test"].isin(["wilcoxon", "sign"])]
+    assert (exact["power"] == 0).all()
+
+
+def test_table_shape_and_monte_carlo_se(normal_power):
+    assert list(normal_power.columns) == list(POWER_COLUMNS)
+    assert len(normal_power) == len(SIZES) * 3 and (normal_power["reps"] == REPS).all()
+    p = normal_power["power"]
+    np.testing.assert_allclose(normal_power["mc_se"], np.sqrt(p * (1 - p) / REPS))
+
+
+def test_seeding_contract():
+    # Grid point k draws from SeedSequence(seed).spawn(K)[k], whose state depends on k
+    # only: adding sizes at the end of the grid changes no earlier row.
+    assert [s.spawn_key for s in grid_seeds(5, 4)] == [(0,), (1,), (2,), (3,)]
+    short = simulate_power(SAMPLE, n=[4, 8], reps=300, seed=5)
+    longer = simulate_power(SAMPLE, n=[4, 8, 12], reps=300, seed=5)
+    pd.testing.assert_frame_equal(short, longer.iloc[: len(short)])
+    again = simulate_power(SAMPLE, n=[4, 8], reps=300, seed=5)
+    pd.testing.assert_frame_equal(short, again)
+    other = simulate_power(SAMPLE, n=[4, 8], reps=300, seed=6)
+    assert not short.equals(other)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(differences=[], n=[4]), "at least one observed change"),
+    (dict(differences=[1.0], n=[4], method="normal"), "at least 2 differences"),
+    (dict(differences=[1.0, 2.0], n=[1]), "n must be whole numbers >= 2"),
+    (dict(differences=[1.0, 2.0], n=[4], tests=["z"]), "tests must be among"),
+    (dict(differences=[1.0, 2.0], n=[4], method="jackknife"), "method must be one of"),
+    (dict(differences=[1.0, 2.0], n=[4], reps=0), "reps must be a positive integer"),
+])
+def test_arguments_are_checked(kwargs, message):
+    differences = kwargs.pop("differences")
+    with pytest.raises(ValueError, match=message):
+        simulate_power(differences, **kwargs)
+
+
+def test_power_table_and_sample_sizes_on_the_paper():
+    measurements = table2_measurements()
+    # DAS28 changes of Table 2, patients 1-4 (by hand): -5.04, -3.70, -2.26, 0.
+    np.testing.assert_allclose(sorted(observed_differences(measurements, "das28")),
+                               [-5.04, -3.7, -2.26, 0.0], atol=1e-12)
+    table = power_table(measurements, measures=["das28", "sledai2k"], n=[4, 10, 20],
+                        reps=200, seed=3)
+    assert set(table["measure"]) == {"das28", "sledai2k"} and (table["n_observed"] == 4).all()
+    needed = sample_sizes_needed(table, [0.8])
+    assert set(needed.columns) == {"measure", "test", "target", "n_needed"}
+    assert n_needed(pd.DataFrame({"n": [4, 8], "test": "t", "power": [0.1, 0.5]}),
+                    0.8)["n_needed"].isna().all()
+
+
+@pytest.mark.slow
+def test_a_two_worker_cluster_gives_exactly_the_local_result():
+    local = simulate_power(SAMPLE, n=[4, 6, 10, 30, 60], reps=500, seed=9)
+    with dask_client(n_workers=2, processes=True) as client:
+        distributed = simulate_power(SAMPLE, n=[4, 6, 10, 30, 60], reps=500, seed=9,
+                                     client=client)
+    pd.testing.assert_frame_equal(local, distributed, check_exact=True)
