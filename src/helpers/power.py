@@ -168,11 +168,15 @@ def _sign_p_values(draws: np.ndarray) -> np.ndarray:
 def _signed_rank_p_values(draws: np.ndarray) -> np.ndarray:
     # The very test paired_tests reports, replicate by replicate (its exact conditional
     # distributions are cached by tie pattern, so repeats are cheap).
+    # The p-value depends on the multiset of a replicate's differences only, and
+    # bootstrap replicates of a few observed changes repeat multisets a lot: each
+    # distinct one is tested once.
     from helpers.paired import _wilcoxon
 
-    p = np.empty(len(draws))
-    for i, d in enumerate(draws):
+    distinct, which = np.unique(np.sort(draws, axis=1), axis=0, return_inverse=True)
+    p = np.empty(len(distinct))
+    for i, d in enumerate(distinct):
         row = _wilcoxon(d, zero_method="wilcox", exact=None, correction=True, label="",
                         notes=[])
         p[i] = row["wilcoxon_p_value"]
-    return np.where(np.isnan(p), 1.0, p)
+    return np.where(np.isnan(p), 1.0, p)[np.ravel(which)]
