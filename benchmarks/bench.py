@@ -48,6 +48,7 @@ from benchmarks import scaling
 from benchmarks.environment import measure_make_env, measure_make_test
 from benchmarks.harness import BenchError, elapsed, log, machine, make_scratch_copy
 from benchmarks.pipeline import measure_pipeline
+from benchmarks.power_grid import measure_power_grid
 from benchmarks.render import render
 from benchmarks.startup import finish_steps, measure_startup, start_steps, summarise_steps
 from helpers import paths
@@ -89,6 +90,7 @@ def _measure_in_scratch(root: Path, repeats: int, smoke: bool, results: dict) ->
         if smoke:
             results["startup"].update(summarise_steps([finish_steps(steps)]))
         results["tests"] = None if smoke else measure_make_test(copy, 1)
+        results["power"] = measure_power_grid(copy, smoke=smoke)
         results["scaling"] = (
             scaling.finish_worker(*background) if background is not None
             else scaling.measure_scaling(scaling.SIZES, scaling.VISITS, repeats, cwd=scratch))

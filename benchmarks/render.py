@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from benchmarks import markdown as md
 from benchmarks.harness import median
+from benchmarks.power_grid import power_section
 from benchmarks.render_profile import profile_md
 from benchmarks.scaling import OPERATION_LABELS, OPERATIONS, growth
 
@@ -271,5 +272,6 @@ def render(results: Mapping) -> str:
     """
     return "\n".join([*_head(results), *_env_section(results.get("env")),
                       *_pipeline_section(results["pipeline"]),
-                      *_tests_section(results.get("tests")), *_scaling_section(results),
+                      *_tests_section(results.get("tests")),
+                      *power_section(results.get("power")), *_scaling_section(results),
                       *_profile_section(results), *_METHOD])

@@ -24,6 +24,7 @@ SECTIONS = [
     "## `make` from clean outputs, against its floor",
     "## `make` with nothing stale",
     "## `make test`",
+    "## Power simulation: one process and two Dask workers",
     "## Scaling: synthetic cohorts",
     "## Profile: `make` against its floor",
     "## Method",
