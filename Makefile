@@ -86,11 +86,12 @@ REPS ?= 100000
 power: | $(ENV) ## The power grid at full size (REPS=100000) into out/power; DASK_SCHEDULER_ADDRESS for a cluster
 	$(RUN) notebooks/05_power.ipynb --output-dir out/power -p reps $(REPS) --report report.html
 
-bench: | $(ENV) ## Measure speed and memory (several minutes); writes docs/benchmarks.md
+bench: | $(ENV) ## Check the benchmark (smoke run), then measure speed and memory; writes docs/benchmarks.md
+	$(PY) -m pytest -q -n 0 -m bench tests/test_bench.py
 	$(PY) -m benchmarks.bench --output docs/benchmarks.md
 
-test-fast: | $(ENV) ## The unit tests only (~30 s): skips nbval and the end-to-end runs
-	$(PY) -m pytest -m "not slow"
+test-fast: | $(ENV) ## The unit tests only (~20 s): skips nbval and the end-to-end runs
+	$(PY) -m pytest -m "not slow and not bench"
 
 # The project's server configuration (etc/jupyter) normalises notebooks on save, so opening
 # and saving one changes no byte. The server listens on localhost with a token; jupyter's

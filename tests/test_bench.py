@@ -194,7 +194,7 @@ def test_render_has_every_section_and_target():
         assert target in row and row.endswith("| **yes** |")
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_smoke_run_measures_and_reports_everything(tmp_path):
     """``python -m benchmarks.bench --smoke``: every section, a row per measurement, the
     checkout untouched (about half a minute: it runs make in a scratch copy)."""
