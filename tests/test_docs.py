@@ -39,6 +39,10 @@ def test_readme_summary_matches_the_tables():
     review = pooled.loc[("review", "logit", "REML", "knha")]
     assert (f"{100 * review['estimate']:.0f}% (95% CI {100 * review['ci_low']:.0f}–"
             f"{100 * review['ci_high']:.0f}%)") in README
+    power = pd.read_csv(paths.TABLES / "power.csv")
+    das28 = power[(power["measure"] == "das28") & (power["test"] == "wilcoxon")]
+    needed = int(das28.loc[das28["power"] >= 0.8, "n"].min())
+    assert f"would need {needed}\npatients for 80% power on DAS28" in README
     both = pooled.loc[("review+case_series", "logit", "REML", "knha")]
     assert (f"{100 * both['estimate']:.0f}% ({100 * both['ci_low']:.0f}–"
             f"{100 * both['ci_high']:.0f}%) with this series") in README

@@ -13,7 +13,10 @@ from helpers.io import to_markdown
 
 
 @pytest.mark.parametrize(("n", "expected"), [
-    (1, 1.0), (3, 0.25), (4, 0.125), (5, 0.0625), (6, 0.03125)])
+    (1, 1.0), (3, 0.25), (4, 0.125), (5, 0.0625), (6, 0.03125),
+    # 2**(1 - 1024) is still a (subnormal) double; far beyond, it underflows to 0 where
+    # 2.0 ** n overflowed (OverflowError above n = 1023).
+    (1024, 2.0 ** -1023), (20_000, 0.0)])
 def test_smallest_exact_p(n, expected):
     # All n signs alike: probability 2 * (1/2)**n, two-sided.
     assert smallest_exact_p(n) == expected

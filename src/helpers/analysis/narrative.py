@@ -23,9 +23,19 @@ def smallest_exact_p(n: int) -> float:
 
     All n differences with the same sign is the most extreme outcome; under the null it
     has probability 2 / 2**n (both directions), so the p-value cannot go below that
-    (Wilcoxon 1945; for n = 4, 0.125).
+    (Wilcoxon 1945; for n = 4, 0.125). Computed as 2**(1 - n) by exponent arithmetic,
+    which is exact and underflows to 0 for n above about 1075 instead of overflowing.
+
+    Examples
+    --------
+    >>> smallest_exact_p(4), smallest_exact_p(20_000)
+    (0.125, 0.0)
     """
-    return min(1.0, 2.0 / 2.0 ** n) if n > 0 else math.nan
+    return min(1.0, math.ldexp(1.0, 1 - n)) if n > 0 else math.nan
+
+
+def _fmt_floor(p: float) -> str:
+    return f"{p:.2g}" if p > 0 else "below 1e-300"
 
 
 def _fmt_p(p: float) -> str:
@@ -104,7 +114,7 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
                  f"{n_max} values cannot check.")
     else:
         power = (f"With n = {n_max} the exact tests can reach {alpha:g} (smallest attainable "
-                 f"p = {floor:.2g}).")
+                 f"p = {_fmt_floor(floor)}).")
     text = "\n".join(lines) + f"""
 
 **What {n_max} patients can and cannot show.** {verdict} {power}{direction} Effect sizes are large, but the confidence
