@@ -110,3 +110,22 @@ def test_a_two_worker_cluster_gives_exactly_the_local_result():
         distributed = simulate_power(SAMPLE, n=[4, 6, 10, 30, 60], reps=500, seed=9,
                                      client=client)
     pd.testing.assert_frame_equal(local, distributed, check_exact=True)
+
+
+def test_power_curves_mark_the_targets_and_the_sizes_needed():
+    import matplotlib.pyplot as plt
+
+    from helpers.figures import power_curves
+
+    table = pd.DataFrame({"n": [4, 6, 8, 4, 6, 8], "test": ["t"] * 3 + ["sign"] * 3,
+                          "power": [0.5, 0.85, 0.95, 0.0, 0.6, 0.9]})
+    fig, ax = plt.subplots()
+    power_curves(table, targets=(0.8, 0.9), ax=ax)
+    gids = {artist.get_gid() for artist in [*ax.lines, *ax.collections]} - {None}
+    # t reaches 80% at n = 6 and 90% at n = 8; the sign test 90% (and so 80%) at n = 8.
+    assert {"target-0.8", "target-0.9", "needed-t-0.8", "needed-t-0.9",
+            "needed-sign-0.8", "needed-sign-0.9"} <= gids
+    ringed = {c.get_gid(): tuple(c.get_offsets()[0]) for c in ax.collections
+              if (c.get_gid() or "").startswith("needed")}
+    assert ringed["needed-t-0.8"] == (6, 0.85) and ringed["needed-sign-0.8"] == (8, 0.9)
+    plt.close(fig)

@@ -25,8 +25,8 @@ def power_curves(data: pd.DataFrame, *, measure: str | None = None,
     measure : str, optional
         Draw this measure's rows only.
     targets : sequence of float
-        Power levels marked by dashed lines, with the smallest n reaching each marked
-        on every curve.
+        Power levels marked by dashed lines; the smallest simulated n reaching each is
+        ringed on every curve (``gid="needed-<test>-<target>"``).
     ax : matplotlib Axes, optional
     **kwargs
         Passed to :func:`seaborn.lineplot`.
@@ -61,6 +61,15 @@ def power_curves(data: pd.DataFrame, *, measure: str | None = None,
                    gid=f"target-{target:g}")
         ax.text(sizes[-1], target, f"{100 * target:.0f}% ", va="bottom", ha="right",
                 color=GREY, fontsize="small")
+    # The smallest simulated n reaching each target, ringed on each curve.
+    for test, color in zip(order, PALETTE, strict=False):
+        rows = data[data["test"] == test].sort_values("n")
+        for target in targets:
+            reached = rows[rows["power"] >= target]
+            if len(reached):
+                ax.scatter(reached["n"].iloc[0], reached["power"].iloc[0], s=90,
+                           facecolors="none", edgecolors=color, linewidths=1.2, zorder=4,
+                           gid=f"needed-{test}-{target:g}")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("Patients in the next study (n, log scale)")
     ax.set_ylabel("Simulated power")
