@@ -138,14 +138,14 @@ def _pipeline_section(pipeline: Mapping) -> list[str]:
     make, floor = median(pipeline["make"]), median(pipeline["floor"])
     ratio = f"{make / floor:.2f}" if make and floor else "n/a"
     return ["## `make` from clean outputs, against its floor", "", md.table(["run", "time"], [
-        [("`make clean && make` (four notebooks in one shared kernel, then the report); "
+        [("`make clean && make` (every notebook in one shared kernel, then the report); "
           "`make` timed"), md.runs(pipeline["make"])],
         [(f"floor: the notebooks' code cells as one plain Python script "
           f"({pipeline.get('floor_lines', 0)} lines), one interpreter"),
          md.runs(pipeline["floor"])],
         ["ratio of the medians", ratio],
     ]), "", ("Both run in the same scratch copy of the project, alternately, each after "
-             "`make clean`. The floor is every code cell of `notebooks/0[1-4]_*.ipynb`, in "
+             "`make clean`. The floor is every code cell of `notebooks/0*_*.ipynb`, in "
              "order, each notebook with its `parameters` cell, concatenated into one "
              "script with `display` defined as a no-op (plain Python has no rich display) "
              "and the notebooks' import statements also run once at the top (so the "
