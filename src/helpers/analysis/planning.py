@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -42,21 +43,42 @@ def dask_client(address: str | None = None, *, n_workers: int = 2,
     """A Dask client: on ``address``, else ``$DASK_SCHEDULER_ADDRESS``, else embedded.
 
     The embedded cluster is a ``LocalCluster`` of ``n_workers`` workers (threads by
-    default: they start in a fraction of a second), without a dashboard and with
-    Dask's logging silenced, so that nothing run-specific (ports, timings) reaches a
-    notebook's outputs. Everything is closed on exit.
+    default: they start in a fraction of a second), without a dashboard. Dask's logs
+    and warnings are silenced while the client lives: on a busy machine it reports
+    slow event loops or slow scratch directories, with timings, and those would reach
+    a notebook's outputs and change them from run to run. Everything is closed on exit.
     """
     from dask.distributed import Client, LocalCluster
 
     address = address or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
-    if address:
-        with Client(address) as client:
+    with _quiet_dask():
+        if address:
+            with Client(address) as client:
+                yield client
+            return
+        with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
+                          dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
+                Client(cluster) as client:
             yield client
-        return
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
-        yield client
+
+
+@contextlib.contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Dask's, tornado's and asyncio's logs off, and warnings ignored, for a while."""
+    import dask
+
+    loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings(), dask.config.set(
+                {"distributed.admin.tick.limit": "1h"}):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def power_table(measurements: pd.DataFrame, *, measures: Sequence[str],
