@@ -83,7 +83,9 @@ def test_clean_rebuild_is_byte_identical_with_read_only_raw_data(rebuild):
     assert rebuild.cleaned
     assert rebuild.make.returncode == 0, rebuild.make.stderr[-3000:]
     # Every committed output regenerated identically; nothing new but the (ignored) report.
-    assert git_status(clone) == []
+    # On failure the message is the diff, which says what differed and so why.
+    diff = subprocess.run(["git", "diff"], cwd=clone, capture_output=True, text=True).stdout
+    assert git_status(clone) == [], diff[:6000]
     assert (clone / "reports" / "report.html").is_file()
     assert {p.name: p.read_bytes() for p in (clone / "data" / "raw").iterdir()} == (
         rebuild.raw_before)
