@@ -251,9 +251,9 @@ _METHOD = [
      "the checkout's outputs and timestamps are never touched."),
     ("- `make env` runs in an empty scratch folder holding only what set-up needs "
      "(Makefile, pyproject.toml, requirements.lock, README.md, scripts/, src/)."),
-    ("- Benchmarks are not tests: nothing fails because a machine is slow. "
-     "`tests/test_bench.py` runs `python -m benchmarks.bench --smoke` and checks "
-     "this document's structure only."), ""]
+    ("- Benchmarks are not tests: nothing fails because a machine is slow. Before it "
+     "measures, `make bench` runs `python -m benchmarks.bench --smoke` through "
+     "`tests/test_bench.py`, which checks this document's structure only."), ""]
 
 
 def render(results: Mapping) -> str:

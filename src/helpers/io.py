@@ -227,8 +227,9 @@ def escape_markdown(value) -> str:
 
     Every value that reaches a narrative, a ``.md`` table or the report goes through
     this one function: a ``<`` or ``&`` that would start a tag or an entity becomes an
-    entity (so ``<img onerror=...>`` shows as text), and what Markdown reads as links, images, code, emphasis or a table cell
-    boundary is backslash-escaped; line breaks become spaces. Ordinary labels pass
+    entity (so ``<img onerror=...>`` shows as text), and what Markdown reads as links,
+    images, code, emphasis or a table cell boundary is backslash-escaped; line breaks
+    become spaces. Ordinary labels pass
     unchanged.
 
     Examples

@@ -632,10 +632,8 @@ def _heterogeneity(yi, vi):
     k = yi.size
     if k == 1:
         return 0.0, 0, 1.0, 0.0
-    w, tr_p = _typical_variance_terms(vi)
-    mu_fe = (w * yi).sum() / w.sum()
-    q = max(0.0, float((w * (yi - mu_fe) ** 2).sum()))
-    return q, k - 1, float(stats.chi2.sf(q, k - 1)), (k - 1) / tr_p
+    q = max(0.0, _generalised_q(yi, vi, 0.0))  # Cochran's Q is the generalised Q at 0
+    return q, k - 1, float(stats.chi2.sf(q, k - 1)), (k - 1) / _typical_variance_terms(vi)[1]
 
 
 def _fit_inverse_variance(yi, vi, method, tau2_init=None):

@@ -430,12 +430,8 @@ def _wilcoxon(d, *, zero_method, exact, correction, label, notes) -> dict:
     if m == 0:
         out["wilcoxon_method"] = "not computed (all differences zero)"
         return out
-    if zero_method == "wilcox":
-        ranks, ties = _midranks(np.abs(d[nonzero]))
-    else:
-        all_ranks, _ = _midranks(np.abs(d))
-        ranks = all_ranks[nonzero]
-        _, ties = _midranks(np.abs(d[nonzero]))
+    ranks = _test_ranks(d, zero_method)
+    _, ties = _midranks(np.abs(d[nonzero]))
     positive = d[nonzero] > 0
     v = float(ranks[positive].sum())
     rank_total = float(ranks.sum())

@@ -21,9 +21,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["METHODS", "POWER_COLUMNS", "TESTS", "grid_seeds", "n_needed", "simulate_power"]
+__all__ = ["METHODS", "POWER_COLUMNS", "TESTS", "TEST_LABELS", "grid_seeds", "n_needed",
+           "simulate_power"]
 
 TESTS = ("t", "wilcoxon", "sign")
+#: How tables, text and figures name the tests.
+TEST_LABELS = {"t": "Paired t-test", "wilcoxon": "Wilcoxon signed-rank test",
+               "sign": "Sign test"}
 METHODS = ("bootstrap", "normal")
 POWER_COLUMNS = ("n", "test", "power", "mc_se", "reps")
 

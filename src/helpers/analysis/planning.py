@@ -18,15 +18,11 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.tidy import baseline_and_latest, encode
-from helpers.power import TESTS, n_needed, simulate_power
+from helpers.power import TEST_LABELS, TESTS, n_needed, simulate_power
 from helpers.vocab import BASELINE, measure_name
 
 __all__ = ["dask_client", "observed_differences", "power_narrative", "power_table",
            "sample_sizes_needed"]
-
-_TEST_NAMES = {"t": "paired t-test", "wilcoxon": "Wilcoxon signed-rank test",
-               "sign": "sign test"}
-
 
 def observed_differences(measurements: pd.DataFrame, measure: str,
                          baseline: str = BASELINE) -> np.ndarray:
@@ -136,7 +132,7 @@ def power_narrative(power: pd.DataFrame, needed: pd.DataFrame, *, alpha: float):
                 f"{100 * r.target:.0f}% at n = {int(r.n_needed)}" if pd.notna(r.n_needed)
                 else f"{100 * r.target:.0f}% not reached by n = {int(power['n'].max())}"
                 for r in by_test.itertuples(index=False))
-            parts.append(f"{_TEST_NAMES.get(test, escape_markdown(test))}: {sizes}")
+            parts.append(f"{TEST_LABELS.get(test, escape_markdown(test))}: {sizes}")
         lines.append(f"- **{escape_markdown(measure_name(measure))}** (from {observed} "
                      f"observed changes): {'; '.join(parts)}.")
     method = str(power["method"].iloc[0])

@@ -13,6 +13,8 @@ The measures and their valid ranges, with sources, are those of :mod:`helpers.vo
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -137,9 +139,6 @@ def plain_words(check: str) -> str:
     >>> plain_words("greater_than_or_equal_to(1)")
     'must be at least 1'
     """
-    import ast
-    import re
-
     match = re.fullmatch(r"(\w+)\((.*)\)", check)
     if not match:
         return check

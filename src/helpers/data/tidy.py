@@ -316,17 +316,18 @@ def baseline_and_latest(encoded: Encoded, measure: str, *, baseline: str = BASEL
     """
     n = len(encoded.patients)
     pre, post = np.full(n, np.nan), np.full(n, np.nan)
-    timepoint = encoded.timepoints.to_numpy()[encoded.timepoint]
-    is_base = timepoint == baseline
+    timepoints = encoded.timepoints
+    is_base = (encoded.timepoint == timepoints.get_loc(baseline) if baseline in timepoints
+               else np.zeros(len(encoded.value), dtype=bool))
     if followup is None:
         month = encoded.month
         is_post = ~is_base & ~np.isnan(encoded.value)
     else:
-        if followup not in set(encoded.timepoints) or followup == baseline:
+        if followup not in timepoints or followup == baseline:
             raise ValueError(f"followup {followup!r} is not a follow-up timepoint; found "
-                             f"{[t for t in encoded.timepoints if t != baseline]}")
+                             f"{[t for t in timepoints if t != baseline]}")
         month = np.zeros(len(encoded.value))
-        is_post = timepoint == followup
+        is_post = encoded.timepoint == timepoints.get_loc(followup)
     if measure not in encoded.measures:
         return pre, post
     of_measure = encoded.measure == encoded.measures.get_loc(measure)
@@ -343,7 +344,7 @@ def baseline_and_latest(encoded: Encoded, measure: str, *, baseline: str = BASEL
     return pre, post
 
 
-def wide(measurements: pd.DataFrame, measure: str, column: str = "value") -> pd.DataFrame:
+def wide(measurements: pd.DataFrame, measure: str, column="value") -> pd.DataFrame:
     """One measure of a tidy table as a patients x visits table.
 
     Parameters
@@ -352,8 +353,9 @@ def wide(measurements: pd.DataFrame, measure: str, column: str = "value") -> pd.
         Tidy table (checked by :func:`encode`).
     measure : str
         The measure.
-    column : str
-        What the cells hold: ``"value"`` or ``"month"``.
+    column : str or list of str
+        What the cells hold: ``"value"``, ``"month"``, or both (one validation for
+        both tables; the columns are then ``(column, timepoint)``).
 
     Returns
     -------

@@ -279,8 +279,9 @@ def _slope_cohort(ax, subset, measure, baseline, line_kwargs) -> None:
     month_by_visit[baseline] = min(month_by_visit.get(baseline, 0.0),
                                    month_by_visit.min())
     order = month_by_visit.sort_values(kind="stable").index
-    months = tidy.wide(subset, measure, "month").reindex(columns=order).to_numpy(dtype=float)
-    values = tidy.wide(subset, measure, "value").reindex(columns=order).to_numpy(dtype=float)
+    table = tidy.wide(subset, measure, ["month", "value"])
+    months = table["month"].reindex(columns=order).to_numpy(dtype=float)
+    values = table["value"].reindex(columns=order).to_numpy(dtype=float)
     n_patients = values.shape[0]
     # NaN vertices break a path, so a missing visit leaves a gap rather than a wrong line.
     segments = np.stack([months, values], axis=-1)

@@ -8,9 +8,7 @@ import pandas as pd
 import seaborn as sns
 
 from helpers.figures.style import GREY, PALETTE, _get_ax, _require_columns
-
-#: Test names for the legend, in drawing order.
-TEST_LABELS = {"t": "Paired t-test", "wilcoxon": "Wilcoxon signed-rank", "sign": "Sign test"}
+from helpers.power import TEST_LABELS
 
 
 def power_curves(data: pd.DataFrame, *, measure: str | None = None,
