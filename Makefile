@@ -68,18 +68,20 @@ test: | $(ENV) ## Run every test: unit, reference values, nbval, end-to-end (~2.
 # quotes (a ' written as '\'') keep the shell out, and Python reads them from the
 # environment. Any character works, but a line break, which is refused.
 # Not exported either: make would expand them (a $(shell ...) in a path) to export them.
-unexport DATA OUT PATIENTS
+unexport DATA OUT PATIENTS CODEBOOK MEASURES SHEET
 shell-quote = '$(subst ','\'',$(value $(1)))'
 define newline
 
 
 endef
-analysis: | $(ENV) ## Your cohort: make analysis DATA=measurements.csv OUT=folder [PATIENTS=patients.csv]
-ifneq (,$(findstring $(newline),$(value DATA)$(value OUT)$(value PATIENTS)))
-	@echo "error: DATA, OUT or PATIENTS contains a line break; rename the path" >&2; exit 2
+analysis: | $(ENV) ## Your cohort: make analysis DATA=cohort.{csv,xlsx,parquet} OUT=folder [PATIENTS= CODEBOOK= MEASURES= SHEET=]
+ifneq (,$(findstring $(newline),$(value DATA)$(value OUT)$(value PATIENTS)$(value CODEBOOK)$(value MEASURES)$(value SHEET)))
+	@echo "error: DATA, OUT, PATIENTS, CODEBOOK, MEASURES or SHEET contains a line break" >&2; exit 2
 else
 	@ANALYSIS_DATA=$(call shell-quote,DATA) ANALYSIS_OUT=$(call shell-quote,OUT) \
-	    ANALYSIS_PATIENTS=$(call shell-quote,PATIENTS) $(PY) -m helpers.pipeline.cohort
+	    ANALYSIS_PATIENTS=$(call shell-quote,PATIENTS) ANALYSIS_CODEBOOK=$(call shell-quote,CODEBOOK) \
+	    ANALYSIS_MEASURES=$(call shell-quote,MEASURES) ANALYSIS_SHEET=$(call shell-quote,SHEET) \
+	    $(PY) -m helpers.pipeline.cohort
 endif
 
 REPS ?= 100000

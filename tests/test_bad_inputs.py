@@ -40,8 +40,9 @@ MEASUREMENT_CASES = {
                                        "the same patient_id, measure, timepoint",
     "followup_without_baseline.csv": "row 3 (line 4), column 'timepoint': follow-up 'last' "
                                      "of das28 for patient 2 has no baseline row",
-    "unknown_measure.csv": "row 3 (line 4), column 'measure': must be one of sledai2k, "
-                           "das28, gc_mg_day",
+    "unknown_measure.csv": "row 3 (line 4), column 'measure': measure 'hemoglobin' is not "
+                           "in the built-in codebook; declare it in a codebook "
+                           "(CODEBOOK=codebook.csv)",
     "arabic_indic_digits.csv": "row 1 (line 2), column 'value': is not a finite number "
                                "(got '\\u0664')",
     "fullwidth_month.csv": "row 2 (line 3), column 'month': is not a finite number (got "
@@ -72,7 +73,7 @@ MEASUREMENT_CASES = {
     # Structure.
     "header_wrong_case.csv": "row 0 (line 1), column 'patient_id': required column is "
                              "missing (found unexpected 'Patient_ID')",
-    "duplicate_header.csv": "row 0 (line 1), column 'unit': required column is missing",
+    "duplicate_header.csv": "row 0 (line 1), column 'value': duplicate column name",
     "trailing_comma.csv": "row 1 (line 2): has 7 fields where the header has 6",
     # Visits.
     "only_baselines.csv": "row 1 (line 2), column 'timepoint': every row is a 'baseline' "
@@ -94,10 +95,11 @@ MEASUREMENT_CASES = {
     "empty_unit.csv": "row 1 (line 2), column 'unit': is empty",
     "formula_unit.csv": "row 1 (line 2), column 'unit': looks like a spreadsheet formula "
                         "(got '@SUM(A1)')",
-    "html_in_measure.csv": "row 1 (line 2), column 'measure': must be one of sledai2k, das28, "
-                           "gc_mg_day (got '<img src=x onerror=alert(1)>')",
-    "measure_upper_case.csv": "row 1 (line 2), column 'measure': must be one of sledai2k, "
-                              "das28, gc_mg_day (got 'DAS28')",
+    "html_in_measure.csv": "row 1 (line 2), column 'measure': measure '<img src=x "
+                           "onerror=alert(1)>' is not in the built-in codebook; declare it "
+                           "in a codebook (CODEBOOK=codebook.csv)",
+    "measure_upper_case.csv": "row 1 (line 2), column 'measure': measure 'DAS28' is not in "
+                              "the built-in codebook; codes are lower case: 'das28'",
     # Numbers as people type them.
     "value_with_unit.csv": "row 1 (line 2), column 'value': is not a finite number (got "
                            "'5 mg')",

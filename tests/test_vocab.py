@@ -37,7 +37,8 @@ def test_unknown_answer_names_the_field():
 def test_measures():
     assert MEASURE_CODES == ("sledai2k", "das28", "gc_mg_day")
     assert BASELINE == "baseline"
-    assert measure_name("das28") == "DAS28" and measure_name("crp") == "crp"
+    assert measure_name("das28") == "DAS28" and measure_name("crp") == "CRP"
+    assert measure_name("not_a_measure") == "not_a_measure"
     # SLEDAI-2K is an integer 0-105 (Gladman 2002); DAS28 0-10; GC >= 0 mg/day.
     sledai = MEASURES["sledai2k"]
     assert (sledai.low, sledai.high, sledai.integer) == (0, 105, True)

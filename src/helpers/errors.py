@@ -38,14 +38,21 @@ class InputError(ValueError):
         1-based data row (the header is row 0, so row ``r`` is on line ``r + 1``).
     column : str, optional
         The column name as it appears in the file.
+    line_label : str or None, default "line"
+        What the file calls the position of data row ``r`` (row ``r + 1`` counting the
+        header): ``"line"`` for a CSV, ``"spreadsheet row"`` for an xlsx sheet; None for
+        a format without lines (Parquet).
 
     Examples
     --------
     >>> str(InputError("data/m.csv", "must be >= 0 (got -4)", row=3, column="value"))
     "data/m.csv, row 3 (line 4), column 'value': must be >= 0 (got -4)"
+    >>> str(InputError("m.xlsx [sheet 'Data']", "is empty", row=3, column="value",
+    ...                line_label="spreadsheet row"))
+    "m.xlsx [sheet 'Data'], row 3 (spreadsheet row 4), column 'value': is empty"
     """
 
-    def __init__(self, source, message, *, row=None, column=None):
+    def __init__(self, source, message, *, row=None, column=None, line_label="line"):
         from helpers.paths import display_path
 
         self.source = display_path(source) if isinstance(source, Path) else str(source)
@@ -54,7 +61,7 @@ class InputError(ValueError):
         self.message = " ".join(str(message).split())  # one line, always
         where = [self.source]
         if row is not None:
-            where.append(f"row {row} (line {row + 1})")
+            where.append(f"row {row} ({line_label} {row + 1})" if line_label else f"row {row}")
         if column is not None:
             # A column name comes from the file too: escaped, so the message stays one line.
             where.append(f"column {quote_value(column)}")

@@ -487,8 +487,9 @@ def read_csv_text(path: str | Path, columns: Sequence[str] | None = None) -> pd.
         if extra:
             raise InputError(path, f"unexpected column; expected only {expected}",
                              row=0, column=extra[0])
-        if len(set(header)) != len(header):
-            raise InputError(path, "duplicate column name", row=0)
+    if len(set(header)) != len(header):
+        repeated = next(name for i, name in enumerate(header) if name in header[:i])
+        raise InputError(path, "duplicate column name", row=0, column=repeated)
     if frame.empty:
         raise InputError(path, "has a header but no data rows")
     for column in frame.columns:

@@ -22,16 +22,17 @@ import pandas as pd
 
 from helpers.data.tidy import baseline_and_latest, encode
 from helpers.proportions import proportion_ci
-from helpers.vocab import (BASELINE, DAS28_CATEGORIES, DAS28_LOW, DAS28_MODERATE,
-                           DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
+from helpers.vocab import (BASELINE, DAS28_CATEGORIES, DAS28_LOW, DAS28_MEASURES,
+                           DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
                            EULAR_MODERATE_IMPROVEMENT, EULAR_RESPONSES, GC_TARGET_EULAR_2023,
-                           GC_TARGET_LLDAS, SLEDAI_REDUCTION_POINTS, parse_yes_no)
+                           GC_TARGET_LLDAS, MEASURES, SLEDAI_REDUCTION_POINTS, parse_yes_no)
 
 __all__ = [
     "DAS28_REMISSION", "DAS28_LOW", "DAS28_MODERATE", "DAS28_CATEGORIES",
     "EULAR_GOOD_IMPROVEMENT", "EULAR_MODERATE_IMPROVEMENT", "EULAR_RESPONSES",
     "SLEDAI_REDUCTION_POINTS", "GC_TARGET_EULAR_2023", "GC_TARGET_LLDAS",
-    "das28_esr", "das28_crp", "das28_category", "eular_response", "sledai_reduction",
+    "DAS28_COMPONENTS", "DERIVED_DAS28", "das28_esr", "das28_crp", "derive_das28",
+    "das28_category", "eular_response", "sledai_reduction",
     "gc_at_or_below", "gc_stopped", "responder_table", "summarise_responders",
 ]
 
@@ -225,6 +226,73 @@ def das28_crp(tjc, sjc, crp, gh):
     score = (0.56 * np.sqrt(tjc_a) + 0.28 * np.sqrt(sjc_a) + 0.36 * np.log(crp_a + 1)
              + 0.014 * gh_a + 0.96)
     return _numeric_result(score, (tjc, sjc, crp, gh), "das28_crp")
+
+
+#: The DAS28 versions computed from components: measure -> (acute-phase reactant, formula).
+DERIVED_DAS28 = {"das28_esr": ("esr", das28_esr), "das28_crp": ("crp", das28_crp)}
+#: The components every DAS28 version needs besides its acute-phase reactant.
+DAS28_COMPONENTS = ("tjc28", "sjc28", "pga")
+
+
+def derive_das28(measurements: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Add DAS28-ESR and DAS28-CRP rows computed from their components, per visit.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+        Tidy, validated table (``patient_id, measure, timepoint, month, value, unit``),
+        with the components as measures ``tjc28``, ``sjc28``, ``pga`` (0-100 mm) and
+        ``esr`` (mm/h) and/or ``crp`` (mg/L), as the built-in codebook defines them.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        The table with one ``das28_esr`` / ``das28_crp`` row per visit that has a
+        ``tjc28`` row (value NaN where a component is missing, or ESR is 0 and its
+        logarithm undefined), appended after the given rows; and the number of values
+        computed per version. A version the data already give for a visit is not
+        recomputed: given values win.
+
+    Examples
+    --------
+    >>> rows = [(1, m, "baseline", 0.0, v, "") for m, v in
+    ...         [("tjc28", 4), ("sjc28", 2), ("pga", 50), ("esr", 30)]]
+    >>> data = pd.DataFrame(rows, columns=["patient_id", "measure", "timepoint", "month",
+    ...                                    "value", "unit"])
+    >>> table, counts = derive_das28(data)
+    >>> counts, round(float(table["value"].iloc[-1]), 4)  # as das28_esr(4, 2, 30, 50)
+    ({'das28_esr': 1}, 4.5968)
+    """
+    present = set(measurements["measure"].unique())
+    counts: dict[str, int] = {}
+    if not set(DAS28_COMPONENTS) <= present:
+        return measurements, counts
+    keys = ["patient_id", "timepoint"]
+    visits = measurements.loc[measurements["measure"] == "tjc28", keys + ["month"]]
+    values = measurements.pivot(index=keys, columns="measure", values="value")
+    values = values.reindex(pd.MultiIndex.from_frame(visits[keys]))
+    added = []
+    for measure, (reactant, formula) in DERIVED_DAS28.items():
+        if reactant not in present:
+            continue
+        reactant_values = values[reactant].to_numpy(dtype=float)
+        if reactant == "esr":  # ln(ESR) is undefined at 0: the score stays missing
+            reactant_values = np.where(reactant_values > 0, reactant_values, np.nan)
+        score = formula(values["tjc28"].to_numpy(dtype=float),
+                        values["sjc28"].to_numpy(dtype=float), reactant_values,
+                        values["pga"].to_numpy(dtype=float))
+        given = np.zeros(len(visits), dtype=bool)
+        if measure in present:  # a visit with a given row keeps it, even if empty
+            given_rows = measurements.loc[measurements["measure"] == measure, keys]
+            given = pd.MultiIndex.from_frame(visits[keys]).isin(
+                pd.MultiIndex.from_frame(given_rows))
+        rows = visits.loc[~given].assign(measure=measure, value=score[~given],
+                                         unit=MEASURES[measure].unit)
+        counts[measure] = int(np.isfinite(score[~given]).sum())
+        added.append(rows[measurements.columns])
+    if not added:
+        return measurements, counts
+    return pd.concat([measurements, *added], ignore_index=True), counts
 
 
 def _das28_values(das28, name: str) -> np.ndarray:
@@ -457,7 +525,8 @@ RESPONDER_COLUMNS = [
 ]
 
 def responder_table(measurements: pd.DataFrame, response_paper=None, *,
-                    baseline: str = BASELINE, followup: str | None = None) -> pd.DataFrame:
+                    baseline: str = BASELINE, followup: str | None = None,
+                    das28: str | None = None) -> pd.DataFrame:
     """Per-patient responder criteria from the tidy measurements table.
 
     Parameters
@@ -476,6 +545,10 @@ def responder_table(measurements: pd.DataFrame, response_paper=None, *,
         Timepoint label of the post-treatment visit (e.g. ``"last"``). Default: for each
         patient and measure, the latest non-baseline visit (largest ``month``) with a
         non-missing value.
+    das28 : str, optional
+        Which DAS28 the ``das28_*`` columns and the EULAR response use: ``"das28"``,
+        ``"das28_esr"`` or ``"das28_crp"``. Default: the first of these the data have
+        (:data:`helpers.vocab.DAS28_MEASURES`).
 
     Returns
     -------
@@ -508,7 +581,13 @@ def responder_table(measurements: pd.DataFrame, response_paper=None, *,
     (DAS28 2.38 -> 2.38, already in remission) has no EULAR response although the paper
     reports a response.
     """
-    frame = _responder_values(measurements, baseline=baseline, followup=followup)
+    if das28 is None:
+        present = set(measurements["measure"].unique())
+        das28 = next((m for m in DAS28_MEASURES if m in present), "das28")
+    elif das28 not in DAS28_MEASURES:
+        raise ValueError(f"das28 must be one of {DAS28_MEASURES}, got {das28!r}")
+    frame = _responder_values(measurements, baseline=baseline, followup=followup,
+                              das28=das28)
     das_pre, das_post = frame["das28_pre"].to_numpy(), frame["das28_post"].to_numpy()
     frame["das28_change"] = np.round(das_post - das_pre, _COMPARISON_DECIMALS) + 0.0
     frame["das28_category_pre"] = das28_category(frame["das28_pre"])
@@ -524,11 +603,11 @@ def responder_table(measurements: pd.DataFrame, response_paper=None, *,
     return frame[RESPONDER_COLUMNS].reset_index(drop=True)
 
 
-def _responder_values(measurements, *, baseline, followup) -> pd.DataFrame:
+def _responder_values(measurements, *, baseline, followup, das28) -> pd.DataFrame:
     """Each patient's baseline and latest value of DAS28, SLEDAI-2K and the GC dose."""
     encoded = encode(measurements, sort_patients=True, require_month=followup is None)
     out = {"patient_id": encoded.patients}
-    for measure, stem in (("das28", "das28"), ("sledai2k", "sledai"), ("gc_mg_day", "gc")):
+    for measure, stem in ((das28, "das28"), ("sledai2k", "sledai"), ("gc_mg_day", "gc")):
         out[f"{stem}_pre"], out[f"{stem}_post"] = baseline_and_latest(
             encoded, measure, baseline=baseline, followup=followup)
     return pd.DataFrame(out)

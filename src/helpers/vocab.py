@@ -4,8 +4,9 @@ Every other module imports these names from here; none defines its own copy. Lik
 codebook, each entry says what a code means, how it is written and where a number comes
 from:
 
-- :data:`MEASURES`: the measures of the tidy measurement table, with their names for
-  text, axis labels for figures, units and valid ranges;
+- :data:`MEASURES`: the built-in codebook (a :class:`Codebook` of :class:`Measure`):
+  the measures of the tidy measurement table, with their names for text, axis labels for
+  figures, units, valid ranges, direction of improvement and cut-offs;
 - :data:`BASELINE` and :data:`LAST`, the visit labels, and how figures print them;
 - the columns of ``patients.csv`` that the paper's Table 1 defines (autoantibodies,
   organ domains);
@@ -16,13 +17,15 @@ from:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
-    "AUTOANTIBODIES", "AUTOANTIBODY_COLUMNS", "BASELINE", "DAS28_CATEGORIES", "DAS28_LOW",
+    "AUTOANTIBODIES", "AUTOANTIBODY_COLUMNS", "BASELINE", "Codebook", "DAS28_CATEGORIES",
+    "DAS28_LOW", "DAS28_MEASURES",
     "DAS28_MODERATE", "DAS28_REMISSION", "EULAR_GOOD_IMPROVEMENT",
     "EULAR_MODERATE_IMPROVEMENT", "EULAR_RESPONSES", "GC_TARGET_EULAR_2023",
     "GC_TARGET_LLDAS", "LAST", "MEASURES", "MEASUREMENT_COLUMNS", "MEASURE_CODES", "Measure",
@@ -51,24 +54,33 @@ MEASUREMENT_COLUMNS = ["patient_id", "measure", "timepoint", "month", "value", "
 
 @dataclass(frozen=True)
 class Measure:
-    """One measure of the tidy measurement table.
+    """One measure of the tidy measurement table: one row of a codebook.
 
     Attributes
     ----------
     code : str
         The value of the ``measure`` column.
     name : str
-        Name in running text.
+        Name in running text (a codebook's ``label``).
     axis_label : str
         Axis label with its unit, for figures.
     change_label : str
         Axis label of the change from baseline to the last visit.
     unit : str
-        The ``unit`` column of ``data/processed/measurements.csv``.
+        The unit the values must be in (the ``unit`` column of the tidy table).
     low, high : float
         Valid range, inclusive (values outside are input errors).
     integer : bool
         Whether only whole numbers are valid.
+    lower_is_better : bool
+        Whether a fall is an improvement (true of every built-in measure).
+    mcid : float or None
+        Minimal clinically important difference, in the measure's unit; None when no
+        accepted value exists.
+    thresholds : tuple of float
+        Clinical cut-offs drawn as reference lines (activity categories, targets).
+    source : str
+        Where the range and cut-offs come from.
     """
 
     code: str
@@ -79,38 +91,140 @@ class Measure:
     low: float
     high: float
     integer: bool
+    lower_is_better: bool = True
+    mcid: float | None = None
+    thresholds: tuple[float, ...] = ()
+    source: str = ""
+
+    @classmethod
+    def from_label(cls, code: str, label: str, unit: str, low: float, high: float,
+                   integer: bool, **extra) -> Measure:
+        r"""A measure whose figure labels are made from its label and unit.
+
+        Examples
+        --------
+        >>> crp = Measure.from_label("crp", "CRP", "mg/L", 0, 1000, False)
+        >>> crp.axis_label, crp.change_label
+        ('CRP (mg/L)', 'CRP change\n(mg/L, last visit − baseline)')
+        """
+        axis = f"{label} ({unit})" if unit else label
+        change = (f"{label} change\n({unit + ', ' if unit else ''}last visit \u2212 "
+                  "baseline)")
+        return cls(code, label, axis, change, unit, float(low), float(high), bool(integer),
+                   **extra)
 
 
-#: The measures, in report order. Ranges: SLEDAI-2K is an integer from 0 to 105 (Gladman
-#: et al., J Rheumatol 2002;29:288-91); DAS28 lies between 0 and about 9.4 for any valid
-#: input, so 0-10 (Prevoo et al., Arthritis Rheum 1995;38:44-8); a glucocorticoid dose is
-#: >= 0 mg/day, and above 2000 mg/day is certainly a typing error (IV pulses are at most
-#: 1000 mg).
-MEASURES: dict[str, Measure] = {
-    m.code: m for m in (
-        Measure("sledai2k", "SLEDAI-2K", "SLEDAI-2K (score)",
-                "SLEDAI-2K change\n(last visit \u2212 baseline)", "points", 0, 105, True),
-        Measure("das28", "DAS28", "DAS28 (score)",
-                "DAS28 change\n(last visit \u2212 baseline)", "points", 0, 10, False),
-        Measure("gc_mg_day", "Glucocorticoid dose (mg/day)",
-                "Glucocorticoid dose\n(mg/day, prednisone eq.)",
-                "Glucocorticoid dose change\n(mg/day, last visit \u2212 baseline)",
-                "mg/day", 0, 2000, False),
-    )
-}
-#: The measure codes, in report order: the default outcomes of every analysis.
-MEASURE_CODES = tuple(MEASURES)
+class Codebook(Mapping):
+    """The measures an analysis accepts, by code, and where their definitions come from.
+
+    A read-only mapping from measure code to :class:`Measure`, in report order, that
+    remembers its sources so that an unknown measure can be reported against them.
+
+    Parameters
+    ----------
+    measures : iterable of Measure
+        In report order; a later entry with the same code replaces an earlier one.
+    source : str
+        What the codebook is, for messages ("the built-in codebook", a file name).
+
+    Examples
+    --------
+    >>> book = Codebook([MEASURES["das28"]], source="mine.csv")
+    >>> list(book), book.source, "crp" in book
+    (['das28'], 'mine.csv', False)
+    """
+
+    def __init__(self, measures, source: str):
+        self._measures = {m.code: m for m in measures}
+        self.source = source
+
+    def __getitem__(self, code: str) -> Measure:
+        return self._measures[code]
+
+    def __iter__(self):
+        return iter(self._measures)
+
+    def __len__(self) -> int:
+        return len(self._measures)
+
+    def __repr__(self) -> str:
+        return f"Codebook({list(self._measures)}, source={self.source!r})"
+
+    def extended(self, measures, source: str) -> Codebook:
+        """This codebook with ``measures`` added or replacing entries of the same code."""
+        return Codebook([*self.values(), *measures], f"{self.source} + {source}")
 
 
-def measure_name(code: str) -> str:
+# Sources of the built-in codebook's ranges and cut-offs:
+# - SLEDAI-2K: an integer from 0 to 105 (Gladman DD et al., J Rheumatol 2002;29:288-91);
+#   reduction >= 4 points, the SRI-4 component (Furie RA et al., Arthritis Rheum
+#   2009;61:1143-51), is its clinically important change.
+# - DAS28 (any version) lies between 0 and about 9.4 for valid components, so 0-10;
+#   cut-offs 2.6 / 3.2 / 5.1 and the EULAR improvement of 1.2 (good) (Prevoo MLL et al.,
+#   Arthritis Rheum 1995;38:44-8; van Gestel AM et al., Arthritis Rheum 1996;39:34-40;
+#   Fransen J et al., Ann Rheum Dis 2004;63:1210). DAS28-CRP uses the same cut-offs here,
+#   as the EULAR criteria do, although it reads lower than DAS28-ESR (Wells G et al., Ann
+#   Rheum Dis 2009;68:954-60).
+# - Glucocorticoid dose: >= 0 mg/day, above 2000 mg/day certainly a typing error (IV
+#   pulses are at most 1000 mg); targets 5 mg/day (EULAR 2023, Fanouriakis A et al., Ann
+#   Rheum Dis 2024;83:15-29) and 7.5 mg/day (LLDAS, Franklyn K et al., Ann Rheum Dis
+#   2016;75:1615-21).
+# - CRP in mg/L, the unit DAS28-CRP needs; 0-1000 (values above a few hundred are rare
+#   even in sepsis, so above 1000 is a unit or typing error). ESR in mm/h, 0-200 (the
+#   Westergren tube is 200 mm).
+# - Tender and swollen joint counts of 28 joints: integers 0-28 (Prevoo 1995).
+# - Patient global assessment: 0-100 mm visual analogue scale, as DAS28 uses it.
+# - CLASI-A, the activity score of the Cutaneous Lupus Erythematosus Disease Area and
+#   Severity Index: an integer from 0 to 70 (Albrecht J et al., J Invest Dermatol
+#   2005;125:889-94).
+# No MCID is given where no single accepted value exists (CRP, ESR, joint counts, PGA,
+# CLASI-A, glucocorticoid dose): a user codebook can add one.
+_DAS28 = dict(mcid=1.2, thresholds=(2.6, 3.2, 5.1),
+              source="Prevoo 1995; van Gestel 1996; Fransen 2004")
+
+#: The built-in codebook, in report order: the paper's measures (its Table 2) first,
+#: then what arthritis and lupus follow-up usually records. A user codebook
+#: (:func:`helpers.data.codebook.load_codebook`) extends or overrides it.
+MEASURES: Codebook = Codebook([
+    Measure("sledai2k", "SLEDAI-2K", "SLEDAI-2K (score)",
+            "SLEDAI-2K change\n(last visit \u2212 baseline)", "points", 0, 105, True,
+            mcid=4.0, source="Gladman 2002; Furie 2009 (SRI-4)"),
+    Measure("das28", "DAS28", "DAS28 (score)",
+            "DAS28 change\n(last visit \u2212 baseline)", "points", 0, 10, False, **_DAS28),
+    Measure("gc_mg_day", "Glucocorticoid dose (mg/day)",
+            "Glucocorticoid dose\n(mg/day, prednisone eq.)",
+            "Glucocorticoid dose change\n(mg/day, last visit \u2212 baseline)",
+            "mg/day", 0, 2000, False, thresholds=(5.0, 7.5),
+            source="EULAR 2023 (Fanouriakis 2024); LLDAS (Franklyn 2016)"),
+    Measure.from_label("das28_esr", "DAS28-ESR", "points", 0, 10, False, **_DAS28),
+    Measure.from_label("das28_crp", "DAS28-CRP", "points", 0, 10, False, **_DAS28),
+    Measure.from_label("crp", "CRP", "mg/L", 0, 1000, False, source="mg/L as DAS28-CRP"),
+    Measure.from_label("esr", "ESR", "mm/h", 0, 200, False, source="Westergren, 200 mm"),
+    Measure.from_label("tjc28", "Tender joints (28)", "joints", 0, 28, True,
+                       source="Prevoo 1995"),
+    Measure.from_label("sjc28", "Swollen joints (28)", "joints", 0, 28, True,
+                       source="Prevoo 1995"),
+    Measure.from_label("pga", "Patient global assessment", "mm", 0, 100, False,
+                       source="0-100 mm VAS, as DAS28"),
+    Measure.from_label("clasi_a", "CLASI-A", "points", 0, 70, True,
+                       source="Albrecht 2005"),
+], source="the built-in codebook")
+#: The paper's measures (its Table 2), in report order: the outcomes of the paper's
+#: analysis and of the synthetic cohorts.
+MEASURE_CODES = ("sledai2k", "das28", "gc_mg_day")
+#: The DAS28 versions, in the order the EULAR response prefers them when several exist.
+DAS28_MEASURES = ("das28", "das28_esr", "das28_crp")
+
+
+def measure_name(code: str, codebook: Mapping[str, Measure] = MEASURES) -> str:
     """Name of a measure in running text; an unknown code is its own name.
 
     Examples
     --------
-    >>> measure_name("sledai2k"), measure_name("crp")
-    ('SLEDAI-2K', 'crp')
+    >>> measure_name("sledai2k"), measure_name("tjc28"), measure_name("foo")
+    ('SLEDAI-2K', 'Tender joints (28)', 'foo')
     """
-    return MEASURES[code].name if code in MEASURES else code
+    return codebook[code].name if code in codebook else code
 
 
 # --- the patients table (the paper's Table 1) -------------------------------------------

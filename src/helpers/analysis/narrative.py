@@ -8,6 +8,7 @@ patients, what they cannot show.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from IPython.display import Markdown
 
 from helpers.data.tidy import baseline_and_latest, encode
 from helpers.io import escape_markdown, round_significant
-from helpers.vocab import BASELINE, measure_name
+from helpers.vocab import BASELINE, MEASURES, Measure, measure_name
 
 
 def smallest_exact_p(n: int) -> float:
@@ -44,6 +45,36 @@ def _fmt_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def _mcid_clause(code: str, mean_change: float, codebook: Mapping[str, Measure]) -> str:
+    """Whether the mean change is an improvement of at least the measure's MCID."""
+    spec = codebook.get(code)
+    if spec is None or spec.mcid is None or pd.isna(mean_change):
+        return ""
+    improvement = -mean_change if spec.lower_is_better else mean_change
+    reached = "reaches" if improvement >= spec.mcid else "does not reach"
+    return (f"; the mean change {reached} the minimal clinically important improvement of "
+            f"{spec.mcid:g} {spec.unit}")
+
+
+def _effect_sizes(prepost: pd.DataFrame, n_max: int) -> str:
+    """One sentence on the size of the effects and the width of their intervals."""
+    dz = prepost["cohen_dz"].abs().dropna()
+    if dz.empty:
+        return ""
+    # Cohen's (1988) conventions: 0.2 small, 0.5 medium, 0.8 large.
+    size = ("large (|dz| \u2265 0.8 on every outcome)" if (dz >= 0.8).all() else
+            f"|dz| from {dz.min():.2f} to {dz.max():.2f}")
+    width = ("but with so few patients the confidence intervals are wide." if n_max < 30
+             else f"and with n = {n_max:,} the intervals are narrow: small changes reach "
+             "significance, so judge them against each measure's minimal clinically "
+             "important difference.")
+    return f"Effect sizes are {size}, {width}"
+
+
+def _lower_is_better(code: str, codebook: Mapping[str, Measure]) -> bool:
+    return codebook[code].lower_is_better if code in codebook else True
+
+
 def direction_counts(measurements: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     """Patients whose value fell, stayed or rose from baseline to their last visit.
 
@@ -63,18 +94,35 @@ def direction_counts(measurements: pd.DataFrame, baseline: str = BASELINE) -> pd
     return pd.DataFrame(rows, columns=["measure", "fell", "unchanged", "rose", "n"])
 
 
+def _percent(level: float) -> str:
+    """A confidence level as text: 0.95 -> "95%", 0.975 -> "97.5%"."""
+    return f"{100 * level:.4g}%"
+
+
 def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
-                      measurements: pd.DataFrame | None = None) -> Markdown:
+                      measurements: pd.DataFrame | None = None, *, ci_level: float = 0.95,
+                      codebook: Mapping[str, Measure] = MEASURES) -> Markdown:
     """Plain-language summary of ``paired_tests`` output, one bullet per outcome.
 
-    With ``measurements``, also says how many patients fell, stayed or rose on each
-    measure (baseline to last visit).
+    Parameters
+    ----------
+    prepost : DataFrame
+        Output of :func:`helpers.paired.paired_tests`.
+    alpha : float
+        The significance level the tests used.
+    measurements : DataFrame, optional
+        The tidy table; adds how many patients fell, stayed or rose on each measure
+        (baseline to last visit), and whether any worsened.
+    ci_level : float
+        The confidence level ``paired_tests`` was given (named in the text).
+    codebook : Codebook
+        Names of the measures and which direction is an improvement.
     """
     prepost = round_significant(prepost)  # text agrees with the CSV on every machine
     lines = []
     for row in prepost.itertuples(index=False):
         # Labels from data go through escape_markdown: the text is rendered as Markdown.
-        name = escape_markdown(measure_name(row.outcome))
+        name = escape_markdown(measure_name(row.outcome, codebook))
         comparison = escape_markdown(row.comparison)
         n = int(row.n)
         if n == 0:
@@ -82,17 +130,19 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
             continue
         level = f"{100 * row.hl_ci_level:.1f}%" if pd.notna(row.hl_ci_level) else "n/a"
         lines.append(
-            f"- **{name}** ({comparison}, n = {n}): mean change {row.change_mean:+.2f} "
-            f"(95% CI {row.change_ci_low:+.2f} to {row.change_ci_high:+.2f}); paired t "
+            f"- **{name}** ({comparison}, n = {n:,}): mean change {row.change_mean:+.2f} "
+            f"({_percent(ci_level)} CI {row.change_ci_low:+.2f} to "
+            f"{row.change_ci_high:+.2f}); paired t "
             f"p = {_fmt_p(row.t_p_value)}, Wilcoxon p = {_fmt_p(row.wilcoxon_p_value)} "
             f"({row.wilcoxon_method}), sign test p = {_fmt_p(row.sign_test_p_value)}; "
             f"Hodges-Lehmann {row.hl_estimate:+.2f} ({level} CI {row.hl_ci_low:+.2f} to "
             f"{row.hl_ci_high:+.2f}); Cohen's dz {row.cohen_dz:+.2f}, "
-            f"Holm-adjusted p = {_fmt_p(row.p_value_holm)}.")
+            f"Holm-adjusted p = {_fmt_p(row.p_value_holm)}"
+            f"{_mcid_clause(row.outcome, row.change_mean, codebook)}.")
     n_max = int(prepost["n"].max()) if len(prepost) else 0
     floor = smallest_exact_p(n_max)
     significant = prepost[prepost["p_value_holm"] < alpha]["outcome"].map(
-        lambda code: escape_markdown(measure_name(code))).tolist()
+        lambda code: escape_markdown(measure_name(code, codebook))).tolist()
     verdict = (f"After Holm adjustment, {', '.join(significant)} changed at the "
                f"{alpha:g} level." if significant else
                f"No change reaches significance at the {alpha:g} level after Holm "
@@ -100,27 +150,29 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
     direction = ""
     if measurements is not None:
         counts = direction_counts(measurements)
-        parts = [f"{escape_markdown(measure_name(r.measure))}: {r.fell} fell, "
-                 f"{r.unchanged} unchanged, {r.rose} rose"
+        parts = [f"{escape_markdown(measure_name(r.measure, codebook))}: {r.fell:,} fell, "
+                 f"{r.unchanged:,} unchanged, {r.rose:,} rose"
                  for r in counts.itertuples(index=False)]
-        rose = int(counts["rose"].sum())
+        # A rise is a worsening where lower is better (every built-in measure).
+        worse = sum(r.rose if _lower_is_better(r.measure, codebook) else r.fell
+                    for r in counts.itertuples(index=False))
         direction = (f" Direction of change per patient ({'; '.join(parts)})"
-                     + (": no patient worsened on any measure." if rose == 0 else "."))
+                     + (": no patient worsened on any measure." if worse == 0 else "."))
     if floor > alpha:
-        power = (f"With n = {n_max} the smallest two-sided p-value an exact signed-rank or "
-                 f"sign test can produce is {floor:.4g} (every patient changing in the same "
-                 f"direction), so these tests cannot reach {alpha:g} whatever the data; the "
-                 "t-test can, but only by leaning on a normality that "
-                 f"{n_max} values cannot check.")
+        power = (f"With n = {n_max:,} the smallest two-sided p-value an exact signed-rank "
+                 f"or sign test can produce is {floor:.4g} (every patient changing in the "
+                 f"same direction), so these tests cannot reach {alpha:g} whatever the "
+                 "data; the t-test can, but only by leaning on a normality that "
+                 f"{n_max:,} values cannot check.")
     else:
-        power = (f"With n = {n_max} the exact tests can reach {alpha:g} (smallest attainable "
-                 f"p = {_fmt_floor(floor)}).")
-    text = "\n".join(lines) + f"""
-
-**What {n_max} patients can and cannot show.** {verdict} {power}{direction} Effect sizes are large, but the confidence
-intervals are wide and, without a control group, regression to the mean, concomitant
-therapy and glucocorticoid tapering cannot be separated from the effect of anifrolumab.
-Read these numbers as a description of {n_max} patients, not as evidence of efficacy."""
+        power = (f"With n = {n_max:,} the exact tests can reach {alpha:g} (smallest "
+                 f"attainable p = {_fmt_floor(floor)}).")
+    text = "\n".join(lines) + (
+        f"\n\n**What {n_max:,} patients can and cannot show.** {verdict} {power}{direction} "
+        f"{_effect_sizes(prepost, n_max)} Without a control group, regression to the mean, "
+        "concomitant therapy and glucocorticoid tapering cannot be separated from the "
+        f"effect of anifrolumab. Read these numbers as a description of {n_max:,} "
+        "patients, not as evidence of efficacy.")
     return Markdown(text)
 
 

@@ -24,14 +24,18 @@ import pandera.pandas as pa
 
 from helpers import paths
 from helpers.errors import InputError, quote_value
-from helpers.io import FORMULA_PREFIXES, read_csv_text
-from helpers.vocab import BASELINE, MEASURE_CODES, MEASUREMENT_COLUMNS, MEASURES
+from helpers.io import FORMULA_PREFIXES
+from helpers.data.shapes import read_cohort_text
+from helpers.vocab import (BASELINE, MEASURE_CODES, MEASUREMENT_COLUMNS, MEASURES, Codebook,
+                           Measure)
 
 
 
-def _measure_range_checks() -> list[pa.Check]:
+def _measure_range_checks(codebook: Mapping[str, Measure], measures: list[str]
+                          ) -> list[pa.Check]:
     checks = []
-    for measure, spec in MEASURES.items():
+    for measure in measures:
+        spec = codebook[measure]
         low, high, integer = spec.low, spec.high, spec.integer
         label = f"{'an integer' if integer else 'a value'} from {low:g} to {high:g}"
         checks.append(pa.Check(_measure_range(measure, low, high, integer),
@@ -53,8 +57,13 @@ def _measure_range(measure: str, low: float, high: float, integer: bool):
     return measure_within_range
 
 
-def measurement_schema(measures: Iterable[str] = MEASURE_CODES) -> pa.DataFrameSchema:
-    """The tidy measurements schema (docs/architecture.md, "Contracts") for ``measures``."""
+def measurement_schema(measures: Iterable[str] = MEASURE_CODES,
+                       codebook: Mapping[str, Measure] = MEASURES) -> pa.DataFrameSchema:
+    """The tidy measurements schema (docs/architecture.md, "Contracts") for ``measures``.
+
+    Ranges come from ``codebook`` (the built-in :data:`helpers.vocab.MEASURES` by
+    default), which must define every measure.
+    """
     measures = list(measures)
     return pa.DataFrameSchema(
         {
@@ -67,7 +76,7 @@ def measurement_schema(measures: Iterable[str] = MEASURE_CODES) -> pa.DataFrameS
             "value": pa.Column(float, nullable=True),
             "unit": pa.Column(str),
         },
-        checks=_measure_range_checks(),
+        checks=_measure_range_checks(codebook, measures),
         unique=["patient_id", "measure", "timepoint"],
         strict=True,
         ordered=False,
@@ -262,31 +271,50 @@ def to_typed(text: pd.DataFrame, source: str | Path) -> pd.DataFrame:
     return typed
 
 
-def read_measurements(path: str | Path, measures: Iterable[str] = MEASURE_CODES,
+def read_measurements(path: str | Path, measures: Iterable[str] | None = MEASURE_CODES,
+                      *, codebook: Codebook = MEASURES, sheet: str | None = None
                       ) -> pd.DataFrame:
-    """Read and validate a tidy measurements CSV (ours or a user's cohort).
+    """Read and validate a measurements file (ours or a user's cohort).
 
     Parameters
     ----------
     path : str or Path
-        CSV with exactly the columns ``patient_id, measure, timepoint, month, value, unit``.
-    measures : iterable of str
-        Allowed values of ``measure``.
+        CSV, xlsx or Parquet; tidy (exactly the columns ``patient_id, measure, timepoint,
+        month, value, unit``) or wide (``patient_id`` and ``<measure>_<timepoint>``
+        columns), see :mod:`helpers.data.shapes`.
+    measures : iterable of str or None, default the paper's three
+        Allowed values of ``measure``; None allows every measure of ``codebook``.
+    codebook : Codebook, default the built-in codebook
+        Defines each measure's unit and valid range.
+    sheet : str, optional
+        The sheet of an xlsx file (default: the first).
 
     Returns
     -------
     DataFrame
-        Typed: ``month`` and ``value`` float (``value`` may be NaN); ``patient_id`` int
-        when every label is a plain integer, else str.
+        Tidy and typed: ``month`` and ``value`` float (``value`` may be NaN);
+        ``patient_id`` int when every label is a plain integer, else str.
 
     Raises
     ------
     InputError
-        On the first problem: one line naming file, row and column.
+        On the first problem: one line naming file, row and column (the spreadsheet row
+        for xlsx, the wide column for a wide file).
     """
     path = Path(path)
-    text = read_csv_text(path, MEASUREMENT_COLUMNS)
-    typed = validate(to_typed(text, path), measurement_schema(measures), path)
+    text, locator, _shape = read_cohort_text(path, codebook, sheet=sheet)
+    try:
+        return _check_measurements(text, measures, codebook, path)
+    except InputError as error:
+        raise locator.relocate(error) from None
+
+
+def _check_measurements(text: pd.DataFrame, measures: Iterable[str] | None,
+                        codebook: Codebook, path: Path) -> pd.DataFrame:
+    typed = to_typed(text, path)
+    allowed = list(codebook) if measures is None else list(measures)
+    _check_measures_and_units(typed, allowed, codebook, path)
+    typed = validate(typed, measurement_schema(allowed, codebook), path)
     is_baseline = typed["timepoint"] == BASELINE
     if is_baseline.all():
         raise InputError(path, f"every row is a {BASELINE!r} row; at least one follow-up "
@@ -314,3 +342,29 @@ def read_measurements(path: str | Path, measures: Iterable[str] = MEASURE_CODES,
     if ids.str.fullmatch(r"0|[1-9][0-9]{0,17}").all():  # ASCII digits only
         typed["patient_id"] = ids.astype("int64")
     return typed.reset_index(drop=True)
+
+
+def _check_measures_and_units(typed: pd.DataFrame, allowed: list[str], codebook: Codebook,
+                              path: Path) -> None:
+    """Every measure is declared in the codebook, and given in the codebook's unit."""
+    codes = typed["measure"]
+    undeclared = ~codes.isin(list(codebook))
+    if undeclared.any():
+        row = int(undeclared.idxmax())
+        code = codes[row]
+        hint = (f"codes are lower case: {code.lower()!r}" if code.lower() in codebook else
+                "declare it in a codebook (CODEBOOK=codebook.csv)")
+        raise InputError(path, f"measure {quote_value(code)} is not in {codebook.source}; "
+                         f"{hint}", row=row, column="measure")
+    # (A declared measure that is not allowed is the schema's to report.)
+    expected = codes.map({code: codebook[code].unit for code in allowed if code in codebook})
+    # A value in another unit (CRP in mg/dL instead of mg/L) would be silently wrong by
+    # a factor; the unit is compared as written, ignoring case and spaces.
+    differs = expected.notna() & (typed["unit"].str.replace(" ", "").str.lower()
+                                  != expected.str.replace(" ", "").str.lower())
+    if differs.any():
+        row = int(differs.idxmax())
+        raise InputError(path, f"unit {quote_value(typed.at[row, 'unit'])} of "
+                         f"{codes[row]} is not {expected[row]!r}, the unit of "
+                         f"{codebook.source}; convert the values or declare the measure "
+                         "in a codebook", row=row, column="unit")

@@ -1,9 +1,10 @@
 """Run the statistics, figures and report on your own cohort.
 
-``make analysis DATA=path/to/measurements.csv OUT=path/to/folder`` (or
-``python -m helpers.pipeline.cohort --data ... --out ...``) validates every input, then
-executes ``02_prepost`` and ``03_figures`` on it in one kernel, writing the executed
-notebooks, tables, figures and ``report.html`` into ``OUT`` only.
+``make analysis DATA=path/to/cohort.xlsx OUT=path/to/folder`` (or
+``python -m helpers.pipeline.cohort --data ... --out ...``) validates every input,
+converts it to the tidy table, then executes ``02_prepost`` and ``03_figures`` on it in
+one kernel, writing the converted data, executed notebooks, tables, figures and
+``report.html`` into ``OUT`` only.
 
 What it guarantees:
 
@@ -17,9 +18,16 @@ What it guarantees:
 - **Committed files are never touched.** Inside the repository, OUT may only be in a
   folder git ignores (such as ``out/``), never in ``.git`` or a tracked folder.
 
-The measurements file must be the tidy format of ``data/processed/measurements.csv``:
-``patient_id, measure, timepoint, month, value, unit``, every follow-up with a baseline
-(see :func:`helpers.data.schema.read_measurements`).
+DATA may be CSV, xlsx (``--sheet``) or Parquet, tidy (the format of
+``data/processed/measurements.csv``) or wide (``das28_baseline, das28_m6, ...``); see
+:mod:`helpers.data.shapes`. Its measures must be in the codebook: the built-in one
+(:data:`helpers.vocab.MEASURES`), extended by ``--codebook``. DAS28-ESR and DAS28-CRP are
+computed from their components where a visit has them
+(:func:`helpers.scores.derive_das28`). The outcomes are every measure present, or those
+named by ``--measures``.
+
+OUT holds ``data/measurements.csv`` (the converted tidy table), ``data/codebook.csv``
+(the definitions used), ``tables/``, ``figures/``, ``notebooks/`` and ``report.html``.
 """
 
 from __future__ import annotations
@@ -35,10 +43,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from helpers import paths
+from helpers.data.codebook import codebook_table, load_codebook
 from helpers.data.schema import PATIENTS_SCHEMA, read_measurements, validate
 from helpers.errors import InputError
-from helpers.io import read_csv_text, write_text
-from helpers.vocab import MEASURE_CODES
+from helpers.io import read_csv_text, write_csv, write_text
+from helpers.scores import derive_das28
+from helpers.vocab import BASELINE, Codebook, measure_name
 
 NOTEBOOKS = ("02_prepost.ipynb", "03_figures.ipynb")
 #: The file that marks a folder as made by this command (so a rerun may replace it).
@@ -108,9 +118,54 @@ def check_patients(patients: str | Path, measurements) -> Path:
     return path
 
 
+def select_outcomes(measurements, codebook: Codebook, measures: Sequence[str] | None,
+                    source: str | Path) -> list[str]:
+    """The outcomes to analyse.
+
+    ``measures`` if given (each must be in the data with a follow-up visit), else every
+    measure of the data that has a follow-up visit, in the codebook's order; measures
+    with baseline values only are named in a note and left out.
+    """
+    present = [code for code in codebook if code in set(measurements["measure"])]
+    followed = set(measurements.loc[measurements["timepoint"] != BASELINE, "measure"])
+    if not measures:
+        baseline_only = [code for code in present if code not in followed]
+        if baseline_only:
+            print(f"note: {', '.join(baseline_only)} ha{'s' if len(baseline_only) == 1 else 've'}"
+                  " baseline values only and cannot be compared", file=sys.stderr)
+        return [code for code in present if code in followed]
+    measures = list(dict.fromkeys(m.strip() for m in measures if m.strip()))
+    for code in measures:
+        if code not in present:
+            raise InputError(source, f"MEASURES names {code!r}, which the data do not have "
+                             f"(they have {', '.join(present)})")
+        if code not in followed:
+            raise InputError(source, f"MEASURES names {code!r}, which has baseline values "
+                             "only: nothing to compare")
+    return measures
+
+
 def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None = None,
-               measures: Sequence[str] = MEASURE_CODES, quiet: bool = False) -> Path:
-    """Validate the inputs and run the pre/post and figures notebooks into ``out``.
+               codebook: str | Path | None = None, measures: Sequence[str] | None = None,
+               sheet: str | None = None, quiet: bool = False) -> Path:
+    """Validate and convert the inputs, then run the pre/post and figures notebooks.
+
+    Parameters
+    ----------
+    data : str or Path
+        The measurements: CSV, xlsx or Parquet, tidy or wide.
+    out : str or Path
+        The output folder (see the module's rules).
+    patients : str or Path, optional
+        A ``patients.csv``-like table (cohort summary, swimmer plot).
+    codebook : str or Path, optional
+        A codebook CSV extending the built-in one (:mod:`helpers.data.codebook`).
+    measures : sequence of str, optional
+        The outcomes; default every measure present.
+    sheet : str, optional
+        The sheet of an xlsx DATA.
+    quiet : bool
+        No progress output.
 
     Returns
     -------
@@ -118,14 +173,25 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
         The report, ``out/report.html``.
     """
     folder = check_output_folder(out)
+    book = load_codebook(codebook)
     data_path = paths.resolve(data)
     if data_path.is_dir():
         raise InputError(data_path, "is a folder, not a file")
-    frame = read_measurements(data_path, measures=measures)  # fail fast, before a kernel
+    # Fail fast, before a kernel starts: every check runs on the data as given.
+    frame = read_measurements(data_path, measures=None, codebook=book, sheet=sheet)
+    try:
+        frame, derived = derive_das28(frame)
+    except ValueError as error:  # a user codebook widened a component's range
+        raise InputError(data_path, f"DAS28 cannot be computed: {error}") from None
+    outcomes = select_outcomes(frame, book, measures, data_path)
     patients_path = check_patients(patients, frame) if patients else None
     if not quiet:
         print(f"{paths.display_path(data_path)}: {frame['patient_id'].nunique():,} patients, "
-              f"{len(frame):,} measurements", file=sys.stderr)
+              f"{len(frame):,} measurements; outcomes: {', '.join(outcomes)}",
+              file=sys.stderr)
+        for measure, count in derived.items():
+            print(f"  {measure_name(measure, book)} computed from its components at "
+                  f"{count:,} visits", file=sys.stderr)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -133,32 +199,38 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
     except OSError as error:
         raise InputError(out, f"output folder cannot be created ({error.strerror})") from None
     try:
-        _run_into(staging, data_path, patients_path, measures, quiet)
+        write_csv(frame, staging / "data" / "measurements.csv")
+        write_csv(codebook_table(book), staging / "data" / "codebook.csv")
+        _run_into(staging, staging / "data" / "measurements.csv",
+                  [data_path] + ([patients_path] if patients_path else []),
+                  patients_path, codebook, outcomes, quiet)
         _swap_into_place(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder / "report.html"
 
 
-def _run_into(staging: Path, data_path: Path, patients_path: Path | None,
-              measures: Sequence[str], quiet: bool) -> None:
+def _run_into(staging: Path, measurements: Path, inputs: list[Path],
+              patients_path: Path | None, codebook: str | Path | None,
+              outcomes: Sequence[str], quiet: bool) -> None:
     from helpers.pipeline.notebooks import run_notebooks
     from helpers.pipeline.report import build_report
 
     write_text("made by make analysis; a rerun replaces this folder as a whole\n",
                staging / MARKER)
     parameters = {
-        "measurements_path": str(data_path),
+        "measurements_path": str(measurements),
         "patients_path": str(patients_path) if patients_path else None,
         "therapies_path": None,
-        "outcomes": list(measures),
+        "codebook_path": str(paths.resolve(codebook)) if codebook else None,
+        "outcomes": list(outcomes),
         "tables_dir": str(staging / "tables"),
         "figures_dir": str(staging / "figures"),
     }
+    # Cells tagged "paper" describe the paper's four patients, not this cohort.
     executed = run_notebooks([paths.NOTEBOOKS / name for name in NOTEBOOKS],
                              output_dir=staging / "notebooks", parameters=parameters,
-                             quiet=quiet)
-    inputs = [data_path] + ([patients_path] if patients_path else [])
+                             quiet=quiet, drop_tags=("paper",))
     build_report(executed, staging / "report.html", inputs=inputs,
                  title="Pre/post analysis of a cohort on anifrolumab")
 
@@ -189,15 +261,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="optional patients.csv (enables the cohort summary, swimmer "
                         "plot and the paper-response comparison; default: "
                         "$ANALYSIS_PATIENTS)")
-    parser.add_argument("--measures", nargs="+", default=list(MEASURE_CODES),
-                        help="allowed measures (default: %(default)s)")
+    parser.add_argument("--codebook", default=os.environ.get("ANALYSIS_CODEBOOK") or None,
+                        help="codebook CSV declaring more measures (default: "
+                        "$ANALYSIS_CODEBOOK; the built-in codebook always applies)")
+    parser.add_argument("--measures", default=os.environ.get("ANALYSIS_MEASURES") or None,
+                        help="comma-separated outcomes, such as das28,crp (default: "
+                        "$ANALYSIS_MEASURES, else every measure in DATA)")
+    parser.add_argument("--sheet", default=os.environ.get("ANALYSIS_SHEET") or None,
+                        help="sheet of an .xlsx DATA (default: $ANALYSIS_SHEET, else the "
+                        "first)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if not args.data or not args.out:
-        print("error: usage: make analysis DATA=path/to/measurements.csv OUT=path/to/folder "
-              "[PATIENTS=patients.csv]", file=sys.stderr)
+        print("error: usage: make analysis DATA=path/to/data.{csv,xlsx,parquet} "
+              "OUT=path/to/folder [PATIENTS=patients.csv] [CODEBOOK=codebook.csv] "
+              "[MEASURES=das28,crp] [SHEET=name]", file=sys.stderr)
         return 2
-    for name, value in (("DATA", args.data), ("OUT", args.out), ("PATIENTS", args.patients)):
+    for name, value in (("DATA", args.data), ("OUT", args.out), ("PATIENTS", args.patients),
+                        ("CODEBOOK", args.codebook)):
         if value is not None and ("\n" in value or "\r" in value or "\0" in value):
             print(f"error: {name} contains a line break or NUL character; rename the path",
                   file=sys.stderr)
@@ -205,8 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from helpers.pipeline.notebooks import NotebookError
 
     try:
+        measures = args.measures.split(",") if args.measures else None
         report = run_cohort(args.data, args.out, patients=args.patients,
-                            measures=args.measures, quiet=args.quiet)
+                            codebook=args.codebook, measures=measures, sheet=args.sheet,
+                            quiet=args.quiet)
     except (InputError, NotebookError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -32,7 +32,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -200,7 +200,8 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
                  parameters: Mapping[str, object] | None = None,
                  kernel_name: str = "python3", quiet: bool = False,
                  kernel: SharedKernel | None = None, mtime: float | None = None,
-                 written: dict[Path, Path] | None = None) -> Path:
+                 written: dict[Path, Path] | None = None,
+                 drop_tags: Collection[str] = ()) -> Path:
     """Execute ``notebook`` with papermill and write it atomically, normalised.
 
     Parameters
@@ -225,6 +226,10 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     written : dict, optional
         Folders redirected by earlier notebooks of the same run (see
         :func:`redirect_outputs`); updated in place.
+    drop_tags : collection of str
+        Cells carrying any of these tags are left out of the executed copy (the source
+        keeps them): ``"paper"`` marks prose about the paper's four patients, which a
+        report on another cohort must not contain.
 
     Returns
     -------
@@ -248,6 +253,15 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     target.parent.mkdir(parents=True, exist_ok=True)
     kernelspec = nbformat.read(source, as_version=4).metadata.get("kernelspec")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.running.ipynb")
+    run_source = source
+    if drop_tags:
+        # Executed from a filtered copy beside the output, removed with the other
+        # temporary file; cells keep their ids, so outputs still match the source.
+        run_source = target.with_name(f".{target.name}.{os.getpid()}.source.ipynb")
+        nb = nbformat.read(source, as_version=4)
+        nb.cells = [cell for cell in nb.cells
+                    if not set(cell.get("metadata", {}).get("tags", ())) & set(drop_tags)]
+        write_text(nbformat.writes(nb) + "\n", run_source)
     started = time.perf_counter()
     started_wall = time.time()
     if not quiet:
@@ -265,7 +279,7 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
         engine_options["km"] = kernel.manager
     try:
         papermill.execute_notebook(
-            str(source), str(tmp), parameters=dict(parameters or {}), kernel_name=kernel_name,
+            str(run_source), str(tmp), parameters=dict(parameters or {}), kernel_name=kernel_name,
             cwd=str(ROOT), progress_bar=False, request_save_on_cell_execute=False,
             **engine_options,
         )
@@ -281,8 +295,9 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     except PapermillExecutionError as error:
         raise NotebookError(f"{display_path(source)}: {_one_line(error.evalue)}") from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        for scratch in {tmp, run_source} - {source}:
+            with contextlib.suppress(FileNotFoundError):
+                scratch.unlink()
     if not quiet:
         print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     return target
@@ -388,7 +403,7 @@ class SharedKernel:
 
 def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | None = None,
                   parameters: Mapping[str, object] | None = None, shared_kernel: bool = True,
-                  quiet: bool = False) -> list[Path]:
+                  quiet: bool = False, drop_tags: Collection[str] = ()) -> list[Path]:
     """Execute notebooks in order, by default in one shared kernel.
 
     Parameters
@@ -396,7 +411,7 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
     notebooks : sequence of path
         Run in the order given; a failure stops the run (notebooks already executed keep
         their new outputs, the failed one and those after it are untouched).
-    output_dir, parameters, quiet
+    output_dir, parameters, quiet, drop_tags
         As in :func:`run_notebook`; each notebook receives the ``parameters`` that its
         ``parameters`` cell declares. A name no notebook declares is an error (a typo).
     shared_kernel : bool
@@ -433,7 +448,8 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
         for notebook in notebooks:
             written.append(run_notebook(notebook, output_dir=output_dir,
                                         parameters=parameters, quiet=quiet, kernel=kernel,
-                                        mtime=batch_start, written=redirected))
+                                        mtime=batch_start, written=redirected,
+                                        drop_tags=drop_tags))
     finally:
         if kernel is not None:
             kernel.shutdown()
