@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import committed_outputs
@@ -108,3 +109,96 @@ def test_patients_file_checked_before_anything_runs(tmp_path, capsys):
         cohort.run_cohort(data, tmp_path / "out", patients=tmp_path / "missing.csv",
                           quiet=True)
     assert not (tmp_path / "out").exists()
+
+
+# --- any shape, any measures, any size (issue "Your own cohort") ------------------------
+
+#: Sentences about the paper's four patients, which a report on another cohort must not
+#: contain (notebook cells tagged "paper").
+PAPER_PROSE = ["The paper's central claim", "The paper calls all four patients",
+               "Patient 1's baseline", "patient 4 was already", "In the paper's data"]
+
+
+def _components_cohort(n: int, seed: int) -> pd.DataFrame:
+    """A synthetic wide spreadsheet of DAS28 components at baseline and month 6."""
+    rng = np.random.default_rng(seed)
+    wide = {"patient_id": [f"P{i:04d}" for i in range(1, n + 1)], "sex": "F"}
+    for visit, scale in (("baseline", 1.0), ("m6", 0.5)):
+        wide[f"tjc28_{visit}"] = rng.integers(0, int(20 * scale) + 1, n)
+        wide[f"sjc28_{visit}"] = rng.integers(0, int(12 * scale) + 1, n)
+        wide[f"pga_{visit}"] = np.round(rng.uniform(10, 90 * scale, n), 0)
+        wide[f"esr_{visit}"] = np.round(rng.uniform(2, 60 * scale, n), 0)
+        wide[f"crp_{visit}"] = np.round(rng.uniform(0, 30 * scale, n), 1)
+    return pd.DataFrame(wide)
+
+
+@pytest.mark.slow
+def test_wide_spreadsheet_of_das28_components_end_to_end(tmp_path):
+    wide = _components_cohort(60, seed=5)
+    data = tmp_path / "clinic.xlsx"
+    with pd.ExcelWriter(data, engine="openpyxl") as writer:
+        pd.DataFrame({"note": ["exported from the clinic's registry"]}).to_excel(
+            writer, sheet_name="About", index=False)
+        wide.to_excel(writer, sheet_name="Visits", index=False)
+    report = cohort.run_cohort(data, tmp_path / "out", sheet="Visits", quiet=True)
+    out = tmp_path / "out"
+    prepost = pd.read_csv(out / "tables" / "prepost.csv")
+    # Every measure present, in the codebook's order, DAS28-ESR/CRP computed.
+    assert prepost["outcome"].tolist() == ["das28_esr", "das28_crp", "crp", "esr", "tjc28",
+                                           "sjc28", "pga"]
+    converted = pd.read_csv(out / "data" / "measurements.csv")
+    assert list(converted.columns) == ["patient_id", "measure", "timepoint", "month",
+                                       "value", "unit"]
+    first = wide.iloc[0]
+    esr = converted.query("patient_id == 'P0001' and measure == 'das28_esr' and "
+                          "timepoint == 'baseline'")["value"].item()
+    # Prevoo 1995, written out: 0.56 sqrt(TJC28) + 0.28 sqrt(SJC28) + 0.70 ln(ESR)
+    # + 0.014 PGA (the CSV keeps 12 significant digits).
+    by_hand = (0.56 * np.sqrt(first["tjc28_baseline"]) + 0.28 * np.sqrt(first["sjc28_baseline"])
+               + 0.70 * np.log(first["esr_baseline"]) + 0.014 * first["pga_baseline"])
+    assert esr == pytest.approx(by_hand, rel=1e-11)
+    responders = pd.read_csv(out / "tables" / "responders.csv")
+    assert responders["eular_response"].notna().all()  # EULAR from DAS28-ESR
+    assert (out / "figures" / "waterfall_das28.png").is_file()
+    assert (out / "data" / "codebook.csv").is_file()
+    html = report.read_text()
+    assert "DAS28-ESR" in html and "Tender joints (28)" in html
+    for sentence in PAPER_PROSE:
+        assert sentence not in html, sentence
+
+
+@pytest.mark.slow
+def test_outcomes_default_to_the_measures_present_and_can_be_chosen(tmp_path):
+    das28_only = tmp_path / "das28.csv"
+    write_csv(make_cohort(40, measures=["das28"], seed=3), das28_only)
+    cohort.run_cohort(das28_only, tmp_path / "one", quiet=True)
+    assert pd.read_csv(tmp_path / "one" / "tables" / "prepost.csv")["outcome"].tolist() == [
+        "das28"]
+    full = tmp_path / "full.csv"
+    write_csv(make_cohort(40, seed=3), full)
+    cohort.run_cohort(full, tmp_path / "chosen", measures=["gc_mg_day", "das28"], quiet=True)
+    assert pd.read_csv(tmp_path / "chosen" / "tables" / "prepost.csv")["outcome"].tolist(
+    ) == ["gc_mg_day", "das28"]
+    with pytest.raises(InputError, match=r"MEASURES names 'crp', which the data do not "
+                                         r"have \(they have sledai2k, das28, gc_mg_day\)"):
+        cohort.run_cohort(full, tmp_path / "bad", measures=["crp"], quiet=True)
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_patients", [2_000, 20_000])
+def test_large_cohorts_end_to_end(tmp_path, n_patients):
+    data = tmp_path / "registry.csv"
+    write_csv(make_cohort(n_patients, visits=3, seed=n_patients, missing_rate=0.05), data)
+    report = cohort.run_cohort(data, tmp_path / "out", quiet=True)
+    prepost = pd.read_csv(tmp_path / "out" / "tables" / "prepost.csv")
+    expected = paired_tests(read_measurements(data))
+    pd.testing.assert_series_equal(prepost["wilcoxon_p_value"],
+                                   expected["wilcoxon_p_value"], check_names=False,
+                                   rtol=1e-12)
+    assert prepost["comparison"].nunique() == 2  # baseline vs m3 and vs m6
+    html = report.read_text()
+    # The smallest exact p-value 2**(1 - n) underflows past n = 1075: said, not crashed.
+    assert f"With n = {prepost['n'].max():,} the exact tests can reach" in html
+    for sentence in PAPER_PROSE:
+        assert sentence not in html, sentence

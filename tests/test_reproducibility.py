@@ -194,8 +194,9 @@ def test_make_analysis_takes_paths_as_data_not_shell(clone, tmp_path):
     result = _run(["make", "analysis", f"DATA={data}", f"OUT={folder / 'out'}"], clone)
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: {data}, row 0 (line 1), column 'patient_id': required column "
-                      "is missing (found unexpected 'a')"]
+    assert errors == [f"error: {data}, row 0 (line 1): is neither tidy (columns patient_id, "
+                      "measure, timepoint, month, value, unit) nor wide (patient_id and "
+                      "columns such as das28_baseline, das28_m6)"]
     canary = tmp_path / "executed"
     result = _run(["make", "analysis", f"DATA=$(shell touch {canary})x.csv",
                    f"OUT={folder / 'out'}"], clone)
@@ -203,4 +204,5 @@ def test_make_analysis_takes_paths_as_data_not_shell(clone, tmp_path):
     assert "$(shell touch" in result.stderr  # reported as the (missing) file it names
     assert not (folder / "out").exists()
     result = _run(["make", "analysis", "DATA=a\nb.csv", f"OUT={folder / 'out'}"], clone)
-    assert "error: DATA, OUT or PATIENTS contains a line break" in result.stderr
+    assert "error: DATA, OUT, PATIENTS, CODEBOOK, MEASURES or SHEET contains a line break" in (
+        result.stderr)

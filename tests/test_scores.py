@@ -291,3 +291,76 @@ def test_responder_table_vectorised_smoke():
     summary = summarise_responders(table)
     assert (summary.loc[:7, "n"] < 10_000).all()
     assert summary.loc[8, "n"] == 0 and np.isnan(summary.loc[8, "proportion"])
+
+
+# --- DAS28 from its components ----------------------------------------------------------
+
+
+def _components(rows):
+    return pd.DataFrame(
+        [(pid, measure, tp, month, value, "")
+         for pid, tp, month, values in rows for measure, value in values.items()],
+        columns=["patient_id", "measure", "timepoint", "month", "value", "unit"])
+
+
+def test_derive_das28_from_components_by_hand():
+    from helpers.scores import derive_das28
+
+    data = _components([
+        (1, "baseline", 0.0, {"tjc28": 9, "sjc28": 4, "pga": 70, "esr": 40, "crp": 24}),
+        (1, "m6", 6.0, {"tjc28": 1, "sjc28": 0, "pga": 20, "esr": 12, "crp": 3}),
+        # ESR 0: ln(0) undefined, DAS28-ESR stays missing; DAS28-CRP is computable.
+        (2, "baseline", 0.0, {"tjc28": 4, "sjc28": 2, "pga": 50, "esr": 0, "crp": 0}),
+    ])
+    table, counts = derive_das28(data)
+    assert counts == {"das28_esr": 2, "das28_crp": 3}
+    got = table[table["measure"].str.startswith("das28")].set_index(
+        ["measure", "patient_id", "timepoint"])["value"]
+    # Prevoo 1995: 0.56 sqrt(TJC) + 0.28 sqrt(SJC) + 0.70 ln(ESR) + 0.014 PGA, by hand:
+    # sqrt(9) = 3, sqrt(4) = 2, ln(40) = 3.6888794541139363:
+    # 1.68 + 0.56 + 2.5822156178797554 + 0.98 = 5.802215617879755
+    assert got["das28_esr", 1, "baseline"] == pytest.approx(5.802215617879755, rel=1e-12)
+    # 0.56 + 0 + 0.70 ln(12) (= 0.70 * 2.4849066497880004 = 1.7394346548516003) + 0.28
+    assert got["das28_esr", 1, "m6"] == pytest.approx(2.5794346548516003, rel=1e-12)
+    assert np.isnan(got["das28_esr", 2, "baseline"])
+    # DAS28-CRP (Wells 2009): 0.56 sqrt(TJC) + 0.28 sqrt(SJC) + 0.36 ln(CRP + 1) + 0.014 PGA
+    # + 0.96; patient 1 at baseline: 1.68 + 0.56 + 0.36 ln(25) (= 1.1587989...) + 0.98 + 0.96
+    assert got["das28_crp", 1, "baseline"] == pytest.approx(
+        1.68 + 0.56 + 0.36 * 3.2188758248682006 + 0.98 + 0.96, rel=1e-12)
+    # patient 2: 0.56*2 + 0.28*sqrt(2) + 0 + 0.7 + 0.96 = 3.1759797974644665
+    assert got["das28_crp", 2, "baseline"] == pytest.approx(3.1759797974644665, rel=1e-12)
+    assert set(table.loc[table["measure"] == "das28_esr", "unit"]) == {"points"}
+    assert table.loc[table["measure"] == "das28_esr", "month"].tolist() == [0.0, 6.0, 0.0]
+
+
+def test_given_das28_wins_and_without_components_nothing_is_added():
+    from helpers.scores import derive_das28
+
+    data = _components([
+        (1, "baseline", 0.0, {"tjc28": 9, "sjc28": 4, "pga": 70, "esr": 40,
+                              "das28_esr": 6.0}),
+        (1, "m6", 6.0, {"tjc28": 1, "sjc28": 0, "pga": 20, "esr": 12}),
+    ])
+    table, counts = derive_das28(data)
+    assert counts == {"das28_esr": 1}
+    esr = table[table["measure"] == "das28_esr"].set_index("timepoint")["value"]
+    assert esr["baseline"] == 6.0  # the clinic's own value, not recomputed
+    assert esr["m6"] == pytest.approx(2.5794346548516003, rel=1e-12)
+    only_counts = data[data["measure"] != "pga"]
+    same, none = derive_das28(only_counts)
+    assert none == {} and same is only_counts
+
+
+def test_eular_response_from_das28_esr_when_das28_is_absent():
+    from helpers.scores import derive_das28
+
+    data, _ = derive_das28(_components([
+        (1, "baseline", 0.0, {"tjc28": 9, "sjc28": 4, "pga": 70, "esr": 40}),
+        (1, "m6", 6.0, {"tjc28": 1, "sjc28": 0, "pga": 20, "esr": 12}),
+    ]))
+    table = responder_table(data)
+    # 5.80 -> 2.58: improvement 3.22 > 1.2 and follow-up <= 3.2: good (van Gestel 1996).
+    assert table.loc[0, "das28_pre"] == pytest.approx(5.802215617879755, rel=1e-12)
+    assert table.loc[0, "eular_response"] == "good"
+    with pytest.raises(ValueError, match="das28 must be one of"):
+        responder_table(data, das28="sledai2k")

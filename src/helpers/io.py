@@ -110,6 +110,17 @@ def format_float(value: float) -> str:
     return repr(float(f"{value:.{SIGNIFICANT_DIGITS}g}"))
 
 
+def format_level(level: float) -> str:
+    """A confidence level as text names it, from the parameter that set it.
+
+    Examples
+    --------
+    >>> format_level(0.95), format_level(0.9), format_level(0.975)
+    ('95%', '90%', '97.5%')
+    """
+    return f"{100 * level:.4g}%"
+
+
 def round_significant(values):
     """Round floats to :data:`SIGNIFICANT_DIGITS` significant digits, as they are written.
 

@@ -49,6 +49,37 @@ TIMEPOINT_LABELS = {BASELINE: "Before\nanifrolumab", LAST: "Last\nvisit"}
 MEASUREMENT_COLUMNS = ["patient_id", "measure", "timepoint", "month", "value", "unit"]
 
 
+# --- clinical cut-offs -------------------------------------------------------------------
+
+# DAS28 disease activity cut-offs. Remission < 2.6: Fransen J et al., Ann Rheum Dis
+# 2004;63:1210 (remission in RA, DAS28). Low <= 3.2, moderate <= 5.1, high > 5.1:
+# Prevoo MLL et al., Arthritis Rheum 1995;38:44-8 and van Gestel AM et al., Arthritis
+# Rheum 1998;41:1845-50 (validity of the DAS28 and its EULAR response criteria).
+DAS28_REMISSION = 2.6
+DAS28_LOW = 3.2
+DAS28_MODERATE = 5.1
+DAS28_CATEGORIES = ("remission", "low", "moderate", "high")
+
+# EULAR response criteria: van Gestel AM et al., Arthritis Rheum 1996;39:34-40, Table
+# (DAS-based; the DAS28 version with cut-offs 3.2 and 5.1: van Gestel et al. 1998,
+# above, and Fransen J, van Riel PL, Clin Exp Rheumatol 2005;23(5 Suppl 39):S93-9).
+EULAR_GOOD_IMPROVEMENT = 1.2
+EULAR_MODERATE_IMPROVEMENT = 0.6
+EULAR_RESPONSES = ("none", "moderate", "good")
+
+# SLEDAI-2K reduction of >= 4 points: the SLE Responder Index (SRI-4) component,
+# Furie RA et al., Arthritis Rheum 2009;61:1143-51 (SLEDAI-2K: Gladman DD et al.,
+# J Rheumatol 2002;29:288-91).
+SLEDAI_REDUCTION_POINTS = 4
+
+# Glucocorticoid targets, mg/day prednisone equivalent. EULAR 2023 SLE recommendations:
+# minimise to <= 5 mg/day and withdraw when possible (Fanouriakis A et al., Ann Rheum
+# Dis 2024;83:15-29). Lupus Low Disease Activity State (LLDAS): <= 7.5 mg/day
+# (Franklyn K et al., Ann Rheum Dis 2016;75:1615-21).
+GC_TARGET_EULAR_2023 = 5.0
+GC_TARGET_LLDAS = 7.5
+
+
 # --- measures --------------------------------------------------------------------------
 
 
@@ -179,7 +210,8 @@ class Codebook(Mapping):
 #   2005;125:889-94).
 # No MCID is given where no single accepted value exists (CRP, ESR, joint counts, PGA,
 # CLASI-A, glucocorticoid dose): a user codebook can add one.
-_DAS28 = dict(mcid=1.2, thresholds=(2.6, 3.2, 5.1),
+_DAS28 = dict(mcid=EULAR_GOOD_IMPROVEMENT,
+              thresholds=(DAS28_REMISSION, DAS28_LOW, DAS28_MODERATE),
               source="Prevoo 1995; van Gestel 1996; Fransen 2004")
 
 #: The built-in codebook, in report order: the paper's measures (its Table 2) first,
@@ -188,13 +220,13 @@ _DAS28 = dict(mcid=1.2, thresholds=(2.6, 3.2, 5.1),
 MEASURES: Codebook = Codebook([
     Measure("sledai2k", "SLEDAI-2K", "SLEDAI-2K (score)",
             "SLEDAI-2K change\n(last visit \u2212 baseline)", "points", 0, 105, True,
-            mcid=4.0, source="Gladman 2002; Furie 2009 (SRI-4)"),
+            mcid=float(SLEDAI_REDUCTION_POINTS), source="Gladman 2002; Furie 2009 (SRI-4)"),
     Measure("das28", "DAS28", "DAS28 (score)",
             "DAS28 change\n(last visit \u2212 baseline)", "points", 0, 10, False, **_DAS28),
     Measure("gc_mg_day", "Glucocorticoid dose (mg/day)",
             "Glucocorticoid dose\n(mg/day, prednisone eq.)",
             "Glucocorticoid dose change\n(mg/day, last visit \u2212 baseline)",
-            "mg/day", 0, 2000, False, thresholds=(5.0, 7.5),
+            "mg/day", 0, 2000, False, thresholds=(GC_TARGET_EULAR_2023, GC_TARGET_LLDAS),
             source="EULAR 2023 (Fanouriakis 2024); LLDAS (Franklyn 2016)"),
     Measure.from_label("das28_esr", "DAS28-ESR", "points", 0, 10, False, **_DAS28),
     Measure.from_label("das28_crp", "DAS28-CRP", "points", 0, 10, False, **_DAS28),
@@ -248,37 +280,6 @@ AUTOANTIBODIES: dict[str, str] = {
 AUTOANTIBODY_COLUMNS = list(dict.fromkeys(AUTOANTIBODIES.values()))
 #: Organ domains printed in Table 2's "Other Organ Involvement" column.
 ORGAN_DOMAINS = ("cutaneous", "hematological", "serositis")
-
-
-# --- clinical cut-offs -------------------------------------------------------------------
-
-# DAS28 disease activity cut-offs. Remission < 2.6: Fransen J et al., Ann Rheum Dis
-# 2004;63:1210 (remission in RA, DAS28). Low <= 3.2, moderate <= 5.1, high > 5.1:
-# Prevoo MLL et al., Arthritis Rheum 1995;38:44-8 and van Gestel AM et al., Arthritis
-# Rheum 1998;41:1845-50 (validity of the DAS28 and its EULAR response criteria).
-DAS28_REMISSION = 2.6
-DAS28_LOW = 3.2
-DAS28_MODERATE = 5.1
-DAS28_CATEGORIES = ("remission", "low", "moderate", "high")
-
-# EULAR response criteria: van Gestel AM et al., Arthritis Rheum 1996;39:34-40, Table
-# (DAS-based; the DAS28 version with cut-offs 3.2 and 5.1: van Gestel et al. 1998,
-# above, and Fransen J, van Riel PL, Clin Exp Rheumatol 2005;23(5 Suppl 39):S93-9).
-EULAR_GOOD_IMPROVEMENT = 1.2
-EULAR_MODERATE_IMPROVEMENT = 0.6
-EULAR_RESPONSES = ("none", "moderate", "good")
-
-# SLEDAI-2K reduction of >= 4 points: the SLE Responder Index (SRI-4) component,
-# Furie RA et al., Arthritis Rheum 2009;61:1143-51 (SLEDAI-2K: Gladman DD et al.,
-# J Rheumatol 2002;29:288-91).
-SLEDAI_REDUCTION_POINTS = 4
-
-# Glucocorticoid targets, mg/day prednisone equivalent. EULAR 2023 SLE recommendations:
-# minimise to <= 5 mg/day and withdraw when possible (Fanouriakis A et al., Ann Rheum
-# Dis 2024;83:15-29). Lupus Low Disease Activity State (LLDAS): <= 7.5 mg/day
-# (Franklyn K et al., Ann Rheum Dis 2016;75:1615-21).
-GC_TARGET_EULAR_2023 = 5.0
-GC_TARGET_LLDAS = 7.5
 
 
 # --- yes/no answers -----------------------------------------------------------------------

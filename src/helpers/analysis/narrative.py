@@ -15,7 +15,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from helpers.data.tidy import baseline_and_latest, encode
-from helpers.io import escape_markdown, round_significant
+from helpers.io import escape_markdown, format_level, round_significant
 from helpers.vocab import BASELINE, MEASURES, Measure, measure_name
 
 
@@ -94,11 +94,6 @@ def direction_counts(measurements: pd.DataFrame, baseline: str = BASELINE) -> pd
     return pd.DataFrame(rows, columns=["measure", "fell", "unchanged", "rose", "n"])
 
 
-def _percent(level: float) -> str:
-    """A confidence level as text: 0.95 -> "95%", 0.975 -> "97.5%"."""
-    return f"{100 * level:.4g}%"
-
-
 def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
                       measurements: pd.DataFrame | None = None, *, ci_level: float = 0.95,
                       codebook: Mapping[str, Measure] = MEASURES) -> Markdown:
@@ -131,7 +126,7 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
         level = f"{100 * row.hl_ci_level:.1f}%" if pd.notna(row.hl_ci_level) else "n/a"
         lines.append(
             f"- **{name}** ({comparison}, n = {n:,}): mean change {row.change_mean:+.2f} "
-            f"({_percent(ci_level)} CI {row.change_ci_low:+.2f} to "
+            f"({format_level(ci_level)} CI {row.change_ci_low:+.2f} to "
             f"{row.change_ci_high:+.2f}); paired t "
             f"p = {_fmt_p(row.t_p_value)}, Wilcoxon p = {_fmt_p(row.wilcoxon_p_value)} "
             f"({row.wilcoxon_method}), sign test p = {_fmt_p(row.sign_test_p_value)}; "

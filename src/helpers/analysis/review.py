@@ -233,18 +233,20 @@ def _pct(x: float) -> str:
 
 
 def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
-                     test: str = "knha"):
+                     test: str = "knha", level: float = 0.95):
     """A short results paragraph with the numbers filled in from ``pooled``.
 
     ``test`` names the primary intervals (``"knha"``: Hartung-Knapp-Sidik-Jonkman, with
     a t-based prediction interval); the Wald (``"z"``) result is quoted as sensitivity.
+    ``level`` is the confidence level ``pooled`` was computed at, named in the text.
     Returns an :class:`IPython.display.Markdown` object (displayed in notebooks and the
     report); its ``.data`` is the Markdown text.
     """
     from IPython.display import Markdown
 
-    from helpers.io import round_significant
+    from helpers.io import format_level, round_significant
 
+    ci = f"{format_level(level)} CI"
     rows = round_significant(pooled).set_index(["analysis", "transform", "method", "test"])
 
     def describe(analysis, which=test):
@@ -252,9 +254,9 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
         if key not in rows.index:
             return None
         r = rows.loc[key]
-        i2_ci = (f" (95% CI {r['i2_ci_low']:.0f}%–{r['i2_ci_high']:.0f}%)"
+        i2_ci = (f" ({ci} {r['i2_ci_low']:.0f}%–{r['i2_ci_high']:.0f}%)"
                  if pd.notna(r["i2_ci_low"]) else "")
-        return (f"{_pct(r['estimate'])} (95% CI {_pct(r['ci_low'])}–{_pct(r['ci_high'])}; "
+        return (f"{_pct(r['estimate'])} ({ci} {_pct(r['ci_low'])}–{_pct(r['ci_high'])}; "
                 f"prediction interval {_pct(r['pi_low'])}–{_pct(r['pi_high'])}; "
                 f"{int(r['events'])}/{int(r['n'])} patients in {int(r['k'])} studies; "
                 f"I² = {r['i2']:.0f}%{i2_ci}, heterogeneity p = {r['q_p_value']:.2f})")
@@ -277,7 +279,7 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
     if test != "z" and (main, transform, method, "z") in rows.index:
         lines.append(
             f"- **Wald intervals** (sensitivity; metafor's and RevMan's default before "
-            f"2025): 95% CI {interval(main, 'z')} instead of {interval(main, test)}. With "
+            f"2025): {ci} {interval(main, 'z')} instead of {interval(main, test)}. With "
             f"{int(rows.loc[(main, transform, method, test), 'k'])} studies the Wald "
             "interval treats the between-study variance as known and is too narrow; the "
             "Hartung-Knapp-Sidik-Jonkman interval and its t-based prediction interval do "

@@ -22,7 +22,7 @@ from helpers.figures.style import (
     _points,
     _require_columns,
 )
-from helpers.io import round_significant
+from helpers.io import format_level, round_significant
 
 # ---------------------------------------------------------------------------------------
 # Forest plot
@@ -44,8 +44,8 @@ def _format_ci(estimate: float, low: float, high: float) -> str:
 
 
 def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax=None,
-                xlim: tuple[float, float] = (0, 1), xlabel: str = "Proportion (95% CI)",
-                columns: Sequence[str] | None = None, **kwargs):
+                xlim: tuple[float, float] = (0, 1), xlabel: str | None = None,
+                columns: Sequence[str] | None = None, level: float = 0.95, **kwargs):
     """Forest plot of per-study proportions and pooled estimates.
 
     Parameters
@@ -60,10 +60,14 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax
     ax : matplotlib Axes, optional
     xlim : (float, float), default (0, 1)
         Range of the proportion axis; intervals beyond it are clipped.
-    xlabel : str, default "Proportion (95% CI)"
+    xlabel : str, optional
+        Default "Proportion (95% CI)", with the level of ``level``.
     columns : sequence of {"events", "weight", "estimate"}, optional
         Text columns to the right of the plot. Default: all three, which needs a figure
         about 6 in wide; use ``("events", "weight")`` at single-column width.
+    level : float, default 0.95
+        The confidence level of the intervals (and of the prediction interval), named in
+        the axis label, the estimate column's header and the legend.
     **kwargs
         Passed to the study squares (:meth:`~matplotlib.axes.Axes.scatter`).
 
@@ -146,12 +150,13 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax
         tick_label.set_fontweight("bold")
     ax.set_ylim(all_y.max() + 0.7 if len(all_y) else 1, -1.1)
     ax.set_xlim(*xlim)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(f"Proportion ({format_level(level)} CI)" if xlabel is None else xlabel)
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     # Text columns to the right, in points from the axes edge (independent of its width).
     widths = {"events": 34, "weight": 34, "estimate": 78}
-    headers = {"events": "Events/N", "weight": "Weight", "estimate": "Estimate [95% CI]"}
+    headers = {"events": "Events/N", "weight": "Weight",
+               "estimate": f"Estimate [{format_level(level)} CI]"}
     offset = 8.0
     fontsize = _points(plt.rcParams["ytick.labelsize"])
     for column in columns:
@@ -166,7 +171,7 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax
         offset += widths[column]
     if n_pooled and "pi_low" in pooled.columns and pooled["pi_low"].notna().any():
         handle = Line2D([], [], color=color, linewidth=1.0, marker="|", markersize=6)
-        ax.legend([handle], ["95% prediction interval"], loc="lower left",
+        ax.legend([handle], [f"{format_level(level)} prediction interval"], loc="lower left",
                   bbox_to_anchor=(0.0, 1.0), fontsize=_SMALL_TEXT, borderaxespad=0.0,
                   handlelength=1.6)
     return ax

@@ -1,0 +1,143 @@
+"""The codebook: the built-in measures and a user's own, read from a CSV file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from helpers.data.codebook import (CODEBOOK_COLUMNS, OPTIONAL_COLUMNS, codebook_table,
+                                   load_codebook, read_codebook)
+from helpers.data.schema import read_measurements
+from helpers.errors import InputError
+from helpers.vocab import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
+                           GC_TARGET_EULAR_2023, GC_TARGET_LLDAS, MEASURES,
+                           SLEDAI_REDUCTION_POINTS)
+
+HEADER = ",".join(CODEBOOK_COLUMNS + OPTIONAL_COLUMNS) + "\n"
+
+
+def write(tmp_path, text: str, name: str = "codebook.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_builtin_codebook_covers_the_issue_measures():
+    # The measures a clinic records (issue "Your own cohort"), each with a unit and range.
+    assert list(MEASURES) == ["sledai2k", "das28", "gc_mg_day", "das28_esr", "das28_crp",
+                              "crp", "esr", "tjc28", "sjc28", "pga", "clasi_a"]
+    ranges = {code: (m.low, m.high, m.integer, m.unit) for code, m in MEASURES.items()}
+    # Joint counts of 28 joints are integers 0-28 (Prevoo 1995); PGA a 0-100 mm VAS;
+    # CLASI-A an integer 0-70 (Albrecht 2005); CRP in mg/L as DAS28-CRP needs.
+    assert ranges["tjc28"] == ranges["sjc28"] == (0, 28, True, "joints")
+    assert ranges["pga"] == (0, 100, False, "mm")
+    assert ranges["clasi_a"] == (0, 70, True, "points")
+    assert ranges["crp"][3] == "mg/L" and ranges["esr"][3] == "mm/h"
+    assert all(m.lower_is_better for m in MEASURES.values())
+    assert all(m.source for m in MEASURES.values())
+
+
+def test_builtin_cutoffs_are_the_vocabulary_constants():
+    # One definition: the codebook's cut-offs are the named constants, not copies.
+    for code in ("das28", "das28_esr", "das28_crp"):
+        assert MEASURES[code].thresholds == (DAS28_REMISSION, DAS28_LOW, DAS28_MODERATE)
+        assert MEASURES[code].mcid == EULAR_GOOD_IMPROVEMENT
+    assert MEASURES["gc_mg_day"].thresholds == (GC_TARGET_EULAR_2023, GC_TARGET_LLDAS)
+    assert MEASURES["sledai2k"].mcid == SLEDAI_REDUCTION_POINTS
+
+
+def test_a_user_codebook_extends_and_overrides(tmp_path):
+    path = write(tmp_path, HEADER
+                 + "haq,HAQ-DI,points,0,3,no,yes,0.22,1;2\n"
+                 + "crp,CRP,mg/dL,0,100,no,yes,,\n"
+                 + "grip,Grip strength,kg,0,100,no,no,,\n")
+    book = load_codebook(path)
+    assert list(book)[:3] == ["sledai2k", "das28", "gc_mg_day"]  # built-in order first
+    assert book["haq"].name == "HAQ-DI" and book["haq"].mcid == 0.22
+    assert book["haq"].thresholds == (1.0, 2.0)
+    assert book["haq"].axis_label == "HAQ-DI (points)"
+    assert book["crp"].unit == "mg/dL"  # the user's definition wins
+    assert book["grip"].lower_is_better is False
+    assert book.source == "the built-in codebook + " + str(path)
+    # Without optional columns too.
+    minimal = write(tmp_path, ",".join(CODEBOOK_COLUMNS) + "\nhaq,HAQ-DI,,0,3,no,yes\n",
+                    "minimal.csv")
+    assert read_codebook(minimal)[0].mcid is None
+    assert read_codebook(minimal)[0].axis_label == "HAQ-DI"
+
+
+@pytest.mark.parametrize("row, message", [
+    ("HAQ,HAQ-DI,points,0,3,no,yes,,", "row 1 (line 2), column 'measure': must be a code of "
+     "lower-case letters"),
+    ("haq,,points,0,3,no,yes,,", "column 'label': is empty"),
+    ("haq,HAQ,points,zero,3,no,yes,,", "column 'min': is not a number (got 'zero')"),
+    ("haq,HAQ,points,0,inf,no,yes,,", "column 'max': is not a finite number"),
+    ("haq,HAQ,points,3,0,no,yes,,", "column 'max': is below min (3)"),
+    ("haq,HAQ,points,0,3,maybe,yes,,", "column 'integer': must be yes or no (got 'maybe')"),
+    ("haq,HAQ,points,0,3,no,,,", "column 'lower_is_better': must be yes or no"),
+    ("haq,HAQ,points,0,3,no,yes,-1,", "column 'mcid': must be a positive difference"),
+    ("haq,HAQ,points,0,3,no,yes,,1;5", "column 'thresholds': has 5 outside min-max (0-3)"),
+    ("haq,HAQ,points,0,3,no,yes,,1 2", "column 'thresholds': must be numbers separated"),
+])
+def test_bad_codebook_rows_are_located(tmp_path, row, message):
+    path = write(tmp_path, HEADER + row + "\n")
+    with pytest.raises(InputError, match=None) as error:
+        read_codebook(path)
+    assert str(error.value).startswith(str(path)), error.value
+    assert message in str(error.value)
+
+
+def test_bad_codebook_headers_and_repeats(tmp_path):
+    with pytest.raises(InputError, match="column 'lower_is_better': required codebook "
+                                         "column is missing"):
+        read_codebook(write(tmp_path, "measure,label,unit,min,max,integer\nx,X,,0,1,no\n"))
+    with pytest.raises(InputError, match="column 'colour': unknown codebook column"):
+        read_codebook(write(tmp_path, ",".join(CODEBOOK_COLUMNS) + ",colour\n"
+                            "x,X,,0,1,no,yes,red\n"))
+    with pytest.raises(InputError, match=r"row 2 \(line 3\), column 'measure': measure "
+                                         "'x' is listed twice"):
+        read_codebook(write(tmp_path, ",".join(CODEBOOK_COLUMNS) + "\nx,X,,0,1,no,yes\n"
+                            "x,X,,0,1,no,yes\n"))
+
+
+def test_codebook_table_round_trips(tmp_path):
+    table = codebook_table(MEASURES)
+    assert list(table.columns) == CODEBOOK_COLUMNS + OPTIONAL_COLUMNS
+    path = tmp_path / "book.csv"
+    table.to_csv(path, index=False)
+    again = read_codebook(path)
+    for measure in again:
+        builtin = MEASURES[measure.code]
+        assert (measure.name, measure.unit, measure.low, measure.high, measure.integer,
+                measure.lower_is_better, measure.mcid, measure.thresholds) == (
+            builtin.name, builtin.unit, builtin.low, builtin.high, builtin.integer,
+            builtin.lower_is_better, builtin.mcid, builtin.thresholds)
+
+
+def test_measurements_follow_the_codebook(tmp_path):
+    data = write(tmp_path, "patient_id,measure,timepoint,month,value,unit\n"
+                 "1,haq,baseline,0,1.5,points\n1,haq,m6,6,0.875,points\n", "data.csv")
+    # Not in the built-in codebook: the message names the codebook and how to extend it.
+    with pytest.raises(InputError, match=r"row 1 \(line 2\), column 'measure': measure "
+                                         r"'haq' is not in the built-in codebook; declare "
+                                         r"it in a codebook \(CODEBOOK=codebook.csv\)"):
+        read_measurements(data, measures=None)
+    book = load_codebook(write(tmp_path, HEADER + "haq,HAQ-DI,points,0,3,no,yes,0.22,\n"))
+    frame = read_measurements(data, measures=None, codebook=book)
+    assert frame["value"].tolist() == [1.5, 0.875]
+    # Its range and unit come from the codebook too.
+    high = write(tmp_path, "patient_id,measure,timepoint,month,value,unit\n"
+                 "1,haq,baseline,0,3.5,points\n1,haq,m6,6,1,points\n", "high.csv")
+    with pytest.raises(InputError, match=r"row 1 \(line 2\), column 'value': value of haq "
+                                         r"must be a value from 0 to 3 \(got 3.5\)"):
+        read_measurements(high, measures=None, codebook=book)
+    unit = write(tmp_path, "patient_id,measure,timepoint,month,value,unit\n"
+                 "1,crp,baseline,0,3.5,mg/dL\n1,crp,m6,6,1,mg/dL\n", "unit.csv")
+    with pytest.raises(InputError, match=r"row 1 \(line 2\), column 'unit': unit 'mg/dL' "
+                                         r"of crp is not 'mg/L'"):
+        read_measurements(unit, measures=None)
+    # Unit spelling is compared without case or spaces.
+    spaced = write(tmp_path, "patient_id,measure,timepoint,month,value,unit\n"
+                   "1,crp,baseline,0,3.5,MG/l\n1,crp,m6,6,1, mg / L\n", "spaced.csv")
+    assert len(read_measurements(spaced, measures=None)) == 2
+    assert isinstance(read_measurements(spaced, measures=None), pd.DataFrame)
