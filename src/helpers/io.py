@@ -466,6 +466,9 @@ def read_csv_text(path: str | Path, columns: Sequence[str] | None = None) -> pd.
     if not data.strip():
         raise InputError(path, "file is empty; expected a header row and data rows")
     text = _decode(path, data)
+    frame = _read_plain_csv(text)
+    if frame is not None:
+        return _check_text_frame(path, frame, columns)
     # The csv module, not pandas, splits the text: pandas silently turns a row with one
     # field too many into an index and pads short rows, and both must be errors here.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -483,6 +486,54 @@ def read_csv_text(path: str | Path, columns: Sequence[str] | None = None) -> pd.
     frame = pd.DataFrame(body, columns=header, dtype=str) if body else pd.DataFrame(
         columns=header, dtype=str)
     frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return _check_text_frame(path, frame, columns)
+
+
+def _read_plain_csv(text: str) -> pd.DataFrame | None:
+    """The fast path of :func:`read_csv_text`: pandas' C parser, where it agrees.
+
+    Without any quote character, CSV is lines split at commas, and pandas' parser reads
+    it exactly as the csv module does, ten times faster (a million-patient file has
+    millions of rows). Anything it could read differently (quotes, rows with too few or
+    too many fields, blank lines) returns None, and the strict csv-module path reads
+    the file and names the problem.
+    """
+    if '"' in text:
+        return None
+    if "\r" in text:  # Windows line ends are common; a lone carriage return is not
+        if text.count("\r") != text.count("\r\n"):
+            return None
+        text = text.replace("\r\n", "\n")
+    # Every non-blank line must have as many commas as the header: counted in bulk,
+    # because pandas pads a short row and turns a long row's first field into an index.
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    newlines = np.flatnonzero(data == ord("\n"))
+    commas = np.flatnonzero(data == ord(","))
+    starts = np.concatenate([[0], newlines + 1])
+    ends = np.append(newlines, len(data))
+    filled = ends > starts
+    per_line = (np.searchsorted(commas, ends) - np.searchsorted(commas, starts))[filled]
+    n_rows = int(filled.sum())
+    if n_rows < 2 or not filled[0] or (per_line != per_line[0]).any():
+        return None
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=True, engine="c",
+                            quoting=csv.QUOTE_NONE)
+    except (pd.errors.ParserError, ValueError):
+        return None
+    if len(frame) != n_rows - 1:  # a line of spaces only, say
+        return None
+    header = text[:int(ends[0])].split(",")
+    if list(frame.columns) != header:  # pandas renames repeated or empty names
+        return None
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
+def _check_text_frame(path: Path, frame: pd.DataFrame, columns: Sequence[str] | None
+                      ) -> pd.DataFrame:
+    """The header and cell checks of :func:`read_csv_text` on the table it read."""
     header = [str(c) for c in frame.columns]
     if columns is not None:
         expected = list(columns)
