@@ -163,3 +163,18 @@ def test_sheet_is_only_for_spreadsheets(tmp_path):
     path.write_text(WIDE)
     with pytest.raises(InputError, match="SHEET='Data' is only for .xlsx files; this is csv"):
         read_measurements(path, measures=None, sheet="Data")
+
+
+@pytest.mark.parametrize("cell, hint", [
+    ("NA", "is not a finite number (got 'NA'); leave the cell empty for a missing value"),
+    ("n.d.", "(got 'n.d.'); leave the cell empty for a missing value"),
+    ("<5", "(got '<5'); a value beyond a detection limit needs a number (such as the "
+           "limit)"),
+])
+def test_what_clinics_type_gets_a_hint(tmp_path, cell, hint):
+    rows = _rows(WIDE)
+    rows[1][2] = cell  # P1's das28_m6, spreadsheet row 2
+    path = _xlsx(tmp_path / "clinic.xlsx", rows)
+    with pytest.raises(InputError) as error:
+        read_measurements(path, measures=None)
+    assert "row 1 (spreadsheet row 2), column 'das28_m6': " + hint in str(error.value)

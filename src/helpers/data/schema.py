@@ -226,6 +226,19 @@ def validate_tables(tables: Mapping[str, pd.DataFrame], source: str | Path) -> d
     return out
 
 
+#: What people type for a missing measurement instead of leaving the cell empty.
+_MISSING_WORDS = frozenset({"na", "n/a", "nan", "nd", "n.d.", "none", "missing", "-", "?"})
+
+
+def _number_hint(cell: str, optional: bool) -> str:
+    """What to do about a common non-number, as the end of the message."""
+    if optional and cell.lower() in _MISSING_WORDS:
+        return "; leave the cell empty for a missing value"
+    if cell[:1] in "<>":
+        return "; a value beyond a detection limit needs a number (such as the limit)"
+    return ""
+
+
 def to_typed(text: pd.DataFrame, source: str | Path) -> pd.DataFrame:
     """Convert a measurements table read as text into typed columns.
 
@@ -259,8 +272,8 @@ def to_typed(text: pd.DataFrame, source: str | Path) -> pd.DataFrame:
         if not ok.all():
             row = int((~ok).idxmax())
             raise InputError(source, "is not a finite number (got "
-                             f"{quote_value(text.at[row, column])})", row=row,
-                             column=column)
+                             f"{quote_value(text.at[row, column])})"
+                             f"{_number_hint(cells[row], optional)}", row=row, column=column)
         values = pd.to_numeric(cells.replace("", np.nan), errors="raise").astype(float)
         huge = ~np.isfinite(values) & cells.ne("")
         if huge.any():

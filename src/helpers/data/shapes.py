@@ -198,10 +198,31 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise InputError(path, f"cannot be read as Parquet ({error})") from None
     if frame.empty:
         raise InputError(path, "has no data rows")
-    text = pd.DataFrame({str(c): [_cell_text(v) for v in frame[c].tolist()]
-                         for c in frame.columns}, dtype=str)
+    text = pd.DataFrame({str(c): _column_text(frame[c]) for c in frame.columns})
     text.index = pd.RangeIndex(1, len(text) + 1)
     return text
+
+
+def _column_text(column: pd.Series) -> pd.Series:
+    """A typed column as the text a CSV would hold, as :func:`_cell_text` writes cells,
+    column-wise (a Parquet file may hold millions of rows)."""
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(column):
+        text = column.map({True: "yes", False: "no"})
+    elif pd.api.types.is_float_dtype(column):
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
+        text = pd.Series(values, index=column.index).astype(str)  # shortest repr
+        text[whole] = values[whole].astype(np.int64).astype(str)
+    elif pd.api.types.is_numeric_dtype(column):
+        text = column.astype(str)
+    elif pd.api.types.is_datetime64_any_dtype(column):
+        text = column.map(lambda value: value.isoformat(), na_action="ignore")
+    else:
+        text = column.map(_cell_text, na_action="ignore")
+    text = text.astype(object)
+    text[missing] = ""
+    return text.astype(str)
 
 
 def read_cohort_text(path: str | Path, codebook: Codebook, *, sheet: str | None = None
