@@ -167,8 +167,8 @@ def test_sheet_is_only_for_spreadsheets(tmp_path):
 
 @pytest.mark.parametrize("cell, hint", [
     ("NA", "is not a finite number (got 'NA'); leave the cell empty for a missing value"),
-    ("n.d.", "(got 'n.d.'); leave the cell empty for a missing value"),
-    ("<5", "(got '<5'); a value beyond a detection limit needs a number (such as the "
+    ("n.d.", "is not a finite number (got 'n.d.'); leave the cell empty for a missing value"),
+    ("<5", "is not a finite number (got '<5'); a value beyond a detection limit needs a number (such as the "
            "limit)"),
 ])
 def test_what_clinics_type_gets_a_hint(tmp_path, cell, hint):
