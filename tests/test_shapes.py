@@ -168,8 +168,8 @@ def test_sheet_is_only_for_spreadsheets(tmp_path):
 @pytest.mark.parametrize("cell, hint", [
     ("NA", "is not a finite number (got 'NA'); leave the cell empty for a missing value"),
     ("n.d.", "is not a finite number (got 'n.d.'); leave the cell empty for a missing value"),
-    ("<5", "is not a finite number (got '<5'); a value beyond a detection limit needs a number (such as the "
-           "limit)"),
+    ("<5", "is not a finite number (got '<5'); a value beyond a detection limit needs a "
+           "number (such as the limit)"),
 ])
 def test_what_clinics_type_gets_a_hint(tmp_path, cell, hint):
     rows = _rows(WIDE)
