@@ -249,6 +249,9 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; exit status 1 with one ``error:`` line on bad input."""
+    from helpers.pipeline.notebooks import skip_unused_format_checks
+
+    skip_unused_format_checks()
     parser = argparse.ArgumentParser(prog="python -m helpers.pipeline.cohort",
                                      description=__doc__.split("\n\n")[0])
     # `make analysis` hands the paths over in the environment (ANALYSIS_DATA, ...), so
