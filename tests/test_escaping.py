@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from helpers.analysis.narrative import prepost_narrative, responders_narrative
-from helpers.io import escape_markdown, to_markdown
+from helpers.io import escape_markdown
+from helpers.tables import to_markdown
 from helpers.pipeline.report import _markdown_html
 
 class _ActiveContent(HTMLParser):
