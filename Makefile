@@ -38,9 +38,9 @@ all: $(ANALYSIS) $(REPORT) ## Run the whole analysis (creates .venv first if mis
 
 report: $(REPORT) ## Write reports/report.html: every table and figure, narrative, provenance
 
-env: $(ENV) ## Create .venv from requirements.lock and register the Jupyter kernel
+env: $(ENV) ## Create .venv from requirements.lock, register the Jupyter kernel, quiet JupyterLab
 
-$(ENV): requirements.lock pyproject.toml
+$(ENV): requirements.lock pyproject.toml etc/jupyterlab/overrides.json
 	scripts/setup-env
 
 lock: pyproject.toml | $(ENV) ## Regenerate requirements.lock and environment.yml from pyproject.toml
