@@ -81,13 +81,16 @@ code {{ font-size: 0.9em; }}
                 padding: 0.2rem 1.2rem 0.6rem; }}
 .provenance {{ font-size: 0.85rem; background: #f5f7fa; padding: 0.8rem 1rem;
               border-left: 4px solid #0072B2; }}
-.provenance .table-scroll {{ background-color: #f5f7fa; }}
+.provenance .table-scroll {{ background: none; }}
 .provenance table {{ font-size: 0.8rem; }}
 .provenance pre {{ margin: 0; padding: 0; white-space: pre-wrap; overflow-wrap: anywhere; }}
 @media (max-width: {PHONE}) {{
   body {{ margin: 1rem auto; padding: 0 1rem; font-size: 15px; }}
   h1 {{ font-size: 1.45rem; }}
   .key-results {{ padding: 0.2rem 0.8rem 0.6rem; }} .key-results ul {{ padding-left: 1.1rem; }}
+  .provenance tr, .provenance th, .provenance td {{ display: block; border: none; }}
+  .provenance tr {{ border-bottom: 1px solid #e3e3e3; padding: 0.3rem 0; }}
+  .provenance th, .provenance td {{ padding: 0.1rem 0; }}
   table.cards {{ display: flex; flex-direction: column; width: 100%; }}
   table.cards thead, table.cards tbody, table.cards tr {{ display: contents; }}
   table.cards th.corner, table.cards tbody th {{ display: none; }}
