@@ -8,6 +8,7 @@ import pytest
 
 from helpers import paths
 from helpers.pipeline.report import build_report
+from test_tables import formatting_problems, html_table_columns, nested_brackets
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("0*.ipynb"))
 
@@ -58,3 +59,22 @@ def test_report_has_provenance(html):
 def test_report_is_deterministic(tmp_path, html):
     again = build_report(NOTEBOOKS, tmp_path / "again.html").read_text(encoding="utf-8")
     assert again == html
+
+
+def _results(html: str) -> str:
+    """The report without its provenance block (code and checksums, not results)."""
+    return html.split('<section class="notebook" id="provenance">')[0]
+
+
+def test_every_table_of_the_report_follows_the_table_rules(html):
+    tables = html_table_columns(_results(html))
+    assert len(tables) >= 11
+    assert [p for columns in tables for p in formatting_problems(columns)] == []
+
+
+def test_the_narrative_never_nests_brackets(html):
+    text = re.sub(r"<(pre|code|style)\b.*?</\1>", " ", _results(html), flags=re.S)
+    paragraphs = [re.sub(r"<[^>]+>", "", p) for p in re.findall(
+        r"<(?:p|li|figcaption)\b[^>]*>(.*?)</(?:p|li|figcaption)>", text, flags=re.S)]
+    assert len(paragraphs) > 40
+    assert [p for p in paragraphs if nested_brackets(p)] == []

@@ -132,7 +132,8 @@ def formatting_problems(columns: list[list[str]]) -> list[str]:
     for column in columns:
         cells = [c for c in column if c and c != MISSING]
         for cell in cells:
-            if re.search(r"\bNaN\b|<NA>|\bnan\b|\bNone\b", cell):
+            # "None" alone is Python's; "None; poor compliance" is the paper's words.
+            if re.search(r"\bNaN\b|<NA>|\bnan\b", cell) or cell == "None":
                 problems.append(f"missing value printed as {cell!r}")
             if nested_brackets(cell):
                 problems.append(f"nested brackets in {cell!r}")
