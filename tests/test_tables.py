@@ -101,6 +101,17 @@ def test_html_escapes_values_and_breaks_headers_after_underscores():
     assert html.startswith('<div class="table-scroll"')
 
 
+def test_a_display_of_a_large_cohort_shows_its_first_rows_and_says_so(tmp_path):
+    frame = pd.DataFrame({"patient_id": range(1, 251), "das28": np.linspace(1, 8, 250)})
+    shown = table(frame)
+    assert len(shown.rows) == 100 and "first 100 of 250 rows" in shown.to_html()
+    records = table(frame.set_index("patient_id"), transpose=True)
+    assert len(records.header) == 13 and "first 12 of 250 columns" in repr(records)
+    assert len(table(frame, limit=0).rows) == 250
+    written = write_markdown(frame, tmp_path / "all.md").read_text()
+    assert written.count("\n") == 252 and "first" not in written
+
+
 def test_write_markdown_rounds_after_the_policy(tmp_path):
     # 4.0225 is 4.02249999999999996... in binary: three decimals give 4.022. A value one
     # ulp above it would round to 4.023 without the 12-digit step first; with it, both

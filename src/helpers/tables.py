@@ -72,6 +72,8 @@ class Table:
         Header of the group column in Markdown and plain text.
     cards : bool
         A transposed table: on a phone the report shows one card per column.
+    note : str
+        A line under the table (what was left out).
     """
 
     header: list[Cell]
@@ -80,6 +82,7 @@ class Table:
     groups: list[str | None] = field(default_factory=list)
     group_label: str = ""
     cards: bool = False
+    note: str = ""
 
     # --- Markdown and plain text ------------------------------------------------------
 
@@ -103,13 +106,13 @@ class Table:
     def to_markdown(self) -> str:
         """GitHub-flavoured Markdown, values from data escaped (no trailing newline)."""
         header, rows, align = self._grid(escape_markdown)
-        return tabulate(rows, header, tablefmt="pipe", colalign=align,
-                        disable_numparse=True)
+        text = tabulate(rows, header, tablefmt="pipe", colalign=align, disable_numparse=True)
+        return f"{text}\n\n{escape_markdown(self.note)}" if self.note else text
 
     def __repr__(self) -> str:
         header, rows, align = self._grid(str)
-        return tabulate(rows, header, tablefmt="simple", colalign=align,
-                        disable_numparse=True)
+        text = tabulate(rows, header, tablefmt="simple", colalign=align, disable_numparse=True)
+        return f"{text}\n{self.note}" if self.note else text
 
     # --- HTML -------------------------------------------------------------------------
 
@@ -141,9 +144,10 @@ class Table:
                 cells.append(f'<td class="{kind}" style="{style}"{extra}>'
                              f"{html.escape(cell.text)}</td>")
             body.append(f"<tr>{''.join(cells)}</tr>")
+        note = f'<p class="table-note">{html.escape(self.note)}</p>' if self.note else ""
         return (f'<div class="table-scroll" role="region" tabindex="0" aria-label="table">'
                 f'<table class="{classes}"><thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(body)}</tbody></table></div>")
+                f"<tbody>{''.join(body)}</tbody></table></div>{note}")
 
     def _head_cell(self, i: int, cell: Cell) -> str:
         if i < self.labels:
@@ -259,7 +263,7 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
           labels: Mapping | None = None, digits: int = 3,
           decimals: Mapping | None = None,
           intervals: Mapping | None = None, group=None, index: bool | None = None,
-          transpose: bool = False) -> Table:
+          transpose: bool = False, limit: int | None = None) -> Table:
     """Format a result table for reading (see the module docstring for the rules).
 
     Parameters
@@ -288,6 +292,10 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
         One column per row of ``frame`` (each formatted under its own column's rules):
         for a few records with many fields, such as patients or outcomes. On a phone the
         report shows one card per column.
+    limit : int, optional
+        Show the first ``limit`` rows only (a display of a large cohort), with a note
+        saying so; 0 shows every row. Default: 100 rows, or 12 columns when transposed
+        (:func:`to_markdown` and :func:`write_markdown`: every row).
 
     Returns
     -------
@@ -317,6 +325,12 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
         raise ValueError("a transposed table cannot be grouped")
     if index is None:
         index = any(name is not None for name in frame.index.names)
+    limit = (12 if transpose else 100) if limit is None else limit
+    note = ""
+    if 0 < limit < len(frame):
+        note = (f"The first {limit} of {len(frame):,} {'columns' if transpose else 'rows'} "
+                "are shown; every one is in the CSV file.")
+        frame = frame.iloc[:limit]
     frame = round_significant(frame.loc[:, list(dict.fromkeys(needed))])
 
     header, body = [], []
@@ -348,7 +362,7 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
             groups.append(cell.text if cell.text != previous else None)
             previous = cell.text
     result = Table(header, rows, labels=n_labels, groups=groups,
-                   group_label=labels.get(group, _header_text(group)))
+                   group_label=labels.get(group, _header_text(group)), note=note)
     return _transposed(result) if transpose else result
 
 
@@ -366,16 +380,17 @@ def _transposed(source: Table) -> Table:
         header[i] = Cell(header[i].text, numeric)
         for row in rows:
             row[i] = Cell(row[i].text, numeric)
-    return Table(header, rows, labels=1, cards=True)
+    return Table(header, rows, labels=1, cards=True, note=source.note)
 
 
 def to_markdown(frame: pd.DataFrame, digits: int = 3, columns: Sequence | None = None,
                 **options) -> str:
     """A result table as GitHub Markdown (no trailing newline); see :func:`table`.
 
-    Only the rendering is rounded; the CSV keeps the precision policy's 12 significant
-    digits.
+    Every row, unless ``limit`` says otherwise. Only the rendering is rounded; the CSV
+    keeps the precision policy's 12 significant digits.
     """
+    options.setdefault("limit", 0)
     return table(frame, digits=digits, columns=columns, **options).to_markdown()
 
 

@@ -71,6 +71,7 @@ tbody th {{ font-weight: 600; }}
 .num {{ text-align: right; }} td.num {{ white-space: nowrap; }}
 tr.group th {{ padding-top: 0.9rem; font-weight: 700; border-bottom: 1px solid #9a9a9a; }}
 code.digest {{ overflow-wrap: anywhere; word-break: break-all; }}
+.table-note {{ font-size: 0.8rem; color: #555; margin: -0.8rem 0 1.2rem; }}
 figure {{ margin: 1.2rem 0 1.6rem; }}
 figure img {{ display: block; max-width: 100%; height: auto; margin: 0 auto; }}
 figcaption {{ font-size: 0.85rem; color: #444; margin-top: 0.4rem; }}
