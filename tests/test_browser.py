@@ -21,9 +21,9 @@ from helpers import paths
 from helpers.pipeline.report import build_report
 from scripts.screenshot import browser, chromium_path, open_page
 
-pytestmark = pytest.mark.skipif(
-    chromium_path() is None,
-    reason="chromium not installed (apt-get install -y chromium): report not opened in a browser")
+if chromium_path() is None:
+    pytest.skip("chromium not installed (apt-get install -y chromium): report not opened in "
+                "a browser", allow_module_level=True)
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("0*.ipynb"))
 DESKTOP, PHONE = 1400, 390
