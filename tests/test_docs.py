@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import struct
 import subprocess
 
 import pandas as pd
 
 from helpers import paths
+from scripts.screenshot import SCREEN
 
 README = (paths.ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -46,3 +48,12 @@ def test_readme_summary_matches_the_tables():
     both = pooled.loc[("review+case_series", "logit", "REML", "knha")]
     assert (f"{100 * both['estimate']:.0f}% ({100 * both['ci_low']:.0f}–"
             f"{100 * both['ci_high']:.0f}%) with this series") in README
+
+
+def test_readme_shows_the_reports_first_screen():
+    # Retaken by `make screenshot`; not compared byte for byte (font rendering differs
+    # between machines), but it must be there and be the first screen.
+    assert "](docs/report-screenshot.png)" in README
+    png = (paths.ROOT / "docs" / "report-screenshot.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (SCREEN["width"], SCREEN["height"])

@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 
 from helpers.analysis.narrative import prepost_narrative, responders_narrative
-from helpers.io import escape_markdown, to_markdown
+from helpers.io import escape_markdown
 from helpers.pipeline.report import _markdown_html
+from helpers.tables import to_markdown
 
 class _ActiveContent(HTMLParser):
     """Collects what a browser would execute or load: scripts, event handlers, script
-    URLs, and images that are not the report's own embedded PNGs."""
+    URLs, and images that are not the report's own embedded PNG or SVG figures (an SVG
+    shown as an image runs no script and loads nothing)."""
 
     def __init__(self):
         super().__init__()
@@ -30,7 +32,8 @@ class _ActiveContent(HTMLParser):
                 self.found.append(f"{tag} {name}=")
             if value.startswith(("javascript:", "vbscript:")):
                 self.found.append(f"{tag} {name}={value[:20]}")
-            if tag == "img" and name == "src" and not value.startswith("data:image/png"):
+            if tag == "img" and name == "src" and not value.startswith(
+                    ("data:image/png;base64,", "data:image/svg+xml;base64,")):
                 self.found.append(f"img src={value[:20]}")
 
 

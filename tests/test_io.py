@@ -10,7 +10,7 @@ from helpers import paths
 from helpers.errors import InputError
 from helpers.io import (SIGNIFICANT_DIGITS, atomic_write, format_float, neutralise_formulas,
                         read_csv_text, round_significant, sha256, verify_checksums,
-                        write_csv, write_markdown)
+                        write_csv)
 
 
 def test_atomic_write_keeps_previous_file_on_error(tmp_path):
@@ -109,17 +109,6 @@ def test_round_significant_keeps_types_and_text():
     assert out["o"].tolist() == [2.75, "text"]
     assert round_significant(np.array([1 / 3])).tolist() == [0.333333333333]
     assert round_significant(7) == 7
-
-
-def test_write_markdown_rounds_after_the_policy(tmp_path):
-    # 4.0225 is 4.02249999999999996... in binary: three decimals give 4.022. A value one
-    # ulp above it would round to 4.023 without the 12-digit step first; with it, both
-    # print 4.022, so the Markdown does not depend on last-bit noise either.
-    up = float(_ulps([4.0225], 1)[0])
-    assert f"{up:.3f}" == "4.023"
-    first = write_markdown(pd.DataFrame({"q1": [4.0225]}), tmp_path / "a.md").read_text()
-    second = write_markdown([pd.DataFrame({"q1": [up]})], tmp_path / "b.md").read_text()
-    assert first == second and "4.022" in first and first.endswith("|\n")
 
 
 def test_verify_checksums_of_the_committed_raw_data():

@@ -40,10 +40,11 @@ class _Lab:
         self.base = f"http://127.0.0.1:{port}/api"
         self.token = token
 
-    def request(self, method: str, path: str, body: dict | None = None) -> dict:
+    def request(self, method: str, path: str, body: dict | None = None, *,
+                base: str | None = None) -> dict:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
-            f"{self.base}/{path}", data=data, method=method,
+            f"{base or self.base}/{path}", data=data, method=method,
             headers={"Authorization": f"token {self.token}",
                      "Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -114,3 +115,14 @@ def test_an_edit_in_lab_shows_as_a_change(lab):
                    {"type": "notebook", "format": "json", "content": model["content"]})
     assert git_status(clone) == [" M notebooks/02_prepost.ipynb"]
     subprocess.run(["git", "checkout", "--", "notebooks"], cwd=clone, check=True)
+
+
+def test_lab_opens_quiet_on_the_project_kernel(lab):
+    """The settings `make env` writes reach the running server: no news prompt, and the
+    notebooks' kernel is there (so Lab opens them without asking for one)."""
+    _, server = lab
+    settings = server.request("GET", "settings/@jupyterlab/apputils-extension:notification",
+                              base=server.base.removesuffix("/api") + "/lab/api")
+    defaults = {key: value["default"] for key, value in settings["schema"]["properties"].items()}
+    assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False
+    assert "anifrolumab-arthritis" in server.request("GET", "kernelspecs")["kernelspecs"]

@@ -9,7 +9,7 @@ from helpers import paths
 from helpers.analysis.narrative import direction_counts, prepost_narrative, smallest_exact_p
 from helpers.paired import paired_tests
 from helpers.analysis.summary import patient_features
-from helpers.io import to_markdown
+from helpers.tables import to_markdown
 
 
 @pytest.mark.parametrize(("n", "expected"), [

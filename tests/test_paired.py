@@ -35,7 +35,7 @@ from helpers.paired import (
     _walsh_order_statistics,
     paired_tests,
 )
-from helpers.io import to_markdown
+from helpers.tables import to_markdown
 from helpers.synth import make_cohort
 from support.paper import TABLE2, table2_measurements
 
@@ -646,6 +646,6 @@ def test_prepost_markdown(paper_result):
     assert lines[1].startswith("|:--") and lines[1].split("|")[2].endswith(":")
     tiny = paper_result.assign(t_p_value=[1e-9, np.nan, -0.0])
     text = to_markdown(tiny, digits=3, columns=["t_p_value"])
-    assert "<0.001" in text and "NA" in text and "-0.000" not in text
+    assert "<0.001" in text and "\u2014" in text and "-0.000" not in text
     with pytest.raises(ValueError, match="columns not in frame"):
         to_markdown(paper_result, columns=["nope"])

@@ -449,3 +449,44 @@ def test_save_figure_is_atomic_and_validates(tmp_path, monkeypatch):
         figures.save_figure(fig, tmp_path / "fig", formats=("jpg",))
     with pytest.raises(TypeError, match="metadata"):
         figures.save_figure(fig, tmp_path / "fig", metadata={})
+
+
+# --- text alternatives -------------------------------------------------------------------
+
+
+def test_each_helper_describes_what_it_draws(measurements, patients, profile, studies, pooled):
+    fig, axes = plt.subplots(1, 2)
+    figures.slope_chart(measurements, measure="sledai2k", ax=axes[0])
+    figures.slope_chart(measurements, measure="gc_mg_day", ax=axes[1])
+    text = style.figure_description(fig)
+    # Panels of one kind share their subject; the numbers are the paper's Table 2.
+    assert text.count("One line per patient") == 1 and text.endswith(".")
+    assert "SLEDAI-2K fell in 3 of 4 patients, stayed the same in 1 and rose in 0" in text
+    assert "median 6 to 0.5" in text and "1 with one visit reported" in text
+    ax = figures.waterfall(patients, ax=_axes())
+    assert "EULAR response 3 good, 0 moderate, 1 no response" in style.figure_description(
+        ax.figure)
+    ax = figures.swimmer(patients, ax=_axes())
+    assert "4 with a response and 0 without" in style.figure_description(ax.figure)
+    ax = figures.profile_heatmap(profile, ax=_axes())
+    assert "4 features of 4 patients" in style.figure_description(ax.figure)
+    ax = figures.forest_plot(studies, pooled, ax=_axes())
+    assert ("Tani, 2024 52%" in style.figure_description(ax.figure)
+            and "Pooled, REML: 61%, 95% CI 40% to 79%" in style.figure_description(ax.figure))
+    assert style.figure_description(plt.figure()) == ""
+
+
+def test_save_and_show_displays_the_svg_with_its_description(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display",
+                        lambda data, raw, metadata: shown.append((data, metadata)))
+    fig = _build_figure()
+    figures.save_and_show(fig, tmp_path / "slope")
+    (data, metadata), = shown
+    assert data["image/svg+xml"] == (tmp_path / "slope.svg").read_text()
+    assert data["text/plain"].startswith("One line per patient from before anifrolumab to "
+                                         "last visit: DAS28 fell in 3 of 3 patients")
+    assert metadata == {"files": [str(tmp_path / "slope.png"), str(tmp_path / "slope.svg")]}
+    figures.save_and_show(_build_figure(), tmp_path / "only", formats=["png"], alt="A plot.")
+    assert set(shown[1][0]) == {"image/png", "text/plain"} and shown[1][0]["text/plain"] == (
+        "A plot.")

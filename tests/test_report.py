@@ -8,6 +8,7 @@ import pytest
 
 from helpers import paths
 from helpers.pipeline.report import build_report
+from test_tables import formatting_problems, html_table_columns, nested_brackets
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("0*.ipynb"))
 
@@ -30,8 +31,13 @@ def test_report_is_self_contained(html):
 
 def test_report_shows_every_figure_and_table(html):
     # 4 figures in 03_figures, the forest and leave-one-out plots in 04_review and the
-    # power curves in 05_power, embedded as PNG data URIs.
-    assert html.count('src="data:image/png;base64,') == 7
+    # power curves in 05_power, embedded as SVG data URIs (sharp on any screen), each with
+    # a caption and a text alternative built from the data.
+    assert html.count('src="data:image/svg+xml;base64,') == 7
+    assert html.count("<figcaption><strong>Figure ") == 7
+    alts = re.findall(r'<img alt="([^"]*)"', html)
+    assert len(alts) == 7 and all(len(alt) > 40 and alt.endswith(".") for alt in alts)
+    assert not any("Figure size" in alt or "matplotlib" in alt for alt in alts)
     for heading in ["Paired comparisons, last visit vs baseline", "Forest plot",
                     "Leave one study out", "Power curves",
                     "Response, by standard definitions", "Patient profiles"]:
@@ -53,3 +59,22 @@ def test_report_has_provenance(html):
 def test_report_is_deterministic(tmp_path, html):
     again = build_report(NOTEBOOKS, tmp_path / "again.html").read_text(encoding="utf-8")
     assert again == html
+
+
+def _results(html: str) -> str:
+    """The report without its provenance block (code and checksums, not results)."""
+    return html.split('<section class="notebook" id="provenance">')[0]
+
+
+def test_every_table_of_the_report_follows_the_table_rules(html):
+    tables = html_table_columns(_results(html))
+    assert len(tables) >= 11
+    assert [p for columns in tables for p in formatting_problems(columns)] == []
+
+
+def test_the_narrative_never_nests_brackets(html):
+    text = re.sub(r"<(pre|code|style)\b.*?</\1>", " ", _results(html), flags=re.S)
+    paragraphs = [re.sub(r"<[^>]+>", "", p) for p in re.findall(
+        r"<(?:p|li|figcaption)\b[^>]*>(.*?)</(?:p|li|figcaption)>", text, flags=re.S)]
+    assert len(paragraphs) > 40
+    assert [p for p in paragraphs if nested_brackets(p)] == []

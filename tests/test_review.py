@@ -106,12 +106,12 @@ def test_narrative_quotes_the_table(tables):
     pooled = meta_analyses(analysis_sets(studies, case_series_study(patients)))
     text = review_narrative(pooled, transform="logit", method="REML").data
     # HKSJ (metafor rma(test = "knha"), review, logit, REML): 0.5614 (0.2387-0.8393)
-    assert "56% (95% CI 24%–84%" in text
+    assert "56%, 95% CI 24%–84%," in text
     assert "18/31 patients in 3 studies" in text
     # The Wald interval as sensitivity: review + case series 0.3945-0.8449 (METAFOR).
     assert "95% CI 39%–84% instead of 30%–89%" in text
     wald = review_narrative(pooled, transform="logit", method="REML", test="z").data
-    assert "56% (95% CI 38%–73%" in wald and "**Wald intervals**" not in wald
+    assert "56%, 95% CI 38%–73%," in wald and "**Wald intervals**" not in wald
 
 
 def test_committed_leave_one_out_matches_metafor(tables):
@@ -145,5 +145,5 @@ def test_committed_leave_one_out_matches_metafor(tables):
     # 0.6532 with all four; 0.5614 without the case series; 0.8148 without Tani (25 of
     # the 35 patients, 71%); HKSJ interval without Tani 0.3505-0.9729.
     assert "(65% with all 4 studies) ranges from 56%" in text
-    assert "to 81% (without *Tani 2024*)" in text
+    assert "to 81%, without *Tani 2024*." in text
     assert "its 25 patients are 71% of the 35" in text and "(35%–97%)" in text

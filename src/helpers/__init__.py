@@ -9,6 +9,8 @@ Foundation, imported by everything else:
 - :mod:`helpers.vocab`: the one vocabulary (measures, visits, clinical cut-offs, yes/no);
 - :mod:`helpers.paths`: every path the project uses;
 - :mod:`helpers.io`: atomic writes, the output precision policy, checksums, strict CSV;
+- :mod:`helpers.tables`: the one look of every table a reader sees (Markdown, notebooks,
+  the report);
 - :mod:`helpers.errors`: the one error type of bad input (file, row, column).
 
 1. Data, :mod:`helpers.data`: the paper's printed tables parsed
@@ -20,7 +22,7 @@ Foundation, imported by everything else:
    :mod:`helpers.meta` (meta-analysis of proportions), :mod:`helpers.synth` (synthetic
    cohorts).
 3. Analysis, :mod:`helpers.analysis`: the cohort summary, the review, the narrative and
-   the rounded tables.
+   the power planning.
 4. Figures, :mod:`helpers.figures`: one theme, the patients' course, the forest plot.
 5. Pipeline, :mod:`helpers.pipeline`: the notebook runner, the HTML report, a user's own
    cohort.

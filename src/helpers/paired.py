@@ -5,7 +5,7 @@ and comparison, with the column contract of ``reports/tables/prepost.csv``
 (docs/architecture.md): descriptive statistics on complete pairs, the paired t-test,
 the Wilcoxon signed-rank test, the exact sign test, the Hodges-Lehmann estimate with its
 distribution-free confidence interval, two effect sizes and Holm-adjusted p-values.
-Its rounded rendering is :func:`helpers.io.write_markdown`'s business.
+Its rounded rendering is :func:`helpers.tables.write_markdown`'s business.
 
 Everything is vectorised with NumPy: patients are never looped over in Python, so a
 cohort of 10^6 patients is handled in seconds (see :func:`paired_tests`, Notes).

@@ -8,6 +8,7 @@ patients, what they cannot show.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -94,6 +95,15 @@ def direction_counts(measurements: pd.DataFrame, baseline: str = BASELINE) -> pd
     return pd.DataFrame(rows, columns=["measure", "fell", "unchanged", "rose", "n"])
 
 
+def _unbracketed(label: str) -> str:
+    """A method label to put in brackets: its own brackets become commas.
+
+    >>> _unbracketed("exact (zeros dropped)")
+    'exact, zeros dropped'
+    """
+    return re.sub(r"\s*\(([^()]*)\)", r", \1", str(label))
+
+
 def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
                       measurements: pd.DataFrame | None = None, *, ci_level: float = 0.95,
                       codebook: Mapping[str, Measure] = MEASURES) -> Markdown:
@@ -129,7 +139,8 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
             f"({format_level(ci_level)} CI {row.change_ci_low:+.2f} to "
             f"{row.change_ci_high:+.2f}); paired t "
             f"p = {_fmt_p(row.t_p_value)}, Wilcoxon p = {_fmt_p(row.wilcoxon_p_value)} "
-            f"({row.wilcoxon_method}), sign test p = {_fmt_p(row.sign_test_p_value)}; "
+            f"({_unbracketed(row.wilcoxon_method)}), sign test p = "
+            f"{_fmt_p(row.sign_test_p_value)}; "
             f"Hodges-Lehmann {row.hl_estimate:+.2f} ({level} CI {row.hl_ci_low:+.2f} to "
             f"{row.hl_ci_high:+.2f}); Cohen's dz {row.cohen_dz:+.2f}, "
             f"Holm-adjusted p = {_fmt_p(row.p_value_holm)}"
@@ -151,8 +162,8 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
         # A rise is a worsening where lower is better (every built-in measure).
         worse = sum(r.rose if _lower_is_better(r.measure, codebook) else r.fell
                     for r in counts.itertuples(index=False))
-        direction = (f" Direction of change per patient ({'; '.join(parts)})"
-                     + (": no patient worsened on any measure." if worse == 0 else "."))
+        direction = (f" Direction of change per patient: {'; '.join(parts)}"
+                     + ("; no patient worsened on any measure." if worse == 0 else "."))
     if floor > alpha:
         power = (f"With n = {n_max:,} the smallest two-sided p-value an exact signed-rank "
                  f"or sign test can produce is {floor:.4g} (every patient changing in the "

@@ -218,8 +218,8 @@ def leave_one_out_narrative(table: pd.DataFrame, full: pd.DataFrame):
     text = (
         f"Leaving out one study at a time, the pooled proportion ({_pct(whole['estimate'])} "
         f"with all {int(whole['k'])} studies) ranges from "
-        f"{_pct(table.loc[low, 'estimate'])} (without *{table.loc[low, 'omitted']}*) to "
-        f"{_pct(table.loc[high, 'estimate'])} (without *{table.loc[high, 'omitted']}*). "
+        f"{_pct(table.loc[low, 'estimate'])}, without *{table.loc[low, 'omitted']}*, to "
+        f"{_pct(table.loc[high, 'estimate'])}, without *{table.loc[high, 'omitted']}*. "
         f"*{moved['omitted']}* moves it most: its {omitted_n} patients are "
         f"{_pct(omitted_n / int(whole['n']))} of the {int(whole['n'])}. With so few "
         "studies one of them can move the pooled answer more than its interval suggests, "
@@ -256,10 +256,11 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
         r = rows.loc[key]
         i2_ci = (f" ({ci} {r['i2_ci_low']:.0f}%–{r['i2_ci_high']:.0f}%)"
                  if pd.notna(r["i2_ci_low"]) else "")
-        return (f"{_pct(r['estimate'])} ({ci} {_pct(r['ci_low'])}–{_pct(r['ci_high'])}; "
-                f"prediction interval {_pct(r['pi_low'])}–{_pct(r['pi_high'])}; "
+        # One level of brackets: the I² interval is the only parenthesis.
+        return (f"{_pct(r['estimate'])}, {ci} {_pct(r['ci_low'])}–{_pct(r['ci_high'])}, "
+                f"prediction interval {_pct(r['pi_low'])}–{_pct(r['pi_high'])}, "
                 f"{int(r['events'])}/{int(r['n'])} patients in {int(r['k'])} studies; "
-                f"I² = {r['i2']:.0f}%{i2_ci}, heterogeneity p = {r['q_p_value']:.2f})")
+                f"I² = {r['i2']:.0f}%{i2_ci}, heterogeneity p = {r['q_p_value']:.2f}")
 
     def interval(analysis, which):
         r = rows.loc[(analysis, transform, method, which)]

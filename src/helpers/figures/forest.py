@@ -21,6 +21,7 @@ from helpers.figures.style import (
     _get_ax,
     _points,
     _require_columns,
+    describe,
 )
 from helpers.io import format_level, round_significant
 
@@ -174,4 +175,25 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax
         ax.legend([handle], [f"{format_level(level)} prediction interval"], loc="lower left",
                   bbox_to_anchor=(0.0, 1.0), fontsize=_SMALL_TEXT, borderaxespad=0.0,
                   handlelength=1.6)
+    describe(ax, "Forest plot", _forest_detail(labels, proportion, pooled, level))
     return ax
+
+
+def _forest_detail(labels: Sequence[str], proportion: np.ndarray, pooled, level: float
+                   ) -> str:
+    """The rows of a forest plot in words: each study's proportion, the first pooled row."""
+    rows = [f"{label} {_percent(p)}" for label, p in zip(labels, proportion, strict=False)]
+    detail = ", ".join(rows)
+    if pooled is not None and len(pooled):
+        first = pooled.iloc[0]
+        detail += (f"; {_pooled_label(first)}: {_percent(first['estimate'])}, "
+                   f"{format_level(level)} CI {_percent(first['ci_low'])} to "
+                   f"{_percent(first['ci_high'])}")
+        if len(pooled) > 1:
+            detail += f", and {len(pooled) - 1} more pooled estimates"
+    return detail
+
+
+def _percent(value) -> str:
+    value = float(round_significant(float(value)))
+    return f"{100 * value:.0f}%" if np.isfinite(value) else "not estimable"

@@ -36,14 +36,17 @@ from helpers.figures.style import (
     _minus,
     _points,
     _require_columns,
+    _number,
     _spread,
     _text_height_in_data,
+    describe,
     measure_label,
     patient_label,
     timepoint_label,
 )
 from helpers.data import tidy
-from helpers.vocab import BASELINE, parse_yes_no
+from helpers.io import round_significant
+from helpers.vocab import BASELINE, measure_name, parse_yes_no
 
 # ---------------------------------------------------------------------------------------
 # Slope chart
@@ -270,6 +273,24 @@ def _slope_paired(ax, subset, measure, baseline, follow_up, label_patients, line
                         markeredgecolor=GREY, markersize=4.5)
         ax.legend([handle], ["Other visit not reported"], loc="best",
                   fontsize=_SMALL_TEXT, handletextpad=0.3, borderaxespad=0.2)
+    paired = np.isfinite(before) & np.isfinite(after)
+    change = round_significant(after[paired] - before[paired])
+    detail = (f"{measure_name(measure)} fell in {int((change < 0).sum())} of "
+              f"{int(paired.sum())} patients, stayed the same in {int((change == 0).sum())} "
+              f"and rose in {int((change > 0).sum())}")
+    if paired.any():
+        detail += (f", median {_number(np.median(before[paired]))} to "
+                   f"{_number(np.median(after[paired]))}")
+    single = int((np.isfinite(before) ^ np.isfinite(after)).sum())
+    if single:
+        detail += f", {single} with one visit reported"
+    describe(ax, f"One line per patient from {_words(timepoint_label(baseline))} to "
+             f"{_words(timepoint_label(follow_up))}", detail)
+
+
+def _words(label: str) -> str:
+    """An axis label in running text: one line, lower case."""
+    return " ".join(label.split()).lower()
 
 
 def _slope_cohort(ax, subset, measure, baseline, line_kwargs) -> None:
@@ -316,6 +337,14 @@ def _slope_cohort(ax, subset, measure, baseline, line_kwargs) -> None:
     ax.legend(handles, [f"Patients (n = {n_patients:,})", "Median", "IQR"],
               loc="upper right", ncols=1, fontsize=_SMALL_TEXT, handletextpad=0.4,
               borderaxespad=0.3, framealpha=0.85)
+    medians = stats[0.5].dropna()
+    detail = f"{measure_name(measure)} of {n_patients:,} patients"
+    if len(medians):
+        detail += (f", median {_number(medians.iloc[0])} at "
+                   f"{_words(timepoint_label(medians.index[0]))} and "
+                   f"{_number(medians.iloc[-1])} at {_words(timepoint_label(medians.index[-1]))}")
+    describe(ax, "Each patient's course over months on anifrolumab as a faded line, with "
+             "the median and interquartile range per visit", detail)
 
 
 # ---------------------------------------------------------------------------------------
@@ -439,6 +468,17 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
             handles.append(Patch(facecolor=MISSING_COLOR, label="Not assessable"))
         ax.legend(handles=handles, title="EULAR response", loc="lower left",
                   handlelength=1.0, handleheight=1.0, borderaxespad=0.2)
+    name = VALUE_LABELS.get(value, value).split("\n")[0]
+    detail = f"{len(frame)} patients"
+    if finite.size:
+        detail += (f", {name} from {_number(finite.max())} to {_number(finite.min())} "
+                   f"(negative is improvement)")
+    if hue is not None:
+        counts = [f"{sum(c == key for c in categories)} {EULAR_LABELS[key].lower()}"
+                  for key in EULAR_COLORS]
+        detail += f"; EULAR response {', '.join(counts)}"
+    describe(ax, "Bars of the change per patient, sorted from the largest rise to the "
+             "largest improvement", detail)
     return ax
 
 
@@ -541,6 +581,18 @@ def swimmer(data: pd.DataFrame, *, duration_before: str = "disease_duration_mont
                 ha="left", **side)
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2,
               handlelength=1.0, columnspacing=1.0, borderaxespad=0.3)
+    detail = f"{len(data)} patients"
+    if np.isfinite(before).any():
+        detail += (f", SLE for {_number(np.nanmin(before))} to {_number(np.nanmax(before))} "
+                   f"{before_unit} before anifrolumab")
+    if np.isfinite(during).any():
+        detail += (f", then {_number(np.nanmin(during))} to {_number(np.nanmax(during))} "
+                   "months on it")
+    if response:
+        detail += (f"; {sum(a is True for a in answers)} with a response and "
+                   f"{sum(a is False for a in answers)} without")
+    describe(ax, "Bars per patient of disease duration before anifrolumab and time on it",
+             detail)
     return ax
 
 
@@ -644,4 +696,11 @@ def profile_heatmap(data: pd.DataFrame, *, features=None, label: str = "patient_
                      label="Not reported")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=3,
               handlelength=1.2, handleheight=1.2, borderaxespad=0.3, columnspacing=1.0)
+    named = [str(g) for g in groups if g is not None]
+    detail = f"{n_features} features of {n_patients} patients"
+    if named:
+        detail += f" in {len(named)} groups, {', '.join(named)}"
+    detail += (f"; {int(np.sum(flags == 1))} cells yes, {int(np.sum(flags == 0))} no and "
+               f"{int(np.isnan(flags).sum())} not reported")
+    describe(ax, "Grid of yes, no and not reported per patient and feature", detail)
     return ax

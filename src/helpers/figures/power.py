@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import pandas as pd
 import seaborn as sns
 
-from helpers.figures.style import GREY, PALETTE, _get_ax, _require_columns
+from helpers.figures.style import GREY, PALETTE, _get_ax, _require_columns, describe
 from helpers.power import TEST_LABELS
+from helpers.vocab import measure_name
 
 
 def power_curves(data: pd.DataFrame, *, measure: str | None = None,
@@ -72,4 +73,16 @@ def power_curves(data: pd.DataFrame, *, measure: str | None = None,
     ax.set_xlabel("Patients in the next study (n, log scale)")
     ax.set_ylabel("Simulated power")
     ax.legend(title=None, frameon=False, loc="lower right")
+    parts = []
+    first = min(targets) if len(targets) else 0.8
+    for test in order:
+        rows = data[data["test"] == test]
+        reached = rows.loc[rows["power"] >= first, "n"]
+        parts.append(f"{TEST_LABELS[test]} reaches {100 * first:.0f}% at n = "
+                     f"{int(reached.min())}" if len(reached) else
+                     f"{TEST_LABELS[test]} stays below {100 * first:.0f}% up to n = "
+                     f"{int(rows['n'].max())}")
+    name = measure_name(measure) if measure is not None else "Power"
+    describe(ax, f"Simulated power against the number of patients, n from {sizes[0]} to "
+             f"{sizes[-1]}", f"{name}: {', '.join(parts)}")
     return ax

@@ -5,13 +5,17 @@
 - :func:`figure_size`: single- and double-column sizes;
 - labels for patients, measures and visits, and the small pieces every figure shares;
 - :func:`save_figure` / :func:`save_and_show`: atomic PNG/SVG/PDF output, byte-identical
-  from run to run (no dates or version stamps, a fixed SVG hash salt, a frozen layout).
+  from run to run (no dates or version stamps, a fixed SVG hash salt, a frozen layout);
+- :func:`describe` / :func:`figure_description`: what a figure shows, in one sentence
+  built from its data, for the text alternative of the displayed figure.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -21,7 +25,7 @@ import numpy as np
 import pandas as pd
 from cycler import cycler
 
-from helpers.io import atomic_write
+from helpers.io import atomic_write, round_significant
 from helpers.paths import display_path
 from helpers.vocab import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
                            EULAR_MODERATE_IMPROVEMENT, GC_TARGET_EULAR_2023, MEASURES,
@@ -431,10 +435,63 @@ def save_figure(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", 
     return paths
 
 
+# ---------------------------------------------------------------------------------------
+# Text alternatives
+# ---------------------------------------------------------------------------------------
+
+# What each Axes shows, in words. Kept beside the Axes (weakly: a closed figure takes its
+# descriptions with it), since matplotlib has no place for an accessible description.
+_DESCRIPTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def describe(ax, subject: str, detail: str) -> None:
+    """Record what ``ax`` shows, for the figure's text alternative.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    subject : str
+        The kind of chart, shared by panels that draw the same thing
+        (``"Forest plot"``).
+    detail : str
+        What this panel's data show, in words with numbers (no final full stop).
+    """
+    _DESCRIPTIONS[ax] = (subject, detail)
+
+
+def figure_description(fig) -> str:
+    """One sentence saying what ``fig`` shows, from its panels' :func:`describe`.
+
+    Panels with the same subject share it: ``"Slope chart: SLEDAI-2K ...; DAS28 ..."``.
+    Returns ``""`` when no panel was described.
+    """
+    groups: list[tuple[str, list[str]]] = []
+    for ax in fig.axes:
+        if ax not in _DESCRIPTIONS:
+            continue
+        subject, detail = _DESCRIPTIONS[ax]
+        if groups and groups[-1][0] == subject:
+            groups[-1][1].append(detail)
+        else:
+            groups.append((subject, [detail]))
+    return "; ".join(f"{subject}: {'; '.join(details)}" for subject, details in groups) + (
+        "." if groups else "")
+
+
+def _number(value: float) -> str:
+    """A value for a text alternative: rounded to 3 significant digits, no noise."""
+    return f"{float(round_significant(float(value))):.3g}"
+
+
 def save_and_show(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", "svg"),
-                  dpi: int = 300) -> None:
+                  dpi: int = 300, alt: str | None = None) -> None:
     """For notebooks: save a figure (:func:`save_figure`), display it once, close it and
     list the files written (relative to the project root).
+
+    The figure is displayed as the SVG just written (sharp at any size; the PNG when no
+    SVG was asked for), with ``alt`` as its text: by default
+    :func:`figure_description`, one sentence built from the data the helpers drew. The
+    display's metadata names the files, so the HTML report can caption the figure.
 
     Displaying explicitly and closing means the figure appears exactly once whether the
     kernel is fresh or shared with other notebooks (matplotlib-inline only auto-displays
@@ -443,10 +500,20 @@ def save_and_show(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png"
     paths.
     """
     written = save_figure(fig, path_stem, formats=formats, dpi=dpi)
+    text = alt or figure_description(fig) or f"Figure {Path(str(path_stem)).name}."
+    files = [display_path(p) for p in written]
     try:
         from IPython.display import display
 
-        display(fig)
+        svg = next((p for p in written if p.suffix == ".svg"), None)
+        if svg is not None:
+            data = {"image/svg+xml": svg.read_text(encoding="utf-8"), "text/plain": text}
+        else:
+            from IPython.core.pylabtools import print_figure
+
+            png = print_figure(fig, "png")
+            data = {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": text}
+        display(data, raw=True, metadata={"files": files})
     finally:
         plt.close(fig)
-    print("\n".join(display_path(p) for p in written))
+    print("\n".join(files))

@@ -13,8 +13,11 @@ the committed notebooks show.
 from __future__ import annotations
 
 import argparse
+import base64
 import html
 import platform
+import re
+import struct
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -30,28 +33,78 @@ from helpers.io import sha256, write_text
 PACKAGES = ("helpers", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
             "pandera", "papermill", "nbformat", "nbconvert")
 
-CSS = """
-body { font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-       color: #1d1d1f; max-width: 60rem; margin: 2rem auto; padding: 0 1.25rem; }
-h1, h2, h3 { line-height: 1.25; } h1 { font-size: 1.8rem; } h2 { margin-top: 2.2rem; }
-header.report { border-bottom: 2px solid #0072B2; margin-bottom: 1.5rem; }
-section.notebook { border-top: 1px solid #ddd; margin-top: 2.5rem; }
-nav ol { padding-left: 1.2rem; } a { color: #0072B2; }
-a.anchor-link { display: none; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.85rem;
-        font-variant-numeric: tabular-nums; display: block; overflow-x: auto; }
-th, td { border-bottom: 1px solid #e3e3e3; padding: 0.25rem 0.6rem; text-align: right;
-         vertical-align: top; }
-th { background: #f5f7fa; } tbody tr:nth-child(odd) { background: #fbfbfb; }
-img { max-width: 100%; height: auto; display: block; margin: 0.8rem auto; }
-pre { background: #f5f7fa; padding: 0.6rem 0.8rem; overflow-x: auto; font-size: 0.8rem; }
-code { font-size: 0.9em; }
-.key-results { background: #f3f8fc; border-left: 4px solid #009E73;
-                padding: 0.2rem 1.2rem 0.6rem; }
-.provenance { font-size: 0.85rem; background: #f5f7fa; padding: 0.8rem 1rem;
-              border-left: 4px solid #0072B2; }
-.provenance table { font-size: 0.8rem; } .provenance td, .provenance th { text-align: left; }
-@media print { body { max-width: none; } section.notebook { break-before: page; } }
+# The look of the page. Tables sit in boxes of their own (helpers.tables) that scroll
+# sideways on a narrow screen, with a shadow on the side that hides columns (the
+# background "scroll shadow" technique: white covers that scroll with the content hide
+# the shadows at either end); the page itself never scrolls sideways. A transposed table
+# (one column per patient or outcome) becomes one card per column on a phone. Figures are
+# SVG, sharp at any size, never narrower than their text can be read at (a two-column
+# figure scrolls in its box on a phone).
+PHONE = "40rem"
+_SCROLL_SHADOW = (
+    "linear-gradient(to right, #fff 30%, rgba(255,255,255,0)) left center / 2.5rem 100% "
+    "no-repeat local, "
+    "linear-gradient(to left, #fff 30%, rgba(255,255,255,0)) right center / 2.5rem 100% "
+    "no-repeat local, "
+    "radial-gradient(farthest-side at 0 50%, rgba(0,0,0,.35), rgba(0,0,0,0)) left center / "
+    "1rem 100% no-repeat scroll, "
+    "radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,.35), rgba(0,0,0,0)) right center "
+    "/ 1rem 100% no-repeat scroll")
+CSS = f"""
+body {{ font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: #1d1d1f; max-width: 60rem; margin: 2rem auto; padding: 0 1.25rem;
+       overflow-wrap: break-word; }}
+h1, h2, h3 {{ line-height: 1.25; }} h1 {{ font-size: 1.8rem; }} h2 {{ margin-top: 2.2rem; }}
+header.report {{ border-bottom: 2px solid #0072B2; margin-bottom: 1.5rem; }}
+section.notebook {{ border-top: 1px solid #ddd; margin-top: 2.5rem; }}
+nav ol {{ padding-left: 1.2rem; }} a {{ color: #0072B2; }}
+a.anchor-link {{ display: none; }}
+.table-scroll, .figure-scroll {{ max-width: 100%; overflow-x: auto; background: {_SCROLL_SHADOW};
+       background-color: #fff; }}
+.table-scroll {{ margin: 0.8rem 0 1.2rem; }}
+.table-scroll:focus-visible, .figure-scroll:focus-visible {{ outline: 2px solid #0072B2; }}
+table {{ border-collapse: collapse; font-size: 0.85rem; font-variant-numeric: tabular-nums; }}
+th, td {{ padding: 0.3rem 0.55rem; border-bottom: 1px solid #e3e3e3; text-align: left;
+         vertical-align: top; }}
+thead th {{ vertical-align: bottom; border-bottom: 1.5px solid #1d1d1f; font-weight: 600; }}
+tbody th {{ font-weight: 600; }}
+.num {{ text-align: right; }} td.num {{ white-space: nowrap; }}
+tr.group th {{ padding-top: 0.9rem; font-weight: 700; border-bottom: 1px solid #9a9a9a; }}
+code.digest {{ overflow-wrap: anywhere; word-break: break-all; }}
+.table-note {{ font-size: 0.8rem; color: #555; margin: -0.8rem 0 1.2rem; }}
+figure {{ margin: 1.2rem 0 1.6rem; }}
+figure img {{ display: block; max-width: 100%; height: auto; margin: 0 auto; }}
+figcaption {{ font-size: 0.85rem; color: #444; margin-top: 0.4rem; }}
+figcaption .files {{ color: #666; }}
+pre {{ background: #f5f7fa; padding: 0.6rem 0.8rem; overflow-x: auto; font-size: 0.8rem; }}
+code {{ font-size: 0.9em; }}
+.key-results {{ background: #f3f8fc; border-left: 4px solid #009E73;
+                padding: 0.2rem 1.2rem 0.6rem; }}
+.provenance {{ font-size: 0.85rem; background: #f5f7fa; padding: 0.8rem 1rem;
+              border-left: 4px solid #0072B2; }}
+.provenance .table-scroll {{ background: none; }}
+.provenance table {{ font-size: 0.8rem; }}
+.provenance pre {{ margin: 0; padding: 0; white-space: pre-wrap; overflow-wrap: anywhere; }}
+@media (max-width: {PHONE}) {{
+  body {{ margin: 1rem auto; padding: 0 1rem; font-size: 15px; }}
+  h1 {{ font-size: 1.45rem; }}
+  .key-results {{ padding: 0.2rem 0.8rem 0.6rem; }} .key-results ul {{ padding-left: 1.1rem; }}
+  .provenance tr, .provenance th, .provenance td {{ display: block; border: none; }}
+  .provenance tr {{ border-bottom: 1px solid #e3e3e3; padding: 0.3rem 0; }}
+  .provenance th, .provenance td {{ padding: 0.1rem 0; }}
+  table.cards {{ display: flex; flex-direction: column; width: 100%; }}
+  table.cards thead, table.cards tbody, table.cards tr {{ display: contents; }}
+  table.cards th.corner, table.cards tbody th {{ display: none; }}
+  table.cards thead th {{ display: block; text-align: left !important; font-size: 0.95rem;
+                          margin-top: 1rem; padding-left: 0; }}
+  table.cards thead th::before {{ content: attr(data-label) " "; font-weight: 400;
+                                  color: #555; }}
+  table.cards td {{ display: flex; gap: 0.8rem; white-space: normal; text-align: left !important;
+                    padding-left: 0; padding-right: 0; }}
+  table.cards td::before {{ content: attr(data-label); flex: 0 0 45%; font-weight: 600; }}
+}}
+@media print {{ body {{ max-width: none; }} section.notebook {{ break-before: page; }}
+  .table-scroll, .figure-scroll {{ overflow: visible; background: none; }} }}
 """
 
 
@@ -76,6 +129,10 @@ class _SafeRenderer(mistune.HTMLRenderer):
 
 _MARKDOWN = mistune.create_markdown(renderer=_SafeRenderer(escape=False),
                                     plugins=["table", "strikethrough"])
+# A Markdown table gets the box of every other table (it scrolls on a narrow screen).
+_MARKDOWN.renderer.register(
+    "table", lambda renderer, text: ('<div class="table-scroll" role="region" tabindex="0" '
+                                     f'aria-label="table"><table>\n{text}</table></div>\n'))
 
 
 def _markdown_html(text: str) -> str:
@@ -117,6 +174,58 @@ def provenance(raw_dir: str | Path = paths.DATA_RAW, inputs=None) -> dict[str, o
     }
 
 
+# How a figure is drawn on the page: its width in inches at 1.5 CSS pixels per point-pixel
+# (144 px per inch, capped by the column), and never narrower than 93 px per inch, where
+# the theme's smallest text (7 pt) is 9 px high: a two-column figure (7 in) scrolls in its
+# box on a phone rather than shrinking to unreadable text.
+PX_PER_INCH = 144
+MIN_PX_PER_INCH = 93
+_SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"[^>]*?\bheight="([\d.]+)pt"')
+_MATPLOTLIB_REPR = re.compile(r"<(matplotlib\.[\w.]+|Figure size [\dx]+)[^>]*>")
+
+
+def _image_inches(data: Mapping) -> tuple[float, float] | None:
+    """Width and height in inches of a displayed SVG (points) or PNG (at 150 dpi)."""
+    if "image/svg+xml" in data:
+        match = _SVG_SIZE.search(data["image/svg+xml"])
+        return (float(match[1]) / 72, float(match[2]) / 72) if match else None
+    head = base64.b64decode(data["image/png"].strip()[:44])
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    return width / 150, height / 150  # the inline backend's dpi (helpers.figures theme)
+
+
+def _figure_html(output: Mapping, number: int, heading: str) -> str:
+    """A displayed figure as a captioned ``<figure>``: the image, its text alternative."""
+    data = output.get("data", {})
+    alt = " ".join(str(data.get("text/plain", "")).split())
+    if not alt or _MATPLOTLIB_REPR.search(alt):
+        alt = f"Figure {number}: {heading}" if heading else f"Figure {number}"
+    if "image/svg+xml" in data:
+        payload = base64.b64encode(data["image/svg+xml"].encode("utf-8")).decode("ascii")
+        src = f"data:image/svg+xml;base64,{payload}"
+    else:
+        src = f"data:image/png;base64,{data['image/png'].strip()}"
+    size = _image_inches(data)
+    attributes = ""
+    if size is not None:
+        width, height = size
+        attributes = (f' width="{round(width * PX_PER_INCH)}" '
+                      f'height="{round(height * PX_PER_INCH)}" '
+                      f'style="min-width: {round(width * MIN_PX_PER_INCH)}px"')
+    files = output.get("metadata", {}).get("files") or []
+    title = heading if not heading or heading[-1] in ".?!" else f"{heading}."
+    caption = f"<strong>Figure {number}.</strong> {html.escape(title)}".rstrip()
+    if files:
+        caption += (f' <span class="files">Files: '
+                    f"{', '.join(html.escape(str(f)) for f in files)}.</span>")
+    return (f'<figure id="figure-{number}"><div class="figure-scroll" role="region" '
+            f'tabindex="0" aria-label="figure {number}">'
+            f'<img alt="{html.escape(alt)}" src="{src}"{attributes}></div>'
+            f"<figcaption>{caption}</figcaption></figure>")
+
+
 def _output_html(output: Mapping) -> str:
     kind = output.get("output_type")
     if kind == "stream":
@@ -125,11 +234,6 @@ def _output_html(output: Mapping) -> str:
     if kind not in {"execute_result", "display_data"}:
         return ""
     data = output.get("data", {})
-    if "image/png" in data:
-        alt = html.escape(data.get("text/plain", "figure"))
-        return f'<img alt="{alt}" src="data:image/png;base64,{data["image/png"].strip()}">'
-    if "image/svg+xml" in data:
-        return data["image/svg+xml"]
     if "text/html" in data:
         return data["text/html"]
     if "text/markdown" in data:
@@ -139,20 +243,54 @@ def _output_html(output: Mapping) -> str:
     return ""
 
 
+def _is_figure(output: Mapping) -> bool:
+    data = output.get("data", {})
+    return output.get("output_type") in {"execute_result", "display_data"} and (
+        "image/svg+xml" in data or "image/png" in data)
+
+
+def _heading(markdown: str, current: str) -> str:
+    """The last heading of a Markdown cell (plain text), or ``current``."""
+    for line in markdown.splitlines():
+        match = re.match(r"#{1,6}\s+(.*\S)", line)
+        if match:
+            current = re.sub(r"[*_`]", "", match[1])
+    return current
+
+
 def _parameters(nb: nbformat.NotebookNode) -> str:
     sources = [cell.source for cell in nb.cells if cell.cell_type == "code" and (
         {"parameters", "injected-parameters"} & set(cell.metadata.get("tags", [])))]
     return "\n".join(sources)
 
 
-def notebook_html(nb: nbformat.NotebookNode, anchor: str) -> str:
-    """One notebook as an HTML section: markdown and outputs, code hidden."""
+def notebook_html(nb: nbformat.NotebookNode, anchor: str, figures: list[int] | None = None
+                  ) -> str:
+    """One notebook as an HTML section: markdown and outputs, code hidden.
+
+    Figures are numbered from ``figures[0]`` on (updated in place, so that numbering runs
+    on across notebooks) and captioned with the heading above them and their files; the
+    list of files a figure's cell prints is then left out.
+    """
+    figures = [0] if figures is None else figures
     parts = [f'<section class="notebook" id="{anchor}">']
+    heading = ""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             parts.append(_markdown_html(cell.source))
+            heading = _heading(cell.source, heading)
         elif cell.cell_type == "code":
-            parts.extend(_output_html(output) for output in cell.get("outputs", []))
+            files: list[str] = []
+            for output in cell.get("outputs", []):
+                if _is_figure(output):
+                    figures[0] += 1
+                    parts.append(_figure_html(output, figures[0], heading))
+                    files = list(output.get("metadata", {}).get("files") or [])
+                elif (files and output.get("output_type") == "stream"
+                      and output.get("text", "").split() == files):
+                    files = []  # already in the caption
+                else:
+                    parts.append(_output_html(output))
     parts.append("</section>")
     return "\n".join(p for p in parts if p)
 
@@ -204,14 +342,16 @@ def build_report(notebooks: Sequence[str | Path], output: str | Path, *,
     loaded = [(Path(p), nbformat.read(paths.resolve(p), as_version=4)) for p in notebooks]
     info = provenance(raw_dir, inputs)
     toc, sections, parameters = [], [], []
+    figures = [0]
     for path, nb in loaded:
         anchor = path.stem
         toc.append(f'<li><a href="#{anchor}">{html.escape(_title(nb, path.stem))}</a></li>')
-        sections.append(notebook_html(nb, anchor))
-        parameters.append(f"<tr><th>{html.escape(path.name)}</th><td><pre>"
+        sections.append(notebook_html(nb, anchor, figures))
+        parameters.append(f'<tr><th scope="row">{html.escape(path.name)}</th><td><pre>'
                           f"{html.escape(_parameters(nb))}</pre></td></tr>")
     packages = ", ".join(f"{k} {v}" for k, v in info["packages"].items())
-    checksums = "".join(f"<tr><th>{html.escape(k)}</th><td><code>{v}</code></td></tr>"
+    checksums = "".join(f'<tr><th scope="row">{html.escape(k)}</th>'
+                        f'<td><code class="digest">{v}</code></td></tr>'
                         for k, v in info["inputs"].items())
     page = f"""<!DOCTYPE html>
 <html lang="en">
@@ -245,8 +385,12 @@ notebooks below, not typed.</em></p>
 <p><strong>Commit:</strong> <code>{html.escape(str(info['commit']))}</code><br>
 <strong>Python:</strong> {html.escape(str(info['python']))}<br>
 <strong>Packages:</strong> {html.escape(packages)}</p>
-<p><strong>Input data (SHA-256):</strong></p><table>{checksums}</table>
-<p><strong>Parameters:</strong></p><table>{''.join(parameters)}</table>
+<p><strong>Input data (SHA-256):</strong></p>
+<div class="table-scroll" role="region" tabindex="0" aria-label="input checksums"><table>
+<tbody>{checksums}</tbody></table></div>
+<p><strong>Parameters:</strong></p>
+<div class="table-scroll" role="region" tabindex="0" aria-label="parameters"><table>
+<tbody>{''.join(parameters)}</tbody></table></div>
 </div>
 </section>
 </body>
