@@ -455,6 +455,19 @@ def test_change_distribution_of_continuous_changes_uses_a_grid(monkeypatch):
     np.testing.assert_allclose(y, by_hand, rtol=0, atol=100 / n + 1e-9)
 
 
+def test_change_distribution_axis_leaves_out_the_extreme_tenth_percent():
+    cohort = make_cohort(3_000, visits=2, measures=["sledai2k"], seed=6)
+    last = (cohort["timepoint"] == "m3") & (cohort["patient_id"] == 1)
+    baseline = (cohort["timepoint"] == "baseline") & (cohort["patient_id"] == 1)
+    cohort.loc[baseline, "value"] = 60.0
+    cohort.loc[last, "value"] = 0.0  # one patient's change of -60 among 3,000
+    ax = figures.change_distribution(cohort, measure="sledai2k", ax=_axes())
+    (line,) = [x for x in ax.lines if x.get_gid() == "ecdf-m3"]
+    assert np.asarray(line.get_xdata())[1] == -60.0  # drawn ...
+    low, high = ax.get_xlim()
+    assert -60.0 < low < -4.0  # ... beyond the axis, which still shows the threshold
+
+
 def _cohort_figures(cohort: pd.DataFrame, change: bool = True):
     """What notebook 03 draws from a cohort, and (``change``) the change distributions."""
     from helpers.scores import responder_table

@@ -76,6 +76,9 @@ _CHANGE_DECIMALS = 10
 # than this (continuous measurements) are counted on a grid of this many steps instead:
 # finer than the pixels of a double-column figure at 300 dpi.
 MAX_ECDF_STEPS = 4096
+# The ECDF's x axis leaves out this share of patients at each end (drawn, but beyond the
+# axis): the curves are flat there.
+_TAIL = 0.001
 # About this many histogram bars: enough for the shape, few enough to stay bars.
 _TARGET_BINS = 40
 # Whole-number changes (SLEDAI-2K) spanning up to this many points get one bar each.
@@ -246,6 +249,19 @@ def _ecdf_steps(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, counts
 
 
+def _central_range(x: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """The changes between which the middle 99.8% of patients lie (from the steps).
+
+    An ECDF is flat at 0% and 100% in its tails; in a large cohort a few patients' extreme
+    changes (0.1% at each end) would otherwise stretch the axis and squeeze every curve
+    into its middle.
+    """
+    share = np.cumsum(counts) / counts.sum()
+    low = x[min(np.searchsorted(share, _TAIL, side="right"), len(x) - 1)]
+    high = x[min(np.searchsorted(share, 1 - _TAIL, side="left"), len(x) - 1)]
+    return float(low), float(high)
+
+
 def _visit_colors(n: int) -> list[str]:
     """Colours for follow-up visits in time order: light (early) to dark (late) blue.
 
@@ -301,7 +317,9 @@ def change_distribution(data: pd.DataFrame, *, measure: str, baseline: str = BAS
     -----
     Change is ``visit - baseline`` per patient with both values (negative =
     improvement), rounded to 10 decimals as :mod:`helpers.scores` compares them. Visits
-    are ordered by median month. Each curve has ``gid="ecdf-<timepoint>"``; threshold
+    are ordered by median month. The x axis spans the middle 99.8% of each visit's
+    changes (and 0 and the thresholds): beyond, the curves are flat within 0.1% of 0%
+    and 100%. Each curve has ``gid="ecdf-<timepoint>"``; threshold
     lines ``gid="threshold-<value>"``, the no-change line ``gid="zero"``.
     """
     _require_columns(data, ["patient_id", "measure", "timepoint", "value"])
@@ -321,10 +339,11 @@ def change_distribution(data: pd.DataFrame, *, measure: str, baseline: str = BAS
     # per visit (missing values): narrow labels keep the legend off the curves.
     sizes = [len(visit.pre) for visit in visits]
     same = len(set(sizes)) == 1
-    pieces, labels = [], []
+    pieces, labels, shown = [], [], []
     for visit, size in zip(visits, sizes, strict=True):
         change = np.round(visit.post - visit.pre, _CHANGE_DECIMALS) + 0.0
         x, counts = _ecdf_steps(change)
+        shown.extend(_central_range(x, counts))
         label = timepoint_label(visit.followup).replace("\n", " ")
         label += "" if same else f" (n = {size:,})"
         labels.append(label)
@@ -340,7 +359,7 @@ def change_distribution(data: pd.DataFrame, *, measure: str, baseline: str = BAS
         line.set_gid(f"ecdf-{by_color[to_hex(line.get_color())]}")
     name, improvements = _resolve_thresholds(measure, thresholds)
     _draw_change_thresholds(ax, improvements, name)
-    _include_thresholds(ax, table["change"].to_numpy(), improvements)
+    _include_thresholds(ax, np.array(shown), improvements)
     ax.set_ylim(-2, 102)
     ax.yaxis.set_major_locator(MultipleLocator(25))
     # Light horizontal rules at every 25% help read off where a curve crosses a line.
