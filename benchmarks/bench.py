@@ -17,10 +17,11 @@ What is measured (medians of several runs; progress on stderr):
 - **make test**: the whole test suite, in the scratch copy.
 - **scaling** (:mod:`benchmarks.scaling`): :func:`helpers.paired.paired_tests`, the
   responder table (:func:`helpers.scores.responder_table` +
-  :func:`~helpers.scores.summarise_responders`) and the slope-chart figure
-  (:func:`helpers.figures.slope_chart` per measure, saved as PNG) on synthetic cohorts
-  (:func:`helpers.synth.make_cohort`, 3 measures, 2 and 4 visits) of 10^2, 10^4, 10^5 and
-  10^6 patients, each in a fresh process: time and peak memory.
+  :func:`~helpers.scores.summarise_responders`) and notebook 03's cohort figures
+  (:func:`helpers.figures.slope_chart` per measure and :func:`~helpers.figures.waterfall`,
+  shown and saved as PNG + SVG by :func:`~helpers.figures.save_and_show`) on synthetic
+  cohorts (:func:`helpers.synth.make_cohort`, 3 measures, 2, 3 and 4 visits) of 10^2,
+  10^4, 10^5 and 10^6 patients, each in a fresh process: time and peak memory.
 - **profile** of the gap between ``make`` and its floor: a timeline of the ``make`` runs
   (from the runner's progress lines), the floor's timeline, and isolated start-up costs
   (:mod:`benchmarks.startup`).

