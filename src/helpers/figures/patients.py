@@ -51,7 +51,7 @@ from helpers.data import tidy
 from helpers.figures.distributions import (_change_histogram, _draw_trajectory, _eular_codes,
                                            _visit_quantiles)
 from helpers.io import round_significant
-from helpers.vocab import BASELINE, measure_name, parse_yes_no
+from helpers.vocab import BASELINE, DAS28_MEASURES, MEASURES, Measure, measure_name, parse_yes_no
 
 # ---------------------------------------------------------------------------------------
 # Slope chart
@@ -60,7 +60,7 @@ from helpers.vocab import BASELINE, measure_name, parse_yes_no
 
 def _resolve_bands(measure: str, bands):
     if bands is None:
-        return DAS28_BANDS if measure == "das28" else ()
+        return DAS28_BANDS if measure in DAS28_MEASURES else ()
     if bands is False:
         return ()
     if bands is True:
@@ -140,7 +140,8 @@ def _value_limits(values: np.ndarray, bands, target) -> tuple[float, float]:
 
 def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
                 label_patients: bool | None = None, bands=None, target=None,
-                mode: str | None = None, ax=None, **kwargs):
+                mode: str | None = None, ax=None,
+                codebook: Mapping[str, Measure] = MEASURES, **kwargs):
     """Paired slope chart of one measure: baseline vs follow-up, one line per patient.
 
     Parameters
@@ -172,6 +173,8 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
         patients, distribution above.
     ax : matplotlib Axes, optional
         Axes to draw on; the current axes by default.
+    codebook : Codebook, default the built-in codebook
+        Names the measure on the axis and in the figure's description.
     **kwargs
         Passed to the patient lines (:class:`~matplotlib.lines.Line2D` in paired mode,
         :class:`~matplotlib.collections.LineCollection` in cohort mode), or to the median
@@ -235,6 +238,7 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     unit = _first_present(subset["unit"]) if "unit" in subset.columns else None
     unit = "" if unit is None else str(unit)
     bands = _resolve_bands(measure, bands)
+    name = measure_name(measure, codebook)
     target = _resolve_target(measure, target)
     target_unit = "mg/day" if measure == "gc_mg_day" else ""
     if mode == "distribution":
@@ -244,15 +248,15 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     else:
         values = subset["value"].to_numpy(dtype=float)
     ax.set_ylim(*_value_limits(values, bands, target))
-    ax.set_ylabel(measure_label(measure, unit))
+    ax.set_ylabel(measure_label(measure, unit, codebook))
     _draw_bands(ax, bands)
     if mode == "paired":
         _draw_target(ax, target, target_unit)
         _slope_paired(ax, subset, measure, baseline, str(follow_ups[0]),
-                      True if label_patients is None else bool(label_patients), kwargs)
+                      True if label_patients is None else bool(label_patients), kwargs, name)
     elif mode == "cohort":
         _draw_target(ax, target, target_unit, on_top=True)
-        _slope_cohort(ax, subset, measure, baseline, kwargs)
+        _slope_cohort(ax, subset, measure, baseline, kwargs, name)
     else:
         end = _draw_trajectory(ax, quantiles, n_patients, kwargs)
         # The target line stops where the data do: right of them are the percentiles'
@@ -260,7 +264,41 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
         low, high = ax.get_xlim()
         _draw_target(ax, target, target_unit, left=True, xmax=(end - low) / (high - low),
                      on_top=True)
+        _describe_distribution(ax, quantiles, name, n_patients)
     return ax
+
+
+def _when(timepoint: str) -> str:
+    """A visit in running text: "before anifrolumab", "at month 6"."""
+    words = _words(timepoint_label(timepoint))
+    return words if words.startswith("before") else f"at {words}"
+
+
+def _histogram_detail(changes: np.ndarray, thresholds: Sequence[float]) -> str:
+    """How many patients changed, the median change, and the share past each threshold."""
+    changes = changes[np.isfinite(changes)]
+    if not changes.size:
+        return "no patient with a change"
+    detail = f"{changes.size:,} patients with a change, median {_number(np.median(changes))}"
+    for threshold in sorted(thresholds, reverse=True):
+        share = 100 * np.mean(-changes > threshold)
+        detail += f"; {share:.0f}% improved by more than {threshold:g}"
+    return detail
+
+
+def _describe_distribution(ax, quantiles: pd.DataFrame, name: str, n_patients: int) -> None:
+    """The distribution chart in words: the median and IQR at the first and last visit."""
+    shown = quantiles.dropna(subset=["q50"])
+    detail = f"{name} of {n_patients:,} patients"
+    if len(shown):
+        first, last = shown.iloc[0], shown.iloc[-1]
+        detail += (f", median {_number(first['q50'])} (interquartile range "
+                   f"{_number(first['q25'])} to {_number(first['q75'])}) "
+                   f"{_when(shown.index[0])} and {_number(last['q50'])} "
+                   f"({_number(last['q25'])} to {_number(last['q75'])}) "
+                   f"{_when(shown.index[-1])}")
+    describe(ax, "The median over months on anifrolumab, with ribbons of the 25th to 75th "
+             "and 10th to 90th percentiles", detail)
 
 
 def _first_present(column: pd.Series, chunk: int = 4096):
@@ -286,8 +324,8 @@ def _dodge(values: np.ndarray, step: float) -> np.ndarray:
     return offsets
 
 
-def _slope_paired(ax, subset, measure, baseline, follow_up, label_patients, line_kwargs
-                  ) -> None:
+def _slope_paired(ax, subset, measure, baseline, follow_up, label_patients, line_kwargs,
+                  name: str) -> None:
     subset = subset.assign(timepoint=subset["timepoint"].astype(str))
     wide = tidy.wide(subset, measure, "value").astype(float)
     wide = wide.reindex(columns=[baseline, follow_up]).sort_index()
@@ -334,7 +372,7 @@ def _slope_paired(ax, subset, measure, baseline, follow_up, label_patients, line
                   fontsize=_SMALL_TEXT, handletextpad=0.3, borderaxespad=0.2)
     paired = np.isfinite(before) & np.isfinite(after)
     change = round_significant(after[paired] - before[paired])
-    detail = (f"{measure_name(measure)} fell in {int((change < 0).sum())} of "
+    detail = (f"{name} fell in {int((change < 0).sum())} of "
               f"{int(paired.sum())} patients, stayed the same in {int((change == 0).sum())} "
               f"and rose in {int((change > 0).sum())}")
     if paired.any():
@@ -352,7 +390,7 @@ def _words(label: str) -> str:
     return " ".join(label.split()).lower()
 
 
-def _slope_cohort(ax, subset, measure, baseline, line_kwargs) -> None:
+def _slope_cohort(ax, subset, measure, baseline, line_kwargs, name: str) -> None:
     subset = subset.assign(timepoint=subset["timepoint"].astype(str))
     # Order visits by their median month (baseline first), so lines run left to right.
     month_by_visit = subset.groupby("timepoint", sort=True)["month"].median()
@@ -398,7 +436,7 @@ def _slope_cohort(ax, subset, measure, baseline, line_kwargs) -> None:
               loc="upper right", ncols=1, fontsize=_SMALL_TEXT, handletextpad=0.4,
               borderaxespad=0.3, framealpha=0.85)
     medians = stats[0.5].dropna()
-    detail = f"{measure_name(measure)} of {n_patients:,} patients"
+    detail = f"{name} of {n_patients:,} patients"
     if len(medians):
         detail += (f", median {_number(medians.iloc[0])} at "
                    f"{_words(timepoint_label(medians.index[0]))} and "
@@ -474,10 +512,13 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
     ax = _get_ax(ax)
     if mode == "distribution":
         changes = pd.to_numeric(data[value], errors="raise").to_numpy(dtype=float)
+        lines = EULAR_IMPROVEMENT_THRESHOLDS if thresholds is None else tuple(thresholds)
         _change_histogram(ax, changes, None if hue is None else _eular_codes(data[hue]),
-                          EULAR_IMPROVEMENT_THRESHOLDS if thresholds is None
-                          else tuple(thresholds), "EULAR" if thresholds is None else "",
+                          lines, "EULAR" if thresholds is None else "",
                           VALUE_LABELS.get(value, value), kwargs)
+        describe(ax, "Histogram of the change per patient"
+                 + (", stacked by EULAR response" if hue is not None else ""),
+                 _histogram_detail(changes, lines))
         return ax
     thresholds = EULAR_IMPROVEMENT_THRESHOLDS if thresholds is None else tuple(thresholds)
     frame = data.loc[:, columns].copy()

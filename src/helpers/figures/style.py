@@ -16,7 +16,7 @@ import base64
 import contextlib
 import re
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib as mpl
@@ -29,7 +29,7 @@ from helpers.io import atomic_write, round_significant
 from helpers.paths import display_path
 from helpers.vocab import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
                            EULAR_MODERATE_IMPROVEMENT, GC_TARGET_EULAR_2023, MEASURES,
-                           SLEDAI_REDUCTION_POINTS, TIMEPOINT_LABELS)
+                           SLEDAI_REDUCTION_POINTS, TIMEPOINT_LABELS, Measure)
 
 # ---------------------------------------------------------------------------------------
 # Theme
@@ -282,10 +282,17 @@ def timepoint_label(timepoint: str) -> str:
     return f"Month {match.group(1)}" if match else str(timepoint)
 
 
-def measure_label(measure: str, unit: str | None = None) -> str:
-    """Return the axis label of a measure, with its unit when known."""
-    if measure in MEASURE_LABELS:
-        return MEASURE_LABELS[measure]
+def measure_label(measure: str, unit: str | None = None,
+                  codebook: Mapping[str, Measure] = MEASURES) -> str:
+    """Return the axis label of a measure, with its unit when known.
+
+    Examples
+    --------
+    >>> measure_label("das28"), measure_label("crp"), measure_label("haq", "points")
+    ('DAS28 (score)', 'CRP (mg/L)', 'haq (points)')
+    """
+    if measure in codebook:
+        return codebook[measure].axis_label
     if unit and str(unit) not in {"score", "nan", ""}:
         return f"{measure} ({unit})"
     return str(measure)
