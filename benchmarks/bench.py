@@ -22,6 +22,8 @@ What is measured (medians of several runs; progress on stderr):
   shown and saved as PNG + SVG by :func:`~helpers.figures.save_and_show`) on synthetic
   cohorts (:func:`helpers.synth.make_cohort`, 3 measures, 2, 3 and 4 visits) of 10^2,
   10^4, 10^5 and 10^6 patients, each in a fresh process: time and peak memory.
+- **make analysis** (:mod:`benchmarks.analysis_scale`): a user's cohort end to end at
+  10^4, 10^5 and 10^6 patients x 3 visits: time and peak memory.
 - **profile** of the gap between ``make`` and its floor: a timeline of the ``make`` runs
   (from the runner's progress lines), the floor's timeline, and isolated start-up costs
   (:mod:`benchmarks.startup`).
@@ -45,7 +47,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import scaling
+from benchmarks import analysis_scale, scaling
 from benchmarks.environment import measure_make_env, measure_make_test
 from benchmarks.harness import BenchError, elapsed, log, machine, make_scratch_copy
 from benchmarks.pipeline import measure_pipeline
@@ -92,6 +94,8 @@ def _measure_in_scratch(root: Path, repeats: int, smoke: bool, results: dict) ->
             results["startup"].update(summarise_steps([finish_steps(steps)]))
         results["tests"] = None if smoke else measure_make_test(copy, 1)
         results["power"] = measure_power_grid(copy, smoke=smoke)
+        results["analysis"] = analysis_scale.measure_analysis(
+            analysis_scale.SMOKE_SIZES if smoke else analysis_scale.SIZES, cwd=copy)
         results["scaling"] = (
             scaling.finish_worker(*background) if background is not None
             else scaling.measure_scaling(scaling.SIZES, scaling.VISITS, repeats, cwd=scratch))

@@ -22,6 +22,8 @@ from helpers.pipeline.notebooks import WARM_IMPORTS
 
 #: What the runner process imports before it starts the kernel.
 RUNNER_MODULES = ("helpers.pipeline.notebooks", "papermill")
+#: What no project using these libraries can start faster than: the bare import floor.
+FLOOR_MODULES = ("pandas", "scipy.stats", "matplotlib.pyplot")
 #: The runner's steps for one notebook, as timed by the probe.
 STEPS = ("inspect", "reset", "execute", "cells", "write")
 
@@ -158,12 +160,15 @@ def measure_startup(copy: Path, repeats: int, *, smoke: bool) -> dict[str, objec
     Returns
     -------
     dict
-        ``interpreter``; unless ``smoke``, also ``warm_modules``, ``runner_imports``,
+        ``interpreter``, ``import_floor`` (``import pandas, scipy.stats,
+        matplotlib.pyplot``); unless ``smoke``, also ``warm_modules``, ``runner_imports``,
         ``science_imports``, ``runner_import_top``, what :func:`measure_notebook_steps`
         returns, ``warm_unused`` and ``warm_unused_seconds``.
     """
     log("start-up costs: interpreter ...")
     out: dict[str, object] = {"interpreter": _interpreter_seconds(copy, repeats)}
+    log("start-up costs: the bare import floor (pandas, scipy.stats, matplotlib.pyplot) ...")
+    out["import_floor"] = _import_seconds(FLOOR_MODULES, copy, repeats)
     if smoke:
         return out
     out["warm_modules"] = list(WARM_IMPORTS)

@@ -26,10 +26,12 @@ SECTIONS = [
     "## `make test`",
     "## Power simulation: one process and two Dask workers",
     "## Scaling: synthetic cohorts",
+    "## `make analysis`: a cohort end to end",
     "## Profile: `make` against its floor",
     "## Method",
 ]
-TARGETS = ["`make` from clean outputs / floor", "`make` with nothing stale",
+TARGETS = ["`make` from clean outputs / floor", "warm `make` from clean outputs",
+           "a fresh clone's first `make`", "`make` with nothing stale",
            "`paired_tests`, 10^6 patients", "peak memory < 4 GiB", "growing linearly",
            "cohort figures of notebook 03", "peak memory < 2 GiB", "`make env`"]
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("0*.ipynb"))
@@ -151,13 +153,13 @@ def _fake_results(ratio_make: float = 9.0) -> dict:
         "machine": {"cpu": "Test CPU", "logical_cpus": 2, "memory_bytes": 2**34,
                     "os": "Linux", "python": "3.11.7", "make": "GNU Make 4.3", "uv": "uv",
                     "packages": {"pandas": "2.2"}},
-        "pipeline": {"make": [ratio_make] * 3, "floor": [5.0] * 3, "stale": [0.005] * 5,
+        "pipeline": {"make": [ratio_make] * 3, "floor": [7.5] * 3, "stale": [0.005] * 5,
                      "stale_output": "make: Nothing to be done for 'all'.",
                      "make_timelines": [timeline] * 3,
-                     "floor_timelines": [{"startup": 0.01, "imports": 3.0,
+                     "floor_timelines": [{"startup": 0.01, "imports": 5.5,
                                           "notebooks": [("notebooks/01_clean.ipynb", 1.7)],
                                           "exit": 0.29}] * 3, "floor_lines": 200},
-        "startup": {"interpreter": 0.01, "runner_imports": 2.0, "science_imports": 3.0,
+        "startup": {"interpreter": 0.01, "import_floor": 3.1, "runner_imports": 2.0, "science_imports": 3.0,
                     "kernel_launch": 0.2, "kernel_ready": 4.0,
                     "warm_modules": ["pandas"], "warm_unused": [], "warm_unused_seconds": 0.0,
                     "runner_import_top": [{"module": "pandas", "self": 0.1,
@@ -168,6 +170,10 @@ def _fake_results(ratio_make: float = 9.0) -> dict:
         "tests": {"runs": [45.0], "summary": "300 passed in 44.0s", "status": 0},
         "scaling": rows,
         "env": {"warm": [8.0, 9.0], "cold": 40.0, "cold_timeout": 180.0, "cold_tried": True},
+        "analysis": [{"operation": "make analysis", "patients": n, "visits": 3,
+                      "rows": n * 9, "seconds": 5.0 + n * 2e-5, "peak_bytes": 2**28 + n * 500,
+                      "notebooks": {"02_prepost": 1.0, "03_figures": 2.0}}
+                     for n in (10_000, 100_000, 1_000_000)],
     }
 
 
@@ -220,7 +226,10 @@ def test_smoke_run_measures_and_reports_everything(tmp_path):
 
     pipeline = _rows(text, "## `make` from clean outputs, against its floor")
     assert [row.split("|")[1].strip()[:6] for row in pipeline] == ["`make ", "floor:",
-                                                                  "ratio "]
+                                                                  "ratio ", "bare i"]
+    assert "n/a" not in pipeline[3]  # the bare import floor was measured
+    analysis = _rows(text, "## `make analysis`: a cohort end to end")
+    assert [int(r.split("|")[1].replace(",", "")) for r in analysis] == [200]
     assert len(_rows(text, "## `make` with nothing stale")) == 1
 
     for label in scaling.OPERATION_LABELS.values():
