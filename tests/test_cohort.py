@@ -202,3 +202,22 @@ def test_large_cohorts_end_to_end(tmp_path, n_patients):
     assert f"With n = {prepost['n'].max():,} the exact tests can reach" in html
     for sentence in PAPER_PROSE:
         assert sentence not in html, sentence
+
+
+@pytest.mark.slow
+def test_make_analysis_runs_from_any_folder(tmp_path):
+    """The kernel's sockets have absolute paths: run from another folder, the runner and
+    its kernel still meet (a relative socket path hung here for three minutes)."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "cohort.csv"
+    write_csv(make_cohort(50, seed=8), data)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.cohort", "--data",
+                             str(data), "--out", str(tmp_path / "out"), "--quiet"],
+                            cwd=elsewhere, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "out" / "report.html").is_file()
+    assert list(elsewhere.iterdir()) == []  # no socket files left behind

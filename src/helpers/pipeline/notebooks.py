@@ -30,7 +30,9 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
@@ -355,7 +357,12 @@ class SharedKernel:
 
         self._run_sync = run_sync
         # IPC sockets: local only, and no "running over TCP without encryption" warning.
-        self.manager = AsyncKernelManager(kernel_name=kernel_name, transport="ipc")
+        # Their path must be absolute: a relative one is resolved in each process's own
+        # folder, and the kernel runs in the project root while this process may run
+        # anywhere (they would never meet, and the run would hang).
+        self._sockets = tempfile.mkdtemp(prefix="anifrolumab-kernel-")
+        self.manager = AsyncKernelManager(kernel_name=kernel_name, transport="ipc",
+                                          ip=os.path.join(self._sockets, "ipc"))
         run_sync(self.manager.start_kernel)(cwd=str(ROOT))
         # A blocking (thread-based) client of our own: papermill's asyncio loops come and
         # go between notebooks, and an asyncio client would be tied to one of them.
@@ -390,9 +397,12 @@ class SharedKernel:
         self.wait()
 
     def shutdown(self) -> None:
-        """Stop the kernel."""
-        self._client.stop_channels()
-        self._run_sync(self.manager.shutdown_kernel)(now=True)
+        """Stop the kernel and remove its sockets."""
+        try:
+            self._client.stop_channels()
+            self._run_sync(self.manager.shutdown_kernel)(now=True)
+        finally:
+            shutil.rmtree(self._sockets, ignore_errors=True)
 
     def __enter__(self) -> SharedKernel:
         return self
