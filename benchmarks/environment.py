@@ -15,7 +15,7 @@ from benchmarks.harness import BenchError, check, clean_env, log, timed_lines
 COLD_ENV_TIMEOUT_S = 180.0
 #: What ``make env`` needs from the project, besides src/.
 _SETUP_FILES = ("Makefile", "pyproject.toml", "requirements.lock", "README.md",
-                "scripts/setup-env")
+                "scripts/setup-env", "etc/jupyterlab/overrides.json")
 # The pytest summary line ("300 passed in 44.0s"), between its rules of "=".
 _SUMMARY = re.compile(r"\b(passed|failed|error)")
 _RULES = re.compile(r"^=+\s*|\s*=+$")

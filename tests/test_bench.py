@@ -249,3 +249,15 @@ def test_smoke_run_measures_and_reports_everything(tmp_path):
     assert "**What is left.**" in text
 
     assert {p: p.stat().st_mtime_ns for p in outputs} == before, "the checkout was touched"
+
+
+def test_make_env_scratch_folder_has_every_prerequisite():
+    """`make env` in the benchmark's scratch folder needs every file its Makefile rule
+    names (a missing one stopped a full `make bench` after 19 minutes)."""
+    import re
+
+    from benchmarks import environment
+
+    rule = re.search(r"^\$\(ENV\):(.*)$", (PROJECT / "Makefile").read_text(), re.M)
+    prerequisites = rule.group(1).split()
+    assert prerequisites and set(prerequisites) <= set(environment._SETUP_FILES)
