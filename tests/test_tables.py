@@ -221,3 +221,13 @@ def test_the_rules_catch_what_they_should():
         "whole numbers printed with decimals: ['4.000', '25.000']"]
     assert formatting_problems([["1.000", "0.250"], ["4", "25"]]) == []
     assert len(formatting_problems([["NaN", "<NA>", "exact (zeros (dropped))"]])) == 3
+
+
+def test_markdown_files_hold_a_readers_view_of_a_large_table():
+    from helpers.tables import MARKDOWN_ROWS, to_markdown
+
+    frame = pd.DataFrame({"patient_id": range(1, 2_501), "change": [-0.5] * 2_500})
+    lines = to_markdown(frame).splitlines()
+    assert len(lines) == 2 + MARKDOWN_ROWS + 2  # header, rule, rows, blank, note
+    assert lines[-1] == "The first 1,000 of 2,500 rows are shown; every one is in the CSV file."
+    assert len(to_markdown(frame, limit=0).splitlines()) == 2 + 2_500

@@ -295,7 +295,7 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
     limit : int, optional
         Show the first ``limit`` rows only (a display of a large cohort), with a note
         saying so; 0 shows every row. Default: 100 rows, or 12 columns when transposed
-        (:func:`to_markdown` and :func:`write_markdown`: every row).
+        (:func:`to_markdown` and :func:`write_markdown`: :data:`MARKDOWN_ROWS`).
 
     Returns
     -------
@@ -328,7 +328,7 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
     limit = (12 if transpose else 100) if limit is None else limit
     note = ""
     if 0 < limit < len(frame):
-        note = (f"The first {limit} of {len(frame):,} {'columns' if transpose else 'rows'} "
+        note = (f"The first {limit:,} of {len(frame):,} {'columns' if transpose else 'rows'} "
                 "are shown; every one is in the CSV file.")
         frame = frame.iloc[:limit]
     frame = round_significant(frame.loc[:, list(dict.fromkeys(needed))])
@@ -383,14 +383,21 @@ def _transposed(source: Table) -> Table:
     return Table(header, rows, labels=1, cards=True, note=source.note)
 
 
+#: Rows of a Markdown table file: a reader's view, not a data file. A million-patient
+#: responder table would be hundreds of megabytes of Markdown (and minutes to format);
+#: every row is in the CSV beside it.
+MARKDOWN_ROWS = 1000
+
+
 def to_markdown(frame: pd.DataFrame, digits: int = 3, columns: Sequence | None = None,
                 **options) -> str:
     """A result table as GitHub Markdown (no trailing newline); see :func:`table`.
 
-    Every row, unless ``limit`` says otherwise. Only the rendering is rounded; the CSV
-    keeps the precision policy's 12 significant digits.
+    The first :data:`MARKDOWN_ROWS` rows with a note saying so, unless ``limit`` says
+    otherwise (0: every row). Only the rendering is rounded; the CSV keeps the precision
+    policy's 12 significant digits.
     """
-    options.setdefault("limit", 0)
+    options.setdefault("limit", MARKDOWN_ROWS)
     return table(frame, digits=digits, columns=columns, **options).to_markdown()
 
 
