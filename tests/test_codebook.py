@@ -141,3 +141,15 @@ def test_measurements_follow_the_codebook(tmp_path):
                    "1,crp,baseline,0,3.5,MG/l\n1,crp,m6,6,1, mg / L\n", "spaced.csv")
     assert len(read_measurements(spaced, measures=None)) == 2
     assert isinstance(read_measurements(spaced, measures=None), pd.DataFrame)
+
+
+def test_outcomes_are_the_measures_with_a_follow_up_in_codebook_order():
+    from helpers.data.codebook import select_outcomes
+
+    data = pd.DataFrame({"measure": ["crp", "das28", "das28", "crp", "esr"],
+                         "timepoint": ["baseline", "baseline", "m6", "m6", "baseline"]})
+    assert select_outcomes(data, MEASURES) == (["das28", "crp"], ["esr"])
+    assert select_outcomes(data, MEASURES, ["crp"]) == (["crp"], [])
+    with pytest.raises(InputError, match="outcomes names 'esr', which has baseline values "
+                                         "only: nothing to compare"):
+        select_outcomes(data, MEASURES, ["esr"], "d.csv", named_by="outcomes")

@@ -450,24 +450,47 @@ def _read_plain_csv(text: str) -> pd.DataFrame | None:
     return frame
 
 
+def check_header(header: Sequence[str], expected: Sequence[str], fail) -> None:
+    """Check a file's header against the exact columns expected (order free).
+
+    Parameters
+    ----------
+    header : sequence of str
+        The file's column names.
+    expected : sequence of str
+        The columns it must have, and only those.
+    fail : callable
+        ``fail(message, column=None)`` returns the exception to raise, located in the
+        file's header (a CSV's line 1, a spreadsheet's row 1).
+
+    Examples
+    --------
+    >>> check_header(["b", "a"], ["a", "b"], ValueError)
+    >>> check_header(["a", "c"], ["a", "b"], lambda m, column=None: ValueError(m, column))
+    Traceback (most recent call last):
+    ValueError: ("required column is missing (found unexpected 'c')", 'b')
+    """
+    header, expected = list(header), list(expected)
+    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+        raise fail(f"header {header[0]!r} is not comma-separated")
+    if any(not name.strip() for name in header):
+        raise fail("a column has an empty name")
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected]
+    if missing:
+        hint = f" (found unexpected {extra[0]!r})" if extra else ""
+        raise fail(f"required column is missing{hint}", column=missing[0])
+    if extra:
+        raise fail(f"unexpected column; expected only {expected}", column=extra[0])
+
+
 def _check_text_frame(path: Path, frame: pd.DataFrame, columns: Sequence[str] | None
                       ) -> pd.DataFrame:
     """The header and cell checks of :func:`read_csv_text` on the table it read."""
     header = [str(c) for c in frame.columns]
     if columns is not None:
-        expected = list(columns)
-        if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
-            raise InputError(path, f"header {header[0]!r} is not comma-separated", row=0)
-        if any(not name.strip() for name in header):
-            raise InputError(path, "a column has an empty name", row=0)
-        missing = [c for c in expected if c not in header]
-        extra = [c for c in header if c not in expected]
-        if missing:
-            hint = f" (found unexpected {extra[0]!r})" if extra else ""
-            raise InputError(path, f"required column is missing{hint}", row=0, column=missing[0])
-        if extra:
-            raise InputError(path, f"unexpected column; expected only {expected}",
-                             row=0, column=extra[0])
+        check_header(header, columns, lambda message, column=None: InputError(
+            path, message, row=0, column=column))
     if len(set(header)) != len(header):
         repeated = next(name for i, name in enumerate(header) if name in header[:i])
         raise InputError(path, "duplicate column name", row=0, column=repeated)

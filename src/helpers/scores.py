@@ -269,7 +269,11 @@ def derive_das28(measurements: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, in
         return measurements, counts
     keys = ["patient_id", "timepoint"]
     visits = measurements.loc[measurements["measure"] == "tjc28", keys + ["month"]]
-    values = measurements.pivot(index=keys, columns="measure", values="value")
+    # Only the components: the other measures of a large cohort would be pivoted for
+    # nothing.
+    needed = [*DAS28_COMPONENTS, *(reactant for reactant, _ in DERIVED_DAS28.values())]
+    rows = measurements.loc[measurements["measure"].isin(needed)]
+    values = rows.pivot(index=keys, columns="measure", values="value")
     values = values.reindex(pd.MultiIndex.from_frame(visits[keys]))
     added = []
     for measure, (reactant, formula) in DERIVED_DAS28.items():

@@ -190,7 +190,7 @@ def responders_narrative(table: pd.DataFrame, summary: pd.DataFrame) -> Markdown
         if int(row["n"]) == 0:
             continue
         bullets.append(f"- {row['description']}: {int(row['events'])}/{int(row['n'])} "
-                       f"({100 * row['proportion']:.0f}%, {100 * row['ci_level']:.0f}% CI "
+                       f"({100 * row['proportion']:.0f}%, {format_level(row['ci_level'])} CI "
                        f"{100 * row['ci_low']:.0f}–{100 * row['ci_high']:.0f}%)")
     differ = table[table["differs_from_paper"].fillna("").astype(str) != ""]
     notes = "\n".join(f"- Patient {escape_markdown(r.patient_id)}: "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -29,10 +30,10 @@ import pandas as pd
 from helpers import paths
 from helpers.errors import InputError, quote_value
 from helpers.io import format_float, read_csv_text
-from helpers.vocab import MEASURES, Codebook, Measure, parse_yes_no
+from helpers.vocab import BASELINE, MEASURES, Codebook, Measure, parse_yes_no
 
 __all__ = ["CODEBOOK_COLUMNS", "OPTIONAL_COLUMNS", "codebook_table", "load_codebook",
-           "read_codebook"]
+           "read_codebook", "select_outcomes"]
 
 #: Required columns of a codebook file, in order.
 CODEBOOK_COLUMNS = ["measure", "label", "unit", "min", "max", "integer", "lower_is_better"]
@@ -179,3 +180,49 @@ def codebook_table(codebook: Codebook) -> pd.DataFrame:
         "lower_is_better": yes_no(m.lower_is_better), "mcid": number(m.mcid),
         "thresholds": ";".join(number(t) for t in m.thresholds),
     } for m in codebook.values()], columns=CODEBOOK_COLUMNS + OPTIONAL_COLUMNS)
+
+
+def select_outcomes(measurements: pd.DataFrame, codebook: Codebook,
+                    measures: Sequence[str] | None = None, source: str | Path = "",
+                    named_by: str = "MEASURES") -> tuple[list[str], list[str]]:
+    """The outcomes to analyse, and the measures left out for having no follow-up.
+
+    Parameters
+    ----------
+    measurements : DataFrame
+        The tidy table.
+    codebook : Codebook
+        Its order is the default order of the outcomes.
+    measures : sequence of str, optional
+        The outcomes chosen; each must be in the data with a follow-up visit. Default:
+        every measure of the data that has one.
+    source : str or Path
+        The data file, for the message.
+    named_by : str
+        What chose ``measures``, for the message (``MEASURES`` of ``make analysis``, a
+        notebook's ``outcomes``).
+
+    Returns
+    -------
+    (list of str, list of str)
+        The outcomes, and (by default only) the measures with baseline values only.
+
+    Raises
+    ------
+    InputError
+        A chosen measure the data do not have, or have at baseline only.
+    """
+    present = [code for code in codebook if code in set(measurements["measure"])]
+    followed = set(measurements.loc[measurements["timepoint"] != BASELINE, "measure"])
+    if not measures:
+        return ([code for code in present if code in followed],
+                [code for code in present if code not in followed])
+    measures = list(dict.fromkeys(m.strip() for m in measures if m.strip()))
+    for code in measures:
+        if code not in present:
+            raise InputError(source, f"{named_by} names {code!r}, which the data do not "
+                             f"have (they have {', '.join(present)})")
+        if code not in followed:
+            raise InputError(source, f"{named_by} names {code!r}, which has baseline values "
+                             "only: nothing to compare")
+    return measures, []

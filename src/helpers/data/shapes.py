@@ -30,7 +30,7 @@ import pandas as pd
 
 from helpers import paths
 from helpers.errors import InputError, quote_value
-from helpers.io import read_csv_text
+from helpers.io import check_header, read_csv_text
 from helpers.vocab import BASELINE, MEASUREMENT_COLUMNS, Codebook
 
 __all__ = ["Locator", "WIDE_COLUMN", "detect_format", "read_cohort_text", "read_table"]
@@ -168,26 +168,23 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, Locator]:
     locator = Locator(f"{paths.display_path(path)} [sheet {quote_value(name)}]",
                       "spreadsheet row")
     if not rows or not any(rows[0]):
-        raise InputError(locator.source, "first row is empty; expected the header row",
-                         row=0, line_label=locator.line_label)
+        raise locator.error("first row is empty; expected the header row", row=0)
     header = [c.strip() for c in rows[0]]
     # Formatting can make a sheet wider than its data: unnamed, empty columns go.
     keep = [i for i, name in enumerate(header) if name or any(r[i] for r in rows[1:])]
     for i in keep:
         if not header[i]:
-            raise InputError(locator.source, "a column with data has no name", row=0,
-                             column=openpyxl.utils.get_column_letter(i + 1),
-                             line_label=locator.line_label)
+            raise locator.error("a column with data has no name", row=0,
+                                column=openpyxl.utils.get_column_letter(i + 1))
     body = {number: [row[i] for i in keep] for number, row in enumerate(rows[1:], 1)
             if any(row[i] for i in keep)}  # blank rows are skipped, as in a CSV
     if not body:
-        raise InputError(locator.source, "has a header but no data rows")
+        raise locator.error("has a header but no data rows")
     frame = pd.DataFrame(list(body.values()), index=pd.Index(list(body), dtype="int64"),
                          columns=[header[i] for i in keep], dtype=str)
     if frame.columns.has_duplicates:
-        raise InputError(locator.source, "duplicate column name", row=0,
-                         column=str(frame.columns[frame.columns.duplicated()][0]),
-                         line_label=locator.line_label)
+        raise locator.error("duplicate column name", row=0,
+                            column=str(frame.columns[frame.columns.duplicated()][0]))
     return frame, locator
 
 
@@ -253,32 +250,16 @@ def read_cohort_text(path: str | Path, codebook: Codebook, *, sheet: str | None 
     text, locator = read_table(path, sheet=sheet)
     columns = [str(c).strip() for c in text.columns]
     text.columns = columns
-    if locator.line_label == "line" and len(columns) == 1 and any(
-            separator in columns[0] for separator in ";\t|"):
-        raise locator.error(f"header {columns[0]!r} is not comma-separated", row=0)
-    if "measure" in columns or "timepoint" in columns:
-        _check_tidy_header(columns, locator)
+    # One column is a tidy file whose header did not split (such as ';'-separated).
+    if "measure" in columns or "timepoint" in columns or len(columns) == 1:
+        check_header(columns, MEASUREMENT_COLUMNS, lambda message, column=None:
+                     locator.error(message, row=0, column=column))
         return text, locator, "tidy"
     if "patient_id" in columns and any(WIDE_COLUMN.fullmatch(c) for c in columns):
         return (*_wide_to_tidy(text, codebook, locator), "wide")
     raise locator.error(
         "is neither tidy (columns " + ", ".join(MEASUREMENT_COLUMNS) + ") nor wide "
         "(patient_id and columns such as das28_baseline, das28_m6)", row=0)
-
-
-def _check_tidy_header(columns: list[str], locator: Locator) -> None:
-    if any(not name for name in columns):
-        raise locator.error("a column has an empty name", row=0)
-    missing = [c for c in MEASUREMENT_COLUMNS if c not in columns]
-    extra = [c for c in columns if c not in MEASUREMENT_COLUMNS]
-    if missing:
-        hint = f" (found unexpected {extra[0]!r})" if extra else ""
-        raise locator.error(f"required column is missing{hint}", row=0, column=missing[0])
-    if extra:
-        raise locator.error(f"unexpected column; expected only {MEASUREMENT_COLUMNS}",
-                            row=0, column=extra[0])
-    if len(set(columns)) != len(columns):
-        raise locator.error("duplicate column name", row=0)
 
 
 def _wide_to_tidy(text: pd.DataFrame, codebook: Codebook, locator: Locator

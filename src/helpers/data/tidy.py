@@ -141,7 +141,7 @@ def encode(measurements: pd.DataFrame, *, sort_patients: bool = False,
                    timepoints, values, month)
 
 
-def _arrow_backed(series: pd.Series) -> bool:
+def arrow_backed(series: pd.Series) -> bool:
     """Whether a column's values live in Arrow memory (string[pyarrow], ArrowDtype)."""
     return (getattr(series.dtype, "storage", None) == "pyarrow"
             or isinstance(series.dtype, pd.ArrowDtype))
@@ -154,7 +154,7 @@ def _factorize(series: pd.Series, name: str, sort: bool = False
     # labels); Arrow-backed ones (pandas' default where pyarrow is installed) are fastest
     # as they are (0.06 s), and converting them would cost 0.3 s. Codes, uniques and
     # missing values are the same either way.
-    if pd.api.types.is_string_dtype(series.dtype) and not _arrow_backed(series):
+    if pd.api.types.is_string_dtype(series.dtype) and not arrow_backed(series):
         series = series.to_numpy(dtype=object)
     try:
         codes, uniques = pd.factorize(series, sort=sort)

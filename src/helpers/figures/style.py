@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from cycler import cycler
 
+from helpers.data.tidy import arrow_backed
 from helpers.io import atomic_write, round_significant
 from helpers.paths import display_path
 from helpers.vocab import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
@@ -73,7 +74,6 @@ MISSING_COLOR = LIGHT_GREY
 
 #: Axis labels, with units, for the measures of the tidy measurement table, and for
 #: their per-patient changes (the ``<measure>_change`` columns :func:`waterfall` draws).
-MEASURE_LABELS = {code: m.axis_label for code, m in MEASURES.items()}
 VALUE_LABELS = {f"{code}_change": m.change_label for code, m in MEASURES.items()}
 
 # DAS28 disease-activity bands from the cut-offs of helpers.vocab (sources cited there).
@@ -315,8 +315,7 @@ def _measure_rows(data: pd.DataFrame, measure: str) -> np.ndarray:
     comparison of them (0.1 s instead of 0.4 s). The result is the same.
     """
     column = data["measure"]
-    if getattr(column.dtype, "storage", None) == "pyarrow" or isinstance(column.dtype,
-                                                                        pd.ArrowDtype):
+    if arrow_backed(column):
         return (column == measure).to_numpy(dtype=bool, na_value=False)
     return np.asarray(column.to_numpy(dtype=object) == measure, dtype=bool)
 

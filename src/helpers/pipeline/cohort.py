@@ -43,12 +43,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from helpers import paths
-from helpers.data.codebook import codebook_table, load_codebook
+from helpers.data.codebook import codebook_table, load_codebook, select_outcomes
 from helpers.data.schema import PATIENTS_SCHEMA, read_measurements, validate
 from helpers.errors import InputError
 from helpers.io import read_csv_text, write_csv, write_text
 from helpers.scores import derive_das28
-from helpers.vocab import BASELINE, Codebook, measure_name
+from helpers.vocab import measure_name
 
 NOTEBOOKS = ("02_prepost.ipynb", "03_figures.ipynb")
 #: The file that marks a folder as made by this command (so a rerun may replace it).
@@ -118,33 +118,6 @@ def check_patients(patients: str | Path, measurements) -> Path:
     return path
 
 
-def select_outcomes(measurements, codebook: Codebook, measures: Sequence[str] | None,
-                    source: str | Path) -> list[str]:
-    """The outcomes to analyse.
-
-    ``measures`` if given (each must be in the data with a follow-up visit), else every
-    measure of the data that has a follow-up visit, in the codebook's order; measures
-    with baseline values only are named in a note and left out.
-    """
-    present = [code for code in codebook if code in set(measurements["measure"])]
-    followed = set(measurements.loc[measurements["timepoint"] != BASELINE, "measure"])
-    if not measures:
-        baseline_only = [code for code in present if code not in followed]
-        if baseline_only:
-            print(f"note: {', '.join(baseline_only)} ha{'s' if len(baseline_only) == 1 else 've'}"
-                  " baseline values only and cannot be compared", file=sys.stderr)
-        return [code for code in present if code in followed]
-    measures = list(dict.fromkeys(m.strip() for m in measures if m.strip()))
-    for code in measures:
-        if code not in present:
-            raise InputError(source, f"MEASURES names {code!r}, which the data do not have "
-                             f"(they have {', '.join(present)})")
-        if code not in followed:
-            raise InputError(source, f"MEASURES names {code!r}, which has baseline values "
-                             "only: nothing to compare")
-    return measures
-
-
 def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None = None,
                codebook: str | Path | None = None, measures: Sequence[str] | None = None,
                sheet: str | None = None, quiet: bool = False) -> Path:
@@ -183,7 +156,10 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
         frame, derived = derive_das28(frame)
     except ValueError as error:  # a user codebook widened a component's range
         raise InputError(data_path, f"DAS28 cannot be computed: {error}") from None
-    outcomes = select_outcomes(frame, book, measures, data_path)
+    outcomes, baseline_only = select_outcomes(frame, book, measures, data_path)
+    if baseline_only:
+        print(f"note: {', '.join(baseline_only)} ha{'s' if len(baseline_only) == 1 else 've'}"
+              " baseline values only and cannot be compared", file=sys.stderr)
     patients_path = check_patients(patients, frame) if patients else None
     if not quiet:
         print(f"{paths.display_path(data_path)}: {frame['patient_id'].nunique():,} patients, "
