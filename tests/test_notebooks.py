@@ -13,7 +13,7 @@ import pytest
 from conftest import committed_outputs
 from helpers import paths
 from helpers.pipeline.notebooks import (NotebookError, main, normalise, redirect_outputs,
-                                        run_notebook)
+                                        run_notebook, run_notebooks)
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
@@ -93,6 +93,54 @@ def test_runner_writes_normalised_output_and_reports_errors_in_one_line(tmp_path
     assert status == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and err[-1].endswith("column 'value': bad")
+
+
+def _notebook(folder, name, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_shared_kernel_gives_each_notebook_a_fresh_state_on_one_connection(tmp_path,
+                                                                        monkeypatch):
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+
+    readiness_checks = []
+    wait_for_ready = AsyncKernelClient.wait_for_ready
+
+    async def counted(self, *args, **kwargs):
+        readiness_checks.append(self)
+        return await wait_for_ready(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncKernelClient, "wait_for_ready", counted)
+    # The first notebook leaves a variable, garbage, changed plot settings and a figure
+    # open, and ends with output still streaming; the second must see none of it.
+    first = _notebook(tmp_path, "first",
+                      "import matplotlib.pyplot as plt, warnings\n"
+                      "leftover = [1]; leftover.append(leftover)\n"
+                      "plt.rcParams['lines.linewidth'] = 9\n"
+                      "warnings.simplefilter('ignore')\n"
+                      "plt.figure()\n"
+                      "for i in range(300): print('first', i)")
+    checks = ("import gc, warnings, matplotlib.pyplot as plt\n"
+              "print('leftover' in globals(), plt.rcParams['lines.linewidth'],\n"
+              "      len(plt.get_fignums()), warnings.filters[0][0] == 'ignore')")
+    second = _notebook(tmp_path, "second", checks)
+    third = _notebook(tmp_path, "third", checks)
+    executed = run_notebooks([first, second, third], output_dir=tmp_path / "out",
+                             quiet=True)
+    expected = "False 1.5 0 False\n"  # matplotlib's default line width is 1.5
+    for path in executed[1:]:
+        outputs = nbformat.read(path, as_version=4).cells[0].outputs
+        assert [output.get("text") for output in outputs] == [expected], path.name
+    first_text = "".join(output.get("text", "") for output in
+                         nbformat.read(executed[0], as_version=4).cells[0].outputs)
+    assert first_text.splitlines()[-1] == "first 299"
+    assert len(readiness_checks) == 1, "every notebook connected its own kernel client"
 
 
 @pytest.mark.slow
