@@ -12,6 +12,9 @@ MAKEFLAGS += --no-builtin-rules
 VENV     := .venv
 PY       := $(VENV)/bin/python
 ENV      := $(VENV)/.installed
+# make env compiles the bytecode of what the analysis imports; the development tools'
+# (JupyterLab, pytest, ...) is compiled once, before the first target that needs them.
+DEV      := $(VENV)/.bytecode-dev
 RUN      := $(PY) -m helpers.pipeline.notebooks run
 # The analysis depends on the package's own sources only: editing the benchmarks (benchmarks/)
 # or the tests never makes the analysis stale.
@@ -43,6 +46,10 @@ env: $(ENV) ## Create .venv from requirements.lock, register the Jupyter kernel,
 $(ENV): requirements.lock pyproject.toml etc/jupyterlab/overrides.json
 	scripts/setup-env
 
+$(DEV): $(ENV)
+	$(PY) scripts/compile_bytecode.py --dev
+	touch $@
+
 lock: pyproject.toml | $(ENV) ## Regenerate requirements.lock and environment.yml from pyproject.toml
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
 	    -q -o requirements.lock
@@ -64,10 +71,10 @@ $(REPORT): | $(ANALYSIS)
 # The README's picture of the report, taken in the system's Chromium (apt-get install -y
 # chromium). Not part of `make`: font rendering differs between machines, so the picture
 # is not covered by the byte-for-byte promise; rerun this when the report's look changes.
-screenshot: $(REPORT) | $(ENV) ## Picture of the report's first screen for the README (needs chromium)
+screenshot: $(REPORT) | $(DEV) ## Picture of the report's first screen for the README (needs chromium)
 	$(PY) scripts/screenshot.py $(REPORT) docs/report-screenshot.png
 
-test: | $(ENV) ## Run every test: unit, reference values, nbval, end-to-end (~2.5 min)
+test: | $(DEV) ## Run every test: unit, reference values, nbval, end-to-end (~2.5 min)
 	$(PY) -m pytest
 
 # Paths are data, not shell: $(value ...) keeps make from expanding a '$' in them, single
@@ -94,11 +101,11 @@ REPS ?= 100000
 power: | $(ENV) ## The power grid at full size (REPS=100000) into out/power; DASK_SCHEDULER_ADDRESS for a cluster
 	$(RUN) notebooks/05_power.ipynb --output-dir out/power -p reps $(REPS) --report report.html
 
-bench: | $(ENV) ## Check the benchmark (smoke run), then measure speed and memory; writes docs/benchmarks.md
+bench: | $(DEV) ## Check the benchmark (smoke run), then measure speed and memory; writes docs/benchmarks.md
 	$(PY) -m pytest -q -n 0 -m bench tests/test_bench.py
 	$(PY) -m benchmarks.bench --output docs/benchmarks.md
 
-test-fast: | $(ENV) ## The unit tests only (~20 s): skips nbval and the end-to-end runs
+test-fast: | $(DEV) ## The unit tests only (~20 s): skips nbval and the end-to-end runs
 	$(PY) -m pytest -m "not slow and not bench"
 
 # The project's server configuration (etc/jupyter) normalises notebooks on save, so opening
@@ -106,7 +113,7 @@ test-fast: | $(ENV) ## The unit tests only (~20 s): skips nbval and the end-to-e
 # own JUPYTER_PORT and JUPYTER_TOKEN choose them. As root (containers, CI images, cloud
 # notebooks) Jupyter refuses to start without --allow-root.
 LAB_OPTIONS ?=
-lab: | $(ENV) ## Open JupyterLab on the project kernel (JUPYTER_PORT, JUPYTER_TOKEN honoured)
+lab: | $(DEV) ## Open JupyterLab on the project kernel (JUPYTER_PORT, JUPYTER_TOKEN honoured)
 	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	    $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 	    --LabApp.default_url=/lab/tree/notebooks \

@@ -9,6 +9,9 @@ What is measured (medians of several runs; progress on stderr):
   (``scripts/setup-env``: uv installs requirements.lock into a new ``.venv``) in a scratch
   folder, with uv's cache warm, and once with an empty cache (everything downloaded from
   PyPI).
+- **a fresh clone's first make** (:func:`benchmarks.environment.measure_first_run`): the
+  environment and the whole analysis in a copy without ``.venv``; then what the compiled
+  bytecode saves per run (imports and ``make``, with and without it).
 - **make from clean outputs** against its **floor** (:mod:`benchmarks.pipeline`):
   ``make clean`` then ``make`` in a scratch copy of the project, and the same notebooks'
   code cells concatenated into one plain Python script run by one interpreter, side by
@@ -48,7 +51,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import analysis_scale, scaling
-from benchmarks.environment import measure_make_env, measure_make_test
+from benchmarks.environment import measure_first_run, measure_make_env, measure_make_test
 from benchmarks.harness import BenchError, elapsed, log, machine, make_scratch_copy
 from benchmarks.pipeline import measure_pipeline
 from benchmarks.power_grid import measure_power_grid
@@ -120,7 +123,7 @@ def run(*, repeats: int = 3, smoke: bool = False, root: Path | None = None) -> d
     -------
     dict
         ``date``, ``smoke``, ``repeats``, ``machine``, ``pipeline``, ``startup``,
-        ``tests``, ``scaling``, ``env`` (full runs only) and ``seconds``, what
+        ``tests``, ``scaling``, ``env`` and ``first_run`` (full runs only) and ``seconds``, what
         :func:`benchmarks.render.render` writes.
     """
     root = Path(root or paths.ROOT).resolve()
@@ -134,6 +137,7 @@ def run(*, repeats: int = 3, smoke: bool = False, root: Path | None = None) -> d
         env = measure_make_env(root, min(repeats, 2), cold=True)
         env["cold_tried"] = True
         results["env"] = env
+        results["first_run"] = measure_first_run(root, min(repeats, 2))
     results["seconds"] = elapsed()
     return results
 

@@ -8,17 +8,25 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from benchmarks.harness import BenchError, check, clean_env, log, timed_lines
+from benchmarks.harness import (BenchError, check, clean_env, log, make_scratch_copy, median,
+                                timed_lines)
 
 #: ``make env`` with an empty uv cache downloads every package: stopped after this long
 #: (a slow network is not the project's speed).
 COLD_ENV_TIMEOUT_S = 180.0
 #: What ``make env`` needs from the project, besides src/.
 _SETUP_FILES = ("Makefile", "pyproject.toml", "requirements.lock", "README.md",
-                "scripts/setup-env", "etc/jupyterlab/overrides.json")
+                "scripts/setup-env", "scripts/compile_bytecode.py",
+                "etc/jupyterlab/overrides.json")
 # The pytest summary line ("300 passed in 44.0s"), between its rules of "=".
 _SUMMARY = re.compile(r"\b(passed|failed|error)")
 _RULES = re.compile(r"^=+\s*|\s*=+$")
+# scripts/compile_bytecode.py's summary: "bytecode: <what> (<n> distributions, <n> files)
+# in 5.6 s".
+_BYTECODE = re.compile(r"^bytecode: .*\(\d+ distributions, ([\d,]+) files.*\) in ([0-9.]+) s")
+_ENV_READY = "environment ready"
+#: The bare imports (the import floor of the `make` section).
+_FLOOR_IMPORTS = "import pandas, scipy.stats, matplotlib.pyplot"
 
 
 def measure_make_test(copy: Path, repeats: int) -> dict[str, object]:
@@ -114,4 +122,86 @@ def measure_make_env(root: Path, repeats: int, *, cold: bool) -> dict[str, objec
         log(f"  make env, warm cache: {out['warm'][-1]:.1f} s")
     if cold:
         out["cold"] = _cold_env_seconds(root)
+    return out
+
+
+def _bytecode_line(lines) -> dict[str, float] | None:
+    for _, line in lines:
+        found = _BYTECODE.match(line.strip())
+        if found:
+            return {"files": int(found[1].replace(",", "")), "seconds": float(found[2])}
+    return None
+
+
+def _timed(args: list[str], copy: Path, env: dict[str, str]) -> tuple[float, list]:
+    seconds, lines, status = timed_lines(args, cwd=copy, env=env, timeout=1800)
+    check(args, status, lines)
+    return seconds, lines
+
+
+def _remove_package_bytecode(venv: Path) -> int:
+    """Delete every ``__pycache__`` of the environment's packages; return how many."""
+    folders = [path for path in (venv / "lib").glob("python3*/site-packages/**/__pycache__")
+               if path.is_dir()]
+    for folder in folders:
+        shutil.rmtree(folder)
+    return len(folders)
+
+
+def measure_first_run(root: Path, repeats: int) -> dict[str, object]:
+    """A fresh clone's first ``make``, and what the environment's bytecode is worth.
+
+    Each run copies the project without ``.venv`` (as a fresh clone) into a scratch folder,
+    removes its outputs (``make clean``) and times ``make`` there: the environment (uv
+    cache warm), then the whole analysis. In the
+    last copy it then times the development tools' bytecode (``make .venv/.bytecode-dev``,
+    what the first ``make test`` adds), and what compiled bytecode saves on each run: the
+    bare imports and ``make`` from clean outputs, with the environment's bytecode and with
+    every ``__pycache__`` of its packages removed. ``PYTHONDONTWRITEBYTECODE=1`` throughout,
+    so a run without bytecode compiles every module again, as wherever that is set.
+
+    Returns
+    -------
+    dict
+        ``runs`` (seconds of each first ``make``), ``env_part`` (seconds until set-up
+        finished, per run), ``bytecode`` (files and seconds compiled at set-up),
+        ``dev_bytecode`` (seconds), ``imports`` and ``make`` (each ``{"with": [...],
+        "without": [...]}`` seconds).
+    """
+    out: dict[str, object] = {"runs": [], "env_part": [], "bytecode": None,
+                              "dev_bytecode": None, "imports": {"with": [], "without": []},
+                              "make": {"with": [], "without": []}}
+    scratch = Path(tempfile.mkdtemp(prefix="bench-first-"))
+    try:
+        for run in range(1, repeats + 1):
+            copy = scratch / f"clone-{run}"
+            make_scratch_copy(root, copy, link_venv=False)
+            env = clean_env(ANIFROLUMAB_ROOT=str(copy), PYTHONDONTWRITEBYTECODE="1")
+            env.pop("VIRTUAL_ENV", None)
+            # The copy keeps the checkout's timestamps, so its outputs are up to date:
+            # cleaned, the first `make` does the whole analysis as well as the set-up.
+            _timed(["make", "clean"], copy, env)
+            log(f"a fresh clone's first make (environment + analysis), run {run}/{repeats} ...")
+            seconds, lines = _timed(["make"], copy, env)
+            out["runs"].append(seconds)
+            out["env_part"].append(next((t for t, line in lines if _ENV_READY in line), None))
+            out["bytecode"] = _bytecode_line(lines) or out["bytecode"]
+            log(f"  first make: {seconds:.1f} s")
+            if run < repeats:
+                shutil.rmtree(copy)
+        out["dev_bytecode"], _ = _timed(["make", ".venv/.bytecode-dev"], copy, env)
+        python = str(copy / ".venv" / "bin" / "python")
+        for state in ("with", "without"):
+            if state == "without":
+                log(f"  removed {_remove_package_bytecode(copy / '.venv')} __pycache__ "
+                    "folders of the packages")
+            for _ in range(repeats):
+                out["imports"][state].append(_timed([python, "-c", _FLOOR_IMPORTS], copy,
+                                                    env)[0])
+                _timed(["make", "clean"], copy, env)
+                out["make"][state].append(_timed(["make"], copy, env)[0])
+            log(f"  {state} bytecode: imports {median(out['imports'][state]):.2f} s, "
+                f"make from clean {median(out['make'][state]):.1f} s")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return out

@@ -341,7 +341,7 @@ def _date_before_environment(target: Path, venv: Path) -> None:
             os.utime(path, (stamp, stamp))
 
 
-def make_scratch_copy(root: Path, target: Path) -> Path:
+def make_scratch_copy(root: Path, target: Path, *, link_venv: bool = True) -> Path:
     """Copy the project to ``target``; nothing in ``root`` is written.
 
     Timestamps are kept, so make sees the same DAG. ``.git`` is copied too, so the test
@@ -354,6 +354,8 @@ def make_scratch_copy(root: Path, target: Path) -> Path:
         The project.
     target : Path
         The copy's folder (created).
+    link_venv : bool
+        ``False``: no ``.venv``, as in a fresh clone (its ``make`` sets one up).
 
     Returns
     -------
@@ -366,6 +368,8 @@ def make_scratch_copy(root: Path, target: Path) -> Path:
         shutil.copy2(root / name, destination)
     if (root / ".git").is_dir():
         shutil.copytree(root / ".git", target / ".git", symlinks=True)
+    if not link_venv:
+        return target
     venv = (root / ".venv").resolve()
     (target / ".venv").symlink_to(venv)
     _date_before_environment(target, venv)

@@ -21,6 +21,7 @@ SECTIONS = [
     "## Machine",
     "## Targets",
     "## `make env`: fresh set-up",
+    "## A fresh clone's first `make`, and what bytecode is worth",
     "## `make` from clean outputs, against its floor",
     "## `make` with nothing stale",
     "## `make test`",
@@ -170,6 +171,10 @@ def _fake_results(ratio_make: float = 9.0) -> dict:
         "tests": {"runs": [45.0], "summary": "300 passed in 44.0s", "status": 0},
         "scaling": rows,
         "env": {"warm": [8.0, 9.0], "cold": 40.0, "cold_timeout": 180.0, "cold_tried": True},
+        "first_run": {"runs": [19.0, 20.0], "env_part": [9.0, 10.0],
+                      "bytecode": {"files": 5000, "seconds": 5.5}, "dev_bytecode": 2.2,
+                      "imports": {"with": [1.5], "without": [4.8]},
+                      "make": {"with": [10.0], "without": [15.0]}},
         "analysis": [{"operation": "make analysis", "patients": n, "visits": 3,
                       "rows": n * 9, "seconds": 5.0 + n * 2e-5, "peak_bytes": 2**28 + n * 500,
                       "notebooks": {"02_prepost": 1.0, "03_figures": 2.0}}
@@ -186,6 +191,9 @@ def test_targets_are_judged_from_the_numbers():
 
 def test_render_has_every_section_and_target():
     text = render.render(_fake_results())
+    first = _rows(text, "## A fresh clone's first `make`")
+    assert "19.5 s (median of 2; 19.0 s–20.0 s); set-up 9.50 s, then the analysis 10.0 s" in first[0]
+    assert first[-1].endswith("| 3.30 s / 5.00 s |")  # saved per run: 4.8-1.5, 15-10
     for heading in SECTIONS:
         assert f"\n{heading}\n" in f"\n{text}"
     # The profile: until the work can start, the work, report, exit, sum, total; its

@@ -4,14 +4,19 @@ what `make env` installs besides the packages (the project kernel, quiet Jupyter
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import jsonschema
 import nbformat
+import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
 from helpers import paths
+from scripts import compile_bytecode
 from scripts.environment_yml import environment_pins, lock_pins, render_environment
 
 
@@ -72,3 +77,59 @@ def test_notebooks_open_on_the_project_kernel_without_asking():
     for notebook in sorted(paths.NOTEBOOKS.glob("0*.ipynb")):
         kernelspec = nbformat.read(notebook, as_version=4).metadata["kernelspec"]
         assert kernelspec["name"] == "anifrolumab-arthritis", notebook.name
+
+
+# The runner, its shared kernel and the report, on every notebook, then a last notebook in
+# the same kernel that lists what the kernel has imported; the runner lists its own.
+_LIST_MODULES = ("import json, sys\n"
+                 "print(json.dumps(sorted(str(getattr(module, '__file__', None))\n"
+                 "                        for module in list(sys.modules.values()))))")
+_RUN_AND_LIST = f"""
+import sys
+from helpers.pipeline.notebooks import main
+status = main(["run", *sys.argv[2:], "--output-dir", sys.argv[1], "--quiet",
+               "--report", "report.html"])
+{_LIST_MODULES}
+sys.exit(status)
+"""
+# Imported by a run but not worth compiling at set-up: seaborn checks whether statsmodels
+# (a development tool here) is installed by importing its top (3 kB); compiling statsmodels
+# would add 0.7 s to every set-up. setuptools' start-up hook exists only in environments
+# created with pip (make env creates none; its pip fallback does).
+_NOT_COMPILED_AT_SET_UP = {"statsmodels/__init__.py", "statsmodels/_version.py",
+                           "_distutils_hack/__init__.py"}
+
+
+@pytest.mark.slow
+def test_set_up_compiles_every_module_a_run_imports(tmp_path):
+    """`make env` compiles the bytecode of the analysis's packages only
+    (scripts/compile_bytecode.py); a module a run imports from elsewhere would be compiled
+    again on every run where PYTHONDONTWRITEBYTECODE is set."""
+    probe = nbformat.v4.new_notebook()
+    probe.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}
+    probe.cells = [nbformat.v4.new_code_cell(_LIST_MODULES)]
+    nbformat.write(probe, tmp_path / "zz_list_modules.ipynb")
+    notebooks = sorted(str(path) for path in paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    result = subprocess.run(
+        [sys.executable, "-c", _RUN_AND_LIST, str(tmp_path / "out"), *notebooks,
+         str(tmp_path / "zz_list_modules.ipynb")],
+        cwd=paths.ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    executed = nbformat.read(tmp_path / "out" / "zz_list_modules.ipynb", as_version=4)
+    imported = set(json.loads(result.stdout)) | set(json.loads(executed.cells[0].outputs[0].text))
+
+    site = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    from_packages = {os.path.relpath(os.path.realpath(file), os.path.realpath(folder))
+                     for file in imported if file.endswith(".py")
+                     for folder in site if os.path.realpath(file).startswith(
+                         os.path.realpath(folder) + os.sep)}
+    compiled = {os.path.relpath(os.path.realpath(file), os.path.realpath(folder))
+                for file in compile_bytecode.source_files(
+                    compile_bytecode.analysis_distributions())
+                for folder in site if os.path.realpath(file).startswith(
+                    os.path.realpath(folder) + os.sep)}
+    assert len(from_packages) > 1000, "the probe saw too few modules to be a real run"
+    missing = sorted(from_packages - compiled - _NOT_COMPILED_AT_SET_UP)
+    assert not missing, (f"{len(missing)} modules a run imports are not compiled at set-up "
+                         f"(add their package to OPTIONAL_IMPORTS): {missing[:10]}")
