@@ -33,7 +33,9 @@ from helpers.paired import (
     _shifted_p_value,
     _signed_rank_cdf,
     _walsh_order_statistics,
+    _wilcoxon,
     paired_tests,
+    signed_rank_p_values,
 )
 from helpers.tables import to_markdown
 from helpers.synth import make_cohort
@@ -314,6 +316,56 @@ def test_conditional_distribution_sums_to_one(ranks):
     pmf = np.diff(np.r_[0.0, cdf])
     assert cdf[-1] == pytest.approx(1.0, abs=1e-12) and (pmf >= 0).all()
     np.testing.assert_allclose(pmf, pmf[::-1], atol=1e-15)
+
+
+def _halving_cdf(ranks):
+    # The distribution built as the module first did, halving at every step in floating
+    # point (exact while the counts stay below 2^53); the reference for the integer path.
+    pmf = np.zeros(sum(ranks) + 1)
+    pmf[0] = 1.0
+    for r in ranks:
+        shifted = np.zeros_like(pmf)
+        shifted[r:] = pmf[: len(pmf) - r]
+        pmf = (pmf + shifted) / 2.0
+    return np.cumsum(pmf)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 120), min_size=1, max_size=60))
+def test_distribution_from_integer_counts_is_the_halving_one_bit_for_bit(ranks):
+    ranks = tuple(sorted(ranks))
+    assert np.array_equal(_signed_rank_cdf.__wrapped__(ranks), _halving_cdf(ranks))
+
+
+def _one_by_one(samples):
+    return np.array([_wilcoxon(d, zero_method="wilcox", exact=None, correction=True,
+                               label="", notes=[])["wilcoxon_p_value"] for d in samples])
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 12, 49, 50, 51, 80])
+def test_signed_rank_p_values_are_paired_tests_p_values_bit_for_bit(n):
+    # Zeros, ties (integer and tied half-scores), continuous values, both sides of the
+    # exact/normal boundary (49 non-zero differences): every row as paired_tests
+    # reports it, compared exactly, NaN where all differences are zero.
+    rng = np.random.default_rng(n)
+    samples = np.vstack([rng.choice([-2.0, -1.0, 0.0, 1.0, 2.0, 3.5], size=(150, n)),
+                         rng.choice([-7.0, 3.0, 3.0, 12.0], size=(50, n)),
+                         rng.normal(size=(50, n)).round(1), np.zeros((1, n))])
+    p = signed_rank_p_values(samples)
+    assert np.array_equal(p, _one_by_one(samples), equal_nan=True)
+    assert np.isnan(p[-1])
+
+
+def test_signed_rank_p_values_in_blocks_and_empty(monkeypatch):
+    import helpers.paired as paired
+
+    samples = np.random.default_rng(3).choice([-1.0, 0.0, 1.0, 2.0], size=(40, 9))
+    whole = signed_rank_p_values(samples)
+    monkeypatch.setattr(paired, "_BLOCK_ROWS", 7)
+    assert np.array_equal(signed_rank_p_values(samples), whole, equal_nan=True)
+    assert signed_rank_p_values(np.empty((0, 4))).shape == (0,)
+    with pytest.raises(ValueError, match="2-D"):
+        signed_rank_p_values([1.0, 2.0])
 
 
 def test_exact_conditional_tends_to_the_normal_approximation():

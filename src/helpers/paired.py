@@ -35,6 +35,7 @@ __all__ = [
     "P_ADJUST_BASES",
     "NormalApproximationWarning",
     "paired_tests",
+    "signed_rank_p_values",
 ]
 
 #: Columns of the prepost.csv contract (docs/architecture.md), in this order.
@@ -68,6 +69,8 @@ P_ADJUST_BASES = {"t": "t_p_value", "wilcoxon": "wilcoxon_p_value",
 # Exact signed-rank distributions below 50 non-zero differences, as R's wilcox.test;
 # unlike R, also with ties and zeros (the exact conditional distribution).
 _EXACT_MAX_N = 49
+# Up to this many ranks the null distribution's counts (< 2^n) are exact in a float64.
+_INTEGER_COUNTS_MAX_N = 52
 _EXACT_FORCED_MAX_N = 1000
 # Walsh averages are materialised (n(n+1)/2 of them) up to this many; above it the
 # order statistics are found by randomised selection without materialising them.
@@ -407,6 +410,14 @@ def _signed_rank_cdf(ranks: tuple[int, ...]) -> np.ndarray:
     is R's ``psignrank``.
     """
     total = int(sum(ranks))
+    if len(ranks) <= _INTEGER_COUNTS_MAX_N:
+        # Subset-sum counts in integers, divided once: below 2^53 every halving step of
+        # the loop below is exact, so the probabilities are identical, only faster.
+        counts = np.zeros(total + 1, dtype=np.int64)
+        counts[0] = 1
+        for r in ranks:
+            counts[r:] += counts[: total + 1 - r].copy()
+        return np.cumsum(counts / 2.0 ** len(ranks))
     pmf = np.zeros(total + 1)
     pmf[0] = 1.0
     for r in ranks:
@@ -463,13 +474,8 @@ def _wilcoxon(d, *, zero_method, exact, correction, label, notes) -> dict:
         reasons.append(zeros_label)
     if correction:
         reasons.append("continuity correction")
-    expected = rank_total / 2.0
-    sigma = math.sqrt(float(np.sum(ranks**2)) / 4.0)
-    z = v - expected
-    if correction:
-        z -= 0.5 * np.sign(z)
-    z /= sigma
-    out["wilcoxon_p_value"] = min(1.0, float(2.0 * stats.norm.sf(abs(z))))
+    out["wilcoxon_p_value"] = float(_normal_p(v, rank_total, float(np.sum(ranks**2)),
+                                              correction))
     out["wilcoxon_method"] = f"normal approximation ({'; '.join(reasons)})"
     if exact:
         warnings.warn(f"{label}: too many ({m}) non-zero differences for the exact "
@@ -503,10 +509,110 @@ def _signed_rank_exact_p(ranks: np.ndarray, v: float) -> tuple[float, bool]:
     scale = 2 if conditional else 1
     scores = np.round(scale * ranks).astype(np.int64)
     cdf = _signed_rank_cdf(tuple(sorted(scores.tolist())))
-    k = int(round(scale * v))
+    return float(_two_sided_p(cdf, int(round(scale * v)))), conditional
+
+
+def _two_sided_p(cdf: np.ndarray, k):
+    """Twice the smaller tail at the statistic ``k`` (integer, or integer array) of a
+    symmetric null distribution given by its ``cdf`` over 0, 1, ..., capped at 1."""
     lower = cdf[k]
-    upper = 1.0 - (cdf[k - 1] if k > 0 else 0.0)
-    return min(1.0, 2.0 * min(lower, upper)), conditional
+    upper = 1.0 - np.where(k > 0, cdf[np.maximum(k - 1, 0)], 0.0)
+    return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+
+
+def _normal_p(v, rank_total, square_total, correction: bool):
+    """Two-sided normal-approximation p-value of the signed-rank statistic ``v`` (or an
+    array of them): mean ``rank_total / 2``, variance ``square_total / 4`` (the sum of
+    the squared ranks, which allows for ties), optionally continuity-corrected."""
+    z = v - rank_total / 2.0
+    if correction:
+        z = z - 0.5 * np.sign(z)
+    z = z / np.sqrt(square_total / 4.0)
+    return np.minimum(1.0, 2.0 * stats.norm.sf(np.abs(z)))
+
+
+#: Samples per block in :func:`signed_rank_p_values` (bounds its working memory).
+_BLOCK_ROWS = 16_384
+
+
+def signed_rank_p_values(samples) -> np.ndarray:
+    """Two-sided signed-rank p-values of many samples of paired differences at once.
+
+    Each row is one sample, and its p-value is the one :func:`paired_tests` reports for
+    it with its defaults, bit for bit: zeros dropped, the exact test (exact conditional
+    with ties) below 50 non-zero differences, else the normal approximation with
+    continuity correction. Vectorised over rows, for simulations that test hundreds of
+    thousands of samples (:func:`helpers.power.simulate_power`).
+
+    Parameters
+    ----------
+    samples : array_like, shape (k, n)
+        k samples of n differences each, finite.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        The p-values; NaN for a sample whose differences are all zero.
+
+    Examples
+    --------
+    >>> signed_rank_p_values([[1.0, 2.0, 3.0, 4.0], [-1.0, 2.0, 2.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    array([0.125, 0.5  ,   nan])
+    """
+    samples = np.asarray(samples, dtype=float)
+    if samples.ndim != 2:
+        raise ValueError(f"samples must be a 2-D array (samples x differences), got "
+                         f"shape {samples.shape}")
+    return np.concatenate([_block_p_values(samples[start:start + _BLOCK_ROWS])
+                           for start in range(0, len(samples), _BLOCK_ROWS)] or [[]])
+
+
+def _block_p_values(d: np.ndarray) -> np.ndarray:
+    k, n = d.shape
+    # Each row sorted by |d|: zeros first, ties next to each other.
+    order = np.argsort(np.abs(d), axis=1, kind="stable")
+    magnitude = np.take_along_axis(np.abs(d), order, axis=1)
+    positive = np.take_along_axis(d > 0, order, axis=1)
+    zeros = np.count_nonzero(magnitude == 0, axis=1)[:, None]
+    m = n - zeros[:, 0]
+    # Midranks among the non-zero differences, as _midranks gives them: a run of equal
+    # |d| from position `start` to `end` (exclusive) shares (start + 1 + end) / 2, with
+    # positions counted after the zeros.
+    column = np.arange(n)
+    new_run = np.ones((k, n), dtype=bool)
+    new_run[:, 1:] = magnitude[:, 1:] != magnitude[:, :-1]
+    start = np.maximum.accumulate(np.where(new_run, column, 0), axis=1)
+    run_ends = np.ones((k, n), dtype=bool)
+    run_ends[:, :-1] = new_run[:, 1:]
+    end = np.minimum.accumulate(np.where(run_ends, column + 1, n)[:, ::-1], axis=1)[:, ::-1]
+    nonzero = column >= zeros
+    ranks = np.where(nonzero, (start - zeros + 1 + end - zeros) / 2.0, 0.0)
+    # Half-integer ranks: their sums (and the sums of their squares) are exact in any
+    # order, so these equal the per-sample sums of _wilcoxon.
+    v = np.where(positive & nonzero, ranks, 0.0).sum(axis=1)
+    ties = (~new_run & nonzero & (column > zeros)).any(axis=1)
+
+    p = np.full(k, np.nan)
+    exact = (m > 0) & (m <= _EXACT_MAX_N)
+    if exact.any():
+        # The exact (conditional with ties) distribution depends on the tie pattern only:
+        # one per distinct pattern of scores (doubled ranks with ties, so integers).
+        scale = np.where(ties, 2, 1)[:, None]
+        scores = np.where(nonzero, np.round(scale * ranks), -1).astype(np.int64)[exact]
+        statistic = np.round(scale[exact, 0] * v[exact]).astype(np.int64)
+        patterns, which = np.unique(scores, axis=0, return_inverse=True)
+        which = np.ravel(which)
+        exact_p = np.empty(len(statistic))
+        for i, pattern in enumerate(patterns):
+            rows = which == i
+            cdf = _signed_rank_cdf(tuple(pattern[pattern >= 0].tolist()))
+            exact_p[rows] = _two_sided_p(cdf, statistic[rows])
+        p[exact] = exact_p
+    large = m > _EXACT_MAX_N
+    if large.any():
+        p[large] = _normal_p(v[large], ranks[large].sum(axis=1),
+                             (ranks[large] ** 2).sum(axis=1), correction=True)
+    return p
 
 
 def _sign_test(d: np.ndarray) -> dict:

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from helpers.paired import signed_rank_p_values
+
 __all__ = ["METHODS", "POWER_COLUMNS", "TESTS", "TEST_LABELS", "grid_seeds", "n_needed",
            "simulate_power"]
 
@@ -170,17 +172,9 @@ def _sign_p_values(draws: np.ndarray) -> np.ndarray:
 
 
 def _signed_rank_p_values(draws: np.ndarray) -> np.ndarray:
-    # The very test paired_tests reports, replicate by replicate (its exact conditional
-    # distributions are cached by tie pattern, so repeats are cheap).
-    # The p-value depends on the multiset of a replicate's differences only, and
-    # bootstrap replicates of a few observed changes repeat multisets a lot: each
-    # distinct one is tested once.
-    from helpers.paired import _wilcoxon
-
+    # The very test paired_tests reports, replicate by replicate, vectorised. The p-value
+    # depends on the multiset of a replicate's differences only, and bootstrap replicates
+    # of a few observed changes repeat multisets a lot: each distinct one is tested once.
     distinct, which = np.unique(np.sort(draws, axis=1), axis=0, return_inverse=True)
-    p = np.empty(len(distinct))
-    for i, d in enumerate(distinct):
-        row = _wilcoxon(d, zero_method="wilcox", exact=None, correction=True, label="",
-                        notes=[])
-        p[i] = row["wilcoxon_p_value"]
+    p = signed_rank_p_values(distinct)
     return np.where(np.isnan(p), 1.0, p)[np.ravel(which)]
