@@ -2,8 +2,9 @@
 
 Where ``PYTHONDONTWRITEBYTECODE=1`` is set (many containers and CI images), Python
 compiles every module it imports on every run unless the environment holds compiled
-bytecode: ``import pandas, scipy.stats, matplotlib.pyplot`` takes 7.7 s instead of 3.2 s.
-Compiling all ~9,400 files of the environment takes 15-18 s on two cores, most of it for
+bytecode: ``import pandas, scipy.stats, matplotlib.pyplot`` alone then takes about three
+times as long (docs/benchmarks.md measures it, and ``make``, both ways). Compiling all
+~9,400 files of the environment takes 15-18 s on two cores, most of it for
 code that ``make`` never imports (JupyterLab, the test tools, and the test suites that
 packages ship), so the work is split by what needs it::
 

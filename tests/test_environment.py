@@ -79,6 +79,34 @@ def test_notebooks_open_on_the_project_kernel_without_asking():
         assert kernelspec["name"] == "anifrolumab-arthritis", notebook.name
 
 
+def test_set_up_bytecode_follows_runtime_requirements_and_their_extras_only():
+    from packaging.utils import canonicalize_name
+
+    names = {canonicalize_name(dist.metadata["Name"])
+             for dist in compile_bytecode.runtime_closure()}
+    # distributed comes through dask[distributed]; the project's own dev extra is not
+    # followed, and the project itself is compiled as it is imported.
+    assert {"pandas", "scipy", "papermill", "ipykernel", "distributed"} <= names
+    assert not {"jupyterlab", "pytest", "playwright", "statsmodels", "helpers"} & names
+    analysis = {canonicalize_name(dist.metadata["Name"])
+                for dist in compile_bytecode.analysis_distributions()}
+    assert names < analysis and "hypothesis" in analysis
+
+
+def test_compile_files_counts_failures_and_skips_what_is_compiled(tmp_path):
+    import importlib.util
+
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text("VALUE = 1\n")
+    bad.write_text("def broken(:\n")
+    assert compile_bytecode.compile_files([str(good), str(bad)]) == 1
+    compiled = Path(importlib.util.cache_from_source(str(good)))
+    assert compiled.is_file()
+    before = compiled.stat().st_mtime_ns
+    assert compile_bytecode.compile_files([str(good)]) == 0
+    assert compiled.stat().st_mtime_ns == before, "up-to-date bytecode was rewritten"
+
+
 # The runner, its shared kernel and the report, on every notebook, then a last notebook in
 # the same kernel that lists what the kernel has imported; the runner lists its own.
 _LIST_MODULES = ("import json, sys\n"
