@@ -56,7 +56,8 @@ def _steps(kernel: runner.SharedKernel, source: str, folder: str) -> dict[str, o
     started = time.perf_counter()
     papermill.execute_notebook(source, target, parameters={}, kernel_name="python3",
                                cwd=str(ROOT), progress_bar=False,
-                               request_save_on_cell_execute=False, km=kernel.manager)
+                               request_save_on_cell_execute=False,
+                               **kernel.papermill_options())
     row["execute"] = time.perf_counter() - started
     started = time.perf_counter()
     nb = nbformat.read(target, as_version=4)

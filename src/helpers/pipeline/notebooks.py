@@ -279,8 +279,7 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     engine_options = {}
     if kernel is not None:
         kernel.reset()
-        engine_options = {"engine_name": _CONNECTED_ENGINE, "km": kernel.manager,
-                          "kc": kernel.notebook_client()}
+        engine_options = kernel.papermill_options()
     try:
         papermill.execute_notebook(
             str(run_source), str(tmp), parameters=dict(parameters or {}), kernel_name=kernel_name,
@@ -445,6 +444,11 @@ class SharedKernel:
             self._notebook_client = client
             _register_connected_engine()
         return self._notebook_client
+
+    def papermill_options(self) -> dict[str, object]:
+        """Keyword arguments for ``papermill.execute_notebook`` to run in this kernel."""
+        return {"engine_name": _CONNECTED_ENGINE, "km": self.manager,
+                "kc": self.notebook_client()}
 
     def reset(self) -> None:
         """Give the next notebook the state of a fresh kernel."""
