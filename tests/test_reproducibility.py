@@ -131,9 +131,10 @@ def test_regenerated_values_match_the_committed_ones_on_any_machine(rebuild):
                 assert ours.tolist() == theirs.tolist(), where
 
 
-def test_an_interrupted_run_keeps_previous_outputs(clone):
+def test_an_interrupted_run_keeps_previous_outputs(clone, tmp_path):
     (clone / "src" / "helpers" / "paths.py").touch()  # everything stale
-    env = dict(os.environ, ANIFROLUMAB_ROOT=str(clone))
+    # A killed runner cannot remove its kernel's socket folder: keep it in pytest's.
+    env = dict(os.environ, ANIFROLUMAB_ROOT=str(clone), TMPDIR=str(tmp_path))
     process = subprocess.Popen(["make"], cwd=clone, env=env, stderr=subprocess.PIPE,
                                stdout=subprocess.DEVNULL, text=True, start_new_session=True)
     # Kill everything (make, runner, kernel) while the figures notebook is executing.

@@ -77,11 +77,13 @@ def main(notebooks: list[str]) -> dict[str, object]:
     started = time.perf_counter()
     kernel = runner.SharedKernel()
     launch = time.perf_counter() - started
-    kernel.wait()
-    ready = time.perf_counter() - started
-    with tempfile.TemporaryDirectory() as folder:
-        rows = [_steps(kernel, source, folder) for source in notebooks]
-    kernel.shutdown()
+    try:
+        kernel.wait()
+        ready = time.perf_counter() - started
+        with tempfile.TemporaryDirectory() as folder:
+            rows = [_steps(kernel, source, folder) for source in notebooks]
+    finally:
+        kernel.shutdown()
     return {"launch": launch, "ready": ready, "steps": rows}
 
 
