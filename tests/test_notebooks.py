@@ -109,14 +109,15 @@ def test_shared_kernel_gives_each_notebook_a_fresh_state_on_one_connection(tmp_p
                                                                         monkeypatch):
     from jupyter_client.asynchronous.client import AsyncKernelClient
 
-    readiness_checks = []
-    wait_for_ready = AsyncKernelClient.wait_for_ready
+    connections = []
+    start_channels = AsyncKernelClient.start_channels
 
-    async def counted(self, *args, **kwargs):
-        readiness_checks.append(self)
-        return await wait_for_ready(self, *args, **kwargs)
+    def counted(self, *args, **kwargs):
+        connections.append(self)
+        return start_channels(self, *args, **kwargs)
 
-    monkeypatch.setattr(AsyncKernelClient, "wait_for_ready", counted)
+    # nbclient's clients are asynchronous; the shared kernel's own is a blocking one.
+    monkeypatch.setattr(AsyncKernelClient, "start_channels", counted)
     # The first notebook leaves a variable, garbage, changed plot settings and a figure
     # open, and ends with output still streaming; the second must see none of it.
     first = _notebook(tmp_path, "first",
@@ -140,7 +141,7 @@ def test_shared_kernel_gives_each_notebook_a_fresh_state_on_one_connection(tmp_p
     first_text = "".join(output.get("text", "") for output in
                          nbformat.read(executed[0], as_version=4).cells[0].outputs)
     assert first_text.splitlines()[-1] == "first 299"
-    assert len(readiness_checks) == 1, "every notebook connected its own kernel client"
+    assert len(connections) == 1, "every notebook connected its own kernel client"
 
 
 @pytest.mark.slow

@@ -309,6 +309,31 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
 _CONNECTED_ENGINE = "anifrolumab-connected"
 
 
+async def _await_iopub(client, timeout: float) -> None:
+    """Return once IOPub delivers to ``client``: ask for kernel info until the kernel's
+    status message about that request arrives.
+
+    A new subscriber misses what the kernel publishes before its subscription has
+    arrived, so this is what "ready" means for a client. jupyter_client's
+    ``wait_for_ready`` checks the same, then drains IOPub until 0.2 s pass in silence;
+    nothing needs draining here, since nbclient ignores messages that answer other
+    requests.
+    """
+    from queue import Empty
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        request = client.kernel_info()
+        try:
+            while True:
+                message = await client.get_iopub_msg(timeout=0.1)
+                if message["parent_header"].get("msg_id") == request:
+                    return
+        except Empty:
+            continue  # not subscribed yet, or the kernel is busy: ask again
+    raise NotebookError("the shared kernel's output channel did not answer in time")
+
+
 def _register_connected_engine() -> None:
     """Register papermill's nbclient engine on an already-connected kernel client.
 
@@ -439,7 +464,7 @@ class SharedKernel:
             self.wait()
             client = self.manager.client()
             client.start_channels()
-            self._run_sync(client.wait_for_ready)(timeout=60)
+            self._run_sync(_await_iopub)(client, timeout=60)
             client.allow_stdin = False  # as nbclient sets it: no input() in a batch run
             self._notebook_client = client
             _register_connected_engine()
