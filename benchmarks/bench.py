@@ -53,7 +53,7 @@ from pathlib import Path
 from benchmarks import analysis_scale, scaling
 from benchmarks.environment import measure_first_run, measure_make_env, measure_make_test
 from benchmarks.harness import BenchError, elapsed, log, machine, make_scratch_copy
-from benchmarks.pipeline import measure_pipeline
+from benchmarks.pipeline import PAIRED_RUNS, measure_pipeline
 from benchmarks.power_grid import measure_power_grid
 from benchmarks.render import render
 from benchmarks.startup import finish_steps, measure_startup, start_steps, summarise_steps
@@ -91,7 +91,9 @@ def _measure_in_scratch(root: Path, repeats: int, smoke: bool, results: dict) ->
             steps = _start_smoke_steps(root, scratch)
         copy = make_scratch_copy(root, scratch / "project")
         log(f"scratch copy of the project: {copy}")
-        results["pipeline"] = measure_pipeline(copy, repeats, 1 if smoke else max(5, repeats))
+        results["pipeline"] = measure_pipeline(
+            copy, repeats if smoke else max(PAIRED_RUNS, repeats),
+            1 if smoke else max(5, repeats))
         results["startup"] = measure_startup(copy, repeats, smoke=smoke)
         if smoke:
             results["startup"].update(summarise_steps([finish_steps(steps)]))

@@ -182,6 +182,16 @@ def _fake_results(ratio_make: float = 9.0) -> dict:
     }
 
 
+def test_the_ratio_target_pairs_each_make_with_the_floor_before_it():
+    # A host slower for the second pair: the ratio of the medians (8.4 / 6.0 = 1.4)
+    # mixes its two speeds; each pair shares one (7.2/6, 8.4/6, 8.4/7: median 1.2).
+    pipeline = {"floor": [6.0, 6.0, 7.0], "make": [7.2, 8.4, 8.4]}
+    assert render.paired_ratio(pipeline) == pytest.approx(1.2)
+    assert render.targets({**_fake_results(), "pipeline": {
+        **_fake_results()["pipeline"], **pipeline}})[0][2] is True
+    assert render.paired_ratio({"floor": [], "make": []}) is None
+
+
 def test_targets_are_judged_from_the_numbers():
     met = {target: ok for target, _, ok in render.targets(_fake_results(9.0))}
     assert all(met.values()), met
@@ -234,8 +244,9 @@ def test_smoke_run_measures_and_reports_everything(tmp_path):
 
     pipeline = _rows(text, "## `make` from clean outputs, against its floor")
     assert [row.split("|")[1].strip()[:6] for row in pipeline] == ["`make ", "floor:",
-                                                                  "ratio ", "bare i"]
-    assert "n/a" not in pipeline[3]  # the bare import floor was measured
+                                                                  "ratio:", "ratio ",
+                                                                  "bare i"]
+    assert "n/a" not in pipeline[4]  # the bare import floor was measured
     analysis = _rows(text, "## `make analysis`: a cohort end to end")
     assert [int(r.split("|")[1].replace(",", "")) for r in analysis] == [200]
     assert len(_rows(text, "## `make` with nothing stale")) == 1
