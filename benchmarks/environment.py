@@ -10,6 +10,7 @@ from pathlib import Path
 
 from benchmarks.harness import (BenchError, check, clean_env, log, make_scratch_copy, median,
                                 timed_lines)
+from benchmarks.startup import FLOOR_MODULES
 
 #: ``make env`` with an empty uv cache downloads every package: stopped after this long
 #: (a slow network is not the project's speed).
@@ -26,7 +27,7 @@ _RULES = re.compile(r"^=+\s*|\s*=+$")
 _BYTECODE = re.compile(r"^bytecode: .*\(\d+ distributions, ([\d,]+) files.*\) in ([0-9.]+) s")
 _ENV_READY = "environment ready"
 #: The bare imports (the import floor of the `make` section).
-_FLOOR_IMPORTS = "import pandas, scipy.stats, matplotlib.pyplot"
+_FLOOR_IMPORTS = f"import {', '.join(FLOOR_MODULES)}"
 
 
 def measure_make_test(copy: Path, repeats: int) -> dict[str, object]:
@@ -153,9 +154,9 @@ def measure_first_run(root: Path, repeats: int) -> dict[str, object]:
 
     Each run copies the project without ``.venv`` (as a fresh clone) into a scratch folder,
     removes its outputs (``make clean``) and times ``make`` there: the environment (uv
-    cache warm), then the whole analysis. In the
-    last copy it then times the development tools' bytecode (``make .venv/.bytecode-dev``,
-    what the first ``make test`` adds), and what compiled bytecode saves on each run: the
+    cache warm), then the whole analysis. In the last copy it then times the development
+    tools' bytecode (``make .venv/.bytecode-dev``, what the first ``make test`` adds), and
+    what compiled bytecode saves on each run: the
     bare imports and ``make`` from clean outputs, with the environment's bytecode and with
     every ``__pycache__`` of its packages removed. ``PYTHONDONTWRITEBYTECODE=1`` throughout,
     so a run without bytecode compiles every module again, as wherever that is set.

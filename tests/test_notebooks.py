@@ -116,7 +116,7 @@ def test_shared_kernel_gives_each_notebook_a_fresh_state_on_one_connection(tmp_p
         connections.append(self)
         return start_channels(self, *args, **kwargs)
 
-    # nbclient's clients are asynchronous; the shared kernel's own is a blocking one.
+    # The shared kernel connects one client; nbclient on its own would add one a notebook.
     monkeypatch.setattr(AsyncKernelClient, "start_channels", counted)
     # The first notebook leaves a variable, garbage, changed plot settings and a figure
     # open, and ends with output still streaming; the second must see none of it.

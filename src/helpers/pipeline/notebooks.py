@@ -415,8 +415,6 @@ class SharedKernel:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
-        from jupyter_client.blocking import BlockingKernelClient
-
         self._run_sync = run_sync
         # IPC sockets: local only, and no "running over TCP without encryption" warning.
         # Their path must be absolute: a relative one is resolved in each process's own
@@ -426,12 +424,13 @@ class SharedKernel:
         self.manager = AsyncKernelManager(kernel_name=kernel_name, transport="ipc",
                                           ip=os.path.join(self._sockets, "ipc"))
         run_sync(self.manager.start_kernel)(cwd=str(ROOT))
-        # A blocking (thread-based) client of our own: papermill's asyncio loops come and
-        # go between notebooks, and an asyncio client would be tied to one of them.
-        self._client = BlockingKernelClient()
-        self._client.load_connection_info(self.manager.get_connection_info())
+        # One asynchronous client for the warm-up, the resets and every notebook:
+        # jupyter_core runs all of this thread's coroutines (nbclient's too) on one event
+        # loop, so papermill's nbclient can execute through it (notebook_client).
+        self._client = self.manager.client()
         self._client.start_channels()
-        self._notebook_client = None
+        self._client.allow_stdin = False  # as nbclient sets it: no input() in a batch run
+        self._iopub_checked = False
         # Sent now, answered when the kernel is up: the imports overlap with our work.
         self._pending = self._client.execute(
             f"import {', '.join(WARM_IMPORTS)}\n{_RESET_CODE}", store_history=False,
@@ -446,7 +445,7 @@ class SharedKernel:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise NotebookError("the shared kernel did not answer in time")
-            reply = self._client.get_shell_msg(timeout=remaining)
+            reply = self._run_sync(self._client.get_shell_msg)(timeout=remaining)
             if reply["parent_header"].get("msg_id") == self._pending:
                 break
         self._pending = None
@@ -456,19 +455,16 @@ class SharedKernel:
     def notebook_client(self):
         """The asynchronous client that papermill's nbclient executes notebooks through.
 
-        Connected and checked ready (IOPub subscribed) once, at the first call, then
-        reused: nbclient filters every message by the request it answers, so what an
-        earlier notebook left on the channels is ignored.
+        The kernel's own client, checked ready (IOPub subscribed) once, at the first call:
+        nbclient filters every message by the request it answers, so what the warm-up,
+        the resets or an earlier notebook left on the channels is ignored.
         """
-        if self._notebook_client is None:
+        if not self._iopub_checked:
             self.wait()
-            client = self.manager.client()
-            client.start_channels()
-            self._run_sync(_await_iopub)(client, timeout=60)
-            client.allow_stdin = False  # as nbclient sets it: no input() in a batch run
-            self._notebook_client = client
+            self._run_sync(_await_iopub)(self._client, timeout=60)
+            self._iopub_checked = True
             _register_connected_engine()
-        return self._notebook_client
+        return self._client
 
     def papermill_options(self) -> dict[str, object]:
         """Keyword arguments for ``papermill.execute_notebook`` to run in this kernel."""
@@ -485,8 +481,6 @@ class SharedKernel:
         """Stop the kernel and remove its sockets."""
         try:
             self._client.stop_channels()
-            if self._notebook_client is not None:
-                self._notebook_client.stop_channels()
             self._run_sync(self.manager.shutdown_kernel)(now=True)
         finally:
             shutil.rmtree(self._sockets, ignore_errors=True)
