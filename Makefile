@@ -81,19 +81,21 @@ test: | $(DEV) ## Run every test: unit, reference values, nbval, end-to-end (~2.
 # quotes (a ' written as '\'') keep the shell out, and Python reads them from the
 # environment. Any character works, but a line break, which is refused.
 # Not exported either: make would expand them (a $(shell ...) in a path) to export them.
-unexport DATA OUT PATIENTS CODEBOOK MEASURES SHEET
+unexport DATA OUT PATIENTS CODEBOOK MEASURES SHEET UNITS BASELINE START
 shell-quote = '$(subst ','\'',$(value $(1)))'
 define newline
 
 
 endef
-analysis: | $(ENV) ## Your cohort: make analysis DATA=cohort.{csv,xlsx,parquet} OUT=folder [PATIENTS= CODEBOOK= MEASURES= SHEET=]
-ifneq (,$(findstring $(newline),$(value DATA)$(value OUT)$(value PATIENTS)$(value CODEBOOK)$(value MEASURES)$(value SHEET)))
-	@echo "error: DATA, OUT, PATIENTS, CODEBOOK, MEASURES or SHEET contains a line break" >&2; exit 2
+analysis: | $(ENV) ## Your cohort: make analysis DATA=cohort.{csv,xlsx,parquet} OUT=folder [PATIENTS= CODEBOOK= MEASURES= SHEET= UNITS= BASELINE= START=]
+ifneq (,$(findstring $(newline),$(value DATA)$(value OUT)$(value PATIENTS)$(value CODEBOOK)$(value MEASURES)$(value SHEET)$(value UNITS)$(value BASELINE)$(value START)))
+	@echo "error: DATA, OUT, PATIENTS, CODEBOOK, MEASURES, SHEET, UNITS, BASELINE or START contains a line break" >&2; exit 2
 else
 	@ANALYSIS_DATA=$(call shell-quote,DATA) ANALYSIS_OUT=$(call shell-quote,OUT) \
 	    ANALYSIS_PATIENTS=$(call shell-quote,PATIENTS) ANALYSIS_CODEBOOK=$(call shell-quote,CODEBOOK) \
 	    ANALYSIS_MEASURES=$(call shell-quote,MEASURES) ANALYSIS_SHEET=$(call shell-quote,SHEET) \
+	    ANALYSIS_UNITS=$(call shell-quote,UNITS) ANALYSIS_BASELINE=$(call shell-quote,BASELINE) \
+	    ANALYSIS_START=$(call shell-quote,START) \
 	    $(PY) -m helpers.pipeline.cohort
 endif
 

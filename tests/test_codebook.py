@@ -7,7 +7,7 @@ import pytest
 
 from helpers.data.codebook import (CODEBOOK_COLUMNS, OPTIONAL_COLUMNS, codebook_table,
                                    load_codebook, read_codebook)
-from helpers.data.schema import read_measurements
+from helpers.data.reader import read_measurements
 from helpers.errors import InputError
 from helpers.vocab import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
                            GC_TARGET_EULAR_2023, GC_TARGET_LLDAS, MEASURES,
@@ -120,7 +120,8 @@ def test_measurements_follow_the_codebook(tmp_path):
     # Not in the built-in codebook: the message names the codebook and how to extend it.
     with pytest.raises(InputError, match=r"row 1 \(line 2\), column 'measure': measure "
                                          r"'haq' is not in the built-in codebook; declare "
-                                         r"it in a codebook \(CODEBOOK=codebook.csv\)"):
+                                         r"it in a codebook \(CODEBOOK=codebook.csv\), or "
+                                         r"choose the measures to analyse with MEASURES="):
         read_measurements(data, measures=None)
     book = load_codebook(write(tmp_path, HEADER + "haq,HAQ-DI,points,0,3,no,yes,0.22,\n"))
     frame = read_measurements(data, measures=None, codebook=book)
@@ -131,11 +132,19 @@ def test_measurements_follow_the_codebook(tmp_path):
     with pytest.raises(InputError, match=r"row 1 \(line 2\), column 'value': value of haq "
                                          r"must be a value from 0 to 3 \(got 3.5\)"):
         read_measurements(high, measures=None, codebook=book)
+    # A unit the codebook converts is converted (CRP: 1 mg/dL = 10 mg/L); any other is
+    # refused, never read as the codebook's unit.
     unit = write(tmp_path, "patient_id,measure,timepoint,month,value,unit\n"
                  "1,crp,baseline,0,3.5,mg/dL\n1,crp,m6,6,1,mg/dL\n", "unit.csv")
-    with pytest.raises(InputError, match=r"row 1 \(line 2\), column 'unit': unit 'mg/dL' "
-                                         r"of crp is not 'mg/L'"):
-        read_measurements(unit, measures=None)
+    converted = read_measurements(unit, measures=None)
+    assert converted["value"].tolist() == [35.0, 10.0]
+    assert converted["unit"].tolist() == ["mg/L", "mg/L"]
+    grams = write(tmp_path, "patient_id,measure,timepoint,month,value,unit\n"
+                  "1,crp,baseline,0,3.5,g/L\n1,crp,m6,6,1,g/L\n", "grams.csv")
+    with pytest.raises(InputError, match=r"row 1 \(line 2\), column 'unit': unit 'g/L' "
+                                         r"of CRP is not 'mg/L' and the codebook has no "
+                                         r"conversion from it \(it knows mg/L, mg/dL, ug/mL\)"):
+        read_measurements(grams, measures=None)
     # Unit spelling is compared without case or spaces.
     spaced = write(tmp_path, "patient_id,measure,timepoint,month,value,unit\n"
                    "1,crp,baseline,0,3.5,MG/l\n1,crp,m6,6,1, mg / L\n", "spaced.csv")

@@ -12,7 +12,7 @@ from helpers.pipeline import cohort
 from helpers.errors import InputError
 from helpers.io import write_csv
 from helpers.paired import paired_tests
-from helpers.data.schema import read_measurements
+from helpers.data.reader import read_measurements
 from helpers.synth import make_cohort
 
 
@@ -94,17 +94,24 @@ def test_data_that_is_not_a_file(kind, message, tmp_path, capsys):
     data = {"folder": tmp_path, "device": "/dev/null", "missing": tmp_path / "no.csv"}[kind]
     status = cohort.main(["--data", str(data), "--out", str(tmp_path / "out"), "--quiet"])
     assert status == 1
-    assert capsys.readouterr().err.strip() == f"error: {data}: {message}"
+    assert capsys.readouterr().err.strip() == f"error: DATA {data}: {message}"
     assert not (tmp_path / "out").exists()
 
 
 def test_patients_file_checked_before_anything_runs(tmp_path, capsys):
     patients = tmp_path / "patients.csv"
-    patients.write_text("patient_id,age\n1,40\n2,50\n3,60\n4,70\n")
+    # Every problem of the file in one line: a sex that is neither F nor M, an age of
+    # 500, a repeated id.
+    patients.write_text("patient_id,Sex,age\n1,X,40\n2,F,500\n3,M,60\n3,F,70\n")
     data = paths.DATA_PROCESSED / paths.MEASUREMENTS
-    with pytest.raises(InputError, match=r"patients.csv, row 0 \(line 1\), column 'sex': "
-                                         r"required column is missing"):
+    with pytest.raises(InputError) as error:
         cohort.run_cohort(data, tmp_path / "out", patients=patients, quiet=True)
+    assert str(error.value).endswith(
+        "patients.csv: 3 problems: row 1 (line 2), column 'Sex': must be F or M "
+        "(female/male, femmina/maschio) (got 'X'); row 2 (line 3), column 'age': must be "
+        "between 0 and 120 (got '500'); row 4 (line 5), column 'patient_id': patient '3' "
+        "has a second row")
+    assert str(error.value).startswith("PATIENTS ")
     with pytest.raises(InputError, match="missing.csv: file not found"):
         cohort.run_cohort(data, tmp_path / "out", patients=tmp_path / "missing.csv",
                           quiet=True)
@@ -126,9 +133,10 @@ def _components_cohort(n: int, seed: int) -> pd.DataFrame:
     for visit, scale in (("baseline", 1.0), ("m6", 0.5)):
         wide[f"tjc28_{visit}"] = rng.integers(0, int(20 * scale) + 1, n)
         wide[f"sjc28_{visit}"] = rng.integers(0, int(12 * scale) + 1, n)
-        wide[f"pga_{visit}"] = np.round(rng.uniform(10, 90 * scale, n), 0)
+        # PGA and CRP come in units that differ by a factor: the columns say which.
+        wide[f"pga_mm_{visit}"] = np.round(rng.uniform(10, 90 * scale, n), 0)
         wide[f"esr_{visit}"] = np.round(rng.uniform(2, 60 * scale, n), 0)
-        wide[f"crp_{visit}"] = np.round(rng.uniform(0, 30 * scale, n), 1)
+        wide[f"crp_mg_l_{visit}"] = np.round(rng.uniform(0, 30 * scale, n), 1)
     return pd.DataFrame(wide)
 
 
@@ -155,7 +163,7 @@ def test_wide_spreadsheet_of_das28_components_end_to_end(tmp_path):
     # Prevoo 1995, written out: 0.56 sqrt(TJC28) + 0.28 sqrt(SJC28) + 0.70 ln(ESR)
     # + 0.014 PGA (the CSV keeps 12 significant digits).
     by_hand = (0.56 * np.sqrt(first["tjc28_baseline"]) + 0.28 * np.sqrt(first["sjc28_baseline"])
-               + 0.70 * np.log(first["esr_baseline"]) + 0.014 * first["pga_baseline"])
+               + 0.70 * np.log(first["esr_baseline"]) + 0.014 * first["pga_mm_baseline"])
     assert esr == pytest.approx(by_hand, rel=1e-11)
     responders = pd.read_csv(out / "tables" / "responders.csv")
     assert responders["eular_response"].notna().all()  # EULAR from DAS28-ESR

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers.analysis.narrative import direction_counts
-from helpers.data.schema import read_measurements
+from helpers.data.reader import read_measurements
 from helpers.errors import InputError
 from helpers.paired import NormalApproximationWarning, paired_tests
 from helpers.pipeline import cohort

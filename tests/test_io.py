@@ -8,8 +8,9 @@ import pytest
 
 from helpers import paths
 from helpers.errors import InputError
+from helpers.data.decode import read_csv_text
 from helpers.io import (SIGNIFICANT_DIGITS, atomic_write, format_float, neutralise_formulas,
-                        read_csv_text, round_significant, sha256, verify_checksums,
+                        round_significant, sha256, verify_checksums,
                         write_csv)
 
 
@@ -140,7 +141,7 @@ COLUMNS = ["patient_id", "measure", "timepoint", "month", "value", "unit"]
     (b"\xef\xbb\xbf" + HEADER.encode() + b"1,das28,baseline,0,2.1,points\n",
      "row 0 (line 1): starts with a byte-order mark"),
     (HEADER.encode() + b"1,das28,baseline,0,2.1,p\xe9\n",
-     "row 1 (line 2), column 'unit': not valid UTF-8 (byte 0xe9)"),
+     "row 1 (line 2), column 'unit': is not valid UTF-8 (byte 0xe9)"),
     (HEADER.replace(",", ";").encode() + b"1;das28;baseline;0;2.1;points\n",
      "is not comma-separated"),
     (HEADER.encode() + b"1,das28,baseline,0,2.1\n", "row 1 (line 2): has 5 fields where"),

@@ -524,7 +524,7 @@ def test_the_paper_figures_are_the_committed_bytes(tmp_path):
     charts and the waterfall of the paper's four patients are the committed files (SVG:
     every path and coordinate drawn; the PNGs are checked by make's clean rebuild)."""
     from helpers import paths
-    from helpers.data.schema import read_measurements
+    from helpers.data.reader import read_measurements
     from helpers.scores import responder_table
 
     measurements = read_measurements(paths.DATA_PROCESSED / "measurements.csv",

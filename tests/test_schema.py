@@ -6,7 +6,7 @@ import pytest
 
 from helpers import paths
 from helpers.errors import InputError
-from helpers.data.schema import read_measurements
+from helpers.data.reader import read_measurements
 
 HEADER = "patient_id,measure,timepoint,month,value,unit\n"
 GOOD = ("1,das28,baseline,0,5.2,points\n"
@@ -55,7 +55,8 @@ def test_reads_a_valid_user_file(tmp_path):
     ("=cmd|' /C calc'!A0,das28,baseline,0,5,points\n",
      "column 'patient_id': looks like a spreadsheet formula"),
     (",das28,baseline,0,5,points\n", "row 1 (line 2), column 'patient_id': is empty"),
-    ("1,das28,base line,0,5,points\n", "column 'timepoint': must be letters, digits or _ only"),
+    ("1,das28,?,0,5,points\n", "column 'timepoint': visit '?' is neither a known visit nor a "
+                                "name (letters and digits)"),
 ])
 def test_bad_measurements_are_located(tmp_path, body, message):
     path = write(tmp_path, body)

@@ -7,10 +7,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from helpers.data.schema import read_measurements
-from helpers.data.shapes import detect_format, read_cohort_text
+from helpers.data.reader import read_measurements
+from helpers.data.decode import detect_format
+from helpers.data.reader import read_cohort
 from helpers.errors import InputError
-from helpers.vocab import MEASURES
 
 WIDE = ("patient_id,das28_baseline,das28_m6,sledai2k_baseline,sledai2k_m6,sledai2k_m12\n"
         "P1,5.2,3.1,8,4,2\n"
@@ -65,17 +65,25 @@ def test_wide_csv_becomes_the_tidy_table(tmp_path):
     path.write_text(WIDE)
     frame = read_measurements(path, measures=None)
     pd.testing.assert_frame_equal(frame, TIDY)
-    assert read_cohort_text(path, MEASURES)[2] == "wide"
+    assert read_cohort(path)[1].shape == "wide"
 
 
 def test_xlsx_tidy_and_wide_with_sheet(tmp_path):
     wide = _xlsx(tmp_path / "wide.xlsx", _rows(WIDE), extra_sheet=True)
     assert detect_format(wide) == "xlsx"
     pd.testing.assert_frame_equal(read_measurements(wide, measures=None, sheet="Data"), TIDY)
-    # Default: the first sheet, which here is not data.
-    with pytest.raises(InputError, match=r"wide.xlsx \[sheet 'Notes'\]: has a header but no "
-                                         r"data rows"):
-        read_measurements(wide, measures=None)
+    # Default: the one sheet that holds a table (the first holds notes), said so.
+    frame, reading = read_cohort(wide, measures=None)
+    pd.testing.assert_frame_equal(frame, TIDY)
+    assert "sheet 'Data' (no table of measurements in 'Notes')" in reading.notes
+    # Two sheets with tables: never a guess between them.
+    book = openpyxl.load_workbook(wide)
+    copy = book.copy_worksheet(book["Data"])
+    copy.title = "Data (2)"
+    book.save(tmp_path / "two.xlsx")
+    with pytest.raises(InputError, match=r"several sheets hold tables of measurements "
+                                         r"\('Data', 'Data \(2\)'\); choose one with SHEET="):
+        read_measurements(tmp_path / "two.xlsx", measures=None)
     with pytest.raises(InputError, match=r"has no sheet 'Visits'; its sheets are 'Notes', "
                                          r"'Data'"):
         read_measurements(wide, measures=None, sheet="Visits")
@@ -124,9 +132,9 @@ def test_parquet_tidy_and_wide(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    (WIDE.replace("das28_m6", "das28_month6"),
-     "row 0 (line 1), column 'das28_month6': is not <measure>_<timepoint>: the timepoint "
-     "after 'das28' must be 'baseline' or m<months>"),
+    (WIDE.replace("das28_m6", "das28_mese"),
+     "row 0 (line 1), column 'das28_mese': starts with the measure das28 but its visit "
+     "'mese' cannot be read"),
     (WIDE.replace("das28_m6", "haq_m6"),
      "row 0 (line 1), column 'haq_m6': measure 'haq' is not in the built-in codebook"),
     (WIDE.replace("P2,", "P1,"),
@@ -139,7 +147,10 @@ def test_parquet_tidy_and_wide(tmp_path):
      "row 1 (line 2), column 'sledai2k_m6': value of sledai2k must be an integer"),
     (WIDE.replace("P1,5.2,3.1", "P1,5.2,7,1"),
      "row 1 (line 2): has 7 fields where the header has 6"),
-    ("id,das28_baseline\n1,2\n", "row 0 (line 1): is neither tidy"),
+    ("id,das28_baseline\n1,2\n", "row 0 (line 1), column 'das28_baseline': every row is a "
+                                  "'baseline' row"),
+    ("id,sex\n1,F\n", "found no header row of measurements in the first 30 rows"),
+    ("sex,das28_baseline,das28_m6\nF,2,3\n", "found no header row of measurements"),
 ])
 def test_wide_errors_are_located_in_the_file(tmp_path, text, message):
     path = tmp_path / "wide.csv"
@@ -149,13 +160,13 @@ def test_wide_errors_are_located_in_the_file(tmp_path, text, message):
     assert message in str(error.value), error.value
 
 
-def test_wide_columns_that_are_not_measures_are_named_and_skipped(tmp_path, capsys):
+def test_wide_columns_that_are_not_measures_are_named_and_skipped(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text(WIDE.replace("patient_id,", "patient_id,sex,").replace("P1,", "P1,F,")
                     .replace("P2,", "P2,M,"))
-    pd.testing.assert_frame_equal(read_measurements(path, measures=None), TIDY)
-    assert "column(s) 'sex' are not <measure>_<timepoint> and are not analysed" in (
-        capsys.readouterr().err)
+    frame, reading = read_cohort(path, measures=None)
+    pd.testing.assert_frame_equal(frame, TIDY)
+    assert "column 'sex' not analysed" in reading.notes
 
 
 def test_sheet_is_only_for_spreadsheets(tmp_path):

@@ -12,7 +12,7 @@ import sys
 import time
 
 from helpers.analysis.planning import dask_client, observed_differences
-from helpers.data.schema import read_measurements
+from helpers.data.reader import read_measurements
 from helpers.power import simulate_power
 
 if __name__ == "__main__":

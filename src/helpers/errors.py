@@ -12,17 +12,26 @@ from pathlib import Path
 def quote_value(value, limit: int = 60) -> str:
     r"""A value from a file, quoted for a one-line message.
 
-    Non-ASCII and non-printable characters are shown as escapes (an Arabic-Indic or
-    fullwidth digit looks like a digit but is not one), and long values are cut with an
-    ellipsis, so a message stays one readable line whatever the cell holds.
+    Letters stay as they are (``Età``, ``Sesso``); every other character beyond ASCII,
+    and every non-printable one, is shown as an escape: an Arabic-Indic or fullwidth digit
+    looks like a digit but is not one, and a zero-width space is invisible. Long values
+    are cut with an ellipsis, so a message stays one readable line whatever the cell holds.
 
     Examples
     --------
-    >>> print(quote_value("1\u0663"), quote_value("x" * 100)[-5:])
-    '1\u0663' xxx…'
+    >>> print(quote_value("1\u0663"), quote_value("Età"), quote_value("x" * 100)[-5:])
+    '1\u0663' 'Età' xxx…'
     """
-    text = ascii(str(value))
-    return text if len(text) <= limit else text[: limit - 2] + "…" + text[0]
+    escaped = []
+    for char in str(value):
+        if char in "\\'":
+            escaped.append("\\" + char)
+        elif " " <= char <= "~" or (char.isalpha() and char.isprintable()):
+            escaped.append(char)
+        else:
+            escaped.append(ascii(char)[1:-1])
+    text = "'" + "".join(escaped) + "'"
+    return text if len(text) <= limit else text[: limit - 2] + "…'"
 
 
 class InputError(ValueError):
@@ -42,27 +51,48 @@ class InputError(ValueError):
         What the file calls the position of data row ``r`` (row ``r + 1`` counting the
         header): ``"line"`` for a CSV, ``"spreadsheet row"`` for an xlsx sheet; None for
         a format without lines (Parquet).
+    line : int, optional
+        The line (or spreadsheet row) itself, where it is not ``row + 1`` (title rows
+        above the header).
+    argument : str, optional
+        Which input the file was given as (``DATA``, ``PATIENTS``, ``CODEBOOK``): the
+        message starts with it, so that the user knows which file to fix.
 
     Examples
     --------
     >>> str(InputError("data/m.csv", "must be >= 0 (got -4)", row=3, column="value"))
     "data/m.csv, row 3 (line 4), column 'value': must be >= 0 (got -4)"
     >>> str(InputError("m.xlsx [sheet 'Data']", "is empty", row=3, column="value",
-    ...                line_label="spreadsheet row"))
-    "m.xlsx [sheet 'Data'], row 3 (spreadsheet row 4), column 'value': is empty"
+    ...                line_label="spreadsheet row", line=7, argument="DATA"))
+    "DATA m.xlsx [sheet 'Data'], row 3 (spreadsheet row 7), column 'value': is empty"
     """
 
-    def __init__(self, source, message, *, row=None, column=None, line_label="line"):
+    def __init__(self, source, message, *, row=None, column=None, line_label="line",
+                 line=None, argument=None):
         from helpers.paths import display_path
 
         self.source = display_path(source) if isinstance(source, Path) else str(source)
         self.row = row
         self.column = column
+        self.line = line
+        self.line_label = line_label
+        self.argument = argument
         self.message = " ".join(str(message).split())  # one line, always
-        where = [self.source]
+        where = []
         if row is not None:
-            where.append(f"row {row} ({line_label} {row + 1})" if line_label else f"row {row}")
+            at = row + 1 if line is None else line
+            where.append(f"row {row} ({line_label} {at})" if line_label else f"row {row}")
         if column is not None:
             # A column name comes from the file too: escaped, so the message stays one line.
             where.append(f"column {quote_value(column)}")
-        super().__init__(f"{', '.join(where)}: {self.message}")
+        #: Where in the file, without the file: "row 3 (line 4), column 'value'".
+        self.location = ", ".join(where)
+        source = f"{argument} {self.source}" if argument else self.source
+        super().__init__(f"{', '.join([source, *where])}: {self.message}")
+
+    def given_as(self, argument: str) -> InputError:
+        """This error, naming the input (``DATA``, ``PATIENTS``...) the file was given as."""
+        if self.argument:
+            return self
+        return InputError(self.source, self.message, row=self.row, column=self.column,
+                          line_label=self.line_label, line=self.line, argument=argument)

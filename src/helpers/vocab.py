@@ -17,6 +17,8 @@ from:
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -30,7 +32,8 @@ __all__ = [
     "EULAR_MODERATE_IMPROVEMENT", "EULAR_RESPONSES", "GC_TARGET_EULAR_2023",
     "GC_TARGET_LLDAS", "LAST", "MEASURES", "MEASUREMENT_COLUMNS", "MEASURE_CODES", "Measure",
     "ORGAN_DOMAINS",
-    "SLEDAI_REDUCTION_POINTS", "TIMEPOINT_LABELS", "measure_name", "parse_yes_no",
+    "SLEDAI_REDUCTION_POINTS", "TIMEPOINT_LABELS", "measure_name", "name_key", "name_tokens",
+    "parse_yes_no",
 ]
 
 # --- visits ----------------------------------------------------------------------------
@@ -83,6 +86,34 @@ GC_TARGET_LLDAS = 7.5
 # --- measures --------------------------------------------------------------------------
 
 
+def name_tokens(text) -> list[str]:
+    """The words and numbers of a name, in lower-case ASCII.
+
+    Clinic files write one name in many ways (``DAS28-ESR``, ``das28_esr``, ``DAS28 ESR``;
+    ``mg/dL``, ``mg/dl``; ``Età``, ``eta``): accents are dropped, the micro sign is
+    ``u``, and everything that is not a letter or a digit separates words.
+
+    Examples
+    --------
+    >>> name_tokens("CRP (mg/dL) T6"), name_tokens("month_6_arm_1"), name_tokens("Età")
+    (['crp', 'mg', 'dl', 't6'], ['month', '6', 'arm', '1'], ['eta'])
+    """
+    text = str(text).replace("\u00b5", "u").replace("\u03bc", "u")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.findall(r"[a-z0-9]+", text)
+
+
+def name_key(text) -> str:
+    """A name as names are compared: its :func:`name_tokens`, joined.
+
+    Examples
+    --------
+    >>> name_key("DAS28 (VES)"), name_key("mg/dL"), name_key("µg/mL"), name_key("das28_ves")
+    ('das28ves', 'mgdl', 'ugml', 'das28ves')
+    """
+    return "".join(name_tokens(text))
+
+
 @dataclass(frozen=True)
 class Measure:
     """One measure of the tidy measurement table: one row of a codebook.
@@ -112,6 +143,13 @@ class Measure:
         Clinical cut-offs drawn as reference lines (activity categories, targets).
     source : str
         Where the range and cut-offs come from.
+    aliases : tuple of str
+        Other names clinics give the measure in column headers and ``measure`` cells
+        (``DAS28 (VES)``, ``TJC``); compared by :func:`name_key`.
+    conversions : tuple of (str, float)
+        Other units a file may state, each with the factor that turns a value in it
+        into :attr:`unit` (``("mg/dL", 10.0)`` for CRP). A factor of 1 is another
+        spelling of the same unit (``mg/die`` for ``mg/day``).
     """
 
     code: str
@@ -126,6 +164,48 @@ class Measure:
     mcid: float | None = None
     thresholds: tuple[float, ...] = ()
     source: str = ""
+    aliases: tuple[str, ...] = ()
+    conversions: tuple[tuple[str, float], ...] = ()
+
+    def unit_factor(self, unit: str) -> float | None:
+        """The factor that turns a value stated in ``unit`` into :attr:`unit`.
+
+        Returns None for a unit the codebook does not know for this measure.
+
+        Examples
+        --------
+        >>> crp = MEASURES["crp"]
+        >>> crp.unit_factor("mg/L"), crp.unit_factor("MG/DL"), crp.unit_factor("g/L")
+        (1.0, 10.0, None)
+        """
+        spelling = self.unit_spelling(unit)
+        if spelling is None:
+            return None
+        return dict(self.conversions).get(spelling, 1.0)
+
+    def unit_spelling(self, unit: str) -> str | None:
+        """``unit`` as this codebook entry writes it (``mg/dL`` for ``mg_dl``), or None.
+
+        Examples
+        --------
+        >>> MEASURES["crp"].unit_spelling("MG DL"), MEASURES["pga"].unit_spelling("0-10")
+        ('mg/dL', '0-10')
+        """
+        key = name_key(unit)
+        if key == name_key(self.unit):
+            return self.unit
+        return next((other for other, _ in self.conversions if name_key(other) == key), None)
+
+    @property
+    def needs_unit(self) -> bool:
+        """Whether values may come in units that differ by a factor (mg/L or mg/dL):
+        a file must then state which one it uses."""
+        return any(factor != 1 for _, factor in self.conversions)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the measure goes by: its code, its label and its aliases."""
+        return (self.code, self.name, *self.aliases)
 
     @classmethod
     def from_label(cls, code: str, label: str, unit: str, low: float, high: float,
@@ -210,9 +290,17 @@ class Codebook(Mapping):
 #   2005;125:889-94).
 # No MCID is given where no single accepted value exists (CRP, ESR, joint counts, PGA,
 # CLASI-A, glucocorticoid dose): a user codebook can add one.
+# Other names and units, as clinic exports write them (English, Italian, German, French
+# and Spanish abbreviations: VES, BSG, VS and VSG are the ESR; PCR is the CRP; NAD and
+# NAT the tender and swollen joint counts; mg/die is mg/day). "PGA" here is the
+# *patient's* global assessment that DAS28 uses, not the physician's (0-3 in SLE
+# trials): its unit must be stated (mm or a 0-10 scale), which keeps a physician's
+# 0-3 score from being read as millimetres without a word.
+_POINTS = (("score", 1.0), ("pts", 1.0), ("punti", 1.0), ("punteggio", 1.0),
+           ("Punkte", 1.0))
 _DAS28 = dict(mcid=EULAR_GOOD_IMPROVEMENT,
               thresholds=(DAS28_REMISSION, DAS28_LOW, DAS28_MODERATE),
-              source="Prevoo 1995; van Gestel 1996; Fransen 2004")
+              source="Prevoo 1995; van Gestel 1996; Fransen 2004", conversions=_POINTS)
 
 #: The built-in codebook, in report order: the paper's measures (its Table 2) first,
 #: then what arthritis and lupus follow-up usually records. A user codebook
@@ -220,26 +308,60 @@ _DAS28 = dict(mcid=EULAR_GOOD_IMPROVEMENT,
 MEASURES: Codebook = Codebook([
     Measure("sledai2k", "SLEDAI-2K", "SLEDAI-2K (score)",
             "SLEDAI-2K change\n(last visit \u2212 baseline)", "points", 0, 105, True,
-            mcid=float(SLEDAI_REDUCTION_POINTS), source="Gladman 2002; Furie 2009 (SRI-4)"),
+            mcid=float(SLEDAI_REDUCTION_POINTS), source="Gladman 2002; Furie 2009 (SRI-4)",
+            aliases=("SLEDAI 2K", "SLEDAI", "SLEDAI score", "SLEDAI-2000"),
+            conversions=_POINTS),
     Measure("das28", "DAS28", "DAS28 (score)",
-            "DAS28 change\n(last visit \u2212 baseline)", "points", 0, 10, False, **_DAS28),
+            "DAS28 change\n(last visit \u2212 baseline)", "points", 0, 10, False,
+            aliases=("DAS 28", "DAS28 score"), **_DAS28),
     Measure("gc_mg_day", "Glucocorticoid dose (mg/day)",
             "Glucocorticoid dose\n(mg/day, prednisone eq.)",
             "Glucocorticoid dose change\n(mg/day, last visit \u2212 baseline)",
             "mg/day", 0, 2000, False, thresholds=(GC_TARGET_EULAR_2023, GC_TARGET_LLDAS),
-            source="EULAR 2023 (Fanouriakis 2024); LLDAS (Franklyn 2016)"),
-    Measure.from_label("das28_esr", "DAS28-ESR", "points", 0, 10, False, **_DAS28),
-    Measure.from_label("das28_crp", "DAS28-CRP", "points", 0, 10, False, **_DAS28),
-    Measure.from_label("crp", "CRP", "mg/L", 0, 1000, False, source="mg/L as DAS28-CRP"),
-    Measure.from_label("esr", "ESR", "mm/h", 0, 200, False, source="Westergren, 200 mm"),
+            source="EULAR 2023 (Fanouriakis 2024); LLDAS (Franklyn 2016)",
+            aliases=("glucocorticoid dose", "glucocorticoids", "GC", "GC dose", "prednisone",
+                     "prednisone dose", "prednisone equivalent", "prednisone eq",
+                     "prednisolone", "PDN", "PDN dose", "pred", "pred dose", "steroid dose",
+                     "steroids", "corticosteroid dose", "CS dose", "steroide",
+                     "dose steroide", "Prednison", "Prednisolon"),
+            conversions=(("mg/die", 1.0), ("mg/d", 1.0), ("mg/24h", 1.0),
+                         ("mg/giorno", 1.0), ("mg/Tag", 1.0), ("mg/jour", 1.0),
+                         ("mg/dia", 1.0), ("mg", 1.0))),
+    Measure.from_label("das28_esr", "DAS28-ESR", "points", 0, 10, False,
+                       aliases=("DAS28 ESR", "DAS28-VES", "DAS28 (VES)", "DAS28-BSG",
+                                "DAS28-VS", "DAS28-VSG", "DAS28 4v ESR"), **_DAS28),
+    Measure.from_label("das28_crp", "DAS28-CRP", "points", 0, 10, False,
+                       aliases=("DAS28 CRP", "DAS28-PCR", "DAS28 (PCR)", "DAS28 4v CRP"),
+                       **_DAS28),
+    Measure.from_label("crp", "CRP", "mg/L", 0, 1000, False, source="mg/L as DAS28-CRP",
+                       aliases=("C-reactive protein", "PCR", "proteina C reattiva",
+                                "hs-CRP", "hsCRP"),
+                       conversions=(("mg/dL", 10.0), ("ug/mL", 1.0))),
+    Measure.from_label("esr", "ESR", "mm/h", 0, 200, False, source="Westergren, 200 mm",
+                       aliases=("VES", "BSG", "VS", "VSG", "sed rate",
+                                "erythrocyte sedimentation rate"),
+                       conversions=(("mm/hr", 1.0), ("mm/1h", 1.0), ("mm/1st h", 1.0),
+                                    ("mm/ora", 1.0), ("mm/Std", 1.0))),
     Measure.from_label("tjc28", "Tender joints (28)", "joints", 0, 28, True,
-                       source="Prevoo 1995"),
+                       source="Prevoo 1995",
+                       aliases=("TJC", "TJC 28", "tender joints", "tender joint count",
+                                "NAD", "NAD28", "articolazioni dolenti", "dolenti"),
+                       conversions=(("n", 1.0), ("0-28", 1.0), ("/28", 1.0))),
     Measure.from_label("sjc28", "Swollen joints (28)", "joints", 0, 28, True,
-                       source="Prevoo 1995"),
+                       source="Prevoo 1995",
+                       aliases=("SJC", "SJC 28", "swollen joints", "swollen joint count",
+                                "NAT", "NAT28", "articolazioni tumefatte", "tumefatte"),
+                       conversions=(("n", 1.0), ("0-28", 1.0), ("/28", 1.0))),
     Measure.from_label("pga", "Patient global assessment", "mm", 0, 100, False,
-                       source="0-100 mm VAS, as DAS28"),
+                       source="0-100 mm VAS, as DAS28",
+                       aliases=("PtGA", "patient global", "VAS", "VAS global", "VAS globale",
+                                "VAS GH", "VAS paziente", "global health", "GH"),
+                       conversions=(("0-100", 1.0), ("/100", 1.0), ("0-100 mm", 1.0),
+                                    ("cm", 10.0), ("0-10", 10.0), ("/10", 10.0),
+                                    ("0-10 cm", 10.0))),
     Measure.from_label("clasi_a", "CLASI-A", "points", 0, 70, True,
-                       source="Albrecht 2005"),
+                       source="Albrecht 2005",
+                       aliases=("CLASI A", "CLASI activity"), conversions=_POINTS),
 ], source="the built-in codebook")
 #: The paper's measures (its Table 2), in report order: the outcomes of the paper's
 #: analysis and of the synthetic cohorts.

@@ -34,7 +34,9 @@ def cohort_summary(patients: pd.DataFrame, therapies: pd.DataFrame | None = None
     Parameters
     ----------
     patients : DataFrame
-        ``patients.csv``.
+        ``patients.csv``: ``patient_id`` and any of the columns of
+        :data:`helpers.data.patients.PATIENT_COLUMNS` (a row appears for each column
+        present).
     therapies : DataFrame, optional
         ``therapies.csv``; adds previous, intolerant and concomitant drugs.
 
@@ -53,31 +55,40 @@ def cohort_summary(patients: pd.DataFrame, therapies: pd.DataFrame | None = None
         rows.append({"section": section, "characteristic": characteristic, "n": k,
                      "value": value})
 
+    def has(column):  # every column but patient_id is optional
+        return column in patients.columns
+
     add("demographics", "patients", n, str(n))
-    for sex, k in patients["sex"].value_counts().sort_index().items():
-        add("demographics", f"sex: {sex}", int(k), _count(int(k), n))
-    for ethnicity, k in patients["ethnicity"].value_counts().sort_index().items():
-        add("demographics", f"ethnicity: {ethnicity}", int(k), _count(int(k), n))
+    for column, label in [("sex", "sex"), ("ethnicity", "ethnicity")]:
+        if has(column):
+            for value, k in patients[column].value_counts().sort_index().items():
+                add("demographics", f"{label}: {value}", int(k), _count(int(k), n))
     for column, label, unit in [("age_years", "age", "years"),
                                 ("disease_duration_months", "disease duration", "months"),
                                 ("anifrolumab_months", "anifrolumab duration", "months")]:
-        add("demographics", f"{label}, median (range)", int(patients[column].notna().sum()),
-            _median_range(patients[column], unit))
+        if has(column):
+            add("demographics", f"{label}, median (range)",
+                int(patients[column].notna().sum()), _median_range(patients[column], unit))
     for column, label in [("erosive", "erosive arthritis"), ("rhupus", "rhupus")]:
-        k = int(patients[column].sum())
-        add("arthritis", label, k, _count(k, n))
-    for pattern, k in patients["arthritis_pattern"].value_counts().sort_index().items():
-        add("arthritis", f"pattern: {pattern}", int(k), _count(int(k), n))
+        if has(column):
+            k = int(patients[column].fillna(False).astype(bool).sum())
+            add("arthritis", label, k, _count(k, n))
+    if has("arthritis_pattern"):
+        for pattern, k in patients["arthritis_pattern"].value_counts().sort_index().items():
+            add("arthritis", f"pattern: {pattern}", int(k), _count(int(k), n))
     for column in AUTOANTIBODY_COLUMNS:
-        k = int(patients[column].sum())
+        k = int(patients[column].fillna(False).astype(bool).sum()) if has(column) else 0
         if k:
             add("autoantibodies (reported positive)", AUTOANTIBODY_LABELS[column], k,
                 _count(k, n))
     for domain in ORGAN_DOMAINS:
+        if not has(f"organ_{domain}"):
+            continue
         known = patients[f"organ_{domain}"].dropna()
         k = int(known.astype(bool).sum())
         note = "" if len(known) == n else f"; not reported for {n - len(known)}"
-        add("other organ involvement", domain, k, _count(k, len(known)) + note)
+        add("other organ involvement", domain, k,
+            (_count(k, len(known)) if len(known) else "not reported") + note)
     if therapies is not None:
         for role, section in [("previous", "previous therapies"),
                               ("intolerant", "treatment intolerance"),
@@ -91,10 +102,16 @@ def cohort_summary(patients: pd.DataFrame, therapies: pd.DataFrame | None = None
                                     "patient_id"].nunique()
                 add(section, "any biologic or JAK inhibitor", int(biologic),
                     _count(int(biologic), n))
-    side = patients["side_effects"].astype("string").str.lower()
-    k = int((side.notna() & (side != "none")).sum())
-    add("safety", "side effects on anifrolumab", k, _count(k, n))
+    if has("side_effects"):
+        side = patients["side_effects"].astype("string").str.lower()
+        k = int((side.notna() & (side != "none")).sum())
+        add("safety", "side effects on anifrolumab", k, _count(k, n))
     return pd.DataFrame(rows)
+
+
+def _flags(values: pd.Series) -> pd.Series:
+    """Yes/no values as bool, or as nullable booleans where some are missing."""
+    return values.astype(bool) if values.notna().all() else values.astype("boolean")
 
 
 def patient_features(patients: pd.DataFrame, therapies: pd.DataFrame | None = None
@@ -116,17 +133,20 @@ def patient_features(patients: pd.DataFrame, therapies: pd.DataFrame | None = No
     """
     features = patients[["patient_id"]].copy()
     groups: dict[str, list[str]] = {}
-    antibodies = [c for c in AUTOANTIBODY_COLUMNS if patients[c].any()]
+    antibodies = [c for c in AUTOANTIBODY_COLUMNS
+                  if c in patients.columns and patients[c].fillna(False).astype(bool).any()]
     for column in antibodies:
-        features[AUTOANTIBODY_LABELS[column]] = patients[column].astype(bool)
+        features[AUTOANTIBODY_LABELS[column]] = _flags(patients[column])
     groups["Autoantibodies"] = [AUTOANTIBODY_LABELS[c] for c in antibodies]
-    arthritis = {"Erosive": "erosive", "Rhupus": "rhupus"}
+    arthritis = {label: column for label, column in
+                 {"Erosive": "erosive", "Rhupus": "rhupus"}.items() if column in patients}
     for label, column in arthritis.items():
-        features[label] = patients[column].astype(bool)
+        features[label] = _flags(patients[column])
     groups["Arthritis"] = list(arthritis)
-    for domain in ORGAN_DOMAINS:
+    domains = [d for d in ORGAN_DOMAINS if f"organ_{d}" in patients.columns]
+    for domain in domains:
         features[domain.capitalize()] = patients[f"organ_{domain}"].astype("boolean")
-    groups["Other organs"] = [d.capitalize() for d in ORGAN_DOMAINS]
+    groups["Other organs"] = [d.capitalize() for d in domains]
     if therapies is not None:
         for role, title in [("previous", "Previous therapy"), ("intolerant", "Intolerance")]:
             mine = therapies[therapies["role"] == role]

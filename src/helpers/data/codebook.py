@@ -11,10 +11,18 @@
 ``lower_is_better``       ``yes`` when a fall is an improvement
 ``mcid`` (optional)       minimal clinically important difference, in the unit
 ``thresholds`` (optional) clinical cut-offs drawn as reference lines, ``;``-separated
+``aliases`` (optional)    other names of the measure in files, ``;``-separated
+                          (``HAQ-DI;HAQ``); compared ignoring case, spaces and punctuation
+``conversions`` (optional) other units and the factor to ``unit``, ``;``-separated
+                          (``mg/dL=10`` for a unit of ``mg/L``)
 ========================  ==================================================================
 
 Its rows extend the built-in codebook (:data:`helpers.vocab.MEASURES`) and replace
-built-in measures of the same code. :func:`codebook_table` writes a codebook back in the
+built-in measures of the same code (keeping the built-in aliases when the row gives
+none, and its conversions when the unit is the same). A new measure may not take a name
+of a built-in one (``sledai_2k`` *is* ``sledai2k``: data columns named so are read as
+it without a codebook), and a measure that a response criterion uses keeps its unit
+(the criteria's cut-offs are in it). :func:`codebook_table` writes a codebook back in the
 same format, so that an analysis folder records the definitions it used.
 """
 
@@ -23,14 +31,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from helpers import paths
+from helpers.data.decode import decode
+from helpers.data.names import MeasureIndex, NameClash
 from helpers.errors import InputError, quote_value
-from helpers.io import format_float, read_csv_text
-from helpers.vocab import BASELINE, MEASURES, Codebook, Measure, parse_yes_no
+from helpers.io import format_float
+from helpers.vocab import (BASELINE, DAS28_MEASURES, MEASURES, Codebook, Measure, name_key,
+                           parse_yes_no)
 
 __all__ = ["CODEBOOK_COLUMNS", "OPTIONAL_COLUMNS", "codebook_table", "load_codebook",
            "read_codebook", "select_outcomes"]
@@ -38,7 +50,10 @@ __all__ = ["CODEBOOK_COLUMNS", "OPTIONAL_COLUMNS", "codebook_table", "load_codeb
 #: Required columns of a codebook file, in order.
 CODEBOOK_COLUMNS = ["measure", "label", "unit", "min", "max", "integer", "lower_is_better"]
 #: Optional columns of a codebook file.
-OPTIONAL_COLUMNS = ["mcid", "thresholds"]
+OPTIONAL_COLUMNS = ["mcid", "thresholds", "aliases", "conversions"]
+#: Measures the response criteria read, in the units their cut-offs are in
+#: (:mod:`helpers.scores`): a codebook may not change these units.
+CRITERIA_MEASURES = (*DAS28_MEASURES, "sledai2k", "gc_mg_day")
 # A code becomes part of wide column names (<measure>_<timepoint>) and file names.
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
@@ -65,7 +80,7 @@ def read_codebook(path: str | Path) -> list[Measure]:
         ``min > max``, a yes/no that is neither, a threshold outside the range.
     """
     path = Path(path)
-    text = read_csv_text(path)
+    text = _read_text(path)
     header = list(text.columns)
     missing = [c for c in CODEBOOK_COLUMNS if c not in header]
     if missing:
@@ -86,6 +101,26 @@ def read_codebook(path: str | Path) -> list[Measure]:
                              row=row, column="measure")
         seen.add(measures[-1].code)
     return measures
+
+
+def _read_text(path: Path) -> pd.DataFrame:
+    """A codebook CSV (any separator, UTF-8 or Windows-1252) as text, rows from 1."""
+    grid = decode(path).grids[0]
+    cells = grid.cells[grid.cells.apply(lambda c: c.str.strip() != "").any(axis=1)]
+    if cells.empty:
+        raise InputError(path, "file is empty; expected a header row and data rows")
+    header = [c.strip() for c in cells.iloc[0]]
+    while header and not header[-1]:
+        header.pop()
+    frame = cells.iloc[1:, :len(header)].copy()
+    frame.columns = header
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    if len(set(header)) != len(header):
+        repeated = next(name for i, name in enumerate(header) if name in header[:i])
+        raise InputError(path, "duplicate column name", row=0, column=repeated)
+    if frame.empty:
+        raise InputError(path, "has a header but no data rows")
+    return frame
 
 
 def _measure(cells: pd.Series, path: Path, row: int) -> Measure:
@@ -137,10 +172,23 @@ def _measure(cells: pd.Series, path: Path, row: int) -> Measure:
         if not low <= value <= high:
             raise fail("thresholds", f"has {part} outside min-max ({low:g}-{high:g})")
         thresholds.append(value)
+    aliases = tuple(filter(None, (a.strip() for a in cells.get("aliases", "").split(";"))))
+    conversions = []
+    for part in filter(None, (p.strip() for p in cells.get("conversions", "").split(";"))):
+        unit, _, factor = part.rpartition("=")
+        try:
+            value = float(factor)
+        except ValueError:
+            value = math.nan
+        if not unit.strip() or not math.isfinite(value) or value <= 0:
+            raise fail("conversions", "must be unit=factor pairs separated by ';' (such as "
+                       "mg/dL=10: a value in mg/dL times 10 is in the measure's unit)")
+        conversions.append((unit.strip(), value))
     return Measure.from_label(code, cells["label"], cells["unit"], low, high, integer,
                               lower_is_better=lower_is_better, mcid=mcid,
                               thresholds=tuple(thresholds),
-                              source=paths.display_path(path))
+                              source=paths.display_path(path), aliases=aliases,
+                              conversions=tuple(conversions))
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:
@@ -154,7 +202,40 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     if path is None:
         return MEASURES
     path = paths.resolve(path)
-    return MEASURES.extended(read_codebook(path), paths.display_path(path))
+    measures = read_codebook(path)
+    rows = {measure.code: row for row, measure in enumerate(measures, 1)}
+    measures = [_inherit(measure, path, rows[measure.code]) for measure in measures]
+    book = MEASURES.extended(measures, paths.display_path(path))
+    try:
+        MeasureIndex(book)
+    except NameClash as clash:
+        mine = [code for code in clash.codes if code in rows]
+        code = mine[-1]
+        other = next(c for c in clash.codes if c != code)
+        hint = (f"data named so are read as the built-in {other!r} without a codebook: "
+                f"remove this row, or give it the code {other!r} to change its definition"
+                if other not in rows else "give each measure its own names")
+        raise InputError(path, f"{clash.name!r} is a name of {other!r} "
+                         f"({book[other].name}) too; {hint}", row=rows[code],
+                         column="measure") from None
+    return book
+
+
+def _inherit(measure: Measure, path: Path, row: int) -> Measure:
+    """A codebook row that redefines a built-in measure keeps its names (and, in the same
+    unit, its conversions); the response criteria's measures keep their unit."""
+    if measure.code not in MEASURES:
+        return measure
+    builtin = MEASURES[measure.code]
+    if (measure.code in CRITERIA_MEASURES
+            and name_key(measure.unit) != name_key(builtin.unit)):
+        raise InputError(path, f"{measure.code} is read by the response criteria in "
+                         f"{builtin.unit!r}; keep that unit and convert the values (or add "
+                         "conversions) rather than change it", row=row, column="unit")
+    same_unit = name_key(measure.unit) == name_key(builtin.unit)
+    return replace(measure, aliases=measure.aliases or builtin.aliases,
+                   conversions=measure.conversions or (builtin.conversions if same_unit
+                                                        else ()))
 
 
 def codebook_table(codebook: Codebook) -> pd.DataFrame:
@@ -179,6 +260,8 @@ def codebook_table(codebook: Codebook) -> pd.DataFrame:
         "max": number(m.high), "integer": yes_no(m.integer),
         "lower_is_better": yes_no(m.lower_is_better), "mcid": number(m.mcid),
         "thresholds": ";".join(number(t) for t in m.thresholds),
+        "aliases": ";".join(m.aliases),
+        "conversions": ";".join(f"{unit}={number(factor)}" for unit, factor in m.conversions),
     } for m in codebook.values()], columns=CODEBOOK_COLUMNS + OPTIONAL_COLUMNS)
 
 

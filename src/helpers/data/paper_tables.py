@@ -20,7 +20,7 @@ import pandas as pd
 
 from helpers import paths
 from helpers.errors import InputError
-from helpers.io import read_csv_text
+from helpers.data.decode import read_csv_text
 from helpers.vocab import (AUTOANTIBODIES, AUTOANTIBODY_COLUMNS, BASELINE, LAST, MEASURES,
                            ORGAN_DOMAINS, parse_yes_no)
 

@@ -1,12 +1,17 @@
-"""Schemas of the tidy tables (pandera), and strict reading of a measurements file.
+"""Stage 5 of reading a file: validation, with the schemas of the tidy tables (pandera).
 
-Two stages, so that every message says exactly what is wrong:
+Two steps, so that every message says exactly what is wrong:
 
 1. :func:`to_typed` turns text cells into numbers, reporting the first cell that is not
-   a finite number (``"NaN"``, ``"inf"``, ``"=1+1"``, ``"7,2"`` ...);
+   a finite number (``"NaN"``, ``"inf"``, ``"=1+1"``, ``"7,2"`` ...) with a hint at what
+   to type instead;
 2. a pandera schema checks types, allowed values, ranges and uniqueness on the typed
    table; :func:`validate` reports its first failure as one
    :class:`~helpers.errors.InputError` line naming file, row and column.
+
+:func:`check_measurements` runs both on the tidy text table that
+:mod:`helpers.data.interpret` gives, after converting values to the codebook's units,
+and checks that every follow-up has a baseline before it.
 
 The measures and their valid ranges, with sources, are those of :mod:`helpers.vocab`.
 """
@@ -25,7 +30,6 @@ import pandera.pandas as pa
 from helpers import paths
 from helpers.errors import InputError, quote_value
 from helpers.io import FORMULA_PREFIXES
-from helpers.data.shapes import read_cohort_text
 from helpers.vocab import (BASELINE, MEASURE_CODES, MEASUREMENT_COLUMNS, MEASURES, Codebook,
                            Measure)
 
@@ -227,24 +231,43 @@ def validate_tables(tables: Mapping[str, pd.DataFrame], source: str | Path) -> d
 
 
 #: What people type for a missing measurement instead of leaving the cell empty.
-_MISSING_WORDS = frozenset({"na", "n/a", "nan", "nd", "n.d.", "none", "missing", "-", "?"})
+_MISSING_WORDS = frozenset({"na", "n/a", "nan", "nd", "n.d.", "none", "missing", "-", "?",
+                            "nv", "n.v.", "nr", "n.r.", "assente", "mancante", "k.a."})
+_DECIMAL_HINTS = {
+    "mixed": "; the file has both decimal commas and decimal points: use one decimal mark",
+    "comma-separated": "; a decimal comma in a comma-separated file: use decimal points, or "
+                       "save the file with ';' as separator",
+    "sheet": "; a decimal comma or a thousands separator? type the number as a number "
+             "(1.234 or 1234)",
+}
 
 
-def _number_hint(cell: str, optional: bool) -> str:
+def _number_hint(cell: str, optional: bool, decimal: str = "point") -> str:
     """What to do about a common non-number, as the end of the message."""
     if optional and cell.lower() in _MISSING_WORDS:
         return "; leave the cell empty for a missing value"
     if cell[:1] in "<>":
         return "; a value beyond a detection limit needs a number (such as the limit)"
+    if cell.startswith("#") and cell.rstrip("!?").upper().lstrip("#") in (
+            "DIV/0", "N/A", "VALUE", "REF", "NAME", "NUM", "NULL"):
+        return "; a spreadsheet error: fix the formula, or leave the cell empty"
+    if re.fullmatch(r"[+-]?[0-9]+,[0-9]+", cell):
+        return _DECIMAL_HINTS.get(decimal, _DECIMAL_HINTS["comma-separated"])
+    if re.fullmatch(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+,[0-9]+", cell):
+        return "; write the number without a thousands separator"
     return ""
 
 
-def to_typed(text: pd.DataFrame, source: str | Path) -> pd.DataFrame:
+def to_typed(text: pd.DataFrame, source: str | Path, *, decimal: str = "point"
+             ) -> pd.DataFrame:
     """Convert a measurements table read as text into typed columns.
 
     ``month`` and ``value`` must be plain finite decimal numbers (``value`` may be empty
     for a missing measurement). Text cells that a spreadsheet would execute as formulas
-    are refused rather than silently carried into outputs.
+    are refused rather than silently carried into outputs. ``decimal`` (the file's
+    decimal mark as decoded: ``"point"``, ``"comma"``, ``"mixed"``,
+    ``"comma-separated"``, ``"sheet"``) chooses the hint for a number written with a
+    comma.
     """
     for column in ["patient_id", "measure", "timepoint", "unit"]:
         cells = text[column].str.strip()
@@ -254,6 +277,10 @@ def to_typed(text: pd.DataFrame, source: str | Path) -> pd.DataFrame:
             what = "is empty" if cells[row] == "" else "looks like a spreadsheet formula"
             raise InputError(source, f"{what} (got {quote_value(text.at[row, column])})",
                              row=row, column=column)
+        broken = cells.str.contains("[\r\n]", regex=True)
+        if broken.any():
+            row = int(broken.idxmax())
+            raise InputError(source, "cell contains a line break", row=row, column=column)
     typed = text[MEASUREMENT_COLUMNS].apply(lambda s: s.str.strip())
     # ASCII only: \d would also match Arabic-Indic or fullwidth digits, which pandas then
     # cannot convert.
@@ -273,7 +300,8 @@ def to_typed(text: pd.DataFrame, source: str | Path) -> pd.DataFrame:
             row = int((~ok).idxmax())
             raise InputError(source, "is not a finite number (got "
                              f"{quote_value(text.at[row, column])})"
-                             f"{_number_hint(cells[row], optional)}", row=row, column=column)
+                             f"{_number_hint(cells[row], optional, decimal)}", row=row,
+                             column=column)
         values = pd.to_numeric(cells.replace("", np.nan), errors="raise").astype(float)
         huge = ~np.isfinite(values) & cells.ne("")
         if huge.any():
@@ -284,54 +312,54 @@ def to_typed(text: pd.DataFrame, source: str | Path) -> pd.DataFrame:
     return typed
 
 
-def read_measurements(path: str | Path, measures: Iterable[str] | None = MEASURE_CODES,
-                      *, codebook: Codebook = MEASURES, sheet: str | None = None
-                      ) -> pd.DataFrame:
-    """Read and validate a measurements file (ours or a user's cohort).
+def check_measurements(text: pd.DataFrame, source: str | Path, *,
+                       factor: np.ndarray | None = None,
+                       measures: Iterable[str] | None = None,
+                       codebook: Codebook = MEASURES, decimal: str = "point") -> pd.DataFrame:
+    """Validate a tidy table of text cells and return it typed.
 
     Parameters
     ----------
-    path : str or Path
-        CSV, xlsx or Parquet; tidy (exactly the columns ``patient_id, measure, timepoint,
-        month, value, unit``) or wide (``patient_id`` and ``<measure>_<timepoint>``
-        columns), see :mod:`helpers.data.shapes`.
-    measures : iterable of str or None, default the paper's three
-        Allowed values of ``measure``; None allows every measure of ``codebook``.
-    codebook : Codebook, default the built-in codebook
-        Defines each measure's unit and valid range.
-    sheet : str, optional
-        The sheet of an xlsx file (default: the first).
+    text : DataFrame
+        Columns :data:`~helpers.vocab.MEASUREMENT_COLUMNS`, text; index the data row.
+    source : str or Path
+        The file, for messages.
+    factor : ndarray, optional
+        Per row, the factor that converts ``value`` to the codebook's unit (applied
+        before the ranges are checked).
+    measures : iterable of str, optional
+        Allowed values of ``measure``; default every measure of ``codebook``.
+    codebook : Codebook
+    decimal : str
+        The file's decimal mark, for hints (:func:`to_typed`).
 
     Returns
     -------
     DataFrame
         Tidy and typed: ``month`` and ``value`` float (``value`` may be NaN);
-        ``patient_id`` int when every label is a plain integer, else str.
+        ``patient_id`` int when every label is a whole number written without leading
+        zeros or sign (so ``1``, ``2``, ``10`` sort as numbers), else text exactly as
+        written (``001``, ``PT-001``).
 
     Raises
     ------
     InputError
-        On the first problem: one line naming file, row and column (the spreadsheet row
-        for xlsx, the wide column for a wide file).
+        The first problem, located at the data row and column of ``text``.
     """
-    path = Path(path)
-    text, locator, _shape = read_cohort_text(path, codebook, sheet=sheet)
-    try:
-        return _check_measurements(text, measures, codebook, path)
-    except InputError as error:
-        raise locator.relocate(error) from None
-
-
-def _check_measurements(text: pd.DataFrame, measures: Iterable[str] | None,
-                        codebook: Codebook, path: Path) -> pd.DataFrame:
-    typed = to_typed(text, path)
+    typed = to_typed(text, source, decimal=decimal)
+    if factor is not None and (factor != 1).any():
+        typed["value"] = typed["value"] * factor
     allowed = list(codebook) if measures is None else list(measures)
-    _check_measures_and_units(typed, allowed, codebook, path)
-    typed = validate(typed, measurement_schema(allowed, codebook), path)
+    typed = validate(typed, measurement_schema(allowed, codebook), source)
     is_baseline = typed["timepoint"] == BASELINE
     if is_baseline.all():
-        raise InputError(path, f"every row is a {BASELINE!r} row; at least one follow-up "
-                         "visit is needed to compare", row=1, column="timepoint")
+        raise InputError(source, f"every row is a {BASELINE!r} row; at least one follow-up "
+                         "visit is needed to compare", row=int(typed.index[0]),
+                         column="timepoint")
+    if not is_baseline.any():
+        raise InputError(source, f"no row is a {BASELINE!r} row: every change is measured "
+                         "from the visit before anifrolumab", row=int(typed.index[0]),
+                         column="timepoint")
     # Every follow-up needs a baseline for the same patient and measure, dated before it.
     # (Integer codes per patient and measure keep this fast for millions of rows.)
     key, _ = pd.factorize(typed["patient_id"] + "\x00" + typed["measure"])
@@ -340,55 +368,35 @@ def _check_measurements(text: pd.DataFrame, measures: Iterable[str] | None,
     orphan = np.isnan(baseline_month[key])
     if orphan.any():
         row = typed.index[int(orphan.argmax())]
-        raise InputError(path, f"follow-up '{typed.at[row, 'timepoint']}' of "
+        raise InputError(source, f"follow-up '{typed.at[row, 'timepoint']}' of "
                          f"{typed.at[row, 'measure']} for patient "
                          f"{typed.at[row, 'patient_id']} has no baseline row", row=row,
                          column="timepoint")
     earlier = ~is_baseline.to_numpy() & (typed["month"].to_numpy() < baseline_month[key])
     if earlier.any():
         row = typed.index[int(earlier.argmax())]
-        raise InputError(path, f"follow-up '{typed.at[row, 'timepoint']}' is dated month "
+        raise InputError(source, f"follow-up '{typed.at[row, 'timepoint']}' is dated month "
                          f"{typed.at[row, 'month']:g}, before its baseline (month "
                          f"{baseline_month[key[earlier.argmax()]]:g})", row=row,
                          column="month")
-    # Integer labels ("1", "2", ...) become integers, so they sort numerically and join
-    # with patients.csv; anything else ("P-01", "007") stays text.
-    ids = typed["patient_id"]
-    if ids.str.fullmatch(r"0|[1-9][0-9]{0,17}").all():  # ASCII digits only
-        typed["patient_id"] = ids.astype("int64")
+    typed["patient_id"] = whole_number_ids(typed["patient_id"])
     return typed.reset_index(drop=True)
 
 
-def _check_measures_and_units(typed: pd.DataFrame, allowed: list[str], codebook: Codebook,
-                              path: Path) -> None:
-    """Every measure is declared in the codebook, and given in the codebook's unit.
+def whole_number_ids(ids: pd.Series) -> pd.Series:
+    """Patient ids as integers when that loses nothing, else as the text written.
 
-    Checked on the distinct values (a million-patient file has a handful), and only the
-    first offending row is looked up.
+    ``1``, ``2``, ``10`` become integers (they then sort as numbers); ``001``, ``+1``,
+    ``PT-001`` and a mix stay text, so that every id matches its PATIENTS row exactly.
+
+    Examples
+    --------
+    >>> whole_number_ids(pd.Series(["1", "10", "2"])).tolist()
+    [1, 10, 2]
+    >>> whole_number_ids(pd.Series(["001", "2"])).tolist()
+    ['001', '2']
     """
-    codes = typed["measure"]
-    undeclared = [code for code in codes.unique() if code not in codebook]
-    if undeclared:
-        row = int(codes.isin(undeclared).idxmax())
-        code = codes[row]
-        hint = (f"codes are lower case: {code.lower()!r}" if code.lower() in codebook else
-                "declare it in a codebook (CODEBOOK=codebook.csv)")
-        raise InputError(path, f"measure {quote_value(code)} is not in {codebook.source}; "
-                         f"{hint}", row=row, column="measure")
-
-    # A value in another unit (CRP in mg/dL instead of mg/L) would be silently wrong by
-    # a factor; the unit is compared as written, ignoring case and spaces. (A declared
-    # measure that is not allowed is the schema's to report.)
-    def same(unit: str, expected: str) -> bool:
-        return unit.replace(" ", "").lower() == expected.replace(" ", "").lower()
-
-    wrong = [(code, unit) for code, unit in typed[["measure", "unit"]].drop_duplicates(
-             ).itertuples(index=False) if code in allowed and not same(unit, codebook[code].unit)]
-    if wrong:
-        rows = [int(((codes == code) & (typed["unit"] == unit)).idxmax()) for code, unit in wrong]
-        row = min(rows)
-        code = codes[row]
-        raise InputError(path, f"unit {quote_value(typed.at[row, 'unit'])} of {code} is not "
-                         f"{codebook[code].unit!r}, the unit of {codebook.source}; convert the "
-                         "values or declare the measure in a codebook", row=row,
-                         column="unit")
+    ids = ids.astype(str).str.strip()
+    if ids.str.fullmatch(r"0|[1-9][0-9]{0,17}").all():  # ASCII digits only
+        return ids.astype("int64")
+    return ids

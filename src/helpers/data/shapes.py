@@ -1,324 +1,331 @@
-"""A cohort file in the shapes clinics use, turned into the tidy measurement table.
+"""Stage 3 of reading a file: the table's shape, turned into one long table.
 
-Format and shape are detected, not declared:
+A located table (:mod:`helpers.data.locate`) comes in one of four shapes, recognised by
+its column names (:mod:`helpers.data.names`), never by the file's name:
 
-- **format**: CSV (UTF-8), Excel ``.xlsx`` (the first sheet, or ``sheet=``) or Parquet,
-  recognised by the file's first bytes rather than its name;
-- **shape**: *tidy*, one row per patient, measure and visit with the columns of
-  :data:`helpers.vocab.MEASUREMENT_COLUMNS`; or *wide*, one row per patient with a
-  ``patient_id`` column and one column per measure and visit, named
-  ``<measure>_<timepoint>`` where the timepoint is ``baseline`` or ``m<months>``
-  (``das28_baseline``, ``das28_m6``, ``sledai2k_m12``).
+- **tidy**: one row per patient, measure and visit: a patient id, a measure column
+  (``measure``, ``parameter``, ``esame``...), a value column (``value``, ``result``,
+  ``risultato``...), and a visit (``timepoint``, ``visit``), a ``month`` or a visit
+  ``date``; a ``unit`` column is optional;
+- **wide**: one row per patient, one column per measure and visit (``das28_baseline``,
+  ``DAS28 (VES) T6``, ``crp_mg_dl_m6``, ``Baseline SLEDAI-2K``);
+- **visit rows**: one row per patient and visit: a patient id, a visit, month or date
+  column, and one column per measure (``DAS28``, ``CRP (mg/dL)``);
+- **REDCap**: the visit rows REDCap exports (``record_id``, ``redcap_event_name`` such
+  as ``month_6_arm_1``, or the label export's ``Record ID``, ``Event Name``): rows of
+  repeating instruments and REDCap's bookkeeping columns are left out.
 
-:func:`read_cohort_text` returns the tidy table as text cells, with a
-:class:`Locator` that maps each tidy cell back to the row and column of the file it came
-from, so that every later error still names the place the user can find and fix:
-spreadsheet row numbers for ``.xlsx``, the wide column (``das28_m6``) for wide files.
+:func:`to_long` returns one :class:`Long` table of text cells with the columns of
+:data:`LONG_COLUMNS` (measure names and visit labels still as written, for
+:mod:`helpers.data.interpret` to read) and a :class:`~helpers.data.locate.Locator` that
+maps every long row back to the file's row and column.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-import re
-import sys
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from helpers import paths
-from helpers.errors import InputError, quote_value
-from helpers.io import check_header, read_csv_text
-from helpers.vocab import BASELINE, MEASUREMENT_COLUMNS, Codebook
+from helpers.data.locate import Table
+from helpers.data.names import (MeasureIndex, column_role, measure_prefix, parse_column,
+                                visit_split)
+from helpers.errors import quote_value
+from helpers.vocab import name_key
 
-__all__ = ["Locator", "WIDE_COLUMN", "detect_format", "read_cohort_text", "read_table"]
+__all__ = ["LONG_COLUMNS", "Long", "recognises", "to_long"]
 
-#: A wide column name: ``<measure>_<timepoint>``, the timepoint ``baseline`` or
-#: ``m<months>``. The measure part is as short as possible, so ``das28_esr_m6`` is
-#: DAS28-ESR at month 6.
-WIDE_COLUMN = re.compile(rf"(?P<measure>[a-z][a-z0-9_]*?)_(?P<timepoint>{BASELINE}|"
-                         r"m(?P<month>[0-9]{1,4}))")
-_XLSX_MAGIC = b"PK\x03\x04"
-_PARQUET_MAGIC = b"PAR1"
+#: Columns of the long table: the measure and the visit as written, with the month,
+#: visit date and treatment start when the file gives them, and the unit it states.
+LONG_COLUMNS = ["patient_id", "measure", "visit", "month", "date", "start", "value", "unit"]
 
 
-@dataclass(frozen=True)
-class Locator:
-    """Where the cells of a tidy table came from in the user's file.
+@dataclass
+class Long:
+    """A table reshaped to one row per patient, measure and visit, all text.
 
     Attributes
     ----------
-    source : str
-        The file (and sheet) as messages print it.
-    line_label : str or None
-        What the file calls a row's position: ``"line"`` (CSV), ``"spreadsheet row"``
-        (xlsx), None (Parquet has no lines).
-    rows, columns : numpy.ndarray or None
-        For a wide file, the file row and file column of each tidy row's ``value``;
-        None when the tidy table *is* the file.
+    frame : DataFrame
+        Columns :data:`LONG_COLUMNS`; index the long row, 1..n.
+    locator : Locator
+        Maps long rows to the file.
+    shape : str
+        ``"tidy"``, ``"wide"``, ``"visit rows"`` or ``"REDCap"``.
+    notes : list of str
+        What reshaping decided.
+    unit_source : str
+        Where the ``unit`` cells come from: ``"unit column"`` or ``"column names"``.
     """
 
-    source: str
-    line_label: str | None
-    rows: np.ndarray | None = None
-    columns: np.ndarray | None = None
-
-    def error(self, message: str, *, row: int | None = None, column: str | None = None
-              ) -> InputError:
-        """An :class:`InputError` at ``row`` and ``column`` of the tidy table."""
-        if self.rows is not None and row is not None and row >= 1:
-            wide_column = str(self.columns[row - 1])
-            row_in_file = int(self.rows[row - 1])
-            if column in ("measure", "timepoint", "month"):
-                # These come from the wide column's name, that is from the header.
-                row_in_file, column = 0, wide_column
-            elif column in ("value", None):
-                column = wide_column
-            elif column == "unit":  # the unit comes from the codebook, not the file
-                row_in_file, column = None, wide_column
-            row = row_in_file
-        return InputError(self.source, message, row=row, column=column,
-                          line_label=self.line_label)
-
-    def relocate(self, error: InputError) -> InputError:
-        """``error`` (raised on the tidy table) moved to the place in the file."""
-        return self.error(error.message, row=error.row, column=error.column)
+    frame: pd.DataFrame
+    locator: object
+    shape: str
+    notes: list[str] = field(default_factory=list)
+    unit_source: str = "column names"
 
 
-def detect_format(path: Path) -> str:
-    """``"xlsx"``, ``"parquet"`` or ``"csv"``, from the file's first bytes."""
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    if head == _PARQUET_MAGIC:
-        return "parquet"
-    if head == _XLSX_MAGIC and path.suffix.lower() in (".xlsx", ".xlsm"):
-        return "xlsx"
-    return "csv"  # read_csv_text names other binary formats (gzip, ZIP, PDF ...)
+def recognises(index: MeasureIndex):
+    """The header test of a measurements table: a column name this stage can use."""
+    def recognise(name: str) -> bool:
+        role = column_role(name)
+        if role not in (None, "redcap"):
+            return True
+        return parse_column(name, index) is not None or visit_split(name) is not None
+    return recognise
 
 
-def read_table(path: str | Path, *, sheet: str | None = None
-               ) -> tuple[pd.DataFrame, Locator]:
-    """Read a CSV, xlsx or Parquet file as text cells, data rows numbered from 1.
+def to_long(table: Table, index: MeasureIndex, *, measures: Sequence[str] | None = None
+            ) -> Long:
+    """Reshape a located table of measurements into the long table.
 
     Parameters
     ----------
-    path : str or Path
-    sheet : str, optional
-        The xlsx sheet (default: the first); an error for other formats.
+    table : Table
+    index : MeasureIndex
+        The codebook's measure names.
+    measures : sequence of str, optional
+        The measures chosen (``MEASURES=``): a column of another, undeclared measure is
+        then left out with a note instead of stopping the run.
 
     Returns
     -------
-    (DataFrame, Locator)
-        Every cell ``str`` (empty cells ``""``), index the 1-based data row, and how
-        messages name the file's rows.
-    """
-    path = Path(path)
-    if not path.is_file():
-        read_csv_text(path)  # names a folder, a device or a missing file, and raises
-    kind = detect_format(path)
-    if sheet is not None and kind != "xlsx":
-        raise InputError(path, f"SHEET={sheet!r} is only for .xlsx files; this is {kind}")
-    if kind == "xlsx":
-        return _read_xlsx(path, sheet)
-    if kind == "parquet":
-        return _read_parquet(path), Locator(paths.display_path(path), None)
-    return read_csv_text(path), Locator(paths.display_path(path), "line")
-
-
-def _cell_text(value) -> str:
-    """A spreadsheet or Parquet cell as the text a CSV would hold."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        if math.isnan(value):
-            return ""
-        # Whole numbers are stored as floats by spreadsheets: 6.0 is "6", as typed.
-        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(
-            float(value))
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    return str(value)
-
-
-def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, Locator]:
-    import openpyxl  # deferred: only spreadsheets need it
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a damaged file
-        raise InputError(path, f"cannot be read as an .xlsx workbook ({error})") from None
-    try:
-        if sheet is None:
-            worksheet = book.worksheets[0]
-        elif sheet in book.sheetnames:
-            worksheet = book[sheet]
-        else:
-            raise InputError(path, f"has no sheet {quote_value(sheet)}; its sheets are "
-                             f"{', '.join(map(quote_value, book.sheetnames))}")
-        rows = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
-        name = worksheet.title
-    finally:
-        book.close()
-    locator = Locator(f"{paths.display_path(path)} [sheet {quote_value(name)}]",
-                      "spreadsheet row")
-    if not rows or not any(rows[0]):
-        raise locator.error("first row is empty; expected the header row", row=0)
-    header = [c.strip() for c in rows[0]]
-    # Formatting can make a sheet wider than its data: unnamed, empty columns go.
-    keep = [i for i, name in enumerate(header) if name or any(r[i] for r in rows[1:])]
-    for i in keep:
-        if not header[i]:
-            raise locator.error("a column with data has no name", row=0,
-                                column=openpyxl.utils.get_column_letter(i + 1))
-    body = {number: [row[i] for i in keep] for number, row in enumerate(rows[1:], 1)
-            if any(row[i] for i in keep)}  # blank rows are skipped, as in a CSV
-    if not body:
-        raise locator.error("has a header but no data rows")
-    frame = pd.DataFrame(list(body.values()), index=pd.Index(list(body), dtype="int64"),
-                         columns=[header[i] for i in keep], dtype=str)
-    if frame.columns.has_duplicates:
-        raise locator.error("duplicate column name", row=0,
-                            column=str(frame.columns[frame.columns.duplicated()][0]))
-    return frame, locator
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as error:  # pyarrow raises many types for a damaged file
-        raise InputError(path, f"cannot be read as Parquet ({error})") from None
-    if frame.empty:
-        raise InputError(path, "has no data rows")
-    text = pd.DataFrame({str(c): _column_text(frame[c]) for c in frame.columns})
-    text.index = pd.RangeIndex(1, len(text) + 1)
-    return text
-
-
-def _column_text(column: pd.Series) -> pd.Series:
-    """A typed column as the text a CSV would hold, as :func:`_cell_text` writes cells,
-    column-wise (a Parquet file may hold millions of rows)."""
-    missing = column.isna().to_numpy()
-    if pd.api.types.is_bool_dtype(column):
-        text = column.map({True: "yes", False: "no"})
-    elif pd.api.types.is_float_dtype(column):
-        values = column.to_numpy(dtype=float, na_value=np.nan)
-        whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
-        text = pd.Series(values, index=column.index).astype(str)  # shortest repr
-        text[whole] = values[whole].astype(np.int64).astype(str)
-    elif pd.api.types.is_numeric_dtype(column):
-        text = column.astype(str)
-    elif pd.api.types.is_datetime64_any_dtype(column):
-        text = column.map(lambda value: value.isoformat(), na_action="ignore")
-    else:
-        text = column.map(_cell_text, na_action="ignore")
-    text = text.astype(object)
-    text[missing] = ""
-    return text.astype(str)
-
-
-def read_cohort_text(path: str | Path, codebook: Codebook, *, sheet: str | None = None
-                     ) -> tuple[pd.DataFrame, Locator, str]:
-    """Read a cohort file of any supported format and shape as a tidy text table.
-
-    Parameters
-    ----------
-    path : str or Path
-    codebook : Codebook
-        Declares the measures a wide file's column names may use, and their units.
-    sheet : str, optional
-        The xlsx sheet.
-
-    Returns
-    -------
-    (DataFrame, Locator, str)
-        The tidy table (columns :data:`~helpers.vocab.MEASUREMENT_COLUMNS`, text,
-        index 1..n), where its cells came from, and the shape (``"tidy"``/``"wide"``).
+    Long
 
     Raises
     ------
     InputError
-        A file that is neither shape, an unknown measure, a malformed wide column name
-        or a repeated patient, located in the file.
+        No patient id column; a shape that cannot be told; a column that nearly names a
+        known measure; an undeclared measure; two columns for one measure and visit; an
+        empty or repeated patient id (wide).
     """
-    path = Path(path)
-    text, locator = read_table(path, sheet=sheet)
-    columns = [str(c).strip() for c in text.columns]
-    text.columns = columns
-    # One column is a tidy file whose header did not split (such as ';'-separated).
-    if "measure" in columns or "timepoint" in columns or len(columns) == 1:
-        check_header(columns, MEASUREMENT_COLUMNS, lambda message, column=None:
-                     locator.error(message, row=0, column=column))
-        return text, locator, "tidy"
-    if "patient_id" in columns and any(WIDE_COLUMN.fullmatch(c) for c in columns):
-        return (*_wide_to_tidy(text, codebook, locator), "wide")
-    raise locator.error(
-        "is neither tidy (columns " + ", ".join(MEASUREMENT_COLUMNS) + ") nor wide "
-        "(patient_id and columns such as das28_baseline, das28_m6)", row=0)
+    names = table.columns
+    roles = {name: column_role(name) for name in names}
+    fail = table.locator.error
+    id_column = next((n for n in names if roles[n] == "id"), None)
+    if id_column is None:
+        raise fail("has no patient id column; name it patient_id (or ID, Patient, "
+                   "record_id)", row=0)
+    by_role = {}
+    for name in names:
+        if roles[name] not in (None, "id", "redcap") and roles[name] not in by_role:
+            by_role[roles[name]] = name
+    if "measure" in by_role and "value" in by_role:
+        return _tidy(table, id_column, by_role)
+    columns = {name: parse_column(name, index) for name in names if roles[name] is None}
+    visited = {n: c for n, c in columns.items() if c is not None and c.visit is not None}
+    plain = {n: c for n, c in columns.items() if c is not None and c.visit is None}
+    others = [n for n in names if roles[n] is None and columns.get(n) is None]
+    if by_role.keys() & {"timepoint", "month", "date"} and (plain or not visited):
+        return _visit_rows(table, id_column, by_role, plain, others, index)
+    if visited:
+        return _wide(table, id_column, visited, others, index, measures)
+    if plain:
+        listed = ", ".join(quote_value(n) for n in list(plain)[:3])
+        raise fail(f"columns {listed} name measures but no visit: add a visit column (one "
+                   "row per patient and visit), or name them with their visit, such as "
+                   "das28_baseline and das28_m6 (one row per patient)", row=0)
+    raise fail("names no measure: expected a tidy table (patient_id, measure, timepoint, "
+               "month, value, unit), one column per measure and visit (das28_baseline, "
+               "das28_m6), or one row per visit (patient_id, visit, das28)", row=0)
 
 
-def _wide_to_tidy(text: pd.DataFrame, codebook: Codebook, locator: Locator
-                  ) -> tuple[pd.DataFrame, Locator]:
-    """One tidy row per cell of each ``<measure>_<timepoint>`` column."""
-    measure_columns, ignored = [], []
-    for column in text.columns:
-        match = WIDE_COLUMN.fullmatch(column)
-        if column == "patient_id":
-            continue
-        if match is None:
-            known = next((code for code in codebook if column.startswith(code + "_")), None)
-            if known is not None:  # a measure with a malformed visit: a typo, not extra
-                raise locator.error(f"is not <measure>_<timepoint>: the timepoint after "
-                                    f"{known!r} must be {BASELINE!r} or m<months> (such "
-                                    f"as {known}_m6)", row=0, column=column)
-            ignored.append(column)
-            continue
-        if match["measure"] not in codebook:
-            raise locator.error(f"measure {match['measure']!r} is not in {codebook.source};"
-                                " declare it in a codebook (CODEBOOK=codebook.csv)", row=0,
-                                column=column)
-        measure_columns.append((column, match))
-    if ignored:
-        print(f"note: {locator.source}: column(s) {', '.join(map(quote_value, ignored[:5]))}"
-              f"{' ...' if len(ignored) > 5 else ''} are not <measure>_<timepoint> and are "
-              "not analysed", file=sys.stderr)
-    ids = text["patient_id"].str.strip()
+def _tidy(table: Table, id_column: str, by_role: dict) -> Long:
+    body = table.body
+    if not by_role.keys() & {"timepoint", "month", "date"}:
+        raise table.locator.error("has no visit column: add timepoint (baseline, m6, ...) "
+                                  "or month (months since anifrolumab start)", row=0)
+    renamed = {"patient_id": id_column, **{role: by_role[role] for role in
+                                           ("measure", "value", "unit", "month", "date",
+                                            "start") if role in by_role}}
+    if "timepoint" in by_role:
+        renamed["visit"] = by_role["timepoint"]
+    frame = pd.DataFrame({column: body[renamed[column]] if column in renamed else ""
+                          for column in LONG_COLUMNS}, index=body.index, dtype=str)
+    used = set(renamed.values())
+    notes = _unused_note([n for n in table.columns if n not in used])
+    names = {"timepoint": renamed.get("visit", renamed.get("month", "")),
+             **{k: v for k, v in renamed.items() if k != "visit"}}
+    return Long(frame, table.locator.renamed(names), "tidy", notes, "unit column")
+
+
+def _unused_note(columns: list[str]) -> list[str]:
+    if not columns:
+        return []
+    shown = ", ".join(quote_value(c) for c in columns[:5])
+    return [f"column{'s' if len(columns) > 1 else ''} {shown}{' ...' if len(columns) > 5 else ''}"
+            " not analysed"]
+
+
+def _check_ids(table: Table, id_column: str, *, unique: bool) -> pd.Series:
+    ids = table.body[id_column].str.strip()
     empty = ids == ""
     if empty.any():
-        raise locator.error("is empty", row=int(empty.idxmax()), column="patient_id")
-    repeated = ids.duplicated()
-    if repeated.any():
-        row = int(repeated.idxmax())
-        raise locator.error(f"patient {quote_value(ids[row])} has a second row; a wide "
-                            "file has one row per patient", row=row, column="patient_id")
-    visits = {}
-    for column, match in measure_columns:
-        month = 0 if match["timepoint"] == BASELINE else int(match["month"])
-        # m06 and m6 are the same visit; a second column for it is a duplicate.
-        timepoint = BASELINE if month == 0 and match["timepoint"] == BASELINE else f"m{month}"
-        key = (match["measure"], timepoint)
-        if key in visits:
-            raise locator.error(f"is the same measure and visit as column "
-                                f"{visits[key]!r}", row=0, column=column)
-        visits[key] = column
-    n = len(text)
-    keys = list(visits)
-    tidy = pd.DataFrame({
+        raise table.locator.error("is empty: every row needs its patient's id",
+                                  row=int(ids.index[empty.to_numpy().argmax()]),
+                                  column=id_column)
+    if unique:
+        repeated = ids.duplicated()
+        if repeated.any():
+            row = int(ids.index[repeated.to_numpy().argmax()])
+            raise table.locator.error(f"patient {quote_value(ids[row])} has a second row; a "
+                                      "file with one column per visit has one row per "
+                                      "patient", row=row, column=id_column)
+    return ids
+
+
+def _wide(table: Table, id_column: str, visited: dict, others: list[str],
+          index: MeasureIndex, measures: Sequence[str] | None) -> Long:
+    fail = table.locator.error
+    notes = []
+    skipped_measures = []
+    dates = {}
+    unused = []
+    for name in others:
+        split = visit_split(name)
+        if split is None:
+            prefix = measure_prefix(name, index)
+            if prefix is not None and not measures:
+                code, rest = prefix
+                raise fail(f"starts with the measure {code} but its visit "
+                           f"{quote_value(rest)} cannot be read: name visits baseline (or "
+                           "T0, BL), M6, 6 mesi, W24 or V2, or choose the measures with "
+                           "MEASURES=", row=0, column=name)
+            unused.append(name)
+            continue
+        rest, visit = split
+        if column_role(rest) == "date":
+            dates[visit.timepoint] = name
+            continue
+        near = index.suggest(rest)
+        if near is not None:
+            raise fail(f"{quote_value(rest)} is not a measure of the codebook; did you mean "
+                       f"{near!r} ({index.measure(near).name})?", row=0, column=name)
+        if measures:
+            skipped_measures.append(name)
+            continue
+        raise fail(f"measure {quote_value(rest)} is not in {index.codebook.source}; declare "
+                   "it in a codebook (CODEBOOK=codebook.csv), or choose the measures to "
+                   "analyse with MEASURES=", row=0, column=name)
+    if skipped_measures:
+        notes += _unused_note(skipped_measures)
+    notes += _unused_note(unused)
+    ids = _check_ids(table, id_column, unique=True)
+    seen = {}
+    for name, column in visited.items():
+        key = (column.measure, column.visit.timepoint)
+        if key in seen:
+            raise fail(f"is the same measure and visit as column {seen[key]!r}", row=0,
+                       column=name)
+        seen[key] = name
+    keys = list(visited)
+    n = len(ids)
+    body = table.body
+    date_text = {name: (body[dates[column.visit.timepoint]].to_numpy(dtype=object)
+                        if column.visit.timepoint in dates else np.full(n, "", dtype=object))
+                 for name, column in visited.items()}
+    frame = pd.DataFrame({
         "patient_id": np.tile(ids.to_numpy(dtype=object), len(keys)),
-        "measure": np.repeat([m for m, _ in keys], n),
-        "timepoint": np.repeat([t for _, t in keys], n),
-        "month": np.repeat([str(0 if t == BASELINE else int(t[1:])) for _, t in keys], n),
-        "value": np.concatenate([text[visits[k]].to_numpy(dtype=object) for k in keys])
-        if keys else np.array([], dtype=object),
-        "unit": np.repeat([codebook[m].unit for m, _ in keys], n),
+        "measure": np.repeat([visited[k].measure for k in keys], n),
+        "visit": np.repeat([visited[k].visit_text for k in keys], n),
+        "month": "",
+        "date": np.concatenate([date_text[k] for k in keys]) if keys else [],
+        "start": "",
+        "value": np.concatenate([body[k].to_numpy(dtype=object) for k in keys]),
+        "unit": np.repeat([visited[k].unit or "" for k in keys], n),
     }, dtype=str)
-    tidy.index = pd.RangeIndex(1, len(tidy) + 1)
-    located = Locator(locator.source, locator.line_label,
-                      rows=np.tile(text.index.to_numpy(), len(keys)),
-                      columns=np.repeat([visits[k] for k in keys], n))
-    return tidy, located
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    locator = table.locator.reshaped(np.tile(body.index.to_numpy(), len(keys)),
+                                     np.repeat(keys, n), {"patient_id": id_column},
+                                     frozenset({"measure", "timepoint", "month", "unit"}))
+    notes.insert(0, f"one column per measure and visit ({len(keys)} columns)")
+    notes += _renamed_note(visited)
+    return Long(frame, locator, "wide", notes)
+
+
+def _renamed_note(columns: dict) -> list[str]:
+    """Measures whose columns call them by another name (``DAS28 (VES)`` = das28_esr)."""
+    renamed = {}
+    for name, column in columns.items():
+        if name_key(column.measure_text) != name_key(column.measure):
+            renamed.setdefault(column.measure_text, column.measure)
+    if not renamed:
+        return []
+    return ["measures: " + ", ".join(f"{quote_value(text)} = {code}" for text, code in
+                                     list(renamed.items())[:8])]
+
+
+def _visit_rows(table: Table, id_column: str, by_role: dict, plain: dict,
+                others: list[str], index: MeasureIndex) -> Long:
+    body = table.body
+    fail = table.locator.error
+    notes = []
+    shape = "visit rows"
+    keep = np.ones(len(body), dtype=bool)
+    repeat = next((n for n in table.columns if n.lower().replace(" ", "_") in
+                   ("redcap_repeat_instrument", "repeat_instrument")), None)
+    visit_column = by_role.get("timepoint")
+    redcap_event = visit_column is not None and visit_column.replace(" ", "_").lower() in (
+        "redcap_event_name", "event_name")
+    if redcap_event or id_column.replace(" ", "_").lower() == "record_id":
+        shape = "REDCap"
+    if repeat is not None:
+        repeated = (body[repeat].str.strip() != "").to_numpy()
+        if repeated.any():
+            kinds = sorted(set(body.loc[repeated, repeat].str.strip()))
+            notes.append(f"{int(repeated.sum())} rows of repeating instruments "
+                         f"({', '.join(map(quote_value, kinds[:3]))}) are not visits: left out")
+            keep &= ~repeated
+    for name in others:
+        near = index.suggest(name)
+        if near is not None:
+            raise fail(f"{quote_value(name)} is not a measure of the codebook; did you mean "
+                       f"{near!r} ({index.measure(near).name})?", row=0, column=name)
+    if not plain:
+        raise fail("has a visit column but no measure column (such as das28, sledai2k, "
+                   "crp)", row=0)
+    seen = {}
+    for name, column in plain.items():
+        if column.measure in seen:
+            raise fail(f"is the same measure as column {seen[column.measure]!r}", row=0,
+                       column=name)
+        seen[column.measure] = name
+    body = body[keep]
+    sub = Table(body, table.locator, table.notes)
+    ids = _check_ids(sub, id_column, unique=False)
+    keys = list(plain)
+    n = len(body)
+
+    def repeated(role):
+        column = by_role.get(role)
+        if column is None:
+            return ""
+        return np.tile(body[column].to_numpy(dtype=object), len(keys))
+
+    frame = pd.DataFrame({
+        "patient_id": np.tile(ids.to_numpy(dtype=object), len(keys)),
+        "measure": np.repeat([plain[k].measure for k in keys], n),
+        "visit": repeated("timepoint"),
+        "month": repeated("month"),
+        "date": repeated("date"),
+        "start": repeated("start"),
+        "value": np.concatenate([body[k].to_numpy(dtype=object) for k in keys]),
+        "unit": np.repeat([plain[k].unit or "" for k in keys], n),
+    }, dtype=str)
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    visit_file_column = (by_role.get("timepoint") or by_role.get("month")
+                         or by_role.get("date"))
+    names = {"patient_id": id_column, "timepoint": visit_file_column,
+             "month": by_role.get("month") or by_role.get("date") or visit_file_column,
+             **{role: by_role[role] for role in ("date", "start") if role in by_role}}
+    locator = table.locator.reshaped(np.tile(body.index.to_numpy(), len(keys)),
+                                     np.repeat(keys, n), names,
+                                     frozenset({"measure", "unit"}))
+    used = {id_column, *by_role.values(), *plain}
+    unused = [c for c in table.columns if c not in used and column_role(c) != "redcap"
+              and c != repeat]
+    notes.insert(0, f"one row per patient and visit ({len(keys)} measure columns)")
+    notes += _renamed_note(plain) + _unused_note(unused)
+    return Long(frame, locator, shape, notes)

@@ -18,16 +18,20 @@ What it guarantees:
 - **Committed files are never touched.** Inside the repository, OUT may only be in a
   folder git ignores (such as ``out/``), never in ``.git`` or a tracked folder.
 
-DATA may be CSV, xlsx (``--sheet``) or Parquet, tidy (the format of
-``data/processed/measurements.csv``) or wide (``das28_baseline, das28_m6, ...``); see
-:mod:`helpers.data.shapes`. Its measures must be in the codebook: the built-in one
-(:data:`helpers.vocab.MEASURES`), extended by ``--codebook``. DAS28-ESR and DAS28-CRP are
-computed from their components where a visit has them
-(:func:`helpers.scores.derive_das28`). The outcomes are every measure present, or those
-named by ``--measures``.
+DATA is read by :func:`helpers.data.reader.read_cohort`: CSV (any separator, UTF-8 or
+Windows-1252), xlsx (``--sheet``) or Parquet; tidy, wide, one row per visit or a REDCap
+export; measure names, units and visits as clinics write them (``--units``,
+``--baseline``, ``--start`` for what the file does not state). Its measures must be in
+the codebook: the built-in one (:data:`helpers.vocab.MEASURES`), extended by
+``--codebook``. DAS28-ESR and DAS28-CRP are computed from their components where a visit
+has them (:func:`helpers.scores.derive_das28`). The outcomes are every measure present,
+or those named by ``--measures``. PATIENTS is read by
+:func:`helpers.data.patients.read_patients`. What reading decided is printed as the run's
+summary and listed in the report.
 
-OUT holds ``data/measurements.csv`` (the converted tidy table), ``data/codebook.csv``
-(the definitions used), ``tables/``, ``figures/``, ``notebooks/`` and ``report.html``.
+OUT holds ``data/measurements.csv`` (the converted tidy table), ``data/patients.csv``
+(with PATIENTS), ``data/codebook.csv`` (the definitions used), ``tables/``, ``figures/``,
+``notebooks/`` and ``report.html``.
 """
 
 from __future__ import annotations
@@ -44,11 +48,14 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.data.codebook import codebook_table, load_codebook, select_outcomes
-from helpers.data.schema import PATIENTS_SCHEMA, read_measurements, validate
+from helpers.data.interpret import parse_units
+from helpers.data.names import MeasureIndex
+from helpers.data.patients import read_patients
+from helpers.data.reader import Reading, read_cohort
 from helpers.errors import InputError
-from helpers.io import read_csv_text, write_csv, write_text
+from helpers.io import write_csv, write_text
 from helpers.scores import derive_das28
-from helpers.vocab import measure_name
+from helpers.vocab import DAS28_MEASURES, measure_name
 
 NOTEBOOKS = ("02_prepost.ipynb", "03_figures.ipynb")
 #: The file that marks a folder as made by this command (so a rerun may replace it).
@@ -81,62 +88,44 @@ def check_output_folder(out: str | Path) -> Path:
         inside = folder.relative_to(root).parts
         if not inside or inside[0] == ".git" or not _ignored_by_git(folder):
             raise InputError(out, "output folder is inside the project but not in a folder "
-                             "git ignores; use out/<name> or a folder outside the project")
+                             "git ignores; use out/<name> or a folder outside the project",
+                             argument="OUT")
     if folder.exists() and not folder.is_dir():
-        raise InputError(out, "output folder is a file, not a folder")
+        raise InputError(out, "output folder is a file, not a folder", argument="OUT")
     if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER).is_file():
         raise InputError(out, "output folder is not empty and was not made by make analysis; "
-                         "choose a new or empty folder (nothing was written)")
+                         "choose a new or empty folder (nothing was written)", argument="OUT")
     return folder
-
-
-def check_patients(patients: str | Path, measurements) -> Path:
-    """Validate a PATIENTS file and match its ids with DATA's, before anything runs."""
-    import pandas as pd
-
-    path = paths.resolve(patients)
-    if path.is_dir():
-        raise InputError(path, "is a folder, not a file")
-    text = read_csv_text(path)
-    if "patient_id" not in text.columns:
-        raise InputError(path, "required column is missing", row=0, column="patient_id")
-    frame = pd.read_csv(path)
-    frame.index = pd.RangeIndex(1, len(frame) + 1)
-    validate(frame, PATIENTS_SCHEMA, path)
-    ids = set(text["patient_id"].str.strip())
-    data_ids = set(measurements["patient_id"].astype(str))
-    missing = sorted(data_ids - ids)
-    if missing:
-        raise InputError(path, f"{len(missing)} patient(s) of DATA are not in PATIENTS "
-                         f"(first: {', '.join(missing[:3])}); the summary and the "
-                         "statistics must describe the same patients", column="patient_id")
-    extra = sorted(ids - data_ids)
-    if extra:
-        print(f"warning: {paths.display_path(path)}: {len(extra)} patient(s) have no "
-              f"measurements and are left out (first: {', '.join(extra[:3])})",
-              file=sys.stderr)
-    return path
 
 
 def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None = None,
                codebook: str | Path | None = None, measures: Sequence[str] | None = None,
-               sheet: str | None = None, quiet: bool = False) -> Path:
+               sheet: str | None = None, units: str | None = None,
+               baseline: str | None = None, start: str | None = None,
+               quiet: bool = False) -> Path:
     """Validate and convert the inputs, then run the pre/post and figures notebooks.
 
     Parameters
     ----------
     data : str or Path
-        The measurements: CSV, xlsx or Parquet, tidy or wide.
+        The measurements: CSV, xlsx or Parquet, in any shape
+        :func:`helpers.data.reader.read_cohort` reads.
     out : str or Path
         The output folder (see the module's rules).
     patients : str or Path, optional
-        A ``patients.csv``-like table (cohort summary, swimmer plot).
+        A patients table (cohort summary, swimmer plot; :mod:`helpers.data.patients`).
     codebook : str or Path, optional
         A codebook CSV extending the built-in one (:mod:`helpers.data.codebook`).
     measures : sequence of str, optional
         The outcomes; default every measure present.
     sheet : str, optional
         The sheet of an xlsx DATA.
+    units : str, optional
+        ``crp=mg/dL,pga=0-10``: units of measures whose unit DATA does not state.
+    baseline : str, optional
+        The baseline visit's label, when it is none of the known synonyms.
+    start : str, optional
+        The treatment start (a date, or a column of DATA), for visits given as dates.
     quiet : bool
         No progress output.
 
@@ -146,49 +135,90 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
         The report, ``out/report.html``.
     """
     folder = check_output_folder(out)
-    book = load_codebook(codebook)
+    try:
+        book = load_codebook(codebook)
+    except InputError as error:
+        raise error.given_as("CODEBOOK") from None
+    index = MeasureIndex(book)
+    try:
+        unit_of = parse_units(units, index)
+    except ValueError as error:
+        raise InputError("UNITS", str(error)) from None
+    chosen = [index.lookup(m) or m.strip() for m in measures or [] if m.strip()]
     data_path = paths.resolve(data)
-    if data_path.is_dir():
-        raise InputError(data_path, "is a folder, not a file")
     # Fail fast, before a kernel starts: every check runs on the data as given.
-    frame = read_measurements(data_path, measures=None, codebook=book, sheet=sheet)
+    frame, reading = read_cohort(data_path, codebook=book, chosen=chosen, sheet=sheet,
+                                 units=unit_of, baseline=baseline, start=start,
+                                 argument="DATA")
     try:
         frame, derived = derive_das28(frame)
     except ValueError as error:  # a user codebook widened a component's range
-        raise InputError(data_path, f"DAS28 cannot be computed: {error}") from None
-    outcomes, baseline_only = select_outcomes(frame, book, measures, data_path)
+        raise InputError(data_path, f"DAS28 cannot be computed: {error}",
+                         argument="DATA") from None
+    for measure, count in derived.items():
+        reading.notes.append(f"{measure_name(measure, book)} computed from its components "
+                             f"at {count:,} visits")
+    outcomes, baseline_only = select_outcomes(frame, book, chosen or None, data_path)
     if baseline_only:
-        print(f"note: {', '.join(baseline_only)} ha{'s' if len(baseline_only) == 1 else 've'}"
-              " baseline values only and cannot be compared", file=sys.stderr)
-    patients_path = check_patients(patients, frame) if patients else None
+        reading.notes.append(f"{', '.join(baseline_only)} ha"
+                             f"{'s' if len(baseline_only) == 1 else 've'} baseline values "
+                             "only and cannot be compared")
+    reading.notes += _criteria_notes(frame)
+    patients_table = None
+    if patients:
+        patients_table, notes = read_patients(paths.resolve(patients),
+                                              ids=frame["patient_id"].unique())
+        reading.notes += notes
     if not quiet:
-        print(f"{paths.display_path(data_path)}: {frame['patient_id'].nunique():,} patients, "
-              f"{len(frame):,} measurements; outcomes: {', '.join(outcomes)}",
-              file=sys.stderr)
-        for measure, count in derived.items():
-            print(f"  {measure_name(measure, book)} computed from its components at "
-                  f"{count:,} visits", file=sys.stderr)
+        _print_summary(data_path, frame, outcomes, reading)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
         staging.chmod(0o755)  # mkdtemp makes it private; OUT is an ordinary folder
     except OSError as error:
-        raise InputError(out, f"output folder cannot be created ({error.strerror})") from None
+        raise InputError(out, f"output folder cannot be created ({error.strerror})",
+                         argument="OUT") from None
     try:
         write_csv(frame, staging / "data" / "measurements.csv")
         write_csv(codebook_table(book), staging / "data" / "codebook.csv")
-        _run_into(staging, staging / "data" / "measurements.csv",
-                  [data_path] + ([patients_path] if patients_path else []),
-                  patients_path, codebook, outcomes, quiet)
+        patients_path = None
+        if patients_table is not None:
+            patients_path = write_csv(patients_table, staging / "data" / "patients.csv")
+        inputs = [data_path] + ([paths.resolve(patients)] if patients else [])
+        _run_into(staging, staging / "data" / "measurements.csv", inputs, patients_path,
+                  codebook, outcomes, reading, quiet)
         _swap_into_place(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder / "report.html"
 
 
+def _criteria_notes(frame) -> list[str]:
+    """The response criteria that DATA cannot inform, said rather than left at 0/0."""
+    present = set(frame["measure"].unique())
+    needs = {"eular": DAS28_MEASURES, "sledai": ("sledai2k",), "gc": ("gc_mg_day",)}
+    missing = []
+    for criterion, label in RESPONDER_CRITERIA_LABELS.items():
+        if not present.intersection(needs[criterion]):
+            missing.append(f"{label} (no {' or '.join(needs[criterion])} in DATA)")
+    return [f"response criteria not assessed: {'; '.join(missing)}"] if missing else []
+
+
+#: The families of response criteria of :func:`helpers.scores.responder_table`.
+RESPONDER_CRITERIA_LABELS = {"eular": "EULAR DAS28 response", "sledai": "SLEDAI-2K reduction",
+                             "gc": "glucocorticoid targets"}
+
+
+def _print_summary(data_path: Path, frame, outcomes, reading: Reading) -> None:
+    print(f"DATA {paths.display_path(data_path)}: {frame['patient_id'].nunique():,} patients, "
+          f"{len(frame):,} measurements; outcomes: {', '.join(outcomes)}", file=sys.stderr)
+    for line in reading.summary():
+        print(f"  {line}", file=sys.stderr)
+
+
 def _run_into(staging: Path, measurements: Path, inputs: list[Path],
               patients_path: Path | None, codebook: str | Path | None,
-              outcomes: Sequence[str], quiet: bool) -> None:
+              outcomes: Sequence[str], reading: Reading, quiet: bool) -> None:
     from helpers.pipeline.notebooks import run_notebooks
     from helpers.pipeline.report import build_report
 
@@ -208,7 +238,8 @@ def _run_into(staging: Path, measurements: Path, inputs: list[Path],
                              output_dir=staging / "notebooks", parameters=parameters,
                              quiet=quiet, drop_tags=("paper",))
     build_report(executed, staging / "report.html", inputs=inputs,
-                 title="Pre/post analysis of a cohort on anifrolumab")
+                 title="Pre/post analysis of a cohort on anifrolumab",
+                 reading=reading.summary())
 
 
 def _swap_into_place(staging: Path, folder: Path) -> None:
@@ -248,13 +279,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "$ANALYSIS_MEASURES, else every measure in DATA)")
     parser.add_argument("--sheet", default=os.environ.get("ANALYSIS_SHEET") or None,
                         help="sheet of an .xlsx DATA (default: $ANALYSIS_SHEET, else the "
-                        "first)")
+                        "one sheet that holds a table)")
+    parser.add_argument("--units", default=os.environ.get("ANALYSIS_UNITS") or None,
+                        help="units DATA does not state, such as crp=mg/dL,pga=0-10 "
+                        "(default: $ANALYSIS_UNITS)")
+    parser.add_argument("--baseline", default=os.environ.get("ANALYSIS_BASELINE") or None,
+                        help="label of the baseline visit, when it is not baseline, T0, BL, "
+                        "M0, basale, screening... (default: $ANALYSIS_BASELINE)")
+    parser.add_argument("--start", default=os.environ.get("ANALYSIS_START") or None,
+                        help="treatment start for visits given as dates: a date (2023-01-15)"
+                        " or a column of DATA (default: $ANALYSIS_START)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if not args.data or not args.out:
         print("error: usage: make analysis DATA=path/to/data.{csv,xlsx,parquet} "
               "OUT=path/to/folder [PATIENTS=patients.csv] [CODEBOOK=codebook.csv] "
-              "[MEASURES=das28,crp] [SHEET=name]", file=sys.stderr)
+              "[MEASURES=das28,crp] [SHEET=name] [UNITS=crp=mg/dL] [BASELINE=label] "
+              "[START=date or column]", file=sys.stderr)
         return 2
     for name, value in (("DATA", args.data), ("OUT", args.out), ("PATIENTS", args.patients),
                         ("CODEBOOK", args.codebook)):
@@ -268,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         measures = args.measures.split(",") if args.measures else None
         report = run_cohort(args.data, args.out, patients=args.patients,
                             codebook=args.codebook, measures=measures, sheet=args.sheet,
+                            units=args.units, baseline=args.baseline, start=args.start,
                             quiet=args.quiet)
     except (InputError, NotebookError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -323,7 +323,8 @@ def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
 
 def build_report(notebooks: Sequence[str | Path], output: str | Path, *,
                  title: str = "Anifrolumab for lupus arthritis: a reproducible re-analysis",
-                 raw_dir: str | Path = paths.DATA_RAW, inputs=None) -> Path:
+                 raw_dir: str | Path = paths.DATA_RAW, inputs=None,
+                 reading: Sequence[str] = ()) -> Path:
     """Write the HTML report of ``notebooks`` to ``output`` (atomically).
 
     Parameters
@@ -338,6 +339,9 @@ def build_report(notebooks: Sequence[str | Path], output: str | Path, *,
         Raw-data folder whose checksums go into the provenance block.
     inputs : sequence of path, optional
         Input files to checksum instead (a user's own measurements file).
+    reading : sequence of str, optional
+        How the input was read (:meth:`helpers.data.reader.Reading.summary`): shape,
+        encoding, rows left out, measure names, visits, units. Listed in the provenance.
     """
     loaded = [(Path(p), nbformat.read(paths.resolve(p), as_version=4)) for p in notebooks]
     info = provenance(raw_dir, inputs)
@@ -385,7 +389,7 @@ notebooks below, not typed.</em></p>
 <p><strong>Commit:</strong> <code>{html.escape(str(info['commit']))}</code><br>
 <strong>Python:</strong> {html.escape(str(info['python']))}<br>
 <strong>Packages:</strong> {html.escape(packages)}</p>
-<p><strong>Input data (SHA-256):</strong></p>
+{_reading_html(reading)}<p><strong>Input data (SHA-256):</strong></p>
 <div class="table-scroll" role="region" tabindex="0" aria-label="input checksums"><table>
 <tbody>{checksums}</tbody></table></div>
 <p><strong>Parameters:</strong></p>
@@ -397,6 +401,14 @@ notebooks below, not typed.</em></p>
 </html>
 """
     return write_text(page, paths.resolve(output))
+
+
+def _reading_html(reading: Sequence[str]) -> str:
+    """How the input file was read, as a list (nothing for the paper's own data)."""
+    if not reading:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in reading)
+    return f"<p><strong>How the data were read:</strong></p>\n<ul>{items}</ul>\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

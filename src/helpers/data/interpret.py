@@ -1,0 +1,560 @@
+"""Stage 4 of reading a file: what its names, units and visits mean.
+
+:func:`interpret` turns the long table of :mod:`helpers.data.shapes` (measure names and
+visit labels as written) into the tidy table of
+:data:`helpers.vocab.MEASUREMENT_COLUMNS`, still as text, plus one unit-conversion factor
+per row. Every assumption that can change a number is either stated in the input or
+refused with a line that says how to state it:
+
+- **measures**: codes, labels and aliases of the codebook (``DAS28 (VES)`` is
+  ``das28_esr``); a name close to a known one gets "did you mean"; an undeclared measure
+  stops the run unless ``MEASURES=`` chose the ones to analyse;
+- **units**: the unit a file states (a ``unit`` column, a column header such as
+  ``CRP (mg/dL)``, or ``UNITS=crp=mg/dL``) is converted to the codebook's unit with the
+  codebook's factors; a measure whose units differ by a factor (CRP in mg/L or mg/dL; a
+  patient global on 0-100 mm or 0-10) must have its unit stated: it is never assumed;
+- **visits**: the baseline's synonyms (``T0``, ``BL``, ``basale``, ``screening``),
+  ``BASELINE=label`` for any other, a numbered visit (``V1``) when its month is 0;
+  months from a month column, from visit dates (with the treatment start: a start
+  column or ``START=``; else each patient's baseline date), or from the label itself
+  (``M6``, ``6 mesi``, ``W24``).
+
+Each decision is recorded for the run's summary (:attr:`Interpreted.notes`,
+:attr:`Interpreted.units`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from helpers.data.names import DAYS_PER_MONTH, MeasureIndex, Visit, parse_visit, visit_label
+from helpers.data.shapes import Long
+from helpers.errors import quote_value
+from helpers.vocab import BASELINE, MEASUREMENT_COLUMNS, name_key
+
+__all__ = ["Interpreted", "interpret", "parse_dates", "parse_units"]
+
+
+@dataclass
+class Interpreted:
+    """The tidy table as text, with what interpreting decided.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Columns :data:`~helpers.vocab.MEASUREMENT_COLUMNS`, text; ``unit`` the
+        codebook's unit.
+    factor : ndarray of float
+        Per row, the factor that turns ``value`` into the codebook's unit.
+    units : dict
+        Measure code -> how its unit was read (``"mg/dL, from the column names, x10 to
+        mg/L"``).
+    visits : dict
+        Visit label as written -> timepoint.
+    notes : list of str
+    """
+
+    frame: pd.DataFrame
+    factor: np.ndarray
+    units: dict = field(default_factory=dict)
+    visits: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_units(text: str | None, index: MeasureIndex) -> dict[str, str]:
+    """``UNITS=crp=mg/dL,pga=0-10`` as {measure code: unit}.
+
+    Examples
+    --------
+    >>> from helpers.vocab import MEASURES
+    >>> parse_units("CRP=mg/dL, VAS=0-10", MeasureIndex(MEASURES))
+    {'crp': 'mg/dL', 'pga': '0-10'}
+    """
+    units = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        name, sep, unit = part.partition("=")
+        code = index.lookup(name)
+        if not sep or not unit.strip():
+            raise ValueError(f"UNITS must be measure=unit pairs separated by commas (such as "
+                             f"crp=mg/dL,pga=0-10), got {part!r}")
+        if code is None:
+            raise ValueError(f"UNITS names {name.strip()!r}, which is not a measure of the "
+                             "codebook")
+        if index.measure(code).unit_factor(unit) is None:
+            raise ValueError(f"UNITS gives {unit.strip()!r} for {code}, which the codebook "
+                             f"cannot convert to {index.measure(code).unit} (it knows "
+                             f"{_known_units(index.measure(code))})")
+        units[code] = unit.strip()
+    return units
+
+
+def _known_units(measure) -> str:
+    return ", ".join([measure.unit, *(u for u, _ in measure.conversions)])
+
+
+def interpret(long: Long, index: MeasureIndex, *, units: Mapping[str, str] | None = None,
+              baseline: str | None = None, start: str | None = None,
+              measures: Sequence[str] | None = None) -> Interpreted:
+    """Read measure names, units and visits of a long table.
+
+    Parameters
+    ----------
+    long : Long
+    index : MeasureIndex
+    units : mapping, optional
+        Measure code -> unit, for measures whose unit the file does not state
+        (``UNITS=``; see :func:`parse_units`).
+    baseline : str, optional
+        The label of the baseline visit when it is none of the known synonyms
+        (``BASELINE=``).
+    start : str, optional
+        The treatment start: an ISO date for every patient, or the name of a column
+        (``START=``). Months are counted from it when visits are given as dates.
+    measures : sequence of str, optional
+        The measures chosen (``MEASURES=``): undeclared measures are then left out.
+
+    Returns
+    -------
+    Interpreted
+
+    Raises
+    ------
+    InputError
+        Located at the first row concerned: an unknown measure, an unknown or unstated
+        unit, no baseline or several, a visit without a month, a date that cannot be read.
+    """
+    frame, fail = long.frame, long.locator.error
+    notes: list[str] = []
+    _refuse_formulas(frame, fail)
+    codes = _measures(frame, index, fail, measures, notes)
+    keep = codes != ""
+    if not keep.all():
+        frame = frame[keep]
+        codes = codes[keep]
+    if not len(frame):
+        raise fail("has no values of a measure to analyse", row=0)
+    factor, unit_notes = _units(frame, codes, index, dict(units or {}), fail,
+                                long.unit_source)
+    timepoint, month, visit_notes, visits = _visits(frame, baseline, start, fail)
+    kept = timepoint != ""  # visits before a patient's baseline (dates only)
+    if not kept.all():
+        frame, codes, factor = frame[kept], codes[kept], factor[kept]
+        timepoint, month = timepoint[kept], month[kept]
+    tidy = pd.DataFrame({
+        "patient_id": frame["patient_id"].to_numpy(),
+        "measure": codes,
+        "timepoint": timepoint,
+        "month": month,
+        "value": frame["value"].to_numpy(),
+        "unit": pd.Series(codes).map(lambda c: index.measure(c).unit).to_numpy(),
+    }, index=frame.index, dtype=str)[MEASUREMENT_COLUMNS]
+    return Interpreted(tidy, factor, unit_notes, visits, notes + visit_notes)
+
+
+def _refuse_formulas(frame: pd.DataFrame, fail) -> None:
+    """A text cell a spreadsheet would execute is refused, not interpreted."""
+    for column, shown in (("measure", "measure"), ("visit", "timepoint"), ("unit", "unit")):
+        cells = frame[column].str.strip()
+        risky = cells.str.startswith(("=", "@", "+")) & (cells.str.len() > 1)
+        if risky.any():
+            row = int(frame.index[int(np.flatnonzero(risky.to_numpy())[0])])
+            raise fail(f"looks like a spreadsheet formula (got {quote_value(cells[row])})",
+                       row=row, column=shown)
+
+
+# --- measures ----------------------------------------------------------------------------
+
+
+def _measures(frame: pd.DataFrame, index: MeasureIndex, fail, chosen, notes) -> np.ndarray:
+    """The code of every row's measure; ``""`` for rows of measures left out."""
+    names = frame["measure"].str.strip()
+    uniques, inverse = np.unique(names.to_numpy(dtype=str), return_inverse=True)
+    codes, skipped = [], []
+    for name in uniques:
+        code = index.lookup(name)
+        if code is None:
+            row = int(frame.index[int(np.flatnonzero(names.to_numpy(dtype=str) == name)[0])])
+            if name == "":
+                raise fail("is empty: name the measure (such as das28)", row=row,
+                           column="measure")
+            near = index.suggest(name)
+            if near is not None:
+                raise fail(f"measure {quote_value(name)} is not in {index.codebook.source}; "
+                           f"did you mean {near!r} ({index.measure(near).name})?", row=row,
+                           column="measure")
+            if not chosen:
+                raise fail(f"measure {quote_value(name)} is not in {index.codebook.source}; "
+                           "declare it in a codebook (CODEBOOK=codebook.csv), or choose the "
+                           "measures to analyse with MEASURES=", row=row, column="measure")
+            skipped.append(name)
+            code = ""
+        codes.append(code)
+    if skipped:
+        notes.append(f"measure{'s' if len(skipped) > 1 else ''} "
+                     f"{', '.join(quote_value(s) for s in skipped[:5])} not in the codebook "
+                     "and not chosen: left out")
+    renamed = sorted({f"{quote_value(n)} = {c}" for n, c in zip(uniques, codes)
+                      if c and n != c})
+    if renamed:
+        notes.append("measures: " + ", ".join(renamed[:8]) + (" ..." if len(renamed) > 8 else ""))
+    return np.array(codes, dtype=object)[inverse] if len(codes) else np.array([], dtype=object)
+
+
+# --- units --------------------------------------------------------------------------------
+
+
+def _units(frame: pd.DataFrame, codes: np.ndarray, index: MeasureIndex,
+           given: dict[str, str], fail, unit_source: str
+           ) -> tuple[np.ndarray, dict[str, str]]:
+    """Per row, the factor to the codebook's unit; per measure, how its unit was read."""
+    stated = frame["unit"].str.strip().to_numpy(dtype=str)
+    factor = np.ones(len(frame))
+    described = {}
+    pairs = pd.DataFrame({"code": codes, "unit": stated}).drop_duplicates()
+    for code, group in pairs.groupby("code", sort=False):
+        measure = index.measure(code)
+        from_file = [u for u in group["unit"] if u]
+        for unit in group["unit"]:
+            rows = (codes == code) & (stated == unit)
+            first = int(frame.index[int(np.flatnonzero(rows)[0])])
+            if unit:
+                value = measure.unit_factor(unit)
+                if value is None:
+                    raise fail(f"unit {quote_value(unit)} of {measure.name} is not "
+                               f"{measure.unit!r} and the codebook has no conversion from it "
+                               f"(it knows {_known_units(measure)}); convert the values, or "
+                               "add the unit to the codebook's conversions", row=first,
+                               column="unit")
+                if code in given and measure.unit_factor(given[code]) != value:
+                    raise fail(f"UNITS gives {given[code]!r} for {code}, but the file states "
+                               f"{quote_value(unit)}", row=first, column="unit")
+                factor[rows] = value
+            elif code in given:
+                factor[rows] = measure.unit_factor(given[code])
+            elif measure.needs_unit:
+                alternatives = " or ".join([measure.unit, *(
+                    u for u, f in measure.conversions if f != 1)][:3])
+                raise fail(f"the unit of {measure.name} is not stated, and its values could "
+                           f"be {alternatives}; state it in the column name (such as "
+                           f"{code}_{name_key(measure.conversions[0][0])}_m6, or "
+                           f"'{measure.name} ({[u for u, f in measure.conversions if f != 1][0]})'),"
+                           f" in a unit column, or with UNITS={code}={measure.unit}",
+                           row=first, column="unit")
+        spelled = sorted({measure.unit_spelling(u) for u in from_file})
+        source = unit_source if from_file else "UNITS" if code in given else None
+        if code in given and not from_file:
+            spelled = [measure.unit_spelling(given[code])]
+        if source is None or (not measure.needs_unit and all(
+                u == measure.unit for u in spelled)):
+            continue  # the codebook's unit, and no other possible: nothing to say
+        described[code] = ", ".join(
+            f"{u} ({source})" if measure.unit_factor(u) == 1 else
+            f"{u} ({source}) x{measure.unit_factor(u):g} to {measure.unit}" for u in spelled)
+    return factor, described
+
+
+# --- visits --------------------------------------------------------------------------------
+
+
+def _visits(frame: pd.DataFrame, baseline: str | None, start: str | None, fail
+            ) -> tuple[np.ndarray, np.ndarray, list[str], dict]:
+    """Timepoint label and month (text) of every row."""
+    notes: list[str] = []
+    labels = frame["visit"].str.strip().to_numpy(dtype=str)
+    month_text = frame["month"].str.strip().to_numpy(dtype=str)
+    has_dates = (frame["date"].str.strip() != "").any()
+    if start is not None and not has_dates:
+        raise fail("START= is given, but the file has no visit dates to count months from "
+                   "(a date column, or date_<visit> columns)", row=0)
+    if (labels == "").all() and not has_dates:
+        # Month only: month 0 is the baseline, every other month its own visit.
+        return _visits_from_months(frame, month_text, fail)
+    if (labels == "").all():
+        return _visits_from_dates(frame, start, fail, notes)
+    uniques = list(dict.fromkeys(labels.tolist()))
+    if "" in uniques:
+        row = int(frame.index[int(np.flatnonzero(labels == "")[0])])
+        raise fail("is empty: every row needs its visit (such as baseline, T6, month 6)",
+                   row=row, column="timepoint")
+    parsed = {label: parse_visit(label) for label in uniques}
+    for label, visit in parsed.items():
+        if visit is None and not visit_label(label):
+            row = int(frame.index[int(np.flatnonzero(labels == label)[0])])
+            raise fail(f"visit {quote_value(label)} is neither a known visit nor a name "
+                       "(letters and digits)", row=row, column="timepoint")
+    base = _baseline_label(frame, labels, month_text, parsed, baseline, fail)
+    mapping, described = {}, []
+    for label in uniques:
+        visit = parsed[label]
+        if label == base:
+            visit = Visit(BASELINE, 0.0, True)
+        elif visit is None or visit.baseline:
+            visit = Visit(visit_label(label), None)
+        mapping[label] = visit
+        if visit.timepoint != label:
+            shown = (f" (month {visit.month:.3g})" if visit.month is not None and
+                     visit.timepoint[0] in "wd" else "")
+            described.append(f"{quote_value(label)} = {visit.timepoint}{shown}")
+    if described:
+        notes.append("visits: " + ", ".join(described[:8]) +
+                     (" ..." if len(described) > 8 else ""))
+    timepoint = pd.Series(labels).map({k: v.timepoint for k, v in mapping.items()}
+                                      ).to_numpy(dtype=object)
+    if has_dates:
+        month = _months_from_dates(frame, timepoint, start, fail, notes)
+    else:
+        from_label = pd.Series(labels).map(
+            {k: "" if v.month is None else _month_text(v.month) for k, v in mapping.items()}
+        ).to_numpy(dtype=object)
+        month = np.where(month_text != "", month_text, from_label)
+        missing = month == ""
+        if missing.any():
+            row = int(frame.index[int(np.flatnonzero(missing)[0])])
+            label = labels[int(np.flatnonzero(missing)[0])]
+            raise fail(f"visit {quote_value(label)} does not say its month: add a month "
+                       "column (months since anifrolumab start), visit dates with the start "
+                       "date (START=), or name the visits with their month (M6, 6 mesi, "
+                       "W24)", row=row, column="timepoint")
+        base_rows = timepoint == BASELINE
+        month = np.where(base_rows & (month_text == ""), "0", month)
+    return timepoint, month.astype(str), notes, {k: v.timepoint for k, v in mapping.items()}
+
+
+def _month_text(month: float) -> str:
+    return str(int(month)) if float(month).is_integer() else repr(round(month, 2))
+
+
+def _baseline_label(frame, labels, month_text, parsed, baseline, fail) -> str:
+    """The one label of the baseline visit."""
+    seen = ", ".join(quote_value(label) for label in list(parsed)[:8])
+    if baseline is not None:
+        matches = [label for label in parsed if name_key(label) == name_key(baseline)]
+        if not matches:
+            raise fail(f"BASELINE={baseline!r} is not a visit of the file; its visits are "
+                       f"{seen}", row=0, column="timepoint")
+        others = [label for label, visit in parsed.items()
+                  if visit is not None and visit.baseline and label not in matches]
+        if others:
+            raise fail(f"BASELINE={baseline!r}, but {quote_value(others[0])} also reads as "
+                       "the baseline; rename one of them", row=0, column="timepoint")
+        return matches[0]
+    synonyms = [label for label, visit in parsed.items() if visit is not None and visit.baseline]
+    if len(synonyms) > 1:
+        raise fail(f"{' and '.join(map(quote_value, synonyms[:2]))} both read as the baseline "
+                   "visit; choose the one before anifrolumab with BASELINE=label", row=0,
+                   column="timepoint")
+    if synonyms:
+        return synonyms[0]
+    if (month_text != "").any():
+        at_zero = []
+        for label in parsed:
+            months = month_text[labels == label]
+            if len(months) and all(_is_zero(m) for m in months):
+                at_zero.append(label)
+        if len(at_zero) == 1:
+            return at_zero[0]
+    raise fail(f"no baseline visit: expected one labelled baseline (or T0, BL, M0, basale, "
+               f"screening, or a visit at month 0); the visits are {seen}; name the visit "
+               "before anifrolumab with BASELINE=label", row=0, column="timepoint")
+
+
+def _is_zero(text: str) -> bool:
+    try:
+        return float(text) == 0
+    except ValueError:
+        return False
+
+
+def _visits_from_months(frame, month_text, fail):
+    if (month_text == "").any():
+        row = int(frame.index[int(np.flatnonzero(month_text == "")[0])])
+        raise fail("is empty: every row needs its month (0 at baseline)", row=row,
+                   column="month")
+    uniques = list(dict.fromkeys(month_text.tolist()))
+    mapping = {}
+    for text in uniques:
+        try:
+            value = float(text)
+        except ValueError:
+            mapping[text] = visit_label(text)  # validation names the cell
+            continue
+        mapping[text] = BASELINE if value == 0 else f"m{_month_text(value)}".replace(".", "_")
+    timepoint = pd.Series(month_text).map(mapping).to_numpy(dtype=object)
+    return timepoint, month_text, ["visits from the month column (month 0 = baseline)"], {}
+
+
+# --- dates -------------------------------------------------------------------------------
+
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]+)?")
+_DMY = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4})")
+
+
+def parse_dates(cells: pd.Series) -> tuple[np.ndarray, str | None]:
+    """Dates as days since 1970, and what went wrong (None when all were read).
+
+    ISO dates (``2023-01-15``, as spreadsheets store them) are always read. Day-first or
+    month-first dates are read only when the column tells which: dots are day-first
+    (``15.01.2023``); with slashes or dashes a first number above 12 makes the column
+    day-first, a second above 12 month-first, and a column where every date could be
+    either (``03/04/2023``) is refused, never guessed.
+
+    Examples
+    --------
+    >>> days, problem = parse_dates(pd.Series(["2023-01-15", "15/02/2023", ""]))
+    >>> days.tolist()[:2], problem
+    ([19372.0, 19403.0], None)
+    >>> parse_dates(pd.Series(["03/04/2023"]))[1]
+    "'03/04/2023' could be 3 April or March 4: write dates as 2023-04-03"
+    """
+    text = cells.str.strip()
+    days = np.full(len(text), np.nan)
+    values = text.to_numpy(dtype=str)
+    iso = text.str.fullmatch(_ISO.pattern).to_numpy()
+    dmy = text.str.fullmatch(_DMY.pattern).to_numpy()
+    bad = (values != "") & ~iso & ~dmy
+    if bad.any():
+        return days, (f"{quote_value(values[bad.argmax()])} is not a date: write dates as "
+                      "2023-01-15, or as real dates in the spreadsheet")
+    if iso.any():
+        parts = text[iso].str.extract(_ISO.pattern).astype(int)
+        days[iso] = _days(parts[0], parts[1], parts[2])
+    if dmy.any():
+        parts = text[dmy].str.extract(_DMY.pattern)
+        first, second, year = parts[0].astype(int), parts[2].astype(int), parts[3].astype(int)
+        dotted = (parts[1] == ".").all()
+        day_first = dotted or (first > 12).any()
+        month_first = (second > 12).any()
+        if day_first and month_first:
+            return days, ("the dates mix day-first and month-first (such as "
+                          f"{quote_value(values[dmy][int((first > 12).to_numpy().argmax())])}):"
+                          " write them as 2023-01-15")
+        if not day_first and not month_first:
+            example = values[dmy][0]
+            a, b = int(first.iloc[0]), int(second.iloc[0])
+            return days, (f"{quote_value(example)} could be {a} {_MONTHS[b - 1]} or "
+                          f"{_MONTHS[a - 1]} {b}: write dates as "
+                          f"{int(year.iloc[0])}-{b:02d}-{a:02d}")
+        day, month = (first, second) if day_first else (second, first)
+        days[dmy] = _days(year, month, day)
+    if np.isnan(days[values != ""]).any():
+        at = int(np.flatnonzero(np.isnan(days) & (values != ""))[0])
+        return days, f"{quote_value(values[at])} is not a date of the calendar"
+    return days, None
+
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"]
+
+
+def _days(year, month, day) -> np.ndarray:
+    dates = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}),
+                           errors="coerce")
+    return ((dates - pd.Timestamp("1970-01-01")).dt.days).to_numpy(dtype=float)
+
+
+def _read_date_column(frame, column: str, fail) -> np.ndarray:
+    days, problem = parse_dates(frame[column])
+    if problem is not None:
+        values = frame[column].str.strip()
+        bad = values.index[((values != "") & np.isnan(days)).to_numpy()]
+        row = int(bad[0]) if len(bad) else int(frame.index[0])
+        raise fail(problem, row=row, column=column if column != "date" else "month")
+    return days
+
+
+def _start_days(frame, start: str | None, fail, notes) -> np.ndarray | None:
+    """Each row's treatment start (days), from START= or a start column; None if neither."""
+    if start is not None:
+        days, problem = parse_dates(pd.Series([start]))
+        if problem is None and not np.isnan(days[0]):
+            notes.append(f"months counted from START={start}")
+            return np.full(len(frame), days[0])
+        raise fail(f"START={start!r} is not a date (write 2023-01-15); to give each patient's "
+                   "start, put it in a column of the file (start_date)", row=0)
+    if (frame["start"].str.strip() != "").any():
+        days = _read_date_column(frame, "start", fail)
+        notes.append("months counted from each patient's treatment start")
+        return days
+    return None
+
+
+def _months_from_dates(frame, timepoint, start, fail, notes) -> np.ndarray:
+    """Months since the start (or each patient's baseline visit), from visit dates."""
+    dates = _read_date_column(frame, "date", fail)
+    origin = _start_days(frame, start, fail, notes)
+    ids = frame["patient_id"].str.strip().to_numpy(dtype=object)
+    if origin is None:
+        base = timepoint == BASELINE
+        origin_of = pd.Series(dates[base], index=ids[base]).groupby(level=0).min()
+        origin = pd.Series(ids).map(origin_of).to_numpy(dtype=float)
+        notes.append("months counted from each patient's baseline visit date (no START=)")
+    missing = np.isnan(dates) | np.isnan(origin)
+    if missing.any():
+        at = int(np.flatnonzero(missing)[0])
+        what = "visit date" if np.isnan(dates[at]) else "start date (or baseline date)"
+        raise fail(f"the {what} of this visit is missing: months are counted from dates",
+                   row=int(frame.index[at]), column="month")
+    months = (dates - origin) / DAYS_PER_MONTH
+    base = timepoint == BASELINE
+    early = base & (months < 0)
+    if early.any():
+        notes.append(f"{int(early.sum()):,} baseline visits dated before the start count as "
+                     "month 0")
+        months = np.where(early, 0.0, months)
+    before = ~base & (months < 0)
+    if before.any():
+        at = int(np.flatnonzero(before)[0])
+        raise fail(f"visit {quote_value(timepoint[at])} is dated before the treatment start",
+                   row=int(frame.index[at]), column="month")
+    return np.array([_month_text(m) for m in np.round(months, 2)], dtype=object)
+
+
+def _visits_from_dates(frame, start, fail, notes):
+    """Visits given by date only: the baseline is each patient's last visit on or before
+    the start (or the first visit, without a start); follow-ups are named by month."""
+    dates = _read_date_column(frame, "date", fail)
+    origin = _start_days(frame, start, fail, notes)
+    ids = frame["patient_id"].str.strip().to_numpy(dtype=object)
+    visits = pd.DataFrame({"id": ids, "date": dates}).drop_duplicates()
+    if origin is not None:
+        visits["origin"] = visits["id"].map(pd.Series(origin).groupby(ids).first())
+        before = visits[visits["date"] <= visits["origin"]]
+        base_date = before.groupby("id")["date"].max()
+    else:
+        base_date = visits.groupby("id")["date"].min()
+        notes.append("the first visit of each patient is the baseline; months counted from "
+                     "it (no START=)")
+    base_of_row = pd.Series(ids).map(base_date).to_numpy(dtype=float)
+    no_base = np.isnan(base_of_row)
+    if no_base.any():
+        at = int(np.flatnonzero(no_base)[0])
+        raise fail(f"patient {quote_value(ids[at])} has no visit on or before the treatment "
+                   "start: no baseline", row=int(frame.index[at]), column="month")
+    ref = origin if origin is not None else base_of_row
+    pre = dates < base_of_row
+    if pre.any():
+        notes.append(f"{int(pre.sum()):,} values from visits before each patient's baseline "
+                     "left out")
+    months = np.maximum((dates - ref) / DAYS_PER_MONTH, 0.0)
+    is_base = dates == base_of_row
+    rounded = np.round(months).astype(int)
+    timepoint = np.where(is_base, BASELINE, np.char.add("m", rounded.astype(str))).astype(object)
+    timepoint[is_base] = BASELINE
+    months = np.where(is_base, 0.0, months)
+    timepoint[pre] = ""
+    keys = pd.DataFrame({"id": ids, "tp": timepoint, "date": dates})[~pre]
+    clash = keys.drop_duplicates(["id", "date"]).duplicated(["id", "tp"], keep=False)
+    if clash.any():
+        first = keys.drop_duplicates(["id", "date"])[clash].iloc[0]
+        raise fail(f"patient {quote_value(first['id'])} has two visits that both fall in "
+                   f"{first['tp']}: add a visit column to tell them apart",
+                   row=int(frame.index[int(np.flatnonzero((ids == first['id']) & (timepoint == first['tp']))[0])]),
+                   column="month")
+    notes.append("visits from dates: follow-ups named by the nearest month")
+    month = np.array([_month_text(m) for m in np.round(months, 2)], dtype=object)
+    return timepoint, month, notes, {}

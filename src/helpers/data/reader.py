@@ -1,0 +1,164 @@
+"""Reading a cohort file: the pipeline of stages, in one direction.
+
+========== ========================================== =================================
+stage      what it decides                            module
+========== ========================================== =================================
+decode     encoding, separator, decimal mark, cells   :mod:`helpers.data.decode`
+locate     sheet, header row(s), footer rows          :mod:`helpers.data.locate`
+shape      tidy, wide, visit rows or REDCap -> long   :mod:`helpers.data.shapes`
+interpret  measure names, units, visits               :mod:`helpers.data.interpret`
+validate   numbers, ranges, pairs                     :mod:`helpers.data.schema`
+derive     DAS28 from its components                  :func:`helpers.scores.derive_das28`
+========== ========================================== =================================
+
+Each stage is a small function of the previous one's result and records what it decided
+in a :class:`Reading`, which ``make analysis`` prints as its summary and puts in the
+report. Every error, from any stage, is one line naming the input (``DATA``), the file,
+the row as the file numbers it and the column as the file names it. Deriving DAS28 is
+the pipeline's last step (:mod:`helpers.pipeline.cohort`), as the scores are statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.data.decode import decode
+from helpers.data.interpret import interpret
+from helpers.data.locate import locate
+from helpers.data.names import MeasureIndex
+from helpers.data.schema import check_measurements
+from helpers.data.shapes import recognises, to_long
+from helpers.errors import InputError
+from helpers.vocab import MEASURE_CODES, MEASURES, Codebook
+
+__all__ = ["EXPECTED_HEADER", "Reading", "read_cohort", "read_measurements"]
+
+#: What a measurements header looks like, for messages.
+EXPECTED_HEADER = ("a patient id column (patient_id, ID, Patient, record_id) and measures: "
+                   "tidy (measure, timepoint, value), one column per measure and visit "
+                   "(das28_baseline, das28_m6) or one row per visit (visit, das28)")
+
+
+@dataclass
+class Reading:
+    """What reading a file decided, for the run's summary and the report.
+
+    Attributes
+    ----------
+    source : str
+        The file as messages name it.
+    shape : str
+        ``tidy``, ``wide``, ``visit rows`` or ``REDCap``.
+    notes : list of str
+        Every decision, in stage order (encoding, separator, sheet, header, rows left
+        out, measure names, visits, DAS28 computed...).
+    units : dict
+        Measure code -> how its unit was read, where it was stated or converted.
+    """
+
+    source: str
+    shape: str = ""
+    notes: list[str] = field(default_factory=list)
+    units: dict = field(default_factory=dict)
+
+    def summary(self) -> list[str]:
+        """The decisions as lines, for the terminal and the report."""
+        lines = [f"read as {self.shape}"] + self.notes
+        if self.units:
+            lines.append("units: " + "; ".join(f"{code} {how}" for code, how in
+                                               self.units.items()))
+        return lines
+
+
+def read_cohort(path: str | Path, *, codebook: Codebook = MEASURES,
+                measures: Iterable[str] | None = None, chosen: Iterable[str] | None = None,
+                sheet: str | None = None, units: Mapping[str, str] | None = None,
+                baseline: str | None = None, start: str | None = None,
+                argument: str | None = None) -> tuple[pd.DataFrame, Reading]:
+    """Read and validate a measurements file of any supported format and shape.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (any of ``, ; tab |``, UTF-8 or Windows-1252), xlsx or Parquet.
+    codebook : Codebook
+        The measures, their names and units.
+    measures : iterable of str, optional
+        Allowed values of ``measure`` after reading (default: every measure of the
+        codebook).
+    chosen : iterable of str, optional
+        The measures the user chose (``MEASURES=``): measures that no codebook declares
+        are then left out with a note instead of stopping the run.
+    sheet : str, optional
+        The xlsx sheet (default: the one sheet that holds a table).
+    units : mapping, optional
+        Measure code -> unit, for measures whose unit the file does not state.
+    baseline : str, optional
+        The baseline's label, when it is none of the known synonyms.
+    start : str, optional
+        The treatment start: a date, or the name of a column.
+    argument : str, optional
+        The input's name in messages (``DATA``).
+
+    Returns
+    -------
+    (DataFrame, Reading)
+        The tidy, typed table (:func:`helpers.data.schema.check_measurements`) and what
+        reading decided.
+
+    Raises
+    ------
+    InputError
+        One line: the input, the file, the row and column as the file has them.
+    """
+    path = Path(path)
+    index = MeasureIndex(codebook)
+    try:
+        decoded = decode(path, sheet=sheet)
+        table = locate(decoded, recognises(index), what="measurements",
+                       expected=EXPECTED_HEADER, argument=argument)
+        long = to_long(table, index, measures=list(chosen or []))
+        interpreted = interpret(long, index, units=units, baseline=baseline, start=start,
+                                measures=list(chosen or []))
+        try:
+            frame = check_measurements(interpreted.frame, table.locator.source,
+                                       factor=interpreted.factor, measures=measures,
+                                       codebook=codebook, decimal=decoded.decimal)
+        except InputError as error:
+            raise long.locator.relocate(error) from None
+    except InputError as error:
+        raise error.given_as(argument) if argument else error from None
+    reading = Reading(table.locator.source, long.shape,
+                      table.notes + long.notes + interpreted.notes, interpreted.units)
+    return frame, reading
+
+
+def read_measurements(path: str | Path, measures: Iterable[str] | None = MEASURE_CODES,
+                      *, codebook: Codebook = MEASURES, sheet: str | None = None
+                      ) -> pd.DataFrame:
+    """Read and validate a measurements file (ours or a user's cohort).
+
+    The tidy table only, for notebooks and tests: :func:`read_cohort` without its
+    :class:`Reading`.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV, xlsx or Parquet, in any shape :func:`read_cohort` reads.
+    measures : iterable of str or None, default the paper's three
+        Allowed values of ``measure``; None allows every measure of ``codebook``.
+    codebook : Codebook, default the built-in codebook
+    sheet : str, optional
+        The sheet of an xlsx file.
+
+    Returns
+    -------
+    DataFrame
+        Tidy and typed: ``month`` and ``value`` float (``value`` may be NaN);
+        ``patient_id`` int when every label is a whole number, else text.
+    """
+    return read_cohort(path, codebook=codebook, measures=measures, sheet=sheet)[0]
