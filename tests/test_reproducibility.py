@@ -195,9 +195,10 @@ def test_make_analysis_takes_paths_as_data_not_shell(clone, tmp_path):
     result = _run(["make", "analysis", f"DATA={data}", f"OUT={folder / 'out'}"], clone)
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: {data}, row 0 (line 1): is neither tidy (columns patient_id, "
-                      "measure, timepoint, month, value, unit) nor wide (patient_id and "
-                      "columns such as das28_baseline, das28_m6)"]
+    assert errors == [f"error: DATA {data}: found no header row of measurements in the first "
+                      "30 rows: expected a patient id column (patient_id, ID) and measures "
+                      "(das28_baseline, das28_m6; or measure, timepoint, value); the first "
+                      "row reads 'a', 'b'"]
     canary = tmp_path / "executed"
     result = _run(["make", "analysis", f"DATA=$(shell touch {canary})x.csv",
                    f"OUT={folder / 'out'}"], clone)
@@ -205,5 +206,5 @@ def test_make_analysis_takes_paths_as_data_not_shell(clone, tmp_path):
     assert "$(shell touch" in result.stderr  # reported as the (missing) file it names
     assert not (folder / "out").exists()
     result = _run(["make", "analysis", "DATA=a\nb.csv", f"OUT={folder / 'out'}"], clone)
-    assert "error: DATA, OUT, PATIENTS, CODEBOOK, MEASURES or SHEET contains a line break" in (
-        result.stderr)
+    assert ("error: DATA, OUT, PATIENTS, CODEBOOK, MEASURES, SHEET, UNITS, BASELINE or START "
+            "contains a line break") in result.stderr

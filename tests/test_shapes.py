@@ -149,8 +149,10 @@ def test_parquet_tidy_and_wide(tmp_path):
      "row 1 (line 2): has 7 fields where the header has 6"),
     ("id,das28_baseline\n1,2\n", "row 0 (line 1), column 'das28_baseline': every row is a "
                                   "'baseline' row"),
-    ("id,sex\n1,F\n", "found no header row of measurements in the first 30 rows"),
-    ("sex,das28_baseline,das28_m6\nF,2,3\n", "found no header row of measurements"),
+    ("id,sex\n1,F\n", "row 0 (line 1): names no measure ('id', 'sex')"),
+    ("sex,das28_baseline,das28_m6\nF,2,3\n", "row 0 (line 1): has no patient id column: name "
+                                             "it patient_id"),
+    ("a,b\n1,2\n", "found no header row of measurements in the first 30 rows"),
 ])
 def test_wide_errors_are_located_in_the_file(tmp_path, text, message):
     path = tmp_path / "wide.csv"

@@ -131,29 +131,44 @@ def interpret(long: Long, index: MeasureIndex, *, units: Mapping[str, str] | Non
     frame, fail = long.frame, long.locator.error
     notes: list[str] = []
     _refuse_formulas(frame, fail)
-    codes = _measures(frame, index, fail, measures, notes)
-    keep = codes != ""
+    measure, names = _measures(frame, index, fail, measures, notes)
+    keep = measure >= 0
     if not keep.all():
-        frame = frame[keep]
-        codes = codes[keep]
+        frame, measure = frame[keep], measure[keep]
     if not len(frame):
         raise fail("has no values of a measure to analyse", row=0)
-    factor, unit_notes = _units(frame, codes, index, dict(units or {}), fail,
+    factor, unit_notes = _units(frame, measure, names, index, dict(units or {}), fail,
                                 long.unit_source)
     timepoint, month, visit_notes, visits = _visits(frame, baseline, start, fail)
-    kept = timepoint != ""  # visits before a patient's baseline (dates only)
+    kept = (timepoint != "").to_numpy()  # visits before a patient's baseline (dates only)
     if not kept.all():
-        frame, codes, factor = frame[kept], codes[kept], factor[kept]
+        frame, measure, factor = frame[kept], measure[kept], factor[kept]
         timepoint, month = timepoint[kept], month[kept]
     tidy = pd.DataFrame({
-        "patient_id": frame["patient_id"].to_numpy(),
-        "measure": codes,
+        "patient_id": frame["patient_id"],
+        "measure": _expand(names, measure, frame.index),
         "timepoint": timepoint,
         "month": month,
-        "value": frame["value"].to_numpy(),
-        "unit": pd.Series(codes).map(lambda c: index.measure(c).unit).to_numpy(),
-    }, index=frame.index, dtype=str)[MEASUREMENT_COLUMNS]
+        "value": frame["value"],
+        "unit": _expand([index.measure(code).unit for code in names], measure, frame.index),
+    }, index=frame.index)[MEASUREMENT_COLUMNS]
     return Interpreted(tidy, factor, unit_notes, visits, notes + visit_notes)
+
+
+def _factorized(cells: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Stripped cells as integer codes and their distinct values: every decision is made
+    once per distinct name, label or unit, never once per row."""
+    codes, uniques = pd.factorize(cells.str.strip())
+    return codes.astype(np.int64, copy=False), [str(u) for u in uniques]
+
+
+def _expand(uniques: list[str], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """The text column whose row ``i`` is ``uniques[codes[i]]``, built in Arrow."""
+    return pd.Series(pd.array(uniques, dtype="str").take(codes), index=index)
+
+
+def _first_row(frame: pd.DataFrame, where: np.ndarray) -> int:
+    return int(frame.index[int(np.flatnonzero(where)[0])])
 
 
 def _refuse_formulas(frame: pd.DataFrame, fail) -> None:
@@ -162,7 +177,7 @@ def _refuse_formulas(frame: pd.DataFrame, fail) -> None:
         cells = frame[column].str.strip()
         risky = cells.str.startswith(("=", "@", "+")) & (cells.str.len() > 1)
         if risky.any():
-            row = int(frame.index[int(np.flatnonzero(risky.to_numpy())[0])])
+            row = _first_row(frame, risky.to_numpy())
             raise fail(f"looks like a spreadsheet formula (got {quote_value(cells[row])})",
                        row=row, column=shown)
 
@@ -170,15 +185,16 @@ def _refuse_formulas(frame: pd.DataFrame, fail) -> None:
 # --- measures ----------------------------------------------------------------------------
 
 
-def _measures(frame: pd.DataFrame, index: MeasureIndex, fail, chosen, notes) -> np.ndarray:
-    """The code of every row's measure; ``""`` for rows of measures left out."""
-    names = frame["measure"].str.strip()
-    uniques, inverse = np.unique(names.to_numpy(dtype=str), return_inverse=True)
-    codes, skipped = [], []
-    for name in uniques:
+def _measures(frame: pd.DataFrame, index: MeasureIndex, fail, chosen, notes
+              ) -> tuple[np.ndarray, list[str]]:
+    """Every row's measure as a code into the measure codes returned; -1 for rows of
+    measures left out."""
+    name_of_row, written = _factorized(frame["measure"])
+    codes, skipped, renamed = [], [], []
+    for k, name in enumerate(written):
         code = index.lookup(name)
         if code is None:
-            row = int(frame.index[int(np.flatnonzero(names.to_numpy(dtype=str) == name)[0])])
+            row = _first_row(frame, name_of_row == k)
             if name == "":
                 raise fail("is empty: name the measure (such as das28)", row=row,
                            column="measure")
@@ -192,104 +208,116 @@ def _measures(frame: pd.DataFrame, index: MeasureIndex, fail, chosen, notes) -> 
                            "declare it in a codebook (CODEBOOK=codebook.csv), or choose the "
                            "measures to analyse with MEASURES=", row=row, column="measure")
             skipped.append(name)
-            code = ""
+        elif name != code:
+            renamed.append(f"{quote_value(name)} = {code}")
         codes.append(code)
     if skipped:
         notes.append(f"measure{'s' if len(skipped) > 1 else ''} "
                      f"{', '.join(quote_value(s) for s in skipped[:5])} not in the codebook "
                      "and not chosen: left out")
-    renamed = sorted({f"{quote_value(n)} = {c}" for n, c in zip(uniques, codes)
-                      if c and n != c})
     if renamed:
+        renamed = sorted(set(renamed))
         notes.append("measures: " + ", ".join(renamed[:8]) + (" ..." if len(renamed) > 8 else ""))
-    return np.array(codes, dtype=object)[inverse] if len(codes) else np.array([], dtype=object)
+    names = list(dict.fromkeys(code for code in codes if code is not None))
+    position = np.array([names.index(code) if code is not None else -1 for code in codes],
+                        dtype=np.int64)
+    return position[name_of_row], names
 
 
 # --- units --------------------------------------------------------------------------------
 
 
-def _units(frame: pd.DataFrame, codes: np.ndarray, index: MeasureIndex,
+def _units(frame: pd.DataFrame, measure: np.ndarray, names: list[str], index: MeasureIndex,
            given: dict[str, str], fail, unit_source: str
            ) -> tuple[np.ndarray, dict[str, str]]:
     """Per row, the factor to the codebook's unit; per measure, how its unit was read."""
-    stated = frame["unit"].str.strip().to_numpy(dtype=str)
-    factor = np.ones(len(frame))
+    unit_of_row, stated = _factorized(frame["unit"])
+    pair = measure * len(stated) + unit_of_row
+    factors = np.ones(len(names) * len(stated))
     described = {}
-    pairs = pd.DataFrame({"code": codes, "unit": stated}).drop_duplicates()
-    for code, group in pairs.groupby("code", sort=False):
-        measure = index.measure(code)
-        from_file = [u for u in group["unit"] if u]
-        for unit in group["unit"]:
-            rows = (codes == code) & (stated == unit)
-            first = int(frame.index[int(np.flatnonzero(rows)[0])])
-            if unit:
-                value = measure.unit_factor(unit)
-                if value is None:
-                    raise fail(f"unit {quote_value(unit)} of {measure.name} is not "
-                               f"{measure.unit!r} and the codebook has no conversion from it "
-                               f"(it knows {_known_units(measure)}); convert the values, or "
-                               "add the unit to the codebook's conversions", row=first,
-                               column="unit")
-                if code in given and measure.unit_factor(given[code]) != value:
-                    raise fail(f"UNITS gives {given[code]!r} for {code}, but the file states "
-                               f"{quote_value(unit)}", row=first, column="unit")
-                factor[rows] = value
-            elif code in given:
-                factor[rows] = measure.unit_factor(given[code])
-            elif measure.needs_unit:
-                alternatives = " or ".join([measure.unit, *(
-                    u for u, f in measure.conversions if f != 1)][:3])
-                raise fail(f"the unit of {measure.name} is not stated, and its values could "
-                           f"be {alternatives}; state it in the column name (such as "
-                           f"{code}_{name_key(measure.conversions[0][0])}_m6, or "
-                           f"'{measure.name} ({[u for u, f in measure.conversions if f != 1][0]})'),"
-                           f" in a unit column, or with UNITS={code}={measure.unit}",
-                           row=first, column="unit")
-        spelled = sorted({measure.unit_spelling(u) for u in from_file})
+    present = np.unique(pair)
+    for m, code in enumerate(names):
+        units = [stated[p % len(stated)] for p in present if p // len(stated) == m]
+        if not units:
+            continue
+        measure_spec = index.measure(code)
+        for unit in units:
+            p = m * len(stated) + stated.index(unit)
+            first = _first_row(frame, pair == p)
+            factors[p] = _unit_factor(measure_spec, code, unit, given, fail, first)
+        from_file = [u for u in units if u]
+        spelled = sorted({measure_spec.unit_spelling(u) for u in from_file})
         source = unit_source if from_file else "UNITS" if code in given else None
         if code in given and not from_file:
-            spelled = [measure.unit_spelling(given[code])]
-        if source is None or (not measure.needs_unit and all(
-                u == measure.unit for u in spelled)):
+            spelled = [measure_spec.unit_spelling(given[code])]
+        if source is None or (not measure_spec.needs_unit and all(
+                u == measure_spec.unit for u in spelled)):
             continue  # the codebook's unit, and no other possible: nothing to say
         described[code] = ", ".join(
-            f"{u} ({source})" if measure.unit_factor(u) == 1 else
-            f"{u} ({source}) x{measure.unit_factor(u):g} to {measure.unit}" for u in spelled)
-    return factor, described
+            f"{u} ({source})" if measure_spec.unit_factor(u) == 1 else
+            f"{u} ({source}) x{measure_spec.unit_factor(u):g} to {measure_spec.unit}"
+            for u in spelled)
+    return factors[pair], described
+
+
+def _unit_factor(measure, code: str, unit: str, given: dict[str, str], fail,
+                 first: int) -> float:
+    """The factor of one measure's values stated in ``unit`` ("" when not stated)."""
+    if unit:
+        value = measure.unit_factor(unit)
+        if value is None:
+            raise fail(f"unit {quote_value(unit)} of {measure.name} is not "
+                       f"{measure.unit!r} and the codebook has no conversion from it "
+                       f"(it knows {_known_units(measure)}); convert the values, or "
+                       "add the unit to the codebook's conversions", row=first,
+                       column="unit")
+        if code in given and measure.unit_factor(given[code]) != value:
+            raise fail(f"UNITS gives {given[code]!r} for {code}, but the file states "
+                       f"{quote_value(unit)}", row=first, column="unit")
+        return value
+    if code in given:
+        return measure.unit_factor(given[code])
+    if measure.needs_unit:
+        other = [u for u, f in measure.conversions if f != 1]
+        raise fail(f"the unit of {measure.name} is not stated, and its values could "
+                   f"be {' or '.join([measure.unit, *other][:3])}; state it in the column "
+                   f"name (such as {code}_{name_key(other[0])}_m6, or "
+                   f"'{measure.name} ({other[0]})'), in a unit column, or with "
+                   f"UNITS={code}={measure.unit}", row=first, column="unit")
+    return 1.0
 
 
 # --- visits --------------------------------------------------------------------------------
 
 
 def _visits(frame: pd.DataFrame, baseline: str | None, start: str | None, fail
-            ) -> tuple[np.ndarray, np.ndarray, list[str], dict]:
+            ) -> tuple[pd.Series, pd.Series, list[str], dict]:
     """Timepoint label and month (text) of every row."""
     notes: list[str] = []
-    labels = frame["visit"].str.strip().to_numpy(dtype=str)
-    month_text = frame["month"].str.strip().to_numpy(dtype=str)
-    has_dates = (frame["date"].str.strip() != "").any()
+    label_of_row, labels = _factorized(frame["visit"])
+    month_text = frame["month"].str.strip()
+    has_dates = bool((frame["date"].str.strip() != "").any())
     if start is not None and not has_dates:
         raise fail("START= is given, but the file has no visit dates to count months from "
                    "(a date column, or date_<visit> columns)", row=0)
-    if (labels == "").all() and not has_dates:
+    if labels == [""] and not has_dates:
         # Month only: month 0 is the baseline, every other month its own visit.
         return _visits_from_months(frame, month_text, fail)
-    if (labels == "").all():
+    if labels == [""]:
         return _visits_from_dates(frame, start, fail, notes)
-    uniques = list(dict.fromkeys(labels.tolist()))
-    if "" in uniques:
-        row = int(frame.index[int(np.flatnonzero(labels == "")[0])])
+    if "" in labels:
         raise fail("is empty: every row needs its visit (such as baseline, T6, month 6)",
-                   row=row, column="timepoint")
-    parsed = {label: parse_visit(label) for label in uniques}
-    for label, visit in parsed.items():
-        if visit is None and not visit_label(label):
-            row = int(frame.index[int(np.flatnonzero(labels == label)[0])])
+                   row=_first_row(frame, label_of_row == labels.index("")),
+                   column="timepoint")
+    parsed = {label: parse_visit(label) for label in labels}
+    for k, label in enumerate(labels):
+        if parsed[label] is None and not visit_label(label):
             raise fail(f"visit {quote_value(label)} is neither a known visit nor a name "
-                       "(letters and digits)", row=row, column="timepoint")
-    base = _baseline_label(frame, labels, month_text, parsed, baseline, fail)
+                       "(letters and digits)", row=_first_row(frame, label_of_row == k),
+                       column="timepoint")
+    base = _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail)
     mapping, described = {}, []
-    for label in uniques:
+    for label in labels:
         visit = parsed[label]
         if label == base:
             visit = Visit(BASELINE, 0.0, True)
@@ -303,37 +331,37 @@ def _visits(frame: pd.DataFrame, baseline: str | None, start: str | None, fail
     if described:
         notes.append("visits: " + ", ".join(described[:8]) +
                      (" ..." if len(described) > 8 else ""))
-    timepoint = pd.Series(labels).map({k: v.timepoint for k, v in mapping.items()}
-                                      ).to_numpy(dtype=object)
+    timepoint = _expand([mapping[label].timepoint for label in labels], label_of_row,
+                        frame.index)
     if has_dates:
-        month = _months_from_dates(frame, timepoint, start, fail, notes)
+        month = pd.Series(_months_from_dates(frame, timepoint.to_numpy(dtype=object), start,
+                                             fail, notes), index=frame.index, dtype="str")
     else:
-        from_label = pd.Series(labels).map(
-            {k: "" if v.month is None else _month_text(v.month) for k, v in mapping.items()}
-        ).to_numpy(dtype=object)
-        month = np.where(month_text != "", month_text, from_label)
-        missing = month == ""
+        from_label = _expand(["0" if mapping[label].baseline or label == base else
+                              "" if mapping[label].month is None else
+                              _month_text(mapping[label].month) for label in labels],
+                             label_of_row, frame.index)
+        month = month_text.where(month_text != "", from_label)
+        missing = (month == "").to_numpy()
         if missing.any():
-            row = int(frame.index[int(np.flatnonzero(missing)[0])])
-            label = labels[int(np.flatnonzero(missing)[0])]
-            raise fail(f"visit {quote_value(label)} does not say its month: add a month "
-                       "column (months since anifrolumab start), visit dates with the start "
-                       "date (START=), or name the visits with their month (M6, 6 mesi, "
-                       "W24)", row=row, column="timepoint")
-        base_rows = timepoint == BASELINE
-        month = np.where(base_rows & (month_text == ""), "0", month)
-    return timepoint, month.astype(str), notes, {k: v.timepoint for k, v in mapping.items()}
+            at = int(np.flatnonzero(missing)[0])
+            raise fail(f"visit {quote_value(labels[label_of_row[at]])} does not say its "
+                       "month: add a month column (months since anifrolumab start), visit "
+                       "dates with the start date (START=), or name the visits with their "
+                       "month (M6, 6 mesi, W24)", row=int(frame.index[at]),
+                       column="timepoint")
+    return timepoint, month, notes, {k: v.timepoint for k, v in mapping.items()}
 
 
 def _month_text(month: float) -> str:
     return str(int(month)) if float(month).is_integer() else repr(round(month, 2))
 
 
-def _baseline_label(frame, labels, month_text, parsed, baseline, fail) -> str:
+def _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail) -> str:
     """The one label of the baseline visit."""
-    seen = ", ".join(quote_value(label) for label in list(parsed)[:8])
+    seen = ", ".join(quote_value(label) for label in labels[:8])
     if baseline is not None:
-        matches = [label for label in parsed if name_key(label) == name_key(baseline)]
+        matches = [label for label in labels if name_key(label) == name_key(baseline)]
         if not matches:
             raise fail(f"BASELINE={baseline!r} is not a visit of the file; its visits are "
                        f"{seen}", row=0, column="timepoint")
@@ -350,14 +378,11 @@ def _baseline_label(frame, labels, month_text, parsed, baseline, fail) -> str:
                    column="timepoint")
     if synonyms:
         return synonyms[0]
-    if (month_text != "").any():
-        at_zero = []
-        for label in parsed:
-            months = month_text[labels == label]
-            if len(months) and all(_is_zero(m) for m in months):
-                at_zero.append(label)
-        if len(at_zero) == 1:
-            return at_zero[0]
+    months = month_text.to_numpy(dtype=object)
+    at_zero = [label for k, label in enumerate(labels)
+               if all(_is_zero(m) for m in set(months[label_of_row == k]))]
+    if len(at_zero) == 1:
+        return at_zero[0]
     raise fail(f"no baseline visit: expected one labelled baseline (or T0, BL, M0, basale, "
                f"screening, or a visit at month 0); the visits are {seen}; name the visit "
                "before anifrolumab with BASELINE=label", row=0, column="timepoint")
@@ -370,22 +395,22 @@ def _is_zero(text: str) -> bool:
         return False
 
 
-def _visits_from_months(frame, month_text, fail):
+def _visits_from_months(frame, month_text: pd.Series, fail):
     if (month_text == "").any():
-        row = int(frame.index[int(np.flatnonzero(month_text == "")[0])])
-        raise fail("is empty: every row needs its month (0 at baseline)", row=row,
-                   column="month")
-    uniques = list(dict.fromkeys(month_text.tolist()))
-    mapping = {}
-    for text in uniques:
+        raise fail("is empty: every row needs its month (0 at baseline)",
+                   row=_first_row(frame, (month_text == "").to_numpy()), column="month")
+    month_of_row, months = _factorized(month_text)
+    timepoints = []
+    for text in months:
         try:
             value = float(text)
         except ValueError:
-            mapping[text] = visit_label(text)  # validation names the cell
+            timepoints.append(visit_label(text) or "visit")  # validation names the cell
             continue
-        mapping[text] = BASELINE if value == 0 else f"m{_month_text(value)}".replace(".", "_")
-    timepoint = pd.Series(month_text).map(mapping).to_numpy(dtype=object)
-    return timepoint, month_text, ["visits from the month column (month 0 = baseline)"], {}
+        timepoints.append(BASELINE if value == 0 else
+                          f"m{_month_text(value)}".replace(".", "_"))
+    return (_expand(timepoints, month_of_row, frame.index), month_text,
+            ["visits from the month column (month 0 = baseline)"], {})
 
 
 # --- dates -------------------------------------------------------------------------------
@@ -557,4 +582,5 @@ def _visits_from_dates(frame, start, fail, notes):
                    column="month")
     notes.append("visits from dates: follow-ups named by the nearest month")
     month = np.array([_month_text(m) for m in np.round(months, 2)], dtype=object)
-    return timepoint, month, notes, {}
+    return (pd.Series(timepoint, index=frame.index, dtype="str"),
+            pd.Series(month, index=frame.index, dtype="str"), notes, {})

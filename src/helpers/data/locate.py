@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.decode import Decoded, Grid
-from helpers.data.names import is_id_name, parse_visit, summary_label
+from helpers.data.names import (is_id_name, might_not_be_patient, parse_visit, suggest_names,
+                                summary_label)
 from helpers.errors import InputError, quote_value
 
 __all__ = ["Locator", "Table", "locate"]
@@ -175,15 +176,7 @@ def locate(decoded: Decoded, recognise: Callable[[str], bool], *, what: str,
             found.append((grid, header))
     notes = list(decoded.notes)
     if not found:
-        grid = next((g for g in decoded.grids if len(g.cells)), decoded.grids[0])
-        first = _first_row_text(grid)
-        sheets = ("" if len(decoded.grids) < 2 else " (sheets " + ", ".join(
-            quote_value(g.name) for g in decoded.grids) + "; choose one with SHEET=)")
-        raise InputError(
-            source_of(grid), f"found no header row of {what} in the first "
-            f"{HEADER_SEARCH_ROWS} rows{sheets}: expected {expected}"
-            + (f"; the first row reads {first}" if first else "; the sheet is empty"),
-            argument=argument)
+        raise _no_header(decoded, recognise, what, expected, source_of, argument)
     if len(found) > 1:
         names = ", ".join(quote_value(grid.name) for grid, _ in found)
         raise InputError(decoded.source, f"several sheets hold tables of {what} ({names}); "
@@ -193,6 +186,44 @@ def locate(decoded: Decoded, recognise: Callable[[str], bool], *, what: str,
         others = ", ".join(quote_value(g.name) for g in decoded.grids if g is not grid)
         notes.append(f"sheet {quote_value(grid.name)} (no table of {what} in {others})")
     return _table(grid, header_rows, source_of(grid), decoded.line_label, notes, argument)
+
+
+def _no_header(decoded: Decoded, recognise, what: str, expected: str, source_of,
+               argument: str | None) -> InputError:
+    """Why no sheet has a header: a row of known columns without a patient id (perhaps a
+    misspelt one), or no known column at all."""
+    for grid in decoded.grids:
+        for i, row in enumerate(grid.cells.head(HEADER_SEARCH_ROWS).itertuples(index=False)):
+            names = [c.strip() for c in row if c.strip()]
+            ids = [name for name in names if is_id_name(name)]
+            known = [name for name in names if not is_id_name(name) and recognise(name)]
+            line = int(grid.lines[i])
+            if ids and not known and len(names) > 1:
+                shown = ", ".join(quote_value(n, 30) for n in names[:4])
+                return InputError(source_of(grid), f"names no measure ({shown}): expected "
+                                  f"{expected}", row=0, line_label=decoded.line_label,
+                                  line=line, argument=argument)
+            if not known:
+                continue
+            near = next(((name, id_name) for name in names if not recognise(name)
+                         and (id_name := suggest_names(name, ID_SUGGESTIONS))), None)
+            hint = (f"; did you mean {near[1]!r} for {quote_value(near[0])}?" if near else
+                    ": name it patient_id (or ID, Patient, record_id)")
+            return InputError(source_of(grid), f"has no patient id column{hint}", row=0,
+                              line_label=decoded.line_label, line=line, argument=argument)
+    grid = next((g for g in decoded.grids if len(g.cells)), decoded.grids[0])
+    first = _first_row_text(grid)
+    sheets = ("" if len(decoded.grids) < 2 else " of any sheet (" + ", ".join(
+        quote_value(g.name) for g in decoded.grids) + ")")
+    return InputError(
+        source_of(grid) if len(decoded.grids) < 2 else decoded.source,
+        f"found no header row of {what} in the first {HEADER_SEARCH_ROWS} rows{sheets}: "
+        f"expected {expected}" + (f"; the first row reads {first}" if first else
+                                  "; the sheet is empty"), argument=argument)
+
+
+#: The id names a misspelt id column is compared with.
+ID_SUGGESTIONS = ("patient_id", "record_id", "Patient", "Paziente")
 
 
 def _first_row_text(grid: Grid) -> str:
@@ -310,7 +341,7 @@ def _table(grid: Grid, header_rows: tuple[int, ...], source: str, line_label: st
         raise locator.error("has a header but no data rows")
     columns = _named_columns(names, filled, locator)
     _refuse_uncached(grid, positions, columns, locator)
-    table = pd.DataFrame({names[j]: body[j].to_numpy() for j in columns},
+    table = pd.DataFrame({names[j]: body[j].array for j in columns},
                          index=pd.Index(lines - header_line, dtype="int64"), dtype=str)
     return Table(table, locator, notes)
 
@@ -344,11 +375,17 @@ def _check_widths(widths: np.ndarray, width: int, lines: np.ndarray, locator: Lo
 def _drop_footer(body: pd.DataFrame, filled: np.ndarray, label_column: int,
                  lines: np.ndarray, locator: Locator, notes: list[str]) -> np.ndarray:
     """Rows to keep: summary and note rows below the last patient are left out by name;
-    among the patients they are an error."""
-    labels = body[label_column].str.strip().to_numpy(dtype=object) if len(body) else []
-    kinds = []
-    for i, label in enumerate(labels):
+    among the patients they are an error.
+
+    Vectorised for registry-sized files: only rows whose label could name a summary or a
+    note (:func:`might_not_be_patient`) are looked at one by one.
+    """
+    labels = body[label_column].str.strip() if len(body) else pd.Series([], dtype=str)
+    candidates = np.flatnonzero(might_not_be_patient(labels).to_numpy())
+    kinds = {}
+    for i in candidates:
         cells = [c.strip() for c in body.iloc[i] if c.strip()]
+        label = labels.iat[i]
         if label:
             kind = summary_label(label)
             if kind == "note" and len(cells) > 1:
@@ -358,22 +395,25 @@ def _drop_footer(body: pd.DataFrame, filled: np.ndarray, label_column: int,
             kind = ("summary" if any(summary_label(c) == "summary" for c in cells
                                      if not _is_number(c)) else
                     "note" if len(cells) == 1 and summary_label(cells[0]) == "note" else None)
-        kinds.append(kind)
+        if kind is not None:
+            kinds[int(i)] = kind
     keep = np.ones(len(labels), dtype=bool)
-    end = len(kinds)
-    while end > 0 and kinds[end - 1] is not None:
+    end = len(labels)
+    while end > 0 and (end - 1) in kinds:
         end -= 1
     keep[end:] = False
-    inside = [i for i in range(end) if kinds[i] is not None]
+    inside = sorted(i for i in kinds if i < end)
+
+    def shown(i):
+        return labels.iat[i] or next(c for c in body.iloc[i] if c.strip())
+
     if inside:
         i = inside[0]
-        shown = labels[i] or next(c for c in body.iloc[i] if c.strip())
-        raise locator.error(f"{quote_value(shown)} is a {kinds[i]} row, not a patient; "
+        raise locator.error(f"{quote_value(shown(i))} is a {kinds[i]} row, not a patient; "
                             "move summaries and notes below the last patient (they are then "
                             "left out) or delete them", row=int(lines[i]) - locator.header_line)
-    if end < len(kinds):
-        dropped = [labels[i] or next(c for c in body.iloc[i] if c.strip())
-                   for i in range(end, len(kinds))]
+    if end < len(labels):
+        dropped = [shown(i) for i in range(end, len(labels))]
         first, final = int(lines[end]), int(lines[-1])
         where = f"{locator.line_label or 'row'}s {first}-{final}" if final > first else (
             f"{locator.line_label or 'row'} {first}")

@@ -25,11 +25,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import pandas as pd
+
 from helpers.vocab import BASELINE, LAST, Codebook, Measure, name_key
 from helpers.vocab import name_tokens as tokens
 
 __all__ = ["ColumnName", "MeasureIndex", "NameClash", "Visit", "column_role", "is_id_name",
-           "measure_prefix", "parse_column", "parse_visit", "suggest_names", "summary_label",
+           "measure_prefix", "might_not_be_patient", "parse_column", "parse_visit", "suggest_names", "summary_label",
            "visit_label",
            "visit_split"]
 
@@ -316,6 +318,26 @@ def summary_label(text: str) -> str | None:
     if len(words) >= 5 or len(stripped) > 40:
         return "note"  # a sentence, not an id
     return None
+
+
+# A plain pattern of what RE2 and Python read alike (no \s, \w or \b), so that pandas
+# runs it in Arrow for millions of labels.
+_CANDIDATE = (r"(?i)^[^A-Za-z0-9]*(?:"
+              + "|".join(sorted(_SUMMARY_WORDS | _NOTE_WORDS, key=len, reverse=True))
+              + r")(?:[^A-Za-z0-9]|$)|[:=]|^[*†‡§¹²³%±]|^$|^[^A-Za-z0-9]+$"
+              + r"|[^ \t]+(?:[ \t]+[^ \t]+){4}|.{41}")
+
+
+def might_not_be_patient(labels: pd.Series) -> pd.Series:
+    """Which row labels :func:`summary_label` could call a summary or a note (and empty
+    labels), vectorised: a superset, so that only these need a closer look.
+
+    Examples
+    --------
+    >>> might_not_be_patient(pd.Series(["P-01", "Media", "", "12", "Note: x"])).tolist()
+    [False, True, True, False, True]
+    """
+    return labels.str.contains(_CANDIDATE, regex=True)
 
 
 # --- measures --------------------------------------------------------------------------

@@ -38,9 +38,8 @@ from helpers.vocab import MEASURE_CODES, MEASURES, Codebook
 __all__ = ["EXPECTED_HEADER", "Reading", "read_cohort", "read_measurements"]
 
 #: What a measurements header looks like, for messages.
-EXPECTED_HEADER = ("a patient id column (patient_id, ID, Patient, record_id) and measures: "
-                   "tidy (measure, timepoint, value), one column per measure and visit "
-                   "(das28_baseline, das28_m6) or one row per visit (visit, das28)")
+EXPECTED_HEADER = ("a patient id column (patient_id, ID) and measures (das28_baseline, "
+                   "das28_m6; or measure, timepoint, value)")
 
 
 @dataclass
