@@ -171,6 +171,16 @@ def test_wide_columns_that_are_not_measures_are_named_and_skipped(tmp_path):
     assert "column 'sex' not analysed" in reading.notes
 
 
+def test_words_for_a_value_not_measured_are_missing_values_said_so(tmp_path):
+    rows = _rows(WIDE)
+    rows[1][2], rows[2][4] = "n.d.", "NA"  # P1's das28_m6, P2's sledai2k_m6
+    frame, reading = read_cohort(_xlsx(tmp_path / "nd.xlsx", rows), measures=None)
+    expected = TIDY.copy()
+    expected.loc[2, "value"] = expected.loc[7, "value"] = np.nan
+    pd.testing.assert_frame_equal(frame, expected)
+    assert "2 values written 'NA', 'n.d.' read as missing" in reading.notes
+
+
 def test_sheet_is_only_for_spreadsheets(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text(WIDE)
@@ -179,8 +189,11 @@ def test_sheet_is_only_for_spreadsheets(tmp_path):
 
 
 @pytest.mark.parametrize("cell, hint", [
-    ("NA", "is not a finite number (got 'NA'); leave the cell empty for a missing value"),
-    ("n.d.", "is not a finite number (got 'n.d.'); leave the cell empty for a missing value"),
+    ("None", "is not a finite number (got 'None'); it could mean 0 or not recorded: write 0, "
+             "or leave the cell empty for a missing value"),
+    ("NaN", "is not a finite number (got 'NaN'); leave the cell empty for a missing value"),
+    ("#DIV/0!", "is not a finite number (got '#DIV/0!'); a spreadsheet error: fix the "
+                "formula, or leave the cell empty"),
     ("<5", "is not a finite number (got '<5'); a value beyond a detection limit needs a "
            "number (such as the limit)"),
 ])

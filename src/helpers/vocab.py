@@ -406,8 +406,9 @@ ORGAN_DOMAINS = ("cutaneous", "hematological", "serositis")
 
 # --- yes/no answers -----------------------------------------------------------------------
 
-_YES = frozenset({"yes", "y", "true", "1", "1.0"})
-_NO = frozenset({"no", "n", "false", "0", "0.0"})
+# English, and the Italian, Spanish, German and French words clinic registers use.
+_YES = frozenset({"yes", "y", "true", "1", "1.0", "si", "sì", "sí", "ja", "oui"})
+_NO = frozenset({"no", "n", "false", "0", "0.0", "nein", "non"})
 _MISSING = frozenset({"", "na", "nan", "none"})
 
 

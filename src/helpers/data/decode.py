@@ -100,10 +100,11 @@ class Decoded:
         One per sheet (one for CSV and Parquet).
     line_label : str or None
         How messages name a row's position: ``"line"``, ``"spreadsheet row"``, None.
-    decimal : {"point", "comma", "mixed", "comma-separated", "sheet"}
+    decimal : {"point", "comma", "mixed", "grouped", "comma-separated", "sheet"}
         The decimal mark: of a ``;``, tab or ``|`` separated file (``"mixed"``: both,
-        so neither is converted); ``"comma-separated"`` where a comma cannot be one;
-        ``"sheet"`` for a workbook (its numbers are typed).
+        so neither is converted; ``"grouped"``: points only in ``1.000``, which may be a
+        thousand); ``"comma-separated"`` where a comma cannot be one; ``"sheet"`` for a
+        workbook (its numbers are typed).
     notes : list of str
         What was decided, for the run's summary.
     """
@@ -341,6 +342,29 @@ def _plain_grid(text: str, separator: str) -> Grid | None:
     return Grid(cells, lines.astype(np.int64), widths.astype(np.int64))
 
 
+#: A number whose only point groups three digits (1.000, 12.500).
+GROUPED_NUMBER = r"\s*[+-]?[0-9]{1,3}(?:\.[0-9]{3})+\s*"
+# A number with points between groups of three digits, and perhaps a decimal comma.
+_GROUPED_DECIMAL = r"\s*[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?\s*"
+
+
+def _grouped_only(cells: pd.DataFrame) -> bool:
+    """Whether every number with a point groups three digits after it (``1.000``): in a
+    file of a comma-decimal locale these may be thousands, unless another number shows
+    that points are decimals (``4.5``)."""
+    grouped = False
+    for column in cells.columns:
+        values = cells[column]
+        if not values.str.contains(".", regex=False).any():
+            continue
+        points = values.str.fullmatch(_POINT_NUMBER).to_numpy().sum()
+        thousands = values.str.fullmatch(GROUPED_NUMBER).to_numpy().sum()
+        if points > thousands:
+            return False
+        grouped = grouped or thousands > 0
+    return grouped
+
+
 def _decimal_commas(cells: pd.DataFrame, notes: list[str]) -> str:
     """Read decimal commas (``5,2``) as points in a file whose separator allows them.
 
@@ -355,10 +379,30 @@ def _decimal_commas(cells: pd.DataFrame, notes: list[str]) -> str:
             if comma.any():
                 commas[column] = comma
     if not commas:
-        return "point"
-    if any(cells[column].str.fullmatch(_POINT_NUMBER).any() for column in cells.columns):
-        notes.append("decimal mark unclear: both decimal commas and decimal points")
-        return "mixed"
+        return "grouped" if _grouped_only(cells) else "point"
+    # Points in a file with decimal commas: thousands separators if every one groups
+    # three digits (1.000, 1.250,5), else two decimal marks in one file.
+    grouped = {}
+    for column in cells.columns:
+        values = cells[column]
+        if not values.str.contains(".", regex=False).any():
+            continue
+        point = values.str.fullmatch(_POINT_NUMBER)
+        thousands = values.str.fullmatch(_GROUPED_DECIMAL)
+        if (point & ~values.str.fullmatch(GROUPED_NUMBER)).any():
+            notes.append("decimal mark unclear: both decimal commas and decimal points")
+            return "mixed"
+        if thousands.any():
+            grouped[column] = thousands
+    removed = 0
+    for column, thousands in grouped.items():
+        cells.loc[thousands, column] = cells.loc[thousands, column].str.replace(
+            ".", "", regex=False)
+        removed += int(thousands.sum())
+        commas[column] = cells[column].str.fullmatch(_COMMA_NUMBER)
+    if removed:
+        notes.append(f"thousands separators (points) removed from {removed:,} "
+                     f"number{'s' if removed != 1 else ''}")
     count = 0
     for column, comma in commas.items():
         cells.loc[comma, column] = cells.loc[comma, column].str.replace(",", ".", regex=False)

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers.data.names import DAYS_PER_MONTH, MeasureIndex, Visit, parse_visit, visit_label
+from helpers.data.names import (DAYS_PER_MONTH, MISSING_VALUES, MeasureIndex, Visit,
+                                parse_visit, visit_label)
 from helpers.data.shapes import Long
 from helpers.errors import quote_value
 from helpers.vocab import BASELINE, MEASUREMENT_COLUMNS, name_key
@@ -139,20 +140,33 @@ def interpret(long: Long, index: MeasureIndex, *, units: Mapping[str, str] | Non
         raise fail("has no values of a measure to analyse", row=0)
     factor, unit_notes = _units(frame, measure, names, index, dict(units or {}), fail,
                                 long.unit_source)
+    value = _missing_words(frame["value"], notes)
     timepoint, month, visit_notes, visits = _visits(frame, baseline, start, fail)
     kept = (timepoint != "").to_numpy()  # visits before a patient's baseline (dates only)
     if not kept.all():
         frame, measure, factor = frame[kept], measure[kept], factor[kept]
-        timepoint, month = timepoint[kept], month[kept]
+        timepoint, month, value = timepoint[kept], month[kept], value[kept]
     tidy = pd.DataFrame({
         "patient_id": frame["patient_id"],
         "measure": _expand(names, measure, frame.index),
         "timepoint": timepoint,
         "month": month,
-        "value": frame["value"],
+        "value": value,
         "unit": _expand([index.measure(code).unit for code in names], measure, frame.index),
     }, index=frame.index)[MEASUREMENT_COLUMNS]
     return Interpreted(tidy, factor, unit_notes, visits, notes + visit_notes)
+
+
+def _missing_words(values: pd.Series, notes: list[str]) -> pd.Series:
+    """Values written as a word for "not measured" (NA, n.d., -) become empty cells."""
+    words = values.str.strip().str.lower()
+    missing = words.isin(MISSING_VALUES)
+    if not missing.any():
+        return values
+    seen = sorted(set(values[missing].str.strip()))[:4]
+    notes.append(f"{int(missing.sum()):,} value{'s' if missing.sum() > 1 else ''} written "
+                 f"{', '.join(map(quote_value, seen))} read as missing")
+    return values.mask(missing, "")
 
 
 def _factorized(cells: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -317,14 +331,24 @@ def _visits(frame: pd.DataFrame, baseline: str | None, start: str | None, fail
                        column="timepoint")
     base = _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail)
     mapping, described = {}, []
+    # With BASELINE=, another visit that reads as one (screening beside baseline) came
+    # before it: not a follow-up, so left out.
+    before = [label for label in labels if label != base and parsed[label] is not None
+              and parsed[label].baseline]
+    if before:
+        notes.append(f"visit{'s' if len(before) > 1 else ''} "
+                     f"{', '.join(map(quote_value, before))} before the baseline "
+                     f"{quote_value(base)} left out")
     for label in labels:
         visit = parsed[label]
         if label == base:
             visit = Visit(BASELINE, 0.0, True)
-        elif visit is None or visit.baseline:
+        elif label in before:
+            visit = Visit("", None)
+        elif visit is None:
             visit = Visit(visit_label(label), None)
         mapping[label] = visit
-        if visit.timepoint != label:
+        if visit.timepoint not in (label, ""):
             shown = (f" (month {visit.month:.3g})" if visit.month is not None and
                      visit.timepoint[0] in "wd" else "")
             described.append(f"{quote_value(label)} = {visit.timepoint}{shown}")
@@ -342,7 +366,7 @@ def _visits(frame: pd.DataFrame, baseline: str | None, start: str | None, fail
                               _month_text(mapping[label].month) for label in labels],
                              label_of_row, frame.index)
         month = month_text.where(month_text != "", from_label)
-        missing = (month == "").to_numpy()
+        missing = ((month == "") & (timepoint != "")).to_numpy()
         if missing.any():
             at = int(np.flatnonzero(missing)[0])
             raise fail(f"visit {quote_value(labels[label_of_row[at]])} does not say its "
@@ -354,7 +378,9 @@ def _visits(frame: pd.DataFrame, baseline: str | None, start: str | None, fail
 
 
 def _month_text(month: float) -> str:
-    return str(int(month)) if float(month).is_integer() else repr(round(month, 2))
+    """A month as text: whole months as integers, others in full (``5.51962052609``)."""
+    month = float(month)
+    return str(int(month)) if month.is_integer() else repr(month)
 
 
 def _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail) -> str:
@@ -365,11 +391,6 @@ def _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail) ->
         if not matches:
             raise fail(f"BASELINE={baseline!r} is not a visit of the file; its visits are "
                        f"{seen}", row=0, column="timepoint")
-        others = [label for label, visit in parsed.items()
-                  if visit is not None and visit.baseline and label not in matches]
-        if others:
-            raise fail(f"BASELINE={baseline!r}, but {quote_value(others[0])} also reads as "
-                       "the baseline; rename one of them", row=0, column="timepoint")
         return matches[0]
     synonyms = [label for label, visit in parsed.items() if visit is not None and visit.baseline]
     if len(synonyms) > 1:
@@ -383,6 +404,12 @@ def _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail) ->
                if all(_is_zero(m) for m in set(months[label_of_row == k]))]
     if len(at_zero) == 1:
         return at_zero[0]
+    undated = [label for label in labels if parsed[label] is None or parsed[label].month is None]
+    if undated and not (month_text != "").any():
+        raise fail(f"visit {quote_value(undated[0])} does not say its month: add a month "
+                   "column (months since anifrolumab start; the visit at month 0 is the "
+                   "baseline), visit dates with the start date (START=), or name the visits "
+                   "with their month (T0, M6, 6 mesi, W24)", row=0, column="timepoint")
     raise fail(f"no baseline visit: expected one labelled baseline (or T0, BL, M0, basale, "
                f"screening, or a visit at month 0); the visits are {seen}; name the visit "
                "before anifrolumab with BASELINE=label", row=0, column="timepoint")
@@ -531,11 +558,12 @@ def _months_from_dates(frame, timepoint, start, fail, notes) -> np.ndarray:
         notes.append(f"{int(early.sum()):,} baseline visits dated before the start count as "
                      "month 0")
         months = np.where(early, 0.0, months)
-    before = ~base & (months < 0)
+    before = ~base & (months < 0) & (timepoint != "")
     if before.any():
         at = int(np.flatnonzero(before)[0])
         raise fail(f"visit {quote_value(timepoint[at])} is dated before the treatment start",
                    row=int(frame.index[at]), column="month")
+    # Dates give months to the day: two decimals (a third of a day) say all they know.
     return np.array([_month_text(m) for m in np.round(months, 2)], dtype=object)
 
 

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.decode import Decoded, Grid
-from helpers.data.names import (is_id_name, might_not_be_patient, parse_visit, suggest_names,
-                                summary_label)
+from helpers.data.names import (is_id_name, is_unit_label, might_not_be_patient, parse_visit,
+                                suggest_names, summary_label)
 from helpers.errors import InputError, quote_value
 
 __all__ = ["Locator", "Table", "locate"]
@@ -257,18 +257,24 @@ def _find_header(grid: Grid, recognise, minimum: int) -> tuple[int, ...] | None:
             if joined and joined >= single:
                 return (i, i + 1)
         if single:
+            # Visits on the row above, each merged over its measures.
+            if i > 0 and _is_label_row(rows[i - 1]):
+                joined = _qualifies(join_header(rows[i - 1], row), recognise, minimum)
+                if joined >= single:
+                    return (i - 1, i)
             return (i,)
     return None
 
 
 def _is_label_row(row: list[str]) -> bool:
-    """Whether a row under a header holds visit or unit labels, not data."""
+    """Whether a row beside a header holds visit or unit labels, not data."""
     filled = [c for c in row if c]
     if len(filled) < 2:
         return False
     if any(_is_number(c) for c in filled):
         return False
-    return sum(parse_visit(c) is not None for c in filled) >= max(2, len(filled) // 2)
+    labels = sum(parse_visit(c) is not None or is_unit_label(c) for c in filled)
+    return labels >= max(2, (len(filled) + 1) // 2)
 
 
 def _is_number(text: str) -> bool:
@@ -318,8 +324,8 @@ def _table(grid: Grid, header_rows: tuple[int, ...], source: str, line_label: st
     last = header_rows[-1]
     header_line = int(grid.lines[last])
     locator = Locator(source, line_label, header_line, argument=argument)
-    if header_rows[0] > 0:
-        skipped = int(header_rows[0])
+    skipped = sum(1 for i in range(header_rows[0]) if any(c.strip() for c in cells.iloc[i]))
+    if skipped:
         notes.append(f"{skipped} title row{'s' if skipped > 1 else ''} above the header "
                      "skipped")
     if len(header_rows) > 1:
@@ -388,8 +394,8 @@ def _drop_footer(body: pd.DataFrame, filled: np.ndarray, label_column: int,
         label = labels.iat[i]
         if label:
             kind = summary_label(label)
-            if kind == "note" and len(cells) > 1:
-                kind = None  # a long label with data is a patient's row
+            if kind == "note" and any(_is_number(c) for c in cells[1:]):
+                kind = None  # a long label with numbers is a patient's row
         else:
             # No label: a total without one, or a note in another column.
             kind = ("summary" if any(summary_label(c) == "summary" for c in cells

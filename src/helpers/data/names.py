@@ -27,16 +27,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers.vocab import BASELINE, LAST, Codebook, Measure, name_key
+from helpers.vocab import BASELINE, LAST, MEASURES, Codebook, Measure, name_key
 from helpers.vocab import name_tokens as tokens
 
 __all__ = ["ColumnName", "MeasureIndex", "NameClash", "Visit", "column_role", "is_id_name",
-           "measure_prefix", "might_not_be_patient", "parse_column", "parse_visit", "suggest_names", "summary_label",
+           "is_unit_label", "measure_prefix", "might_not_be_patient", "parse_column", "parse_visit", "suggest_names", "summary_label",
            "visit_label",
            "visit_split"]
 
 #: Days in an average Gregorian month: weeks and days become months with it.
 DAYS_PER_MONTH = 365.2425 / 12
+_BUILT_IN_UNITS = frozenset(name_key(unit) for measure in MEASURES.values()
+                            for unit in (measure.unit, *dict(measure.conversions)))
 
 # --- column names ---------------------------------------------------------------------
 
@@ -65,7 +67,9 @@ COLUMN_ROLES = {
     "month": ["month", "months", "mese", "mesi", "months since start", "month of follow up",
               "follow up months", "monat", "monate", "mois"],
     "date": ["date", "visit date", "visit_date", "data", "data visita", "datum",
-             "date of visit", "fecha", "date visite"],
+             "date of visit", "fecha", "date visite", "data prelievo", "sample date",
+             "collection date", "data esame", "date of sample", "untersuchungsdatum",
+             "visitendatum"],
     "start": ["start_date", "start date", "treatment start", "anifrolumab start",
               "anifrolumab_start", "start", "data inizio", "inizio", "data inizio terapia",
               "data inizio anifrolumab", "inizio anifrolumab", "inizio terapia",
@@ -262,6 +266,32 @@ def visit_label(label) -> str:
     return "_".join(tokens(label))
 
 
+def is_unit_label(text: str) -> bool:
+    """Whether a cell names a unit of a built-in measure (a header row of units).
+
+    Examples
+    --------
+    >>> is_unit_label("mg/dL"), is_unit_label("(mm/h)"), is_unit_label("DAS28")
+    (True, True, False)
+    """
+    return bool(name_key(text)) and name_key(text) in _BUILT_IN_UNITS
+
+
+# --- values -------------------------------------------------------------------------------
+
+#: What clinic exports write for a value that was not measured, read as missing (and
+#: counted in the run's summary): R's NA, SAS's ".", Excel's #N/A, "n.d.", "-"...
+MISSING_VALUES = frozenset([
+    "na", "n/a", "n.a.", "nd", "n.d.", "n.v.", "nv", "nr", "n.r.", "-", "\u2013", "\u2014",
+    ".", "missing", "not done", "not available", "mancante", "assente", "non disponibile",
+    "non eseguito", "n.e.", "k.a.", "k. a.", "nicht bestimmt", "#n/a",
+])
+#: Words that could mean zero or not recorded (a glucocorticoid dose of "none"): refused
+#: with a hint, never guessed.
+ZERO_OR_MISSING = frozenset(["none", "no", "nessuno", "nessuna", "sospeso", "sospesa",
+                             "stopped", "off", "keine", "nil", "zero?"])
+
+
 # --- rows that are not patients ---------------------------------------------------------
 
 # A summary row's label, by its first word(s): means, SDs, medians, totals, counts, in
@@ -384,6 +414,9 @@ class MeasureIndex:
 
     def __init__(self, codebook: Codebook):
         self.codebook = codebook
+        #: Every unit any measure may be stated in, by :func:`helpers.vocab.name_key`.
+        self.unit_keys = frozenset(name_key(unit) for measure in codebook.values()
+                                   for unit in (measure.unit, *dict(measure.conversions)))
         self._code_of: dict[str, str] = {}
         for measure in codebook.values():
             for name in measure.names:
@@ -463,6 +496,16 @@ def parse_column(name: str, index: MeasureIndex) -> ColumnName | None:
                     else None)
             return ColumnName(code, " ".join(rest[:len(rest) - len(unit_words)]), unit,
                               visit, " ".join(visit_words))
+    # The unit last, after the visit: "CRP T0 (mg/dL)".
+    for size in (1, 2, 3):
+        if len(words) > size + 1 and "".join(words[-size:]) in index.unit_keys:
+            column = parse_column(" ".join(words[:-size]), index)
+            spelling = None if column is None else index.measure(
+                column.measure).unit_spelling("".join(words[-size:]))
+            if column is not None and column.visit is not None and column.unit is None \
+                    and spelling is not None:
+                return ColumnName(column.measure, column.measure_text, spelling,
+                                  column.visit, column.visit_text)
     return None
 
 

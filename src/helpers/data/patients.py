@@ -168,7 +168,7 @@ def read_patients(path: str | Path, *, ids: Iterable | None = None,
     _refuse_measurements(table, fail)
     notes = list(table.notes)
     id_column = next(name for name in table.columns if is_id_name(name))
-    problems: list[str] = []
+    problems: list[tuple[int, int, str]] = []  # (row, column position, message)
     frame = {"patient_id": table.body[id_column].str.strip()}
     unknown = []
     for name in table.columns:
@@ -182,16 +182,19 @@ def read_patients(path: str | Path, *, ids: Iterable | None = None,
         if column.name in frame:
             raise fail(f"is the same column as {quote_value(frame[column.name].name)}",
                        row=0, column=name)
-        frame[column.name] = _typed(table.body[name], column, name, fail, problems)
+        frame[column.name] = _typed(table.body[name], column, name, fail, problems,
+                                    table.columns.index(name))
         frame[column.name].name = name
     if unknown:
         notes.append(f"PATIENTS column{'s' if len(unknown) > 1 else ''} "
                      f"{', '.join(map(quote_value, unknown[:5]))} not used")
     patients = pd.DataFrame(frame, index=table.body.index)
-    _check_ids(patients["patient_id"], id_column, fail, problems)
+    _check_ids(patients["patient_id"], id_column, fail, problems,
+               table.columns.index(id_column))
     if problems:
         count = len(problems)
-        shown = "; ".join(problems[:8]) + (f"; and {count - 8} more" if count > 8 else "")
+        ordered = [text for _, _, text in sorted(problems)]
+        shown = "; ".join(ordered[:8]) + (f"; and {count - 8} more" if count > 8 else "")
         raise InputError(table.locator.source, f"{count} problem{'s' if count > 1 else ''}: "
                          f"{shown}", argument=argument)
     if ids is not None:
@@ -231,14 +234,15 @@ def _measurement_error(table, fail, force: bool = False) -> InputError | None:
                 "such as sex and age_years", row=0)
 
 
-def _typed(cells: pd.Series, column: Column, name: str, fail, problems: list[str]
-           ) -> pd.Series:
+def _typed(cells: pd.Series, column: Column, name: str, fail, problems: list,
+           position: int) -> pd.Series:
     """A column's cells in its type; each bad cell is added to ``problems``."""
     text = cells.str.strip()
     present = text != ""
 
     def problem(row, message):
-        problems.append(f"{_where(fail, row, name)}: {message} (got {quote_value(text[row])})")
+        problems.append((int(row), position, f"{_where(fail, row, name)}: {message} "
+                                             f"(got {quote_value(text[row])})"))
 
     if column.kind == "text":
         return text.where(present, np.nan)
@@ -278,13 +282,14 @@ def _where(fail, row, column) -> str:
     return fail("", row=int(row), column=column).location
 
 
-def _check_ids(ids: pd.Series, column: str, fail, problems: list[str]) -> None:
+def _check_ids(ids: pd.Series, column: str, fail, problems: list, position: int) -> None:
     for row in ids.index[ids == ""]:
-        problems.append(_where(fail, row, column) + ": the patient id is empty")
+        problems.append((int(row), position,
+                         _where(fail, row, column) + ": the patient id is empty"))
     repeated = ids.duplicated() & (ids != "")
     for row in ids.index[repeated]:
-        problems.append(_where(fail, row, column) + f": patient {quote_value(ids[row])} has "
-                        "a second row")
+        problems.append((int(row), position, _where(fail, row, column)
+                         + f": patient {quote_value(ids[row])} has a second row"))
 
 
 def _match(patients: pd.DataFrame, data_ids: list, table, notes: list[str],

@@ -29,6 +29,8 @@ import pandera.pandas as pa
 
 from helpers import paths
 from helpers.errors import InputError, quote_value
+from helpers.data.decode import GROUPED_NUMBER
+from helpers.data.names import ZERO_OR_MISSING
 from helpers.io import FORMULA_PREFIXES
 from helpers.vocab import (BASELINE, MEASURE_CODES, MEASUREMENT_COLUMNS, MEASURES, Codebook,
                            Measure)
@@ -230,9 +232,9 @@ def validate_tables(tables: Mapping[str, pd.DataFrame], source: str | Path) -> d
     return out
 
 
-#: What people type for a missing measurement instead of leaving the cell empty.
-_MISSING_WORDS = frozenset({"na", "n/a", "nan", "nd", "n.d.", "none", "missing", "-", "?",
-                            "nv", "n.v.", "nr", "n.r.", "assente", "mancante", "k.a."})
+#: Words a computation leaves for a missing value (never typed by people: refused, as they
+#: may hide a failed calculation).
+_COMPUTED_MISSING = frozenset({"nan", "null", "none", "?"})
 _DECIMAL_HINTS = {
     "mixed": "; the file has both decimal commas and decimal points: use one decimal mark",
     "comma-separated": "; a decimal comma in a comma-separated file: use decimal points, or "
@@ -244,13 +246,20 @@ _DECIMAL_HINTS = {
 
 def _number_hint(cell: str, optional: bool, decimal: str = "point") -> str:
     """What to do about a common non-number, as the end of the message."""
-    if optional and cell.lower() in _MISSING_WORDS:
+    if optional and cell.lower() in ZERO_OR_MISSING:
+        return ("; it could mean 0 or not recorded: write 0, or leave the cell empty for a "
+                "missing value")
+    if optional and cell.lower() in _COMPUTED_MISSING:
         return "; leave the cell empty for a missing value"
     if cell[:1] in "<>":
         return "; a value beyond a detection limit needs a number (such as the limit)"
     if cell.startswith("#") and cell.rstrip("!?").upper().lstrip("#") in (
             "DIV/0", "N/A", "VALUE", "REF", "NAME", "NUM", "NULL"):
         return "; a spreadsheet error: fix the formula, or leave the cell empty"
+    if decimal == "grouped" and re.fullmatch(GROUPED_NUMBER, cell):
+        return ("; in a file separated by ';' this could be a decimal or a number with a "
+                "thousands separator: write decimals with a comma (1,5), thousands without "
+                "a separator (1000)")
     if re.fullmatch(r"[+-]?[0-9]+,[0-9]+", cell):
         return _DECIMAL_HINTS.get(decimal, _DECIMAL_HINTS["comma-separated"])
     if re.fullmatch(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+,[0-9]+", cell):
@@ -296,6 +305,8 @@ def to_typed(text: pd.DataFrame, source: str | Path, *, decimal: str = "point"
                              f"characters: {quote_value(cells[row])})", row=row,
                              column=column)
         ok = cells.str.match(number) | (optional & (cells == ""))
+        if decimal == "grouped":  # 1.000 in a file of a comma-decimal locale
+            ok &= ~cells.str.fullmatch(GROUPED_NUMBER)
         if not ok.all():
             row = int((~ok).idxmax())
             raise InputError(source, "is not a finite number (got "

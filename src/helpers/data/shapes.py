@@ -121,7 +121,7 @@ def to_long(table: Table, index: MeasureIndex, *, measures: Sequence[str] | None
     if by_role.keys() & {"timepoint", "month", "date"} and (plain or not visited):
         return _visit_rows(table, id_column, by_role, plain, others, index)
     if visited:
-        return _wide(table, id_column, visited, others, index, measures)
+        return _wide(table, id_column, visited, others, index, measures, by_role)
     if plain:
         listed = ", ".join(quote_value(n) for n in list(plain)[:3])
         raise fail(f"columns {listed} name measures but no visit: add a visit column (one "
@@ -177,9 +177,12 @@ def _check_ids(table: Table, id_column: str, *, unique: bool) -> pd.Series:
 
 
 def _wide(table: Table, id_column: str, visited: dict, others: list[str],
-          index: MeasureIndex, measures: Sequence[str] | None) -> Long:
+          index: MeasureIndex, measures: Sequence[str] | None, by_role: dict) -> Long:
     fail = table.locator.error
     notes = []
+    start = by_role.pop("start", None)
+    # A visit, month or date column has no meaning beside visits in the column names.
+    others = others + list(by_role.values())
     skipped_measures = []
     dates = {}
     unused = []
@@ -198,6 +201,9 @@ def _wide(table: Table, id_column: str, visited: dict, others: list[str],
         rest, visit = split
         if column_role(rest) == "date":
             dates[visit.timepoint] = name
+            continue
+        if column_role(name) is not None:
+            unused.append(name)
             continue
         near = index.suggest(rest)
         if near is not None:
@@ -232,13 +238,14 @@ def _wide(table: Table, id_column: str, visited: dict, others: list[str],
         "visit": np.repeat([visited[k].visit_text for k in keys], n),
         "month": "",
         "date": np.concatenate([date_text[k] for k in keys]) if keys else [],
-        "start": "",
+        "start": np.tile(body[start].to_numpy(dtype=object), len(keys)) if start else "",
         "value": np.concatenate([body[k].to_numpy(dtype=object) for k in keys]),
         "unit": np.repeat([visited[k].unit or "" for k in keys], n),
     }, dtype=str)
     frame.index = pd.RangeIndex(1, len(frame) + 1)
+    names = {"patient_id": id_column, **({"start": start} if start else {})}
     locator = table.locator.reshaped(np.tile(body.index.to_numpy(), len(keys)),
-                                     np.repeat(keys, n), {"patient_id": id_column},
+                                     np.repeat(keys, n), names,
                                      frozenset({"measure", "timepoint", "month", "unit"}))
     notes.insert(0, f"one column per measure and visit ({len(keys)} columns)")
     notes += _renamed_note(visited)
