@@ -322,7 +322,7 @@ def corpus() -> list[Export]:
                           merges={"Daten": ["B1:C1", "D1:E1", "A1:A2"]})
     add(Export("wide_german_merged_header_xlsx", merged, truth,
                kinds=("layout", "units", "clinic names"), locale="de",
-               notes=("two-row header joined", "crp mg/dL (column names) x10 to mg/L")))
+               notes=("two-row header joined", "crp mg/L (x10 from mg/dL in column names)")))
 
     # 5. Visits on the top row, measures below (CSV with the merged cells left empty).
     truth = cohort(12, measures=("das28", "sledai2k"), visits=("baseline", "m6"), seed=5)
@@ -344,7 +344,7 @@ def corpus() -> list[Export]:
     add(Export("wide_crp_mg_dl_in_header", lambda d, t=truth: write_csv_rows(
         d / "crp.csv", wide_rows(t, lambda m, v: f"{m}_mg_dl_{v}" if m == "crp" else
                                  f"{m}_{v}", scale={"crp": 10})), truth, kinds=("units",),
-        notes=("crp mg/dL (column names) x10 to mg/L",)))
+        notes=("crp mg/L (x10 from mg/dL in column names)",)))
     add(Export("wide_crp_unit_not_stated", lambda d, t=truth: write_csv_rows(
         d / "crp.csv", wide_rows(t, lambda m, v: f"{m}_{v}", scale={"crp": 10})),
         error="the unit of CRP is not stated, and its values could be mg/L or mg/dL",
@@ -352,7 +352,7 @@ def corpus() -> list[Export]:
     add(Export("wide_crp_unit_given_as_option", lambda d, t=truth: write_csv_rows(
         d / "crp.csv", wide_rows(t, lambda m, v: f"{m}_{v}", scale={"crp": 10})), truth,
         options={"units": {"crp": "mg/dL"}}, kinds=("units",),
-        notes=("crp mg/dL (UNITS) x10 to mg/L",)))
+        notes=("crp mg/L (x10 from mg/dL in UNITS)",)))
 
     # 9-10. A patient global on a 0-10 scale: stated (converted to mm), not stated
     # (refused: a physician's 0-3 global would otherwise pass as millimetres).
@@ -362,7 +362,7 @@ def corpus() -> list[Export]:
     add(Export("wide_vas_0_10_in_header", lambda d, t=truth: write_csv_rows(
         d / "vas.csv", wide_rows(t, lambda m, v: f"{labels[m]} {t0t6[v]}",
                                  scale={"pga": 10})), truth,
-        kinds=("units", "clinic names"), notes=("pga 0-10 (column names) x10 to mm",)))
+        kinds=("units", "clinic names"), notes=("pga mm (x10 from 0-10 in column names)",)))
     add(Export("wide_vas_unit_not_stated", lambda d, t=truth: write_csv_rows(
         d / "vas.csv", wide_rows(t, lambda m, v: f"{m.upper()} {t0t6[v]}",
                                  scale={"pga": 10})),
@@ -672,7 +672,7 @@ def corpus() -> list[Export]:
         units[1] = "score"
         return write_csv_rows(folder / "units.csv", [rows[0], units, *rows[1:]])
     add(Export("wide_units_on_their_own_row", unit_row, truth, kinds=("layout", "units"),
-               notes=("two-row header joined", "crp mg/dL (column names) x10 to mg/L")))
+               notes=("two-row header joined", "crp mg/L (x10 from mg/dL in column names)")))
     add(Export("wide_unit_after_the_visit", lambda d, t=truth: write_csv_rows(
         d / "after.csv", wide_rows(t, lambda m, v: f"CRP {t0t6[v]} (mg/dL)" if m == "crp"
                                    else f"DAS28 {t0t6[v]}", scale={"crp": 10})), truth,

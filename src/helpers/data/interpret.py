@@ -36,7 +36,7 @@ from helpers.data.names import (DAYS_PER_MONTH, MISSING_VALUES, MeasureIndex, Vi
                                 parse_visit, visit_label)
 from helpers.data.shapes import Long
 from helpers.errors import quote_value
-from helpers.vocab import BASELINE, MEASUREMENT_COLUMNS, name_key
+from helpers.vocab import BASELINE, MEASUREMENT_COLUMNS, name_key, name_tokens
 
 __all__ = ["Interpreted", "interpret", "parse_dates", "parse_units"]
 
@@ -53,8 +53,8 @@ class Interpreted:
     factor : ndarray of float
         Per row, the factor that turns ``value`` into the codebook's unit.
     units : dict
-        Measure code -> how its unit was read (``"mg/dL, from the column names, x10 to
-        mg/L"``).
+        Measure code -> its unit, and how it was read (``"mg/L (x10 from mg/dL in the
+        column names)"``).
     visits : dict
         Visit label as written -> timepoint.
     notes : list of str
@@ -259,19 +259,24 @@ def _units(frame: pd.DataFrame, measure: np.ndarray, names: list[str], index: Me
             p = m * len(stated) + stated.index(unit)
             first = _first_row(frame, pair == p)
             factors[p] = _unit_factor(measure_spec, code, unit, given, fail, first)
-        from_file = [u for u in units if u]
-        spelled = sorted({measure_spec.unit_spelling(u) for u in from_file})
-        source = unit_source if from_file else "UNITS" if code in given else None
-        if code in given and not from_file:
-            spelled = [measure_spec.unit_spelling(given[code])]
-        if source is None or (not measure_spec.needs_unit and all(
-                u == measure_spec.unit for u in spelled)):
-            continue  # the codebook's unit, and no other possible: nothing to say
-        described[code] = ", ".join(
-            f"{u} ({source})" if measure_spec.unit_factor(u) == 1 else
-            f"{u} ({source}) x{measure_spec.unit_factor(u):g} to {measure_spec.unit}"
-            for u in spelled)
+        described[code] = _unit_description(measure_spec, [u for u in units if u],
+                                            given.get(code), unit_source)
     return factors[pair], described
+
+
+def _unit_description(measure, from_file: list[str], given: str | None, source: str) -> str:
+    """How a measure's unit was read: ``mg/L (x10 from mg/dL in the column names)``."""
+    if not from_file:
+        if given is None:
+            return measure.unit
+        from_file, source = [given], "UNITS"
+    parts = []
+    for unit in sorted({measure.unit_spelling(u) for u in from_file}):
+        factor = measure.unit_factor(unit)
+        parts.append(f"{source}" if unit == measure.unit else
+                     f"{unit} in {source}" if factor == 1 else
+                     f"x{factor:g} from {unit} in {source}")
+    return f"{measure.unit} ({'; '.join(parts)})"
 
 
 def _unit_factor(measure, code: str, unit: str, given: dict[str, str], fail,
@@ -295,7 +300,7 @@ def _unit_factor(measure, code: str, unit: str, given: dict[str, str], fail,
         other = [u for u, f in measure.conversions if f != 1]
         raise fail(f"the unit of {measure.name} is not stated, and its values could "
                    f"be {' or '.join([measure.unit, *other][:3])}; state it in the column "
-                   f"name (such as {code}_{name_key(other[0])}_m6, or "
+                   f"name (such as {code}_{'_'.join(name_tokens(other[0]))}_m6, or "
                    f"'{measure.name} ({other[0]})'), in a unit column, or with "
                    f"UNITS={code}={measure.unit}", row=first, column="unit")
     return 1.0

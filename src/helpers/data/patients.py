@@ -186,7 +186,7 @@ def read_patients(path: str | Path, *, ids: Iterable | None = None,
                                     table.columns.index(name))
         frame[column.name].name = name
     if unknown:
-        notes.append(f"PATIENTS column{'s' if len(unknown) > 1 else ''} "
+        notes.append(f"column{'s' if len(unknown) > 1 else ''} "
                      f"{', '.join(map(quote_value, unknown[:5]))} not used")
     patients = pd.DataFrame(frame, index=table.body.index)
     _check_ids(patients["patient_id"], id_column, fail, problems,
@@ -199,7 +199,7 @@ def read_patients(path: str | Path, *, ids: Iterable | None = None,
                          f"{shown}", argument=argument)
     if ids is not None:
         patients = _match(patients, list(ids), table, notes, argument)
-    return patients.reset_index(drop=True), notes
+    return patients.reset_index(drop=True), [f"PATIENTS: {note}" for note in notes]
 
 
 def _measurements_instead(decoded, argument) -> InputError | None:

@@ -56,7 +56,7 @@ class Reading:
         Every decision, in stage order (encoding, separator, sheet, header, rows left
         out, measure names, visits, DAS28 computed...).
     units : dict
-        Measure code -> how its unit was read, where it was stated or converted.
+        Measure code -> its unit, and where it was stated or converted from.
     """
 
     source: str
@@ -68,7 +68,7 @@ class Reading:
         """The decisions as lines, for the terminal and the report."""
         lines = [f"read as {self.shape}"] + self.notes
         if self.units:
-            lines.append("units: " + "; ".join(f"{code} {how}" for code, how in
+            lines.append("units: " + ", ".join(f"{code} {how}" for code, how in
                                                self.units.items()))
         return lines
 

@@ -253,14 +253,15 @@ def _wide(table: Table, id_column: str, visited: dict, others: list[str],
 
 
 def _renamed_note(columns: dict) -> list[str]:
-    """Measures whose columns call them by another name (``DAS28 (VES)`` = das28_esr)."""
+    """Measures whose columns call them by another name (``DAS28 (VES) T0`` = das28_esr),
+    one column named per measure."""
     renamed = {}
     for name, column in columns.items():
         if name_key(column.measure_text) != name_key(column.measure):
-            renamed.setdefault(column.measure_text, column.measure)
+            renamed.setdefault(column.measure, name)
     if not renamed:
         return []
-    return ["measures: " + ", ".join(f"{quote_value(text)} = {code}" for text, code in
+    return ["measures: " + ", ".join(f"{quote_value(name)} = {code}" for code, name in
                                      list(renamed.items())[:8])]
 
 

@@ -265,21 +265,39 @@ def _require_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "da
 
 
 def patient_label(patient_id) -> str:
-    """Return the display label of a patient: ``"Pt 3"`` for id 3, the id itself otherwise."""
+    r"""Return the display label of a patient: ``"Pt 3"`` for id 3, the id itself otherwise.
+
+    An id is text as written (``001`` stays ``Pt 001``), and a ``$`` in it is shown, not
+    read by matplotlib as the start of a formula.
+
+    Examples
+    --------
+    >>> patient_label(3), patient_label("001"), patient_label("PT-7"), patient_label("$x$")
+    ('Pt 3', 'Pt 001', 'PT-7', '\\$x\\$')
+    """
     if isinstance(patient_id, (int, np.integer)) and not isinstance(patient_id, bool):
         return f"Pt {int(patient_id)}"
     if isinstance(patient_id, (float, np.floating)) and float(patient_id).is_integer():
         return f"Pt {int(patient_id)}"
-    text = str(patient_id)
-    return f"Pt {int(text)}" if text.isdigit() else text
+    text = str(patient_id).replace("$", "\\$")
+    return f"Pt {text}" if text.isdigit() else text
 
 
 def timepoint_label(timepoint: str) -> str:
-    """Return the axis label of a timepoint (``"m6"`` becomes ``"Month 6"``)."""
+    """Return the axis label of a timepoint.
+
+    Examples
+    --------
+    >>> timepoint_label("m6"), timepoint_label("w24"), timepoint_label("v2")
+    ('Month 6', 'Week 24', 'Visit 2')
+    """
     if timepoint in TIMEPOINT_LABELS:
         return TIMEPOINT_LABELS[timepoint]
-    match = re.fullmatch(r"m(\d+)", str(timepoint))
-    return f"Month {match.group(1)}" if match else str(timepoint)
+    match = re.fullmatch(r"([mwdv])(\d+)", str(timepoint))
+    if match is None:
+        return str(timepoint).replace("$", "\\$")
+    word = {"m": "Month", "w": "Week", "d": "Day", "v": "Visit"}[match.group(1)]
+    return f"{word} {match.group(2)}"
 
 
 def measure_label(measure: str, unit: str | None = None,
