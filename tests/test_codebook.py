@@ -162,3 +162,56 @@ def test_outcomes_are_the_measures_with_a_follow_up_in_codebook_order():
     with pytest.raises(InputError, match="outcomes names 'esr', which has baseline values "
                                          "only: nothing to compare"):
         select_outcomes(data, MEASURES, ["esr"], "d.csv", named_by="outcomes")
+
+
+def test_a_codebook_round_trips_through_its_file(tmp_path):
+    """OUT/data/codebook.csv, read back, is the codebook that wrote it (aliases and
+    conversions included)."""
+    path = tmp_path / "codebook.csv"
+    codebook_table(MEASURES).to_csv(path, index=False)
+    book = load_codebook(path)
+    for code, measure in MEASURES.items():
+        again = book[code]
+        assert (again.name, again.unit, again.low, again.high, again.aliases,
+                again.conversions, again.thresholds, again.mcid) == (
+            measure.name, measure.unit, measure.low, measure.high, measure.aliases,
+            measure.conversions, measure.thresholds, measure.mcid)
+
+
+def test_a_new_measure_may_not_take_a_built_in_name(tmp_path):
+    # sledai_2k *is* sledai2k: a codebook declaring it would leave the SLEDAI-2K response
+    # criterion without data, so it is refused with what to do instead.
+    path = write(tmp_path, HEADER + "sledai_2k,SLEDAI 2K,points,0,105,yes,yes,,,,\n")
+    with pytest.raises(InputError, match=r"row 1 \(line 2\), column 'measure': 'sledai_2k' "
+                                         r"is a name of 'sledai2k' \(SLEDAI-2K\) too; data "
+                                         r"named so are read as the built-in 'sledai2k' "
+                                         r"without a codebook"):
+        load_codebook(path)
+    # A label that is another measure's alias clashes the same way.
+    path = write(tmp_path, HEADER + "my_crp,PCR,mg/L,0,1000,no,yes,,,,\n")
+    with pytest.raises(InputError, match="'PCR' is a name of 'crp' \\(CRP\\) too"):
+        load_codebook(path)
+
+
+def test_the_criteria_measures_keep_their_units(tmp_path):
+    path = write(tmp_path, HEADER + "gc_mg_day,GC dose,g/day,0,2,no,yes,,,,\n")
+    with pytest.raises(InputError, match="column 'unit': gc_mg_day is read by the response "
+                                         "criteria in 'mg/day'"):
+        load_codebook(path)
+    # Redefining a built-in in its own unit keeps its names and conversions.
+    path = write(tmp_path, HEADER + "crp,C-reactive protein,mg/L,0,500,no,yes,,,,\n")
+    crp = load_codebook(path)["crp"]
+    assert crp.high == 500 and crp.aliases == MEASURES["crp"].aliases
+    assert crp.unit_factor("mg/dL") == 10
+
+
+def test_a_user_measure_with_aliases_and_conversions(tmp_path):
+    book = load_codebook(write(tmp_path, HEADER + "c3,Complement C3,mg/dL,0,500,no,no,,,"
+                                                  "C3 complement;C3c,g/L=100\n"))
+    data = write(tmp_path, "Patient;C3c (g/L) T0;C3c (g/L) T6\n1;0,9;1,05\n", "c3.csv")
+    frame = read_measurements(data, measures=None, codebook=book)
+    # 0.9 g/L = 90 mg/dL, 1.05 g/L = 105 mg/dL (x100, the codebook's conversion).
+    assert frame["value"].tolist() == pytest.approx([90.0, 105.0], rel=1e-12)
+    assert frame["unit"].tolist() == ["mg/dL", "mg/dL"]
+    with pytest.raises(InputError, match=r"column 'conversions': must be unit=factor pairs"):
+        load_codebook(write(tmp_path, HEADER + "c3,C3,mg/dL,0,500,no,no,,,,g/L\n"))

@@ -230,3 +230,14 @@ def test_make_analysis_runs_from_any_folder(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "out" / "report.html").is_file()
     assert list(elsewhere.iterdir()) == []  # no socket files left behind
+
+
+def test_response_criteria_without_their_measures_are_said_not_assessed():
+    frame = pd.DataFrame({"patient_id": [1, 1], "measure": ["das28", "das28"],
+                          "timepoint": ["baseline", "m6"], "month": [0.0, 6.0],
+                          "value": [5.0, 3.0], "unit": ["points", "points"]})
+    assert cohort._criteria_notes(frame) == [
+        "response criteria not assessed: SLEDAI-2K reduction (no sledai2k in DATA); "
+        "glucocorticoid targets (no gc_mg_day in DATA)"]
+    full = pd.concat([frame, frame.assign(measure="sledai2k"), frame.assign(measure="gc_mg_day")])
+    assert cohort._criteria_notes(full) == []

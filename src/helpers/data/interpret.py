@@ -594,6 +594,12 @@ def _visits_from_dates(frame, start, fail, notes):
         raise fail(f"patient {quote_value(ids[at])} has no visit on or before the treatment "
                    "start: no baseline", row=int(frame.index[at]), column="month")
     ref = origin if origin is not None else base_of_row
+    if origin is not None:
+        early = (dates == base_of_row) & (dates < origin)
+        patients_early = len(set(ids[early]))
+        if patients_early:
+            notes.append(f"{patients_early:,} baseline visits dated before the start count "
+                         "as month 0")
     pre = dates < base_of_row
     if pre.any():
         notes.append(f"{int(pre.sum()):,} values from visits before each patient's baseline "

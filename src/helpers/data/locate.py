@@ -337,12 +337,14 @@ def _table(grid: Grid, header_rows: tuple[int, ...], source: str, line_label: st
     keep_rows = filled.any(axis=1)
     body, lines, filled = body[keep_rows], lines[keep_rows], filled[keep_rows]
     positions = positions[keep_rows]
-    if grid.widths is not None:
-        width = int(max(grid.widths[i] for i in header_rows))
-        _check_widths(grid.widths[last + 1:][keep_rows], width, lines, locator, body)
+    widths = None if grid.widths is None else grid.widths[last + 1:][keep_rows]
     label_column = next((j for j, name in enumerate(names) if is_id_name(name)), 0)
-    kept = _drop_footer(body, filled, label_column, lines, locator, notes)
+    kept = _drop_footer(body, filled, label_column, names[label_column] or None, lines,
+                        locator, notes)
     body, lines, filled, positions = body[kept], lines[kept], filled[kept], positions[kept]
+    if widths is not None:  # after the notes below the data, which may be one cell wide
+        width = int(max(grid.widths[i] for i in header_rows))
+        _check_widths(widths[kept], width, lines, locator, body)
     if not len(body):
         raise locator.error("has a header but no data rows")
     columns = _named_columns(names, filled, locator)
@@ -379,7 +381,8 @@ def _check_widths(widths: np.ndarray, width: int, lines: np.ndarray, locator: Lo
 
 
 def _drop_footer(body: pd.DataFrame, filled: np.ndarray, label_column: int,
-                 lines: np.ndarray, locator: Locator, notes: list[str]) -> np.ndarray:
+                 label_name: str | None, lines: np.ndarray, locator: Locator,
+                 notes: list[str]) -> np.ndarray:
     """Rows to keep: summary and note rows below the last patient are left out by name;
     among the patients they are an error.
 
@@ -417,7 +420,8 @@ def _drop_footer(body: pd.DataFrame, filled: np.ndarray, label_column: int,
         i = inside[0]
         raise locator.error(f"{quote_value(shown(i))} is a {kinds[i]} row, not a patient; "
                             "move summaries and notes below the last patient (they are then "
-                            "left out) or delete them", row=int(lines[i]) - locator.header_line)
+                            "left out) or delete them", row=int(lines[i]) - locator.header_line,
+                            column=label_name)
     if end < len(labels):
         dropped = [shown(i) for i in range(end, len(labels))]
         first, final = int(lines[end]), int(lines[-1])
