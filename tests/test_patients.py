@@ -66,3 +66,27 @@ def test_html_in_an_id_is_text(tmp_path):
     patients, _ = read_patients(_write(tmp_path, 'patient_id,sex\n"<b>A</b>",F\n'),
                                 ids=["<b>A</b>"])
     assert patients["patient_id"].tolist() == ["<b>A</b>"]
+
+
+def test_one_workbook_for_data_and_patients(tmp_path):
+    """A register with a patients sheet and a visits sheet: DATA reads the visits, PATIENTS
+    the patients, each without SHEET=."""
+    import openpyxl
+
+    from helpers.data.reader import read_cohort
+
+    book = openpyxl.Workbook()
+    book.active.title = "Pazienti"
+    for row in (["ID", "Sesso", "Età"], ["P1", "F", 40], ["P2", "M", 50]):
+        book["Pazienti"].append(row)
+    visits = book.create_sheet("Visite")
+    for row in (["ID", "Visita", "DAS28"], ["P1", "Basale", 5.1], ["P1", "6 mesi", 3.2],
+                ["P2", "Basale", 4.4], ["P2", "6 mesi", 4.0]):
+        visits.append(row)
+    book.save(tmp_path / "registro.xlsx")
+    frame, reading = read_cohort(tmp_path / "registro.xlsx")
+    assert frame["value"].tolist() == [5.1, 3.2, 4.4, 4.0]
+    assert "sheet 'Visite' (no table of measurements in 'Pazienti')" in reading.notes
+    patients, _ = read_patients(tmp_path / "registro.xlsx", ids=["P1", "P2"])
+    assert patients[["patient_id", "sex", "age_years"]].values.tolist() == [
+        ["P1", "F", 40], ["P2", "M", 50]]

@@ -558,8 +558,8 @@ def corpus() -> list[Export]:
     add(Export("tidy_numbered_visits_with_month", lambda d, t=truth: _tidy_csv(
         d / "v.csv", t, label=lambda v: vnum[v]), numbered, kinds=("visit labels",)))
 
-    # 38-39. Screening and baseline both present: refused; BASELINE= chooses (screening
-    # rows, before it, are left out).
+    # 38-39. Screening and baseline both present: the screening visit came before the
+    # baseline and is left out (said so); or BASELINE= chooses.
     truth = cohort(10, measures=("das28",), visits=("baseline", "m6"), seed=24)
 
     def screening(folder, t=truth):
@@ -569,9 +569,8 @@ def corpus() -> list[Export]:
                  if ",baseline," in line]
         path.write_text("\n".join(lines + extra) + "\n")
         return path
-    add(Export("tidy_screening_and_baseline", screening,
-               error="'baseline' and 'screening' both read as the baseline visit",
-               kinds=("visit labels",)))
+    add(Export("tidy_screening_and_baseline", screening, truth, kinds=("visit labels",),
+               notes=("visit 'screening' before the baseline 'baseline' left out",)))
     add(Export("tidy_screening_and_baseline_chosen", screening, truth,
                options={"baseline": "baseline"}, kinds=("visit labels",),
                notes=("visit 'screening' before the baseline 'baseline' left out",)))
@@ -691,6 +690,28 @@ def corpus() -> list[Export]:
     add(Export("wide_visit_dates_and_start", wide_dates, _dated(truth),
                kinds=("visit dates", "layout"), locale="it",
                notes=("months counted from each patient's treatment start",)))
+
+    # 53. The paper's own Table 2, laid out as a clinic would type it: "before ANI" and
+    # "last clinical evaluation" columns, and each patient's months on anifrolumab. The
+    # truth is the table typed by hand from the article (tests/support/paper.py).
+    from support.paper import LAST_MONTH, TABLE2
+
+    paper = Truth([str(i) for i in range(1, 5)], ["baseline", "last"],
+                  np.column_stack([np.zeros(4), LAST_MONTH]).astype(float),
+                  {m: np.column_stack([np.asarray(pre, float), np.asarray(post, float)])
+                   for m, (pre, post) in TABLE2.items() if m != "gc_mg_day"})
+
+    def table2(folder, t=paper):
+        rows = [["Patient", "SLEDAI before ANI", "SLEDAI Last Clinical Evaluation",
+                 "DAS28 before ANI", "DAS28 Last Clinical Evaluation",
+                 "Duration of ANI Therapy (Months)"]]
+        for i, patient in enumerate(t.ids):
+            rows.append([patient] + [_number(t.values[m][i, j]) for m in ("sledai2k", "das28")
+                                     for j in range(2)] + [str(LAST_MONTH[i])])
+        return write_csv_rows(folder / "table2.csv", rows)
+    add(Export("wide_the_papers_table2", table2, paper, kinds=("visit labels", "clinic names"),
+               notes=("months of the follow-up visit from column 'Duration of ANI Therapy "
+                      "(Months)'",)))
     return exports
 
 

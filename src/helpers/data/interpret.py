@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers.data.names import (DAYS_PER_MONTH, MISSING_VALUES, MeasureIndex, Visit,
-                                parse_visit, visit_label)
+from helpers.data.names import (DAYS_PER_MONTH, MISSING_VALUES, PRE_BASELINE_NAMES,
+                                MeasureIndex, Visit, parse_visit, visit_label)
 from helpers.data.shapes import Long
 from helpers.errors import quote_value
 from helpers.vocab import BASELINE, MEASUREMENT_COLUMNS, name_key, name_tokens
@@ -334,10 +334,11 @@ def _visits(frame: pd.DataFrame, baseline: str | None, start: str | None, fail
             raise fail(f"visit {quote_value(label)} is neither a known visit nor a name "
                        "(letters and digits)", row=_first_row(frame, label_of_row == k),
                        column="timepoint")
-    base = _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail)
+    first = _first_visit_label(frame, label_of_row, labels, fail) if has_dates else None
+    base = _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail, first)
     mapping, described = {}, []
-    # With BASELINE=, another visit that reads as one (screening beside baseline) came
-    # before it: not a follow-up, so left out.
+    # Another visit that reads as a baseline (screening beside baseline, or beside
+    # BASELINE=) came before it: not a follow-up, so left out.
     before = [label for label in labels if label != base and parsed[label] is not None
               and parsed[label].baseline]
     if before:
@@ -388,8 +389,10 @@ def _month_text(month: float) -> str:
     return str(int(month)) if month.is_integer() else repr(month)
 
 
-def _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail) -> str:
-    """The one label of the baseline visit."""
+def _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail,
+                    first: str | None = None) -> str:
+    """The one label of the baseline visit (``first``: the label of every patient's
+    earliest visit, when visits have dates)."""
     seen = ", ".join(quote_value(label) for label in labels[:8])
     if baseline is not None:
         matches = [label for label in labels if name_key(label) == name_key(baseline)]
@@ -399,11 +402,17 @@ def _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail) ->
         return matches[0]
     synonyms = [label for label, visit in parsed.items() if visit is not None and visit.baseline]
     if len(synonyms) > 1:
+        # A screening visit beside a baseline visit came before it.
+        strong = [label for label in synonyms if name_key(label) not in PRE_BASELINE_NAMES]
+        if len(strong) == 1:
+            return strong[0]
         raise fail(f"{' and '.join(map(quote_value, synonyms[:2]))} both read as the baseline "
                    "visit; choose the one before anifrolumab with BASELINE=label", row=0,
                    column="timepoint")
     if synonyms:
         return synonyms[0]
+    if first is not None:
+        return first
     months = month_text.to_numpy(dtype=object)
     at_zero = [label for k, label in enumerate(labels)
                if all(_is_zero(m) for m in set(months[label_of_row == k]))]
@@ -418,6 +427,15 @@ def _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail) ->
     raise fail(f"no baseline visit: expected one labelled baseline (or T0, BL, M0, basale, "
                f"screening, or a visit at month 0); the visits are {seen}; name the visit "
                "before anifrolumab with BASELINE=label", row=0, column="timepoint")
+
+
+def _first_visit_label(frame, label_of_row, labels, fail) -> str | None:
+    """The label of every patient's earliest dated visit, if it is the same for all."""
+    dates = _read_date_column(frame, "date", fail)
+    order = pd.DataFrame({"id": frame["patient_id"].to_numpy(), "date": dates,
+                          "label": label_of_row}).dropna(subset=["date"])
+    firsts = order.sort_values("date", kind="stable").groupby("id")["label"].first()
+    return labels[int(firsts.iloc[0])] if firsts.nunique() == 1 else None
 
 
 def _is_zero(text: str) -> bool:

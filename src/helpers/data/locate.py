@@ -174,6 +174,13 @@ def locate(decoded: Decoded, recognise: Callable[[str], bool], *, what: str,
         header = _find_header(grid, recognise, minimum)
         if header is not None:
             found.append((grid, header))
+    if len(found) > 1:
+        # A sheet that only has an id column (minimum 0) gives way to one with columns
+        # this table has: a register's "Pazienti" sheet beside the "Visite".
+        scores = [_qualifies(_header_names(grid, rows), recognise, minimum)
+                  for grid, rows in found]
+        if max(scores) > 1:
+            found = [f for f, score in zip(found, scores) if score > 1]
     notes = list(decoded.notes)
     if not found:
         raise _no_header(decoded, recognise, what, expected, source_of, argument)
@@ -320,7 +327,7 @@ def _table(grid: Grid, header_rows: tuple[int, ...], source: str, line_label: st
            notes: list[str], argument: str | None) -> Table:
     cells = grid.cells
     rows = [[c.strip() for c in cells.iloc[i]] for i in header_rows]
-    names = rows[0] if len(rows) == 1 else join_header(*rows)
+    names = _header_names(grid, header_rows)
     last = header_rows[-1]
     header_line = int(grid.lines[last])
     locator = Locator(source, line_label, header_line, argument=argument)
@@ -352,6 +359,11 @@ def _table(grid: Grid, header_rows: tuple[int, ...], source: str, line_label: st
     table = pd.DataFrame({names[j]: body[j].array for j in columns},
                          index=pd.Index(lines - header_line, dtype="int64"), dtype=str)
     return Table(table, locator, notes)
+
+
+def _header_names(grid: Grid, header_rows: tuple[int, ...]) -> list[str]:
+    rows = [[c.strip() for c in grid.cells.iloc[i]] for i in header_rows]
+    return rows[0] if len(rows) == 1 else join_header(*rows)
 
 
 def _first_joined(rows: list[list[str]]) -> int:

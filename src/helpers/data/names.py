@@ -65,7 +65,9 @@ COLUMN_ROLES = {
                   "redcap_event_name", "event name", "tempo", "time", "follow up",
                   "zeitpunkt", "besuch", "visite"],
     "month": ["month", "months", "mese", "mesi", "months since start", "month of follow up",
-              "follow up months", "monat", "monate", "mois"],
+              "follow up months", "follow up (months)", "months of follow up",
+              "months on anifrolumab", "duration of ani therapy (months)",
+              "mesi di follow up", "durata follow up (mesi)", "monat", "monate", "mois"],
     "date": ["date", "visit date", "visit_date", "data", "data visita", "datum",
              "date of visit", "fecha", "date visite", "data prelievo", "sample date",
              "collection date", "data esame", "date of sample", "untersuchungsdatum",
@@ -123,17 +125,23 @@ def column_role(name: str) -> str | None:
 # --- visits ---------------------------------------------------------------------------
 
 #: Labels of the visit before anifrolumab (month 0), by :func:`name_key`.
+#: Visits before the treatment that are not its baseline when a baseline is also named
+#: (a screening visit weeks before): read as the baseline only when alone.
+PRE_BASELINE_NAMES = frozenset(map(name_key, [
+    "screening", "pre", "pre-treatment", "pretreatment", "before", "enrolment",
+    "enrollment", "arruolamento", "inclusion", "prima",
+]))
+#: Labels of the visit before anifrolumab (month 0), by :func:`name_key`.
 BASELINE_NAMES = frozenset(map(name_key, [
     BASELINE, "BL", "B/L", "T0", "M0", "month 0", "mese 0", "V0", "visit 0", "W0",
-    "week 0", "D0", "day 0", "basale", "visita basale", "baseline visit", "screening",
-    "pre", "pre-treatment", "pretreatment", "before", "before anifrolumab",
-    "pre anifrolumab", "prima", "inizio", "start", "time 0", "tempo 0", "enrolment",
-    "enrollment", "arruolamento", "Ausgangswert", "Baseline-Visite", "inclusion",
-    "basal", "linea base",
-]))
+    "week 0", "D0", "day 0", "basale", "visita basale", "baseline visit",
+    "before anifrolumab", "before ANI", "pre anifrolumab", "pre ANI", "inizio", "start",
+    "time 0", "tempo 0", "Ausgangswert", "Baseline-Visite", "basal", "linea base",
+])) | PRE_BASELINE_NAMES
 #: Labels of the last visit whatever its month (the paper's "last clinical evaluation").
 LAST_NAMES = frozenset(map(name_key, [
     LAST, "last visit", "last follow up", "final", "final visit", "end of follow up",
+    "last clinical evaluation", "last evaluation", "ultima valutazione",
     "ultima visita", "ultimo controllo", "ultimo follow up", "letzte Visite",
     "derniere visite", "ultima", "follow up", "FU",
 ]))

@@ -181,7 +181,8 @@ def _wide(table: Table, id_column: str, visited: dict, others: list[str],
     fail = table.locator.error
     notes = []
     start = by_role.pop("start", None)
-    # A visit, month or date column has no meaning beside visits in the column names.
+    month_column = by_role.pop("month", None)
+    # A visit or date column has no meaning beside visits in the column names.
     others = others + list(by_role.values())
     skipped_measures = []
     dates = {}
@@ -229,6 +230,7 @@ def _wide(table: Table, id_column: str, visited: dict, others: list[str],
     keys = list(visited)
     n = len(ids)
     body = table.body
+    month_of = _follow_up_months(visited, month_column, body, fail)
     date_text = {name: (body[dates[column.visit.timepoint]].to_numpy(dtype=object)
                         if column.visit.timepoint in dates else np.full(n, "", dtype=object))
                  for name, column in visited.items()}
@@ -236,20 +238,41 @@ def _wide(table: Table, id_column: str, visited: dict, others: list[str],
         "patient_id": np.tile(ids.to_numpy(dtype=object), len(keys)),
         "measure": np.repeat([visited[k].measure for k in keys], n),
         "visit": np.repeat([visited[k].visit_text for k in keys], n),
-        "month": "",
+        "month": np.concatenate([month_of.get(visited[k].visit.timepoint, np.full(n, ""))
+                                 for k in keys]) if keys else [],
         "date": np.concatenate([date_text[k] for k in keys]) if keys else [],
         "start": np.tile(body[start].to_numpy(dtype=object), len(keys)) if start else "",
         "value": np.concatenate([body[k].to_numpy(dtype=object) for k in keys]),
         "unit": np.repeat([visited[k].unit or "" for k in keys], n),
     }, dtype=str)
     frame.index = pd.RangeIndex(1, len(frame) + 1)
-    names = {"patient_id": id_column, **({"start": start} if start else {})}
+    names = {"patient_id": id_column, **({"start": start} if start else {}),
+             **({"month": month_column} if month_column else {})}
+    from_header = {"measure", "timepoint", "unit"} | ({"month"} if not month_column else set())
     locator = table.locator.reshaped(np.tile(body.index.to_numpy(), len(keys)),
-                                     np.repeat(keys, n), names,
-                                     frozenset({"measure", "timepoint", "month", "unit"}))
+                                     np.repeat(keys, n), names, frozenset(from_header))
     notes.insert(0, f"one column per measure and visit ({len(keys)} columns)")
+    if month_column:
+        notes.append(f"months of the follow-up visit from column {quote_value(month_column)}")
     notes += _renamed_note(visited)
     return Long(frame, locator, "wide", notes)
+
+
+def _follow_up_months(visited: dict, month_column: str | None, body: pd.DataFrame,
+                      fail) -> dict[str, np.ndarray]:
+    """The months a per-patient month column gives: those of the one follow-up visit whose
+    label does not say its month (the paper's "last clinical evaluation")."""
+    if month_column is None:
+        return {}
+    undated = sorted({c.visit.timepoint for c in visited.values()
+                      if c.visit.month is None and not c.visit.baseline})
+    if len(undated) != 1:
+        what = ("no visit lacks one" if not undated else
+                f"visits {', '.join(map(quote_value, undated))} all lack one")
+        raise fail(f"gives one month per patient, for the follow-up visit whose name does not "
+                   f"say its month, but {what}; name visits with their month (M6) or leave "
+                   "this column out", row=0, column=month_column)
+    return {undated[0]: body[month_column].to_numpy(dtype=object)}
 
 
 def _renamed_note(columns: dict) -> list[str]:
