@@ -280,5 +280,19 @@ def test_visit_dates_give_months_from_the_start(tmp_path):
     assert read.frame["timepoint"].tolist() == ["baseline", "m3", "baseline", "m6"]
     assert read.frame["month"].tolist() == ["0", repr(round(91 / 30.436875, 2)), "0",
                                             repr(round(181 / 30.436875, 2))]
-    assert "1 baseline visits dated before the start count as month 0" in " ".join(
-        read.notes)
+    assert "1 baseline visit dated before the start counts as month 0" in read.notes
+
+
+def test_the_start_named_by_start_is_a_column_or_a_date(tmp_path):
+    from helpers.data.reader import read_cohort
+
+    path = _write(tmp_path, "Paziente;Data visita;Avvio ANI;das28\n"
+                            "A;2023-01-10;2023-01-12;5\nA;2023-07-12;2023-01-12;3\n")
+    frame, reading = read_cohort(path, start="avvio ANI")
+    # 2023-01-12 to 2023-07-12: 181 days, 5.95 months of 30.436875 days.
+    assert frame["month"].tolist() == [0.0, 5.95]
+    assert frame["timepoint"].tolist() == ["baseline", "m6"]
+    frame, _ = read_cohort(path, start="2023-01-10")  # one start for everyone
+    assert frame["month"].tolist() == [0.0, round(183 / 30.436875, 2)]
+    with pytest.raises(InputError, match="START='next week' is not a date"):
+        read_cohort(path, start="next week")

@@ -578,8 +578,7 @@ def _months_from_dates(frame, timepoint, start, fail, notes) -> np.ndarray:
     base = timepoint == BASELINE
     early = base & (months < 0)
     if early.any():
-        notes.append(f"{int(early.sum()):,} baseline visits dated before the start count as "
-                     "month 0")
+        notes.append(_early_baselines(int(early.sum())))
         months = np.where(early, 0.0, months)
     before = ~base & (months < 0) & (timepoint != "")
     if before.any():
@@ -588,6 +587,11 @@ def _months_from_dates(frame, timepoint, start, fail, notes) -> np.ndarray:
                    row=int(frame.index[at]), column="month")
     # Dates give months to the day: two decimals (a third of a day) say all they know.
     return np.array([_month_text(m) for m in np.round(months, 2)], dtype=object)
+
+
+def _early_baselines(count: int) -> str:
+    return (f"{count:,} baseline visit{'s' if count > 1 else ''} dated before the start "
+            f"count{'' if count > 1 else 's'} as month 0")
 
 
 def _visits_from_dates(frame, start, fail, notes):
@@ -616,8 +620,7 @@ def _visits_from_dates(frame, start, fail, notes):
         early = (dates == base_of_row) & (dates < origin)
         patients_early = len(set(ids[early]))
         if patients_early:
-            notes.append(f"{patients_early:,} baseline visits dated before the start count "
-                         "as month 0")
+            notes.append(_early_baselines(patients_early))
     pre = dates < base_of_row
     if pre.any():
         notes.append(f"{int(pre.sum()):,} values from visits before each patient's baseline "

@@ -33,7 +33,7 @@ from helpers.data.names import MeasureIndex
 from helpers.data.schema import check_measurements
 from helpers.data.shapes import recognises, to_long
 from helpers.errors import InputError
-from helpers.vocab import MEASURE_CODES, MEASURES, Codebook
+from helpers.vocab import MEASURE_CODES, MEASURES, Codebook, name_key
 
 __all__ = ["EXPECTED_HEADER", "Reading", "read_cohort", "read_measurements"]
 
@@ -120,8 +120,11 @@ def read_cohort(path: str | Path, *, codebook: Codebook = MEASURES,
         decoded = decode(path, sheet=sheet)
         table = locate(decoded, recognises(index), what="measurements",
                        expected=EXPECTED_HEADER, argument=argument)
-        long = to_long(table, index, measures=list(chosen or []))
-        interpreted = interpret(long, index, units=units, baseline=baseline, start=start,
+        start_column = next((c for c in table.columns if start is not None
+                             and name_key(c) == name_key(start)), None)
+        long = to_long(table, index, measures=list(chosen or []), start=start_column)
+        interpreted = interpret(long, index, units=units, baseline=baseline,
+                                start=None if start_column else start,
                                 measures=list(chosen or []))
         try:
             frame = check_measurements(interpreted.frame, table.locator.source,

@@ -77,8 +77,8 @@ def recognises(index: MeasureIndex):
     return recognise
 
 
-def to_long(table: Table, index: MeasureIndex, *, measures: Sequence[str] | None = None
-            ) -> Long:
+def to_long(table: Table, index: MeasureIndex, *, measures: Sequence[str] | None = None,
+            start: str | None = None) -> Long:
     """Reshape a located table of measurements into the long table.
 
     Parameters
@@ -89,6 +89,9 @@ def to_long(table: Table, index: MeasureIndex, *, measures: Sequence[str] | None
     measures : sequence of str, optional
         The measures chosen (``MEASURES=``): a column of another, undeclared measure is
         then left out with a note instead of stopping the run.
+    start : str, optional
+        The column that holds each patient's treatment start (``START=column``), whatever
+        its name.
 
     Returns
     -------
@@ -102,7 +105,7 @@ def to_long(table: Table, index: MeasureIndex, *, measures: Sequence[str] | None
         empty or repeated patient id (wide).
     """
     names = table.columns
-    roles = {name: column_role(name) for name in names}
+    roles = {name: "start" if name == start else column_role(name) for name in names}
     fail = table.locator.error
     id_column = next((n for n in names if roles[n] == "id"), None)
     if id_column is None:
@@ -357,6 +360,7 @@ def _visit_rows(table: Table, id_column: str, by_role: dict, plain: dict,
     used = {id_column, *by_role.values(), *plain}
     unused = [c for c in table.columns if c not in used and column_role(c) != "redcap"
               and c != repeat]
-    notes.insert(0, f"one row per patient and visit ({len(keys)} measure columns)")
+    notes.insert(0, f"one row per patient and visit ({len(keys)} measure column"
+                    f"{'s' if len(keys) > 1 else ''})")
     notes += _renamed_note(plain) + _unused_note(unused)
     return Long(frame, locator, shape, notes)

@@ -254,6 +254,23 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
             shutil.rmtree(old)
 
 
+#: The command's options, each also read from ``ANALYSIS_<NAME>`` (how make passes them).
+OPTIONS = (
+    ("data", "the measurements: CSV, xlsx or Parquet, in any shape the README lists"),
+    ("out", "output folder, created"),
+    ("patients", "optional patients table (cohort summary, swimmer plot, patient profiles)"),
+    ("codebook", "codebook CSV declaring more measures (the built-in codebook always "
+                 "applies)"),
+    ("measures", "comma-separated outcomes, such as das28,crp (else every measure in DATA)"),
+    ("sheet", "sheet of an .xlsx DATA (else the one sheet that holds a table)"),
+    ("units", "units DATA does not state, such as crp=mg/dL,pga=0-10"),
+    ("baseline", "label of the baseline visit, when it is not baseline, T0, BL, M0, "
+                 "basale, screening..."),
+    ("start", "treatment start for visits given as dates: a date (2023-01-15) or a column "
+              "of DATA"),
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; exit status 1 with one ``error:`` line on bad input."""
     from helpers.pipeline.notebooks import skip_unused_format_checks
@@ -263,32 +280,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description=__doc__.split("\n\n")[0])
     # `make analysis` hands the paths over in the environment (ANALYSIS_DATA, ...), so
     # that neither make nor a shell reads '$', quotes or spaces in them.
-    parser.add_argument("--data", default=os.environ.get("ANALYSIS_DATA") or None,
-                        help="tidy measurements CSV (default: $ANALYSIS_DATA)")
-    parser.add_argument("--out", default=os.environ.get("ANALYSIS_OUT") or None,
-                        help="output folder, created (default: $ANALYSIS_OUT)")
-    parser.add_argument("--patients", default=os.environ.get("ANALYSIS_PATIENTS") or None,
-                        help="optional patients.csv (enables the cohort summary, swimmer "
-                        "plot and the paper-response comparison; default: "
-                        "$ANALYSIS_PATIENTS)")
-    parser.add_argument("--codebook", default=os.environ.get("ANALYSIS_CODEBOOK") or None,
-                        help="codebook CSV declaring more measures (default: "
-                        "$ANALYSIS_CODEBOOK; the built-in codebook always applies)")
-    parser.add_argument("--measures", default=os.environ.get("ANALYSIS_MEASURES") or None,
-                        help="comma-separated outcomes, such as das28,crp (default: "
-                        "$ANALYSIS_MEASURES, else every measure in DATA)")
-    parser.add_argument("--sheet", default=os.environ.get("ANALYSIS_SHEET") or None,
-                        help="sheet of an .xlsx DATA (default: $ANALYSIS_SHEET, else the "
-                        "one sheet that holds a table)")
-    parser.add_argument("--units", default=os.environ.get("ANALYSIS_UNITS") or None,
-                        help="units DATA does not state, such as crp=mg/dL,pga=0-10 "
-                        "(default: $ANALYSIS_UNITS)")
-    parser.add_argument("--baseline", default=os.environ.get("ANALYSIS_BASELINE") or None,
-                        help="label of the baseline visit, when it is not baseline, T0, BL, "
-                        "M0, basale, screening... (default: $ANALYSIS_BASELINE)")
-    parser.add_argument("--start", default=os.environ.get("ANALYSIS_START") or None,
-                        help="treatment start for visits given as dates: a date (2023-01-15)"
-                        " or a column of DATA (default: $ANALYSIS_START)")
+    for name, help_text in OPTIONS:
+        variable = f"ANALYSIS_{name.upper()}"
+        parser.add_argument(f"--{name}", default=os.environ.get(variable) or None,
+                            help=f"{help_text} (default: ${variable})")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if not args.data or not args.out:
