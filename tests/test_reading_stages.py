@@ -296,3 +296,12 @@ def test_the_start_named_by_start_is_a_column_or_a_date(tmp_path):
     assert frame["month"].tolist() == [0.0, round(183 / 30.436875, 2)]
     with pytest.raises(InputError, match="START='next week' is not a date"):
         read_cohort(path, start="next week")
+
+
+def test_a_file_without_a_single_value_stops(tmp_path):
+    from helpers.data.reader import read_cohort
+
+    path = _write(tmp_path, "patient_id,das28_baseline,das28_m6\n1,,\n2,,\n")
+    with pytest.raises(InputError, match=r"row 1 \(line 2\), column 'das28_baseline': has no "
+                                         r"values: every measurement cell is empty"):
+        read_cohort(path)

@@ -362,6 +362,9 @@ def check_measurements(text: pd.DataFrame, source: str | Path, *,
         typed["value"] = typed["value"] * factor
     allowed = list(codebook) if measures is None else list(measures)
     typed = validate(typed, measurement_schema(allowed, codebook), source)
+    if typed["value"].isna().all():  # formulas without values, or an empty template
+        raise InputError(source, "has no values: every measurement cell is empty",
+                         row=int(typed.index[0]), column="value")
     is_baseline = typed["timepoint"] == BASELINE
     if is_baseline.all():
         raise InputError(source, f"every row is a {BASELINE!r} row; at least one follow-up "
