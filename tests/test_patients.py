@@ -62,6 +62,15 @@ def test_only_the_id_is_required_and_analyses_say_what_they_need(tmp_path):
     assert features["Erosive"].tolist() == [True, False]
 
 
+def test_sex_as_a_number_is_refused_not_decoded(tmp_path):
+    # 1/2 is male/female in some registers and the reverse in others (or 0/1): a guess
+    # either way, so the register must say F or M.
+    with pytest.raises(InputError, match=r"column 'sex': must be F or M \(female/male, "
+                                         r"femmina/maschio\): a number's meaning differs "
+                                         r"between registers \(got '2'\)"):
+        read_patients(_write(tmp_path, "patient_id,sex\n1,2\n"))
+
+
 def test_html_in_an_id_is_text(tmp_path):
     patients, _ = read_patients(_write(tmp_path, 'patient_id,sex\n"<b>A</b>",F\n'),
                                 ids=["<b>A</b>"])

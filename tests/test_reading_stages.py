@@ -160,7 +160,8 @@ def test_a_formula_without_a_saved_value_in_the_table_is_refused(tmp_path):
     ("1 year", "m12", 12), ("W24", "w24", 24 * 7 / (365.2425 / 12)),
     ("week 24", "w24", 24 * 7 / (365.2425 / 12)), ("D90", "d90", 90 / (365.2425 / 12)),
     ("V2", "v2", None), ("Visita 3", "v3", None), ("last visit", "last", None),
-    ("FU", "last", None),
+    ("FU", "last", None), ("Basale (T0)", "baseline", 0), ("6 mesi (T6)", "m6", 6),
+    ("Month 6 / V3", "m6", 6), ("dopo 6 mesi", "m6", 6), ("al mese 6", "m6", 6),
 ])
 def test_visit_labels_as_clinics_write_them(label, timepoint, month):
     visit = parse_visit(label)
@@ -168,7 +169,8 @@ def test_visit_labels_as_clinics_write_them(label, timepoint, month):
     assert visit.month == (None if month is None else pytest.approx(month, abs=1e-12))
 
 
-@pytest.mark.parametrize("label", ["DAS28", "Post induction", "12", "sex", ""])
+@pytest.mark.parametrize("label", ["DAS28", "Post induction", "12", "sex", "",
+                                   "6 mesi (T3)"])  # two names that disagree
 def test_other_labels_are_not_visits(label):
     assert parse_visit(label) is None
 
@@ -181,7 +183,8 @@ def test_other_labels_are_not_visits(label):
     ("CRP T6 (mg/dL)", "crp", "mg/dL", "m6"), ("PCR mg/dl basale", "crp", "mg/dL", "baseline"),
     ("Baseline DAS28", "das28", None, "baseline"), ("VAS global (0-10) W24", "pga", "0-10", "w24"),
     ("Prednisone mg/die T0", "gc_mg_day", "mg/die", "baseline"), ("TJC", "tjc28", None, None),
-    ("ESR mm/h", "esr", "mm/h", None),
+    ("ESR mm/h", "esr", "mm/h", None), ("DAS28 a 6 mesi", "das28", None, "m6"),
+    ("DAS28 Basale (T0)", "das28", None, "baseline"), ("PCR mg/dl al mese 6", "crp", "mg/dL", "m6"),
 ])
 def test_column_names_as_measure_unit_and_visit(name, measure, unit, visit):
     column = parse_column(name, INDEX)

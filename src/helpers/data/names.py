@@ -166,7 +166,8 @@ _VISIT_WORDS = frozenset(["v", "visit", "visita", "visite", "besuch", "visite", 
 # Words that may come before a visit's time without changing it ("follow-up 6 months",
 # "dopo 6 mesi", "FU 6m"). "at" and "after" likewise.
 _FILLER = frozenset(["follow", "up", "fu", "at", "after", "dopo", "post", "nach", "apres",
-                     "time", "tempo", "controllo", "visita", "visit", "visite", "nach"])
+                     "time", "tempo", "controllo", "visita", "visit", "visite", "a", "al",
+                     "alla", "ai", "bei", "im", "in", "de", "di", "del"])
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,8 @@ def parse_visit(label) -> Visit | None:
     label : str
         ``T0``, ``baseline``, ``M6``, ``6 mesi``, ``month_6_arm_1`` (REDCap's event
         name; ``Month 6 (Arm 1: Anifrolumab)`` in a label export), ``W24``, ``week 24``,
-        ``day 90``, ``1 year``, ``V2``, ``last visit``...
+        ``day 90``, ``1 year``, ``V2``, ``last visit``; or two names of one visit,
+        ``Basale (T0)``, ``6 mesi (T6)``, ``Month 6 / V3``...
 
     Returns
     -------
@@ -208,7 +210,8 @@ def parse_visit(label) -> Visit | None:
     -----
     ``T<n>`` is read as month ``n`` (``T0`` the baseline, ``T6`` month 6). Weeks and days
     become months at 365.2425/12 days a month (``W24`` is month 5.52), and keep their
-    own label (``w24``): nothing is rounded to a month the file did not state.
+    own label (``w24``): nothing is rounded to a month the file did not state. Two names
+    that disagree (``6 mesi (T3)``) are not a visit.
 
     Examples
     --------
@@ -218,10 +221,33 @@ def parse_visit(label) -> Visit | None:
     ('m12', 5.52)
     >>> parse_visit("V2"), parse_visit("DAS28")
     (Visit(timepoint='v2', month=None, baseline=False), None)
+    >>> parse_visit("Basale (T0)").timepoint, parse_visit("Month 6 / V3").timepoint
+    ('baseline', 'm6')
+    >>> parse_visit("6 mesi (T3)") is None
+    True
     """
     words = tokens(label)
     if "arm" in words:  # REDCap's arm suffix: month_6_arm_1, "Month 6 (Arm 1: ...)"
         words = words[:words.index("arm")]
+    visit = _one_visit(words)
+    if visit is not None or len(words) < 2:
+        return visit
+    # Two names of one visit: both must say the same, or one give the month of the other.
+    for cut in range(1, len(words)):
+        first, second = _one_visit(words[:cut]), _one_visit(words[cut:])
+        if first is None or second is None:
+            continue
+        if first == second:
+            return first
+        dated = [v for v in (first, second) if v.month is not None]
+        if len(dated) == 1:
+            return dated[0]
+        return None
+    return None
+
+
+def _one_visit(words: list[str]) -> Visit | None:
+    """One name of a visit, as words: a synonym, a time or a visit number."""
     if not words:
         return None
     key = "".join(words)
@@ -306,9 +332,9 @@ ZERO_OR_MISSING = frozenset(["none", "no", "nessuno", "nessuna", "sospeso", "sos
 # the languages of the exports we read. Matched on the label's words, so "Media ± DS",
 # "Mean (SD)" and "Totale pazienti" are summaries, while "Mediana Rossi" is not a label.
 _SUMMARY_WORDS = frozenset([
-    "mean", "means", "average", "avg", "media", "medie", "mittelwert", "moyenne",
-    "promedio", "sd", "ds", "std", "stdev", "stddev", "dev", "sem", "median", "mediana",
-    "mediane", "min", "max", "minimum", "maximum", "minimo", "massimo",
+    "mean", "means", "average", "avg", "media", "medie", "mittelwert", "mw", "moyenne",
+    "promedio", "sd", "ds", "std", "stdev", "stddev", "dev", "st", "sem", "deviazione",
+    "standardabweichung", "stabw", "desviacion", "median", "mediana", "mediane", "min", "max", "minimum", "maximum", "minimo", "massimo",
     "range", "iqr", "total", "totale", "totali", "tot", "totals", "gesamt", "summe", "sum",
     "somma", "count", "conteggio", "n", "anzahl", "nombre", "moy", "ecart", "q1", "q3",
     "percentile", "quartile", "summary", "riepilogo", "statistics", "statistiche",

@@ -91,10 +91,11 @@ PATIENT_COLUMNS: tuple[Column, ...] = (
 )
 _COLUMN_OF = {name_key(name): column for column in PATIENT_COLUMNS
               for name in (column.name, *column.aliases)}
+# Words only: numeric codes (1/2, 0/1) mean different things in different registers.
 _SEX = {**dict.fromkeys(["f", "female", "femmina", "donna", "w", "weiblich", "femme",
-                         "mujer", "femenino", "2"], "F"),
+                         "mujer", "femenino", "feminin"], "F"),
         **dict.fromkeys(["m", "male", "maschio", "uomo", "mannlich", "homme", "hombre",
-                         "masculino", "1"], "M")}
+                         "masculino", "masculin"], "M")}
 #: What the analyses need, by analysis: (every one of these columns, at least one of
 #: these).
 ANALYSES = {
@@ -249,7 +250,9 @@ def _typed(cells: pd.Series, column: Column, name: str, fail, problems: list,
     if column.kind == "sex":
         mapped = text.map(lambda v: _SEX.get(name_key(v)))
         for row in text.index[present & mapped.isna()]:
-            problem(row, "must be F or M (female/male, femmina/maschio)")
+            problem(row, "must be F or M (female/male, femmina/maschio)" + (
+                ": a number's meaning differs between registers" if text[row].isdigit()
+                else ""))
         return mapped.where(present, np.nan)
     if column.kind == _YES_NO:
         values = []
