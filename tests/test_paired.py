@@ -105,10 +105,12 @@ R_SLEDAI = {
     "wilcoxon_method": "exact (zeros dropped)",
     # binom.test(sum(d > 0), sum(d != 0))$p.value
     "sign_test_p_value": 0.25000000000000006,
-    # wilcox.test(d, mu = 0.5, exact = TRUE, conf.int = TRUE): the exact Walsh interval
-    # of all four differences (shifting mu only avoids the zero; estimate and interval
-    # do not depend on it); level: 1 - 2 * psignrank(0, 4)
-    "hl_estimate": -5.5, "hl_ci_low": -11, "hl_ci_high": 0, "hl_ci_level": 0.875,
+    # The Hodges-Lehmann estimate and interval use the differences the test uses, the
+    # three non-zero ones: wilcox.test(d[nz], exact = TRUE, conf.int = TRUE) and
+    # exactRankTests::wilcox.exact(d, conf.int = TRUE) (which drops the zero) both give
+    # -7, (-11, -5); no 95% level is reachable with 3: the whole Walsh range, at
+    # 1 - 2 * psignrank(0, 3) = 0.75 ("requested conf.level not achievable").
+    "hl_estimate": -7, "hl_ci_low": -11, "hl_ci_high": -5, "hl_ci_level": 0.75,
     # r <- rank(abs(d[nz])); (sum(r[d[nz] > 0]) - sum(r[d[nz] < 0])) / sum(r)
     "rank_biserial": -1,
 }
@@ -129,9 +131,9 @@ R_DAS28 = {
     "wilcoxon_statistic": 0, "wilcoxon_p_value": 0.25000000000000006,
     "wilcoxon_method": "exact (zeros dropped)",
     "sign_test_p_value": 0.25000000000000006,
-    # wilcox.test(d, mu = 0.5, exact = TRUE, conf.int = TRUE)
-    "hl_estimate": -2.75, "hl_ci_low": -5.0399999999999991, "hl_ci_high": 0,
-    "hl_ci_level": 0.875,
+    # wilcox.test(d[nz], exact = TRUE, conf.int = TRUE), wilcox.exact(d, conf.int = TRUE)
+    "hl_estimate": -3.6749999999999998, "hl_ci_low": -5.04, "hl_ci_high": -2.2599999999999998,
+    "hl_ci_level": 0.75,
     "rank_biserial": -1,
 }
 # R: pre <- c(8, 6, 8); post <- c(0, 4, 2) (patient 1 has no baseline daily dose)
@@ -192,10 +194,9 @@ R_SLEEP = {
     "wilcoxon_statistic": 45, "wilcoxon_p_value": 0.0090906980159250559,
     "wilcoxon_method": "normal approximation (ties; zeros dropped; continuity correction)",
     "sign_test_p_value": 0.0039062500000000035,  # binom.test(9, 9)
-    # W <- outer(d, d, "+") / 2; W <- sort(W[!lower.tri(W)]); qu <- qsignrank(0.025, 10)
-    # median(W); W[qu]; W[55 - qu + 1]; 1 - 2 * psignrank(qu - 1, 10)
-    "hl_estimate": 1.3, "hl_ci_low": 0.89999999999999991, "hl_ci_high": 2.6999999999999997,
-    "hl_ci_level": 0.951171875,
+    # The estimate from the nine non-zero differences the test uses:
+    # nz <- d[d != 0]; W <- outer(nz, nz, "+") / 2; median(W[!lower.tri(W)]) = 1.4
+    "hl_estimate": 1.3999999999999999,
     "rank_biserial": 1,
 }
 
@@ -244,7 +245,8 @@ def test_sleep_exact_false_is_r_wilcox_test():
 #   pvalue(wilcoxsign_test(I(pre + d) ~ pre, distribution = "exact",
 #                          zero.method = "Wilcoxon"))   # and "Pratt"
 #   w <- wilcox.exact(d, conf.int = TRUE); w$p.value; w$conf.int
-# The Hodges-Lehmann estimate is by hand: the median of the Walsh averages of all d.
+# The Hodges-Lehmann estimate is by hand: the median of the Walsh averages of the non-zero
+# d, the differences the test uses.
 # The interval inverts the exact conditional test; wilcox.exact's can be wider by one
 # stretch of Walsh averages that the test rejects: for ties12 it starts at -3, but at
 # theta = -2.8, d - theta has |.| ranks 2.5 (x4, negative), 5.5 (x2), 9 (x5), 12, so
@@ -283,7 +285,8 @@ def test_exact_conditional_against_coin_and_wilcox_exact(case):
     np.testing.assert_allclose(wilcox["wilcoxon_p_value"], ref["coin_wilcoxon"], **TOL)
     np.testing.assert_allclose(pratt["wilcoxon_p_value"], ref["coin_pratt"], **TOL)
     d = np.subtract(post, pre)
-    walsh = (d[:, None] + d[None, :])[np.triu_indices(len(d))] / 2
+    nonzero = d[d != 0]  # the differences the test uses (wilcox.exact drops zeros too)
+    walsh = (nonzero[:, None] + nonzero[None, :])[np.triu_indices(len(nonzero))] / 2
     np.testing.assert_allclose(wilcox["hl_estimate"], np.median(walsh), **TOL)
     np.testing.assert_allclose([wilcox["hl_ci_low"], wilcox["hl_ci_high"]],
                                ref.get("ci", ref["exact_ci"]), **TOL)
@@ -435,7 +438,7 @@ def test_hl_critical_values_against_r():
     np.testing.assert_allclose(level, 0.95056626418111279, **TOL)
     # n = 60 uses the normal approximation; R's exact qsignrank(0.025, 60) = 649 with
     # level 0.95071849401563868: same order statistic, level within 1e-3.
-    c, level, how = _hl_critical_rank(60, 0.95)
+    c, level, how = _hl_critical_rank(60, 0.95, exact=False)
     assert (c, how) == (649, "normal-approximation critical values")
     assert level == pytest.approx(0.95071849401563868, abs=1e-3)
 
@@ -607,8 +610,13 @@ def test_all_zero_changes():
                    "wilcoxon_p_value", "sign_test_p_value", "rank_biserial"):
         assert np.isnan(row[column]), column
     assert row["wilcoxon_method"] == "not computed (all differences zero)"
-    assert (row["hl_estimate"], row["hl_ci_low"], row["hl_ci_high"]) == (0, 0, 0)
+    # The Hodges-Lehmann estimate uses the differences the test uses: with zeros dropped
+    # there are none; with Pratt's ranking every Walsh average is 0.
+    assert np.isnan([row["hl_estimate"], row["hl_ci_low"], row["hl_ci_high"]]).all()
+    assert row["hl_method"] == "not computed (all differences zero)"
     assert "all differences zero" in row["notes"]
+    pratt = one(paired_tests(tidy([3, 5, 7], [3, 5, 7]), zero_method="pratt"))
+    assert (pratt["hl_estimate"], pratt["hl_ci_low"], pratt["hl_ci_high"]) == (0, 0, 0)
 
 
 def test_constant_nonzero_changes():
@@ -694,7 +702,7 @@ def test_prepost_markdown(paper_result):
     lines = text.splitlines()
     assert lines[0].split("|")[1].strip() == "outcome"
     cells = [cell.strip() for cell in lines[2].split("|")[1:-1]]
-    assert cells[:5] == ["sledai2k", "4", "-5.500", "0.093", "0.875"]
+    assert cells[:5] == ["sledai2k", "4", "-5.500", "0.093", "0.75"]
     assert lines[1].startswith("|:--") and lines[1].split("|")[2].endswith(":")
     tiny = paper_result.assign(t_p_value=[1e-9, np.nan, -0.0])
     text = to_markdown(tiny, digits=3, columns=["t_p_value"])

@@ -344,11 +344,7 @@ def _compare(pre, post, *, ci_level, zero_method, exact, correction, label) -> d
     row.update(_wilcoxon(d, zero_method=zero_method, exact=exact, correction=correction,
                          label=label, notes=notes))
     row.update(_sign_test(d))
-    if row["wilcoxon_method"].startswith("exact conditional"):
-        # Ties: the interval inverts the same exact conditional test (wilcox.exact).
-        row.update(_hodges_lehmann_conditional(d, zero_method, ci_level, notes))
-    else:
-        row.update(_hodges_lehmann(d, ci_level, notes))
+    row.update(_hodges_lehmann(d, zero_method, row["wilcoxon_method"], ci_level, notes))
     row["n_zero"] = int(np.count_nonzero(d == 0))
     row["notes"] = _join_notes(*notes)
     return row
@@ -626,10 +622,16 @@ def _sign_test(d: np.ndarray) -> dict:
     return {"sign_test_p_value": float(min(1.0, 2.0 * tail)), "sign_test_n": m}
 
 
-def _hl_critical_rank(n: int, ci_level: float) -> tuple[int, float, str]:
-    """Lower critical order C of the Walsh-average interval and its achieved level."""
+def _hl_critical_rank(n: int, ci_level: float, exact: bool = True
+                      ) -> tuple[int, float, str]:
+    """Lower critical order C of the Walsh-average interval and its achieved level.
+
+    ``exact``: from the exact signed-rank distribution of ``n`` untied ranks (R's
+    ``qsignrank``; where no level is reachable, C = 1, the whole Walsh range, as R);
+    else from its normal approximation.
+    """
     alpha = 1.0 - ci_level
-    if n <= _EXACT_MAX_N:
+    if exact:
         cdf = _signed_rank_cdf(tuple(range(1, n + 1)))
         # R: qu <- qsignrank(alpha/2, n); if (qu == 0) qu <- 1
         qu = int(np.searchsorted(cdf, alpha / 2 * (1 - 1e-12), side="left"))
@@ -643,42 +645,60 @@ def _hl_critical_rank(n: int, ci_level: float) -> tuple[int, float, str]:
     return c, float(level), "normal-approximation critical values"
 
 
-def _hodges_lehmann(d: np.ndarray, ci_level: float, notes: list) -> dict:
+def _hodges_lehmann(d: np.ndarray, zero_method: str, test_method: str, ci_level: float,
+                    notes: list) -> dict:
+    """The Hodges-Lehmann estimate and interval of the signed-rank test reported beside it.
+
+    Both use the differences the test uses: the non-zero ones with
+    ``zero_method="wilcox"``, all of them with ``"pratt"``. The estimate is the median of
+    their Walsh averages; the interval inverts the same test (``test_method``, as
+    :func:`_wilcoxon` chose it): the exact test's critical values (R's
+    ``wilcox.test(conf.int = TRUE)``), the exact conditional test's own inversion with
+    ties (:func:`_conditional_interval`), or the normal approximation's. Where no level
+    is reachable (too few differences), the interval is the whole Walsh range and its
+    level the one that range reaches, in every branch.
+    """
     out = {"hl_estimate": np.nan, "hl_ci_low": np.nan, "hl_ci_high": np.nan,
            "hl_ci_level": np.nan}
-    n = len(d)
-    if n == 0:
+    x = np.sort(d[d != 0] if zero_method == "wilcox" else d)
+    n = len(x)
+    if len(d) == 0:
         out["hl_method"] = "not computed (no pairs)"
         return out
-    d = np.sort(d)
-    pairs = n * (n + 1) // 2
-    median_ranks = [(pairs + 1) // 2, pairs // 2 + 1]  # equal when pairs is odd
-    if n < 2:
-        out["hl_estimate"] = float(d[0])
-        out["hl_method"] = "median of Walsh averages"
+    if n == 0:
+        out["hl_method"] = "not computed (all differences zero)"
         return out
-    c, level, critical = _hl_critical_rank(n, ci_level)
-    wanted = np.array(sorted({*median_ranks, c, pairs + 1 - c}), dtype=np.int64)
-    values = dict(zip(wanted.tolist(), _walsh_order_statistics(d, wanted)))
-    out["hl_estimate"] = (values[median_ranks[0]] + values[median_ranks[1]]) / 2
-    out["hl_ci_low"] = values[c]
-    out["hl_ci_high"] = values[pairs + 1 - c]
-    out["hl_ci_level"] = level
-    selection = ("all Walsh averages" if pairs <= _WALSH_MATERIALISE_MAX
-                 else "randomised selection")
-    out["hl_method"] = f"median of Walsh averages; {critical}; {selection}"
+    pairs = n * (n + 1) // 2
+    median_ranks = np.array(sorted({(pairs + 1) // 2, pairs // 2 + 1}), dtype=np.int64)
+    used = "non-zero differences" if zero_method == "wilcox" else "all differences"
+    out["hl_estimate"] = float(np.mean(_walsh_order_statistics(x, median_ranks)))
+    if n < 2:
+        out["hl_method"] = f"median of Walsh averages of the {used}"
+        return out
+    if test_method.startswith("exact conditional"):
+        low, high, level = _conditional_interval(x, zero_method, ci_level)
+        how = "inversion of the exact conditional signed-rank test"
+    else:
+        c, level, critical = _hl_critical_rank(n, ci_level,
+                                               exact=test_method.startswith("exact"))
+        low, high = _walsh_order_statistics(x, np.array([c, pairs + 1 - c]))
+        selection = ("all Walsh averages" if pairs <= _WALSH_MATERIALISE_MAX
+                     else "randomised selection")
+        how = f"{critical}; {selection}"
+    out.update(hl_ci_low=float(low), hl_ci_high=float(high), hl_ci_level=level,
+               hl_method=f"median of Walsh averages of the {used}; {how}")
     if level < ci_level - 1e-12:
         notes.append(f"HL interval level {level:.4g} < requested {ci_level:g} (n = {n})")
     return out
 
 
-def _hodges_lehmann_conditional(d: np.ndarray, zero_method: str, ci_level: float,
-                                notes: list) -> dict:
-    """Hodges-Lehmann estimate, and the interval that inverts the exact conditional test.
+def _conditional_interval(x: np.ndarray, zero_method: str, ci_level: float
+                          ) -> tuple[float, float, float]:
+    """The interval that inverts the exact conditional signed-rank test, and its level.
 
     The interval is every shift ``theta`` at which the exact conditional signed-rank
-    test of ``d - theta`` does not reject at ``1 - ci_level`` (p >= alpha), the test
-    run as :func:`_signed_rank_exact_p` runs it, with the tie pattern of ``d - theta``
+    test of ``x - theta`` does not reject at ``1 - ci_level`` (p >= alpha), the test
+    run as :func:`_signed_rank_exact_p` runs it, with the tie pattern of ``x - theta``
     itself. The statistic only changes at Walsh averages, so it is evaluated once
     between each two consecutive distinct ones (and beyond both ends); the interval is
     the closure of the accepted stretches, so its ends are Walsh averages. Without ties
@@ -686,35 +706,29 @@ def _hodges_lehmann_conditional(d: np.ndarray, zero_method: str, ci_level: float
     ``wilcox.exact`` instead evaluates the statistic *at* the Walsh averages, with the
     quantiles of the observed ranks, which can add a stretch the test rejects (tested).
 
-    The estimate stays the median of the Walsh averages of all differences, as without
-    ties. n <= 49 here, so the n(n+1)/2 shifts are cheap.
+    Where even the most extreme shifts are accepted (too few differences for the
+    level), the interval is the whole Walsh range, at the level it reaches, as R's
+    ``qu <- 1``; where no stretch is (every difference equal), the shifts at which the
+    test accepts. n <= 49 here, so the n(n+1)/2 shifts are cheap.
     """
-    x = np.sort(d[d != 0] if zero_method == "wilcox" else d)
     rows, cols = np.triu_indices(len(x))
     walsh = np.unique((x[rows] + x[cols]) / 2)
-    shifts = np.r_[walsh[0] - 1.0, (walsh[:-1] + walsh[1:]) / 2, walsh[-1] + 1.0]
     alpha = 1.0 - ci_level
+    scores = _test_ranks(x, zero_method)
+    cdf = _signed_rank_cdf(tuple(sorted(np.round(2 * scores).astype(np.int64).tolist())))
+    if len(walsh) == 1:  # every difference equal: only that shift can be accepted
+        return float(walsh[0]), float(walsh[0]), float(1.0 - 2.0 * cdf[0])
+    shifts = np.r_[walsh[0] - 1.0, (walsh[:-1] + walsh[1:]) / 2, walsh[-1] + 1.0]
     accepted = np.array([_shifted_p_value(x - shift, zero_method) >= alpha * (1 - 1e-12)
                          for shift in shifts])
     inside = np.flatnonzero(accepted)  # stretch k lies between walsh[k - 1] and walsh[k]
-    low = walsh[inside[0] - 1] if inside.size and inside[0] > 0 else -np.inf
-    high = walsh[inside[-1]] if inside.size and inside[-1] < len(walsh) else np.inf
-    everything = np.sort(d)
-    pairs = len(everything) * (len(everything) + 1) // 2
-    median_ranks = np.array(sorted({(pairs + 1) // 2, pairs // 2 + 1}), dtype=np.int64)
-    middle = float(np.mean(_walsh_order_statistics(everything, median_ranks)))
+    if accepted[0] or accepted[-1] or not inside.size:
+        # No level reachable: the whole Walsh range, at the level it reaches.
+        return float(walsh[0]), float(walsh[-1]), float(1.0 - 2.0 * cdf[0])
     # The level the observed tie pattern's distribution gives the interval's ends.
-    scores = _test_ranks(x, zero_method)
-    cdf = _signed_rank_cdf(tuple(sorted(np.round(2 * scores).astype(np.int64).tolist())))
     qu = int(np.searchsorted(cdf, alpha / 2 * (1 - 1e-12), side="left"))
-    level = float(1.0 - 2.0 * cdf[qu - 1]) if qu > 0 else 1.0
-    if level < ci_level - 1e-12:
-        notes.append(f"HL interval level {level:.4g} < requested {ci_level:g} "
-                     f"(n = {len(x)})")
-    return {"hl_estimate": middle, "hl_ci_low": float(low), "hl_ci_high": float(high),
-            "hl_ci_level": level,
-            "hl_method": "median of Walsh averages; inversion of the exact conditional "
-                         "signed-rank test"}
+    level = float(1.0 - 2.0 * cdf[qu - 1]) if qu > 0 else float(1.0 - 2.0 * cdf[0])
+    return float(walsh[inside[0] - 1]), float(walsh[inside[-1]]), level
 
 
 def _test_ranks(x: np.ndarray, zero_method: str) -> np.ndarray:

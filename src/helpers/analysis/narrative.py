@@ -134,6 +134,10 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
             lines.append(f"- **{name}** ({comparison}): no complete pairs.")
             continue
         level = f"{100 * row.hl_ci_level:.1f}%" if pd.notna(row.hl_ci_level) else "n/a"
+        # The estimate uses the differences the test uses: say so when zeros were dropped.
+        of = (f" of the {int(row.wilcoxon_n)} non-zero changes"
+              if "non-zero" in str(getattr(row, "hl_method", "")) and row.wilcoxon_n < n
+              else "")
         lines.append(
             f"- **{name}** ({comparison}, n = {n:,}): mean change {row.change_mean:+.2f} "
             f"({format_level(ci_level)} CI {row.change_ci_low:+.2f} to "
@@ -141,7 +145,7 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
             f"p = {_fmt_p(row.t_p_value)}, Wilcoxon p = {_fmt_p(row.wilcoxon_p_value)} "
             f"({_unbracketed(row.wilcoxon_method)}), sign test p = "
             f"{_fmt_p(row.sign_test_p_value)}; "
-            f"Hodges-Lehmann {row.hl_estimate:+.2f} ({level} CI {row.hl_ci_low:+.2f} to "
+            f"Hodges-Lehmann{of} {row.hl_estimate:+.2f} ({level} CI {row.hl_ci_low:+.2f} to "
             f"{row.hl_ci_high:+.2f}); Cohen's dz {row.cohen_dz:+.2f}, "
             f"Holm-adjusted p = {_fmt_p(row.p_value_holm)}"
             f"{_mcid_clause(row.outcome, row.change_mean, codebook)}.")
