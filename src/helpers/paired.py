@@ -155,8 +155,11 @@ def paired_tests(
           R), ``wilcoxon_p_value`` (two-sided), ``wilcoxon_method`` (how it was computed);
         - ``sign_test_p_value``: exact two-sided binomial test of the non-zero signs;
         - ``hl_estimate``, ``hl_ci_low``, ``hl_ci_high``: Hodges-Lehmann estimate of the
-          change and its distribution-free interval; ``hl_ci_level``: the confidence
-          level that interval actually has (it can be below ``ci_level`` for small n);
+          change and its distribution-free interval, on the differences the signed-rank
+          test uses (the non-zero ones with ``zero_method="wilcox"``, all with
+          ``"pratt"``), the interval inverting that test, so the estimate always lies
+          in it; ``hl_ci_level``: the confidence level that interval actually has (it
+          can be below ``ci_level`` for small n);
         - ``cohen_dz`` (mean change / sd of change), ``rank_biserial`` (matched pairs);
         - ``p_value_holm``: Holm-adjusted ``p_adjust`` p-value, across outcomes within
           each comparison;
@@ -239,8 +242,8 @@ def paired_tests(
     >>> row = paired_tests(m).iloc[0]
     >>> row["comparison"], float(row["change_mean"]), round(float(row["t_p_value"]), 4)
     ('last vs baseline', -5.5, 0.0925)
-    >>> row["wilcoxon_method"], float(row["hl_ci_level"])
-    ('exact (zeros dropped)', 0.875)
+    >>> row["wilcoxon_method"], float(row["hl_estimate"]), float(row["hl_ci_level"])
+    ('exact (zeros dropped)', -7.0, 0.75)
     """
     _check_options(alpha=alpha, ci_level=ci_level, zero_method=zero_method,
                    p_adjust=p_adjust, exact=exact)
