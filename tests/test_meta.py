@@ -632,7 +632,7 @@ def test_result_structure_and_contract_columns():
     assert list(result.pooled.columns) == [
         "analysis", "transform", "method", "test", "k", "events", "n", "estimate", "ci_low",
         "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low", "tau2_ci_high", "i2",
-        "i2_ci_low", "i2_ci_high", "q", "q_df", "q_p_value",
+        "i2_ci_low", "i2_ci_high", "q", "q_df", "q_p_value", "h2", "q_wald", "q_wald_p_value",
     ]
     assert list(result.pooled.columns) == list(POOLED_COLUMNS)
     assert len(result.pooled) == 1
@@ -1077,3 +1077,59 @@ def test_leave_one_out_labels_and_limits():
     assert table.loc[1, ["events", "n"]].tolist() == [9, 10]
     with pytest.raises(ValueError, match="needs at least 3 studies"):
         leave_one_out([2, 13], [3, 25], test="knha")
+
+
+# --- metafor parity: the GLMM's Wald-type heterogeneity test, H^2 everywhere ------------
+# R 4.2.2, metafor 3.8-1:
+#   d <- dat.pritz1997; r <- rma.glmm(measure = "PLO", xi = xi, ni = ni, data = d)
+#   r$QE.Wld; r$QEp.Wld; r$H2
+#   g <- rma(measure = "PLO", xi = xi, ni = ni, data = d, method = "REML",
+#            control = list(threshold = 1e-12)); g$H2; leave1out(g)$H2
+PRITZ_XI = [16, 10, 4, 43, 10, 25, 13, 12, 22, 4, 5, 18, 58, 6]
+PRITZ_NI = [17, 12, 8, 58, 10, 42, 14, 12, 41, 5, 6, 23, 68, 10]
+PRITZ_LEAVE1OUT_H2 = [2.17105816790479, 2.44843606156114, 2.38390065654884,
+                      2.43492107925094, 2.29021943780043, 2.13176759202249,
+                      2.23395744184792, 2.26510937157503, 1.80401052302678,
+                      2.48161705765269, 2.45403742410032, 2.54081680613399,
+                      1.97608350026852, 2.50362837543226]
+
+
+@pytest.mark.parametrize(("events", "n", "q_wald", "p_wald"), [
+    # Two studies with every patient responding (10/10, 12/12): their logits have no
+    # finite maximum, and contribute what R's glm leaves them after its 1e-8 stop.
+    (PRITZ_XI, PRITZ_NI, 25.0979089110941, 0.0224092755132579),
+    # rma.glmm(measure = "PLO", xi = c(4, 7, 12, 3, 9), ni = c(10, 15, 20, 8, 30))
+    ([4, 7, 12, 3, 9], [10, 15, 20, 8, 30], 4.4890188206535, 0.34385155020237),
+    # The review (Ceccarelli 3/3): R's own value carries the rounding of inverting a
+    # covariance matrix whose entries span 1e9 (the 3/3 study's variance): 2e-7 relative.
+    ([2, 13, 3], [3, 25, 3], 0.22640937706697, 0.892967861126282),
+])
+def test_glmm_wald_heterogeneity_test_is_metafors(events, n, q_wald, p_wald):
+    row = pool_proportions(events, n, method="GLMM").pooled.iloc[0]
+    assert row["q_wald"] == pytest.approx(q_wald, rel=1e-6)
+    assert row["q_wald_p_value"] == pytest.approx(p_wald, rel=1e-6)
+    assert np.isnan(pool_proportions(events, n, method="REML").pooled["q_wald"].item())
+
+
+def test_h2_is_metafors_in_pooled_and_leave_one_out_rows():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ContinuityCorrectionWarning)
+        reml = pool_proportions(PRITZ_XI, PRITZ_NI, method="REML").pooled.iloc[0]
+        table = leave_one_out(PRITZ_XI, PRITZ_NI, method="REML")
+        assert reml["h2"] == pytest.approx(2.30200474437596, rel=1e-10)
+        np.testing.assert_allclose(table["h2"], PRITZ_LEAVE1OUT_H2, rtol=1e-10)
+        # The review with the case series: leave1out(rma(..., method = "REML",
+        # test = "knha")); FE's H^2 is Q / df; Freeman-Tukey DL's leave1out.
+        x, m = [2, 13, 3, 4], [3, 25, 3, 4]
+        np.testing.assert_allclose(
+            leave_one_out(x, m, method="REML", test="knha")["h2"],
+            [1.68887181062052, 1, 1.07423672612876, 1], rtol=1e-10)
+        assert pool_proportions(x, m, method="FE").pooled["h2"].item() == pytest.approx(
+            1.06078141654593, rel=1e-12)
+        np.testing.assert_allclose(
+            leave_one_out(x, m, transform="ft", method="DL")["h2"],
+            [3.31211510176353, 1, 2.19031659572686, 1.58178482013643], rtol=1e-10)
+        # The GLMM's H^2 uses its tau^2, which this fit finds more precisely than lme4
+        # (metafor: 3.10460052464905; tau^2 agrees to 1e-5, see the GLMM tests above).
+        glmm = pool_proportions(PRITZ_XI, PRITZ_NI, method="GLMM").pooled.iloc[0]
+        assert glmm["h2"] == pytest.approx(3.10460052464905, rel=1e-4)

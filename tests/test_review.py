@@ -83,7 +83,8 @@ def test_committed_meta_pooled_matches_its_recomputation_and_metafor(tables):
     assert committed.columns.tolist() == [
         "analysis", "transform", "method", "test", "k", "events", "n", "estimate", "ci_low",
         "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low", "tau2_ci_high", "i2",
-        "i2_ci_low", "i2_ci_high", "q", "q_df", "q_p_value"]
+        "i2_ci_low", "i2_ci_high", "q", "q_df", "q_p_value", "h2", "q_wald",
+        "q_wald_p_value"]
     # 3 sets x 2 transforms x (FE with Wald; DL and REML with Wald and HKSJ)
     assert len(committed) == 3 * 2 * (1 + 2 * 2)
     pd.testing.assert_frame_equal(committed, pooled, check_dtype=False, rtol=1e-12)

@@ -46,11 +46,11 @@ TESTS = ("z", "knha", "t")
 POOLED_COLUMNS = (
     "analysis", "transform", "method", "test", "k", "events", "n", "estimate", "ci_low",
     "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low", "tau2_ci_high", "i2",
-    "i2_ci_low", "i2_ci_high", "q", "q_df", "q_p_value",
+    "i2_ci_low", "i2_ci_high", "q", "q_df", "q_p_value", "h2", "q_wald", "q_wald_p_value",
 )
 LEAVE_ONE_OUT_COLUMNS = (
     "omitted", "k", "events", "n", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
-    "tau2", "i2", "q", "q_p_value",
+    "tau2", "i2", "q", "q_p_value", "h2",
 )
 STUDY_COLUMNS = (
     "study", "events", "n", "observed", "yi", "vi", "correction", "proportion", "ci_low",
@@ -70,6 +70,13 @@ _REML_RELATIVE_TOL = 1e-15
 _REML_POLISH = 50
 # rma.glmm's default nAGQ: adaptive Gauss-Hermite quadrature with 7 nodes, as lme4::glmer.
 _GLMM_NODES = 7
+# R's glm.control() defaults, which rma.glmm's saturated logistic model is fitted with
+# (its Wald-type heterogeneity test depends on where IRLS stops for a study with 0 or n
+# events, whose estimate has no finite maximum).
+_GLM_EPSILON = 1e-8
+_GLM_MAXIT = 25
+# R's logit link (C_logit_linkinv, C_logit_mu_eta) caps |eta| at 30.
+_GLM_THRESH = 30.0
 
 
 class ContinuityCorrectionWarning(UserWarning):
@@ -228,7 +235,12 @@ def pool_proportions(
           ``i2_ci_low``, ``i2_ci_high`` from the tau2 interval;
         - ``q``, ``q_df``, ``q_p_value``: Cochran's Q test of heterogeneity (for
           ``"GLMM"``, the likelihood-ratio test of the saturated against the
-          common-effect logistic model, metafor's ``QE.LRT``).
+          common-effect logistic model, metafor's ``QE.LRT``);
+        - ``h2``: H^2 as metafor reports it (``Q / df`` for FE, ``tau2 / vt + 1``
+          otherwise);
+        - ``q_wald``, ``q_wald_p_value``: for ``"GLMM"``, the Wald-type test of the
+          saturated logistic model (metafor's ``QE.Wld``, ``QEp.Wld``); NaN otherwise,
+          where ``q`` is that Wald-type statistic already.
 
         Also ``.mu``, ``.se``, ``.tau2``, ``.h2``, ``.level`` and ``.summary_frame()``.
 
@@ -402,7 +414,7 @@ def leave_one_out(events, n, *, transform: str = "logit", method: str = "REML",
         One row per omitted study, :data:`LEAVE_ONE_OUT_COLUMNS`: ``omitted`` (its
         label), ``k``, ``events``, ``n`` of the studies left, and their pooled
         ``estimate``, ``ci_low``, ``ci_high``, ``pi_low``, ``pi_high``, ``tau2``, ``i2``
-        (percent), ``q`` and ``q_p_value``, back-transformed as
+        (percent), ``q``, ``q_p_value`` and ``h2``, back-transformed as
         :func:`pool_proportions` does (Freeman-Tukey with the harmonic mean of the
         studies left).
 
@@ -776,11 +788,13 @@ def _fit_glmm(x, m, vi, tau2_init=None):
     tau2 = tau**2
     k = x.size  # >= 2, checked in _validate
     q = _saturated_lrt(x, m)
+    q_wald = _saturated_wald(x, m)
     # rma.glmm: I^2 and H^2 from tau2 and the escalc variances' typical value.
     vt = (k - 1) / _typical_variance_terms(vi)[1]
     return dict(
         mu=mu, se=se, tau2=tau2, i2=100 * tau2 / (vt + tau2), h2=tau2 / vt + 1,
         q=q, q_df=k - 1, q_p=float(stats.chi2.sf(q, k - 1)), weight=np.full(k, np.nan),
+        q_wald=q_wald, q_wald_p=float(stats.chi2.sf(q_wald, k - 1)),
     )
 
 
@@ -819,6 +833,52 @@ def _saturated_lrt(x, m):
     saturated = special.xlogy(x, observed) + special.xlogy(m - x, 1 - observed)
     common = special.xlogy(x, pooled) + special.xlogy(m - x, 1 - pooled)
     return max(0.0, float(2 * (saturated - common).sum()))
+
+
+def _saturated_wald(x, m):
+    """Wald-type test that every study has the same proportion (metafor ``QE.Wld``).
+
+    rma.glmm fits the saturated logistic model (an intercept and one coefficient per
+    further study) with R's ``glm`` and tests the study coefficients jointly. The model
+    is saturated, so each iteratively reweighted least squares step sets every study's
+    logit to its working response: the fit is replayed here as ``glm.fit`` runs it (start
+    ``(x + 0.5) / (n + 1)``, R's logit link capped at |eta| = 30, stop when the deviance
+    changes by less than a relative 1e-8, at most 25 steps), so that a study with 0 or n
+    events, whose logit has no finite maximum, contributes what it contributes in R. The
+    statistic is the weighted sum of squares of the logits about their weighted mean,
+    with the weights of the last step, as ``vcov(glm)`` gives them.
+    """
+    y = x / m
+
+    def linkinv(eta):
+        tmp = np.where(eta < -_GLM_THRESH, np.finfo(float).eps,
+                       np.where(eta > _GLM_THRESH, 1 / np.finfo(float).eps, np.exp(eta)))
+        return tmp / (1 + tmp)
+
+    def mu_eta(eta):
+        opexp = 1 + np.exp(eta)
+        return np.where(np.abs(eta) > _GLM_THRESH, np.finfo(float).eps,
+                        np.exp(eta) / (opexp * opexp))
+
+    def deviance(mu):
+        return float((2 * m * (special.xlogy(y, y) - special.xlogy(y, mu)
+                               + special.xlogy(1 - y, 1 - y)
+                               - special.xlogy(1 - y, 1 - mu))).sum())
+
+    mu = (m * y + 0.5) / (m + 1)
+    eta = special.logit(mu)
+    dev_old = deviance(mu)
+    for _ in range(_GLM_MAXIT):
+        derivative = mu_eta(eta)
+        weight = m * derivative**2 / (mu * (1 - mu))
+        eta = eta + (y - mu) / derivative  # the saturated fit is the working response
+        mu = linkinv(eta)
+        dev = deviance(mu)
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < _GLM_EPSILON:
+            break
+        dev_old = dev
+    centre = (weight * eta).sum() / weight.sum()
+    return float((weight * (eta - centre) ** 2).sum())
 
 
 # --- result --------------------------------------------------------------------------
@@ -883,6 +943,9 @@ def _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis
                 "q": float(fit["q"]),
                 "q_df": int(fit["q_df"]),
                 "q_p_value": float(fit["q_p"]),
+                "h2": float(fit["h2"]),
+                "q_wald": float(fit.get("q_wald", math.nan)),
+                "q_wald_p_value": float(fit.get("q_wald_p", math.nan)),
             }
         ],
         columns=list(POOLED_COLUMNS),
