@@ -22,7 +22,7 @@ PACKAGE = paths.ROOT / "src" / "helpers"
 FOUNDATION = {"helpers", "helpers.vocab", "helpers.paths", "helpers.io", "helpers.tables",
               "helpers.errors"}
 STATISTICS = {"helpers.paired", "helpers.scores", "helpers.proportions", "helpers.meta",
-              "helpers.synth", "helpers.power"}
+              "helpers.bayes", "helpers.synth", "helpers.power"}
 STAGES = {"data": 1, "analysis": 3, "figures": 3, "pipeline": 4}
 
 
