@@ -27,8 +27,8 @@ PREPOST   := $(addprefix reports/tables/,cohort_summary.csv cohort_summary.md pr
 FIGURES   := $(foreach f,slopes waterfall_das28 swimmer profile_heatmap,\
                reports/figures/$(f).png reports/figures/$(f).svg)
 REVIEW    := $(addprefix reports/tables/,studies.csv studies.md meta_pooled.csv meta_pooled.md \
-               meta_leave1out.csv meta_leave1out.md) \
-             $(foreach f,forest leave1out,reports/figures/$(f).png reports/figures/$(f).svg)
+               meta_bayes.csv meta_bayes.md meta_leave1out.csv meta_leave1out.md) \
+             $(foreach f,forest leave1out bayes_posterior,reports/figures/$(f).png reports/figures/$(f).svg)
 POWER     := reports/tables/power.csv reports/tables/power.md \
              reports/figures/power.png reports/figures/power.svg
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))

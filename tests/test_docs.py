@@ -48,6 +48,12 @@ def test_readme_summary_matches_the_tables():
     both = pooled.loc[("review+case_series", "logit", "REML", "knha")]
     assert (f"{100 * both['estimate']:.0f}% ({100 * both['ci_low']:.0f}–"
             f"{100 * both['ci_high']:.0f}%) with this series") in README
+    bayes = pd.read_csv(paths.TABLES / "meta_bayes.csv").set_index(["analysis", "tau_scale"])
+    narrow, wide = (bayes.loc[("review+case_series", scale)] for scale in (0.5, 1.0))
+    assert (f"gives {100 * narrow['estimate']:.0f}% (95% credible\ninterval "
+            f"{100 * narrow['ci_low']:.0f}–{100 * narrow['ci_high']:.0f}%) with scale 0.5 and "
+            f"{100 * wide['estimate']:.0f}% ({100 * wide['ci_low']:.0f}–"
+            f"{100 * wide['ci_high']:.0f}%) with scale 1") in README
 
 
 def test_readme_shows_the_reports_first_screen():

@@ -793,3 +793,24 @@ def test_save_and_show_displays_the_svg_with_its_description(tmp_path, monkeypat
     figures.save_and_show(_build_figure(), tmp_path / "only", formats=["png"], alt="A plot.")
     assert set(shown[1][0]) == {"image/png", "text/plain"} and shown[1][0]["text/plain"] == (
         "A plot.")
+
+
+def test_posterior_densities_one_line_per_prior_and_its_prior_dashed():
+    from helpers.analysis.review import bayes_analyses, bayes_curves
+
+    sets = {"review": pd.DataFrame({"study": ["A", "B", "C"], "events": [2, 13, 3],
+                                    "n": [3, 25, 3]})}
+    table, results = bayes_analyses(sets)
+    curves = bayes_curves(results, "review")
+    fig, axes = plt.subplots(1, 2)
+    figures.posterior_densities(curves, axes=axes, summary=table)
+    gids = {line.get_gid() for ax in axes for line in ax.get_lines()}
+    for prior in ("half-normal(0.5)", "half-normal(1)"):
+        assert {f"posterior-proportion-{prior}", f"posterior-tau-{prior}",
+                f"prior-tau-{prior}"} <= gids
+    # The text alternative quotes each prior's median and interval (bayesmeta: 0.5822,
+    # 0.3505-0.8135 under half-normal(0.5)).
+    description = style.figure_description(fig)
+    assert "half-normal(0.5) prior: median 0.58, 95% credible interval 0.35 to 0.81" in (
+        description)
+    plt.close(fig)

@@ -148,3 +148,57 @@ def test_committed_leave_one_out_matches_metafor(tables):
     assert "(65% with all 4 studies) ranges from 56%" in text
     assert "to 81%, without *Tani 2024*." in text
     assert "its 25 patients are 71% of the 35" in text and "(35%–97%)" in text
+
+
+# --- the Bayesian sensitivity analysis ------------------------------------------------
+# bayesmeta 3.4 (delta = 1e-5, epsilon = 1e-7; see test_bayes.py for the call), posterior
+# median and central 95% credible interval of the pooled proportion, and the posterior
+# median of tau, review + case series:
+BAYESMETA_MAIN = {0.5: (0.622176798923, 0.401606352712, 0.840461383355, 0.343599167557),
+                  1.0: (0.645608411351, 0.379142606884, 0.898741312628, 0.59136308405)}
+
+
+def test_committed_meta_bayes_matches_its_recomputation_and_bayesmeta(tables):
+    from helpers.analysis.review import bayes_analyses
+    from helpers.meta import BAYES_COLUMNS
+
+    studies, patients = tables
+    table, results = bayes_analyses(analysis_sets(studies, case_series_study(patients)))
+    committed = pd.read_csv(paths.TABLES / "meta_bayes.csv")
+    assert committed.columns.tolist() == list(BAYES_COLUMNS)
+    pd.testing.assert_frame_equal(committed, table, check_dtype=False, rtol=1e-12)
+    assert committed["prior"].tolist() == ["half-normal(0.5)", "half-normal(1)"] * 3
+    main = committed[committed["analysis"] == "review+case_series"].set_index("tau_scale")
+    for scale, expected in BAYESMETA_MAIN.items():
+        got = main.loc[scale, ["estimate", "ci_low", "ci_high", "tau"]].tolist()
+        assert got == pytest.approx(expected, rel=1e-5), scale
+    assert set(results) == {(a, s) for a in ("review", "review+case_series",
+                                              "resolution_only") for s in (0.5, 1.0)}
+
+
+def test_bayes_curves_narrative_and_forest_row(tables):
+    import numpy as np
+
+    from helpers.analysis.review import (bayes_analyses, bayes_curves, bayes_narrative,
+                                         forest_panel)
+
+    studies, patients = tables
+    case_series = case_series_study(patients)
+    sets = analysis_sets(studies, case_series)
+    table, results = bayes_analyses(sets)
+    curves = bayes_curves(results, "review+case_series")
+    assert set(curves["parameter"]) == {"proportion", "tau"}
+    for (prior, parameter), group in curves.groupby(["prior", "parameter"]):
+        # The densities on their grids hold (nearly) all the posterior mass.
+        assert np.trapezoid(group["posterior"], group["x"]) == pytest.approx(1, abs=2e-3)
+    pooled = meta_analyses(sets)
+    text = bayes_narrative(table, pooled, analysis="review+case_series").data
+    # 0.6222 (0.4016-0.8405) and 0.6456 (0.3791-0.8987), REML-HKSJ 0.6532 (0.2966-0.8938)
+    assert "is 62% (95% credible interval 40%–84%;" in text
+    assert "is 65% (95% credible interval 38%–90%;" in text
+    assert "with HKSJ intervals is 65% (95% CI 30%–89%)" in text
+    _, rows = forest_panel(studies, case_series, pooled, transform="logit", method="REML",
+                           bayes=table)
+    bayesian = rows.iloc[1]
+    assert bayesian["label"] == "Bayesian, half-normal(0.5) prior for τ"
+    assert bayesian["ci_low"] == pytest.approx(BAYESMETA_MAIN[0.5][1], rel=1e-5)

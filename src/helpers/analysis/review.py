@@ -13,7 +13,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from helpers.meta import ContinuityCorrectionWarning, leave_one_out, pool_proportions
+import numpy as np
+
+from helpers.meta import (ContinuityCorrectionWarning, leave_one_out, pool_proportions,
+                          pool_proportions_bayes)
 from helpers.proportions import proportion_ci
 
 CASE_SERIES_LABEL = "Cassone 2025 (this case series)"
@@ -122,7 +125,8 @@ def forest_data(frame: pd.DataFrame, *, transform: str, method: str, level: floa
 
 def forest_panel(studies: pd.DataFrame, case_series: pd.DataFrame | None,
                  pooled: pd.DataFrame, *, transform: str, method: str, test: str = "knha",
-                 level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 level: float = 0.95, bayes: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What the forest plot shows: the main analysis' studies and three pooled rows.
 
     Parameters
@@ -135,6 +139,9 @@ def forest_panel(studies: pd.DataFrame, case_series: pd.DataFrame | None,
     transform, method, test, level
         The main analysis' scale, estimator, test (``"knha"``: Hartung-Knapp-Sidik-
         Jonkman intervals, the primary analysis) and confidence level.
+    bayes : DataFrame, optional
+        :func:`bayes_analyses`: the main set's Bayesian row under the first prior is
+        drawn too (credible and predictive intervals).
 
     Returns
     -------
@@ -160,10 +167,133 @@ def forest_panel(studies: pd.DataFrame, case_series: pd.DataFrame | None,
     forest_pooled = pd.DataFrame([
         {**lookup.loc[(a, t, method, te)].to_dict(), "label": label}
         for a, t, te, label in rows if (a, t, method, te) in lookup.index])
+    if bayes is not None and (bayes["analysis"] == main_name).any():
+        row = bayes[bayes["analysis"] == main_name].iloc[0]
+        bayesian = {column: row[column] for column in
+                    ("analysis", "k", "events", "n", "estimate", "ci_low", "ci_high",
+                     "pi_low", "pi_high")}
+        bayesian["label"] = f"Bayesian, {row['prior']} prior for τ"
+        forest_pooled = pd.concat([forest_pooled.iloc[:1], pd.DataFrame([bayesian]),
+                                   forest_pooled.iloc[1:]], ignore_index=True)
     return forest_studies, forest_pooled
 
 
 _TEST_NAMES = {"knha": "HKSJ", "z": "Wald", "t": "t"}
+
+#: Scales of the half-normal priors for tau (logit scale) of the Bayesian sensitivity
+#: analysis: Röver et al. 2021 (Res Synth Methods 12:448-474) call 0.5 and 1.0 weakly
+#: informative for log odds, "reasonable" and "fairly conservative" heterogeneity.
+BAYES_TAU_SCALES = (0.5, 1.0)
+
+
+def bayes_analyses(sets: dict[str, pd.DataFrame], *,
+                   tau_scales: Sequence[float] = BAYES_TAU_SCALES, level: float = 0.95,
+                   threshold: float = 0.5) -> tuple[pd.DataFrame, dict]:
+    """Bayesian random-effects pooling of every study set under each prior.
+
+    Returns
+    -------
+    table : DataFrame
+        One row per study set and prior, the columns of
+        :data:`helpers.meta.BAYES_COLUMNS` (``meta_bayes.csv``).
+    results : dict
+        ``(analysis, tau_scale)`` -> :class:`helpers.meta.BayesianPooledProportions`,
+        for :func:`bayes_curves`.
+    """
+    rows, results = [], {}
+    for analysis, frame in sets.items():
+        for scale in tau_scales:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ContinuityCorrectionWarning)
+                result = pool_proportions_bayes(
+                    frame["events"].to_numpy(), frame["n"].to_numpy(), tau_scale=scale,
+                    level=level, threshold=threshold, labels=frame["study"].tolist(),
+                    analysis=analysis)
+            results[(analysis, scale)] = result
+            rows.append(result.pooled)
+    return pd.concat(rows, ignore_index=True), results
+
+
+def bayes_curves(results: dict, analysis: str, *, points: int = 401) -> pd.DataFrame:
+    """Posterior densities of the pooled proportion and of tau, under each prior.
+
+    What :func:`helpers.figures.posterior_densities` draws, computed here on fixed grids
+    (the same bytes on every run).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``prior`` (``half-normal(0.5)``), ``tau_scale``, ``parameter``
+        (``proportion`` or ``tau``), ``x``, ``posterior`` and ``prior_density`` (the
+        half-normal prior's density for ``tau``; NaN for the proportion, whose prior is
+        uniform on the logit scale).
+    """
+    chosen = {scale: result for (name, scale), result in results.items() if name == analysis}
+    tau_top = 3.5 * max(chosen)
+    proportion = np.linspace(0.0005, 0.9995, points)
+    tau = np.linspace(0.0, tau_top, points)
+    frames = []
+    for scale, result in chosen.items():
+        prior = result.pooled["prior"].item()
+        frames.append(pd.DataFrame({
+            "prior": prior, "tau_scale": scale, "parameter": "proportion", "x": proportion,
+            "posterior": result.proportion_density(proportion), "prior_density": np.nan}))
+        frames.append(pd.DataFrame({
+            "prior": prior, "tau_scale": scale, "parameter": "tau", "x": tau,
+            "posterior": result.tau_density(tau),
+            "prior_density": np.sqrt(2 / np.pi) / scale * np.exp(-0.5 * (tau / scale) ** 2)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def bayes_narrative(bayes: pd.DataFrame, pooled: pd.DataFrame, *, analysis: str,
+                    method: str = "REML", test: str = "knha", level: float = 0.95):
+    """What the prior on tau changes, in words with the numbers of ``bayes``.
+
+    Compares the Bayesian posterior medians and credible intervals of ``analysis`` under
+    each prior with its ``method``/``test`` result on the logit scale in ``pooled``.
+    """
+    from IPython.display import Markdown
+
+    from helpers.io import format_level, round_significant
+
+    rows = round_significant(bayes[bayes["analysis"] == analysis]).reset_index(drop=True)
+    frequentist = round_significant(pooled).set_index(
+        ["analysis", "transform", "method", "test"]).loc[(analysis, "logit", method, test)]
+    ci = format_level(level)
+    parts = []
+    for row in rows.itertuples(index=False):
+        # The prior median of a half-normal with scale s is s times the normal's 75th
+        # percentile, 0.674.
+        prior_median = row.tau_scale * 0.6744897501960817
+        parts.append(
+            f"under a **{row.prior}** prior for τ the pooled proportion is "
+            f"{_pct(row.estimate)} ({ci} credible interval {_pct(row.ci_low)}–"
+            f"{_pct(row.ci_high)}; a new study's proportion {_pct(row.pi_low)}–"
+            f"{_pct(row.pi_high)}), with a posterior median τ of {row.tau:.2f} against a "
+            f"prior median of {prior_median:.2f}, and a probability of "
+            f"{_pct(row.prob_above)} that more than {_pct(row.threshold)} of patients "
+            "respond")
+    widths = (100 * (rows["ci_high"] - rows["ci_low"])).round().astype(int).tolist()
+    prior_medians = rows["tau_scale"] * 0.6744897501960817
+    close = bool(((rows["tau"] - prior_medians).abs() <= 0.25 * prior_medians).all())
+    likely = bool((rows["prob_above"] > 0.5).all())
+    text = (
+        f"With {int(rows['k'].iloc[0])} studies the data say little about the between-study "
+        "standard deviation τ, so a Bayesian analysis states what is assumed instead "
+        "(Röver et al. 2021; Cochrane's guidance for few studies). For the "
+        f"{analysis.replace('+', ' + ').replace('_', ' ')} set, " + "; ".join(parts) + ". "
+        f"The {method} estimate with {_TEST_NAMES[test]} intervals is "
+        f"{_pct(frequentist['estimate'])} ({ci} CI {_pct(frequentist['ci_low'])}–"
+        f"{_pct(frequentist['ci_high'])}). "
+        + ("The posterior of τ stays close to its prior: the studies barely update it, so "
+           if close else "The studies move τ away from its prior, and ")
+        + f"the wider prior admits more heterogeneity and a wider credible interval "
+        f"({widths[-1]} against {widths[0]} percentage points). "
+        + (f"Under every prior a response in more than {_pct(rows['threshold'].iloc[0])} of "
+           "patients is the likelier answer, but " if likely else "")
+        + "no prior can make a few small uncontrolled series say how often arthritis "
+        "responds in practice.")
+    return Markdown(text)
 
 
 def leave_one_out_panel(studies: pd.DataFrame, case_series: pd.DataFrame | None,

@@ -27,6 +27,7 @@ files from run to run.
 - :func:`swimmer`: disease duration before and months on anifrolumab, with response;
 - :func:`profile_heatmap`: patients x features (autoantibodies, organs, therapies);
 - :func:`forest_plot`: the literature review, studies and pooled estimates;
+- :func:`posterior_densities`: the Bayesian analysis' posteriors under each prior;
 - :func:`power_curves`: simulated power of the next study (with seaborn);
 - :func:`save_figure`: deterministic, atomic PNG/SVG/PDF output.
 
@@ -39,7 +40,7 @@ latter's curves and ``pooled-<i>`` for the forest plot diamonds.
 """
 
 from helpers.figures.distributions import change_distribution
-from helpers.figures.forest import forest_plot
+from helpers.figures.forest import forest_plot, posterior_densities
 from helpers.figures.patients import profile_heatmap, slope_chart, swimmer, waterfall
 from helpers.figures.power import power_curves
 from helpers.figures.style import (figure_size, measure_label, patient_label, save_and_show,
@@ -47,7 +48,7 @@ from helpers.figures.style import (figure_size, measure_label, patient_label, sa
 
 __all__ = [
     "change_distribution", "figure_size", "forest_plot", "measure_label", "patient_label",
-    "power_curves", "profile_heatmap",
+    "posterior_densities", "power_curves", "profile_heatmap",
     "save_and_show", "save_figure", "set_theme", "slope_chart", "swimmer", "theme",
     "theme_rc", "timepoint_label", "waterfall",
 ]

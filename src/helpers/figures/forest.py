@@ -197,3 +197,71 @@ def _forest_detail(labels: Sequence[str], proportion: np.ndarray, pooled, level:
 def _percent(value) -> str:
     value = float(round_significant(float(value)))
     return f"{100 * value:.0f}%" if np.isfinite(value) else "not estimable"
+
+
+# ---------------------------------------------------------------------------------------
+# Posterior densities of the Bayesian analysis
+# ---------------------------------------------------------------------------------------
+
+
+def posterior_densities(curves: pd.DataFrame, *, axes=None, level: float = 0.95,
+                        summary: pd.DataFrame | None = None):
+    """Posterior densities of the pooled proportion and of tau, one line per prior.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        :func:`helpers.analysis.review.bayes_curves`: ``prior, parameter, x, posterior,
+        prior_density``.
+    axes : pair of matplotlib Axes, optional
+        Left: the pooled proportion; right: tau with each prior's density dashed.
+    level : float
+        Probability of the credible intervals in ``summary``, named in the text.
+    summary : DataFrame, optional
+        :func:`helpers.analysis.review.bayes_analyses` rows of the same analysis: their
+        medians are marked on the proportion panel.
+
+    Returns
+    -------
+    pair of matplotlib Axes
+    """
+    _require_columns(curves, ["prior", "parameter", "x", "posterior", "prior_density"],
+                     "curves")
+    if axes is None:
+        _, axes = plt.subplots(1, 2)
+    left, right = axes
+    priors = list(dict.fromkeys(curves["prior"]))
+    for prior, color in zip(priors, PALETTE, strict=False):
+        mine = curves[curves["prior"] == prior]
+        share = mine[mine["parameter"] == "proportion"]
+        left.plot(share["x"], share["posterior"], color=color, linewidth=1.4,
+                  label=f"{prior} prior", gid=f"posterior-proportion-{prior}")
+        tau = mine[mine["parameter"] == "tau"]
+        right.plot(tau["x"], tau["posterior"], color=color, linewidth=1.4,
+                   label=f"posterior, {prior}", gid=f"posterior-tau-{prior}")
+        right.plot(tau["x"], tau["prior_density"], color=color, linewidth=1.0,
+                   linestyle="--", label=f"prior, {prior}", gid=f"prior-tau-{prior}")
+        if summary is not None and (summary["prior"] == prior).any():
+            median = float(summary.loc[summary["prior"] == prior, "estimate"].iloc[0])
+            left.axvline(median, color=color, linewidth=0.8, linestyle=":", zorder=1)
+    left.set_xlim(0, 1)
+    left.set_ylim(bottom=0)
+    left.set_xlabel("Pooled proportion of patients responding")
+    left.set_ylabel("Posterior density")
+    left.legend(frameon=False, loc="upper left")
+    right.set_xlim(0, float(curves.loc[curves["parameter"] == "tau", "x"].max()))
+    right.set_ylim(bottom=0)
+    right.set_xlabel("Between-study SD τ (logit scale)")
+    right.set_ylabel("Density")
+    right.legend(frameon=False, loc="upper right", fontsize=_SMALL_TEXT)
+    details = []
+    if summary is not None:
+        for row in round_significant(summary).itertuples(index=False):
+            details.append(f"{row.prior} prior: median {row.estimate:.2f}, "
+                           f"{format_level(level)} credible interval {row.ci_low:.2f} to "
+                           f"{row.ci_high:.2f}, median tau {row.tau:.2f}")
+    describe(left, "Posterior of the pooled proportion",
+             "; ".join(details) if details else ", ".join(priors))
+    describe(right, "Posterior and prior densities of tau",
+             "the posterior stays close to each prior: few studies barely update it")
+    return left, right
