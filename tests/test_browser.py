@@ -119,7 +119,7 @@ def test_the_page_never_scrolls_sideways(seen, width):
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 def test_every_image_loads_and_says_what_it_shows(seen, width):
     images = seen[width]["images"]
-    assert len(images) == 7
+    assert len(images) == 8
     for image in images:
         assert image["loaded"], image["alt"]
         assert image["alt"] and len(image["alt"]) > 40, image["alt"]

@@ -30,16 +30,18 @@ def test_report_is_self_contained(html):
 
 
 def test_report_shows_every_figure_and_table(html):
-    # 4 figures in 03_figures, the forest and leave-one-out plots in 04_review and the
-    # power curves in 05_power, embedded as SVG data URIs (sharp on any screen), each with
-    # a caption and a text alternative built from the data.
-    assert html.count('src="data:image/svg+xml;base64,') == 7
-    assert html.count("<figcaption><strong>Figure ") == 7
+    # 4 figures in 03_figures, the Bayesian posteriors, the forest and leave-one-out
+    # plots in 04_review and the power curves in 05_power, embedded as SVG data URIs
+    # (sharp on any screen), each with a caption and a text alternative built from the
+    # data.
+    assert html.count('src="data:image/svg+xml;base64,') == 8
+    assert html.count("<figcaption><strong>Figure ") == 8
     alts = re.findall(r'<img alt="([^"]*)"', html)
-    assert len(alts) == 7 and all(len(alt) > 40 and alt.endswith(".") for alt in alts)
+    assert len(alts) == 8 and all(len(alt) > 40 and alt.endswith(".") for alt in alts)
     assert not any("Figure size" in alt or "matplotlib" in alt for alt in alts)
     for heading in ["Paired comparisons, last visit vs baseline", "Forest plot",
                     "Leave one study out", "Power curves",
+                    "A Bayesian view: what the prior on τ changes",
                     "Response, by standard definitions", "Patient profiles"]:
         assert heading in html
     assert html.count("<table") >= 10
