@@ -1099,9 +1099,12 @@ def pool_proportions_bayes(events, n, *, tau_scale: float = 0.5, mu_sd: float | 
 
     Examples
     --------
-    The review's three studies:
+    The review's three studies (Ceccarelli's 3/3 gets the continuity correction):
 
-    >>> res = pool_proportions_bayes([2, 13, 3], [3, 25, 3], tau_scale=0.5)
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", ContinuityCorrectionWarning)
+    ...     res = pool_proportions_bayes([2, 13, 3], [3, 25, 3], tau_scale=0.5)
     >>> res.pooled[["estimate", "ci_low", "ci_high", "tau", "prob_above"]].round(4)
        estimate  ci_low  ci_high     tau  prob_above
     0    0.5822  0.3505   0.8135  0.3185      0.7607
