@@ -434,11 +434,9 @@ def _wilcoxon(d, *, zero_method, exact, correction, label, notes) -> dict:
     has_zeros = m < len(d)
     zeros_label = ("zeros dropped" if zero_method == "wilcox" else "Pratt zeros") \
         if has_zeros else ""
-    if len(d) == 0:
-        out["wilcoxon_method"] = "not computed (no pairs)"
-        return out
-    if m == 0:
-        out["wilcoxon_method"] = "not computed (all differences zero)"
+    reason = _not_computed(len(d), m)
+    if reason:
+        out["wilcoxon_method"] = reason
         return out
     ranks = _test_ranks(d, zero_method)
     _, ties = _midranks(np.abs(d[nonzero]))
@@ -483,6 +481,13 @@ def _wilcoxon(d, *, zero_method, exact, correction, label, notes) -> dict:
                       stacklevel=4)
         notes.append("Wilcoxon p-value approximate (large n)")
     return out
+
+
+def _not_computed(pairs: int, used: int) -> str:
+    """Why a rank statistic of ``used`` of ``pairs`` differences is undefined ("" if not)."""
+    if pairs == 0:
+        return "not computed (no pairs)"
+    return "not computed (all differences zero)" if used == 0 else ""
 
 
 def _signed_rank_exact_p(ranks: np.ndarray, v: float) -> tuple[float, bool]:
@@ -665,11 +670,9 @@ def _hodges_lehmann(d: np.ndarray, zero_method: str, test_method: str, ci_level:
            "hl_ci_level": np.nan}
     x = np.sort(d[d != 0] if zero_method == "wilcox" else d)
     n = len(x)
-    if len(d) == 0:
-        out["hl_method"] = "not computed (no pairs)"
-        return out
-    if n == 0:
-        out["hl_method"] = "not computed (all differences zero)"
+    reason = _not_computed(len(d), n)
+    if reason:
+        out["hl_method"] = reason
         return out
     pairs = n * (n + 1) // 2
     median_ranks = np.array(sorted({(pairs + 1) // 2, pairs // 2 + 1}), dtype=np.int64)
