@@ -2,7 +2,7 @@
 
 1. Against R's bayesmeta 3.4 (Röver 2020), on the review's study sets and metafor's
    dat.pritz1997, for half-normal priors of scale 0.5 and 1 and a uniform or normal prior
-   for mu. bayesmeta approximates the marginal posterior of mu by a discrete mixture
+   for mu (tests/reference/bayesmeta.csv, made by tests/reference/bayesmeta.R). bayesmeta approximates the marginal posterior of mu by a discrete mixture
    (DIRECT, Röver & Friede 2017) whose accuracy its ``delta`` and ``epsilon`` set; the
    references were made with delta = 1e-5, epsilon = 1e-7 (its defaults, 0.01 and 1e-4,
    leave the quantiles of mu a relative 1e-3 off). For each case:
@@ -23,7 +23,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import special, stats
 
@@ -33,46 +36,14 @@ PRITZ_XI = [16, 10, 4, 43, 10, 25, 13, 12, 22, 4, 5, 18, 58, 6]
 PRITZ_NI = [17, 12, 8, 58, 10, 42, 14, 12, 41, 5, 6, 23, 68, 10]
 SETS = {"review": ([2, 13, 3], [3, 25, 3]), "review_cs": ([2, 13, 3, 4], [3, 25, 3, 4]),
         "resolution": ([2, 13], [3, 25]), "pritz": (PRITZ_XI, PRITZ_NI)}
-# (set, tau scale, mu prior sd): estimate, ci_low, ci_high, pi_low, pi_high, tau,
-# tau_ci_low, tau_ci_high, prob_above (0.5)
-BAYESMETA = {
-    ("review", 0.5, None): [0.582201646863, 0.350493073542, 0.813489198615, 0.273773128541,
-                            0.870981076591, 0.318509407555, 0.0148453976973, 1.05242020375,
-                            0.760662731551],
-    ("review", 0.5, 2): [0.577104814757, 0.352953198146, 0.797071042854, 0.274529489498,
-                         0.858646585585, 0.311700878434, 0.0145119689739, 1.03588988192,
-                         0.753664537324],
-    ("review", 1, None): [0.598048458232, 0.307081238018, 0.883194113295, 0.162645131763,
-                          0.948895789731, 0.550497431227, 0.0257486746115, 1.89180801818,
-                          0.761735919585],
-    ("review", 1, 2): [0.588440492664, 0.315063230335, 0.851248431392, 0.165950014747,
-                       0.933728989459, 0.525200364866, 0.0244510919038, 1.82928386259,
-                       0.751023993655],
-    ("review_cs", 0.5, None): [0.622176798923, 0.401606352712, 0.840461383355,
-                               0.317732931631, 0.895863768532, 0.343599167557,
-                               0.0163020473209, 1.07414597633, 0.863254262205],
-    ("review_cs", 1, None): [0.645608411351, 0.379142606884, 0.898741312628, 0.209936286494,
-                             0.958783733583, 0.59136308405, 0.0293377259429, 1.85653059119,
-                             0.866434253902],
-    ("resolution", 0.5, None): [0.542346568786, 0.292923531705, 0.785989079009,
-                                0.222767973857, 0.844910283033, 0.310060781924,
-                                0.0143674645965, 1.05029788579, 0.635871790408],
-    ("resolution", 1, None): [0.548342330686, 0.213821570683, 0.867017381954,
-                              0.105692803731, 0.93849983332, 0.545121839042,
-                              0.0249344496896, 1.96713683957, 0.628163278208],
-    ("pritz", 0.5, None): [0.750219931251, 0.660436162949, 0.83742919514, 0.468914534973,
-                           0.922267362056, 0.533591757736, 0.17069358885, 1.00273537887,
-                           0.999990059809],
-    ("pritz", 0.5, 2): [0.747285507158, 0.657849986176, 0.833202262045, 0.466194018202,
-                        0.919719266158, 0.529020781241, 0.166969772016, 0.995913628238,
-                        0.999988355714],
-    ("pritz", 1, None): [0.756123602939, 0.657818370878, 0.851106743692, 0.41892228971,
-                         0.941099479997, 0.627088156026, 0.220514392832, 1.25252147447,
-                         0.999948315249],
-    ("pritz", 1, 2): [0.75248941577, 0.654529711486, 0.845598466952, 0.415756454678,
-                      0.938296904768, 0.620450017431, 0.216037785435, 1.24083750354,
-                      0.999938888488],
-}
+# estimate, ci_low, ci_high, pi_low, pi_high, tau, tau_ci_low, tau_ci_high, prob_above (of
+# 0.5) per study set, tau scale and mu prior sd (empty: uniform), made by the R script
+# beside it.
+REFERENCE = pd.read_csv(Path(__file__).parent / "reference" / "bayesmeta.csv")
+BAYESMETA = {(row.set, row.tau_scale, None if pd.isna(row.mu_sd) else row.mu_sd):
+             [getattr(row, c) for c in ["estimate", "ci_low", "ci_high", "pi_low", "pi_high",
+                                         "tau", "tau_ci_low", "tau_ci_high", "prob_above"]]
+             for row in REFERENCE.itertuples(index=False)}
 COLUMNS = ["estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau", "tau_ci_low",
            "tau_ci_high", "prob_above"]
 
