@@ -55,7 +55,7 @@ lock: pyproject.toml | $(ENV) ## Regenerate requirements.lock and environment.ym
 	    -q -o requirements.lock
 	$(PY) scripts/environment_yml.py requirements.lock environment.yml
 
-# The four notebooks run in order in one shared Jupyter kernel (helpers.pipeline.notebooks):
+# The five notebooks run in order in one shared Jupyter kernel (helpers.pipeline.notebooks):
 # a kernel and the scientific imports are paid once, not four times, which matters more
 # than rerunning a notebook that was not stale (the whole analysis takes seconds).
 $(ANALYSIS) &: $(NOTEBOOKS) $(RAW) $(HELPERS) | $(ENV)

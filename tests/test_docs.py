@@ -63,3 +63,42 @@ def test_readme_shows_the_reports_first_screen():
     png = (paths.ROOT / "docs" / "report-screenshot.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", png[16:24]) == (SCREEN["width"], SCREEN["height"])
+
+
+def test_every_helpers_name_in_the_docs_resolves():
+    """A dotted ``helpers....`` name in the README or docs/ names a module or an object of
+    one: a renamed function cannot leave a stale name behind."""
+    import importlib
+
+    texts = [README] + [p.read_text(encoding="utf-8")
+                        for p in sorted((paths.ROOT / "docs").glob("*.md"))]
+    names = {name.rstrip(".") for text in texts
+             for name in re.findall(r"\bhelpers(?:\.[A-Za-z_][A-Za-z0-9_]*)+", text)}
+    assert len(names) > 30
+    unresolved = []
+    for name in sorted(names):
+        parts = name.split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                target = importlib.import_module(".".join(parts[:cut]))
+            except ModuleNotFoundError:
+                continue
+            try:
+                for attribute in parts[cut:]:
+                    target = getattr(target, attribute)
+            except AttributeError:
+                unresolved.append(name)
+            break
+        else:
+            unresolved.append(name)
+    assert not unresolved, unresolved
+
+
+def test_no_doc_miscounts_the_notebooks():
+    count = len(list((paths.ROOT / "notebooks").glob("0*.ipynb")))
+    words = {4: "four", 5: "five", 6: "six"}
+    for name in ("README.md", "docs/architecture.md", "Makefile"):
+        text = (paths.ROOT / name).read_text(encoding="utf-8")
+        for n, word in words.items():
+            if n != count:
+                assert f"{word} notebooks" not in text.lower(), (name, word)
