@@ -336,31 +336,7 @@ def _visits(frame: pd.DataFrame, baseline: str | None, start: str | None, fail
                        column="timepoint")
     first = _first_visit_label(frame, label_of_row, labels, fail) if has_dates else None
     base = _baseline_label(label_of_row, labels, month_text, parsed, baseline, fail, first)
-    mapping, described = {}, []
-    # Another visit that reads as a baseline (screening beside baseline, or beside
-    # BASELINE=) came before it: not a follow-up, so left out.
-    before = [label for label in labels if label != base and parsed[label] is not None
-              and parsed[label].baseline]
-    if before:
-        notes.append(f"visit{'s' if len(before) > 1 else ''} "
-                     f"{', '.join(map(quote_value, before))} before the baseline "
-                     f"{quote_value(base)} left out")
-    for label in labels:
-        visit = parsed[label]
-        if label == base:
-            visit = Visit(BASELINE, 0.0, True)
-        elif label in before:
-            visit = Visit("", None)
-        elif visit is None:
-            visit = Visit(visit_label(label), None)
-        mapping[label] = visit
-        if visit.timepoint not in (label, ""):
-            shown = (f" (month {visit.month:.3g})" if visit.month is not None and
-                     visit.timepoint[0] in "wd" else "")
-            described.append(f"{quote_value(label)} = {visit.timepoint}{shown}")
-    if described:
-        notes.append("visits: " + ", ".join(described[:8]) +
-                     (" ..." if len(described) > 8 else ""))
+    mapping = _visit_mapping(labels, parsed, base, notes)
     timepoint = _expand([mapping[label].timepoint for label in labels], label_of_row,
                         frame.index)
     if has_dates:
@@ -381,6 +357,38 @@ def _visits(frame: pd.DataFrame, baseline: str | None, start: str | None, fail
                        "month (M6, 6 mesi, W24)", row=int(frame.index[at]),
                        column="timepoint")
     return timepoint, month, notes, {k: v.timepoint for k, v in mapping.items()}
+
+
+def _visit_mapping(labels: list[str], parsed: dict, base: str, notes: list[str]
+                   ) -> dict[str, Visit]:
+    """The visit each label stands for, given the baseline's label; a note of the labels
+    read as something else than themselves."""
+    # Another visit that reads as a baseline (screening beside baseline, or beside
+    # BASELINE=) came before it: not a follow-up, so left out (timepoint "").
+    before = [label for label in labels if label != base and parsed[label] is not None
+              and parsed[label].baseline]
+    if before:
+        notes.append(f"visit{'s' if len(before) > 1 else ''} "
+                     f"{', '.join(map(quote_value, before))} before the baseline "
+                     f"{quote_value(base)} left out")
+    mapping, described = {}, []
+    for label in labels:
+        visit = parsed[label]
+        if label == base:
+            visit = Visit(BASELINE, 0.0, True)
+        elif label in before:
+            visit = Visit("", None)
+        elif visit is None:
+            visit = Visit(visit_label(label), None)
+        mapping[label] = visit
+        if visit.timepoint not in (label, ""):
+            shown = (f" (month {visit.month:.3g})" if visit.month is not None and
+                     visit.timepoint[0] in "wd" else "")
+            described.append(f"{quote_value(label)} = {visit.timepoint}{shown}")
+    if described:
+        notes.append("visits: " + ", ".join(described[:8]) +
+                     (" ..." if len(described) > 8 else ""))
+    return mapping
 
 
 def _month_text(month: float) -> str:

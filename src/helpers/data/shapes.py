@@ -182,46 +182,11 @@ def _check_ids(table: Table, id_column: str, *, unique: bool) -> pd.Series:
 def _wide(table: Table, id_column: str, visited: dict, others: list[str],
           index: MeasureIndex, measures: Sequence[str] | None, by_role: dict) -> Long:
     fail = table.locator.error
-    notes = []
     start = by_role.pop("start", None)
     month_column = by_role.pop("month", None)
     # A visit or date column has no meaning beside visits in the column names.
-    others = others + list(by_role.values())
-    skipped_measures = []
-    dates = {}
-    unused = []
-    for name in others:
-        split = visit_split(name)
-        if split is None:
-            prefix = measure_prefix(name, index)
-            if prefix is not None and not measures:
-                code, rest = prefix
-                raise fail(f"starts with the measure {code} but its visit "
-                           f"{quote_value(rest)} cannot be read: name visits baseline (or "
-                           "T0, BL), M6, 6 mesi, W24 or V2, or choose the measures with "
-                           "MEASURES=", row=0, column=name)
-            unused.append(name)
-            continue
-        rest, visit = split
-        if column_role(rest) == "date":
-            dates[visit.timepoint] = name
-            continue
-        if column_role(name) is not None:
-            unused.append(name)
-            continue
-        near = index.suggest(rest)
-        if near is not None:
-            raise fail(f"{quote_value(rest)} is not a measure of the codebook; did you mean "
-                       f"{near!r} ({index.measure(near).name})?", row=0, column=name)
-        if measures:
-            skipped_measures.append(name)
-            continue
-        raise fail(f"measure {quote_value(rest)} is not in {index.codebook.source}; declare "
-                   "it in a codebook (CODEBOOK=codebook.csv), or choose the measures to "
-                   "analyse with MEASURES=", row=0, column=name)
-    if skipped_measures:
-        notes += _unused_note(skipped_measures)
-    notes += _unused_note(unused)
+    dates, notes = _wide_other_columns(others + list(by_role.values()), index, measures,
+                                       fail)
     ids = _check_ids(table, id_column, unique=True)
     seen = {}
     for name, column in visited.items():
@@ -234,16 +199,20 @@ def _wide(table: Table, id_column: str, visited: dict, others: list[str],
     n = len(ids)
     body = table.body
     month_of = _follow_up_months(visited, month_column, body, fail)
-    date_text = {name: (body[dates[column.visit.timepoint]].to_numpy(dtype=object)
-                        if column.visit.timepoint in dates else np.full(n, "", dtype=object))
-                 for name, column in visited.items()}
+    empty = np.full(n, "", dtype=object)
+
+    def per_visit(columns_of: dict) -> np.ndarray:
+        """The cells of each visit's own column (dates, months), visit by visit."""
+        return np.concatenate([columns_of.get(visited[k].visit.timepoint, empty)
+                               for k in keys]) if keys else np.array([], dtype=object)
+
     frame = pd.DataFrame({
         "patient_id": np.tile(ids.to_numpy(dtype=object), len(keys)),
         "measure": np.repeat([visited[k].measure for k in keys], n),
         "visit": np.repeat([visited[k].visit_text for k in keys], n),
-        "month": np.concatenate([month_of.get(visited[k].visit.timepoint, np.full(n, ""))
-                                 for k in keys]) if keys else [],
-        "date": np.concatenate([date_text[k] for k in keys]) if keys else [],
+        "month": per_visit(month_of),
+        "date": per_visit({visit: body[name].to_numpy(dtype=object)
+                           for visit, name in dates.items()}),
         "start": np.tile(body[start].to_numpy(dtype=object), len(keys)) if start else "",
         "value": np.concatenate([body[k].to_numpy(dtype=object) for k in keys]),
         "unit": np.repeat([visited[k].unit or "" for k in keys], n),
@@ -259,6 +228,44 @@ def _wide(table: Table, id_column: str, visited: dict, others: list[str],
         notes.append(f"months of the follow-up visit from column {quote_value(month_column)}")
     notes += _renamed_note(visited)
     return Long(frame, locator, "wide", notes)
+
+
+def _wide_other_columns(others: list[str], index: MeasureIndex,
+                        measures: Sequence[str] | None, fail) -> tuple[dict, list[str]]:
+    """What a wide file's other columns are: visit dates (``data T0``), extra data
+    (``Età``), or measures the codebook does not know, which stop the run unless
+    ``MEASURES=`` chose others (a near miss always stops it, with a suggestion).
+
+    Returns the date column of each visit, and the notes naming the columns left out.
+    """
+    dates, unused, skipped = {}, [], []
+    for name in others:
+        split = visit_split(name)
+        if split is None:
+            prefix = measure_prefix(name, index)
+            if prefix is not None and not measures:
+                code, rest = prefix
+                raise fail(f"starts with the measure {code} but its visit "
+                           f"{quote_value(rest)} cannot be read: name visits baseline (or "
+                           "T0, BL), M6, 6 mesi, W24 or V2, or choose the measures with "
+                           "MEASURES=", row=0, column=name)
+            unused.append(name)
+            continue
+        rest, visit = split
+        if column_role(rest) == "date":
+            dates[visit.timepoint] = name
+        elif column_role(name) is not None:
+            unused.append(name)
+        elif (near := index.suggest(rest)) is not None:
+            raise fail(f"{quote_value(rest)} is not a measure of the codebook; did you mean "
+                       f"{near!r} ({index.measure(near).name})?", row=0, column=name)
+        elif measures:
+            skipped.append(name)
+        else:
+            raise fail(f"measure {quote_value(rest)} is not in {index.codebook.source}; "
+                       "declare it in a codebook (CODEBOOK=codebook.csv), or choose the "
+                       "measures to analyse with MEASURES=", row=0, column=name)
+    return dates, _unused_note(skipped) + _unused_note(unused)
 
 
 def _follow_up_months(visited: dict, month_column: str | None, body: pd.DataFrame,
@@ -278,6 +285,33 @@ def _follow_up_months(visited: dict, month_column: str | None, body: pd.DataFram
     return {undated[0]: body[month_column].to_numpy(dtype=object)}
 
 
+def _redcap(table: Table, id_column: str, by_role: dict
+            ) -> tuple[str, str | None, np.ndarray, list[str]]:
+    """Whether visit rows are a REDCap export (``record_id``, ``redcap_event_name`` or the
+    label export's names), and its rows of repeating instruments, which are not visits.
+
+    Returns the shape's name, the repeat-instrument column (or None), the rows to keep and
+    a note on the rows left out.
+    """
+    body, notes = table.body, []
+    keep = np.ones(len(body), dtype=bool)
+    repeat = next((n for n in table.columns if n.lower().replace(" ", "_") in
+                   ("redcap_repeat_instrument", "repeat_instrument")), None)
+    visit_column = by_role.get("timepoint")
+    redcap_event = visit_column is not None and visit_column.replace(" ", "_").lower() in (
+        "redcap_event_name", "event_name")
+    shape = ("REDCap" if redcap_event or id_column.replace(" ", "_").lower() == "record_id"
+             else "visit rows")
+    if repeat is not None:
+        repeated = (body[repeat].str.strip() != "").to_numpy()
+        if repeated.any():
+            kinds = sorted(set(body.loc[repeated, repeat].str.strip()))
+            notes.append(f"{int(repeated.sum())} rows of repeating instruments "
+                         f"({', '.join(map(quote_value, kinds[:3]))}) are not visits: left out")
+            keep &= ~repeated
+    return shape, repeat, keep, notes
+
+
 def _renamed_note(columns: dict) -> list[str]:
     """Measures whose columns call them by another name (``DAS28 (VES) T0`` = das28_esr),
     one column named per measure."""
@@ -295,23 +329,7 @@ def _visit_rows(table: Table, id_column: str, by_role: dict, plain: dict,
                 others: list[str], index: MeasureIndex) -> Long:
     body = table.body
     fail = table.locator.error
-    notes = []
-    shape = "visit rows"
-    keep = np.ones(len(body), dtype=bool)
-    repeat = next((n for n in table.columns if n.lower().replace(" ", "_") in
-                   ("redcap_repeat_instrument", "repeat_instrument")), None)
-    visit_column = by_role.get("timepoint")
-    redcap_event = visit_column is not None and visit_column.replace(" ", "_").lower() in (
-        "redcap_event_name", "event_name")
-    if redcap_event or id_column.replace(" ", "_").lower() == "record_id":
-        shape = "REDCap"
-    if repeat is not None:
-        repeated = (body[repeat].str.strip() != "").to_numpy()
-        if repeated.any():
-            kinds = sorted(set(body.loc[repeated, repeat].str.strip()))
-            notes.append(f"{int(repeated.sum())} rows of repeating instruments "
-                         f"({', '.join(map(quote_value, kinds[:3]))}) are not visits: left out")
-            keep &= ~repeated
+    shape, repeat, keep, notes = _redcap(table, id_column, by_role)
     for name in others:
         near = index.suggest(name)
         if near is not None:
