@@ -712,6 +712,55 @@ def corpus() -> list[Export]:
     add(Export("wide_the_papers_table2", table2, paper, kinds=("visit labels", "clinic names"),
                notes=("months of the follow-up visit from column 'Duration of ANI Therapy "
                       "(Months)'",)))
+
+    # 54. A Spanish workbook: "ID paciente", "Mes 6", VSG and PCR in mg/dL, and the means
+    # and standard deviations ("Media", "DE") under the data.
+    truth = cohort(17, measures=("esr", "crp"), visits=("baseline", "m6"), seed=35)
+
+    def spanish(folder, t=truth):
+        names = {"esr": "VSG (mm/h)", "crp": "PCR (mg/dL)"}
+        visits = {"baseline": "Basal", "m6": "Mes 6"}
+        rows = wide_rows(t, lambda m, v: f"{names[m]} {visits[v]}", id_name="ID paciente",
+                         scale={"crp": 10}, as_numbers=True)
+        rows.append(["Media"] + [1.0] * (len(rows[0]) - 1))
+        rows.append(["DE"] + [0.5] * (len(rows[0]) - 1))
+        return write_xlsx(folder / "cohorte.xlsx", {"Hoja1": rows})
+    add(Export("wide_spanish_with_summaries_xlsx", spanish, truth,
+               kinds=("summary rows", "clinic names", "units"), locale="es",
+               notes=("left out as summaries or notes, not patients ('Media', 'DE')",)))
+
+    # 55. A French export, one row per visit: "Numéro patient", "Mois 6", VS, and the
+    # "Moyenne" and "Écart-type" rows at the end.
+    truth = cohort(13, measures=("esr", "das28_esr"), visits=("baseline", "m3", "m6"),
+                   seed=36)
+    french = {"baseline": "Inclusion", "m3": "Mois 3", "m6": "Mois 6"}
+
+    def french_rows(folder, t=truth):
+        path = _visit_rows(folder / "suivi.csv", t, {"esr": "VS (mm/h)",
+                                                     "das28_esr": "DAS28-VS"}, french,
+                           id_name="Numéro patient", visit_name="Visite")
+        lines = path.read_text().splitlines()
+        lines = [line.replace(",", ";") for line in lines]
+        lines += ["Moyenne;;30;4", "Écart-type;;10;1"]
+        path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+        return path
+    add(Export("visit_rows_french_csv", french_rows, truth,
+               kinds=("visit rows", "summary rows", "european csv"), locale="fr"))
+
+    # 56. pandas' and R's CSV writers add a column of row numbers without a name; R writes
+    # NA for a missing value and quotes every text cell.
+    truth = cohort(21, visits=("baseline", "m6"), seed=37)
+
+    def with_row_numbers(folder, t=truth):
+        rows = wide_rows(t, lambda m, v: f"{m}_{v}")
+        rows = [[""] + rows[0]] + [[str(i)] + [c if c != "" else "NA" for c in row]
+                                   for i, row in enumerate(rows[1:], 1)]
+        buffer = io.StringIO()
+        csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(rows)
+        (folder / "from_r.csv").write_text(buffer.getvalue())
+        return folder / "from_r.csv"
+    add(Export("wide_written_by_r_with_row_names", with_row_numbers, truth, kinds=("tidy",),
+               notes=("row numbers left out", "read as missing")))
     return exports
 
 

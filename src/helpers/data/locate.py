@@ -354,7 +354,7 @@ def _table(grid: Grid, header_rows: tuple[int, ...], source: str, line_label: st
         _check_widths(widths[kept], width, lines, locator, body)
     if not len(body):
         raise locator.error("has a header but no data rows")
-    columns = _named_columns(names, filled, locator)
+    columns = _named_columns(names, filled, locator, body, notes)
     _refuse_uncached(grid, positions, columns, locator)
     table = pd.DataFrame({names[j]: body[j].array for j in columns},
                          index=pd.Index(lines - header_line, dtype="int64"), dtype=str)
@@ -445,13 +445,17 @@ def _drop_footer(body: pd.DataFrame, filled: np.ndarray, label_column: int,
     return keep
 
 
-def _named_columns(names: list[str], filled: np.ndarray, locator: Locator) -> list[int]:
-    """Positions of the columns to keep: named ones; an unnamed column must be empty."""
+def _named_columns(names: list[str], filled: np.ndarray, locator: Locator,
+                   body: pd.DataFrame, notes: list[str]) -> list[int]:
+    """Positions of the columns to keep: named ones. An unnamed column must be empty, or
+    hold row numbers (1, 2, 3... as pandas' and R's CSV writers add them)."""
     keep = []
     for j, name in enumerate(names):
         has_data = j < filled.shape[1] and filled[:, j].any()
         if not name:
-            if has_data:
+            if has_data and _row_numbers(body[j]):
+                notes.append(f"an unnamed {_column_letter(j)} of row numbers left out")
+            elif has_data:
                 raise locator.error("a column with data has no name", row=0,
                                     column=_column_letter(j))
             continue
@@ -461,6 +465,16 @@ def _named_columns(names: list[str], filled: np.ndarray, locator: Locator) -> li
         repeated = next(name for i, name in enumerate(chosen) if name in chosen[:i])
         raise locator.error("duplicate column name", row=0, column=repeated)
     return keep
+
+
+def _row_numbers(cells: pd.Series) -> bool:
+    """Whether cells count 0, 1, 2... or 1, 2, 3... down the table."""
+    text = cells.str.strip()
+    if not text.str.fullmatch(r"[0-9]+").all():
+        return False
+    numbers = text.astype(np.int64).to_numpy()
+    return bool(len(numbers)) and numbers[0] in (0, 1) and bool(
+        (np.diff(numbers) == 1).all())
 
 
 def _column_letter(position: int) -> str:

@@ -49,6 +49,7 @@ ID_NAMES = frozenset(map(name_key, [
     "id", "id patient", "subject", "subject id", "participant", "participant id",
     "record_id", "record id", "paziente", "id paziente", "codice paziente", "cod paziente",
     "codice", "n paziente", "numero paziente", "patient code", "no", "nr", "n°",
+    "numero patient", "n patient", "no patient", "identifiant patient", "num patient",
     "patient nr", "patienten id", "patient_nr", "pat id", "identifiant", "paciente",
     "id paciente", "case", "case id", "caso",
 ]))
@@ -334,11 +335,16 @@ ZERO_OR_MISSING = frozenset(["none", "no", "nessuno", "nessuna", "sospeso", "sos
 _SUMMARY_WORDS = frozenset([
     "mean", "means", "average", "avg", "media", "medie", "mittelwert", "mw", "moyenne",
     "promedio", "sd", "ds", "std", "stdev", "stddev", "dev", "st", "sem", "deviazione",
-    "standardabweichung", "stabw", "desviacion", "median", "mediana", "mediane", "min", "max", "minimum", "maximum", "minimo", "massimo",
-    "range", "iqr", "total", "totale", "totali", "tot", "totals", "gesamt", "summe", "sum",
-    "somma", "count", "conteggio", "n", "anzahl", "nombre", "moy", "ecart", "q1", "q3",
-    "percentile", "quartile", "summary", "riepilogo", "statistics", "statistiche",
+    "standardabweichung", "stabw", "desviacion", "median", "mediana", "mediane", "min",
+    "max", "minimum", "maximum", "minimo", "massimo", "range", "iqr", "total", "totale",
+    "totali", "tot", "totals", "gesamt", "summe", "sum", "somma", "count", "conteggio", "n",
+    "anzahl", "nombre", "moy", "ecart", "q1", "q3", "percentile", "quartile", "summary",
+    "riepilogo", "statistics", "statistiche", "overall",
 ])
+# Summary labels only when they are the whole label: Spanish "DE" (desviación estándar)
+# and "SE" are also the first word of surnames ("De Luca") that may label patients.
+_SOLO_SUMMARY_WORDS = frozenset(["de", "se", "ee", "all", "tutti", "alle", "tous", "todos",
+                                 "allpatients", "tuttiipazienti"])
 # A note row's first word: a legend, footnote or source line below the data.
 _NOTE_WORDS = frozenset([
     "note", "notes", "nota", "legenda", "legend", "key", "abbreviations", "abbreviazioni",
@@ -372,6 +378,8 @@ def summary_label(text: str) -> str | None:
         return "note"
     if not words or stripped.startswith(("%", "±")):
         return "summary"
+    if "".join(words) in _SOLO_SUMMARY_WORDS:
+        return "summary"
     if words[0] in _SUMMARY_WORDS:
         # "N 12" could be an id; "N", "n=40" and "N: 40" are counts.
         if words[0] == "n" and len(words) > 1 and "=" not in stripped and ":" not in stripped:
@@ -385,10 +393,13 @@ def summary_label(text: str) -> str | None:
 
 
 # A plain pattern of what RE2 and Python read alike (no \s, \w or \b), so that pandas
-# runs it in Arrow for millions of labels.
+# runs it in Arrow for millions of labels. A label with a letter beyond ASCII ("Écart-type")
+# is looked at closely too: the word lists are matched without accents.
 _CANDIDATE = (r"(?i)^[^A-Za-z0-9]*(?:"
-              + "|".join(sorted(_SUMMARY_WORDS | _NOTE_WORDS, key=len, reverse=True))
-              + r")(?:[^A-Za-z0-9]|$)|[:=]|^[*†‡§¹²³%±]|^$|^[^A-Za-z0-9]+$"
+              + "|".join(sorted(_SUMMARY_WORDS | _NOTE_WORDS | _SOLO_SUMMARY_WORDS
+                                | {"all patients", "tutti i pazienti"}, key=len,
+                                reverse=True))
+              + r")(?:[^A-Za-z0-9]|$)|[:=]|^[*†‡§¹²³%±]|^$|^[^A-Za-z0-9]+$|[^\x00-\x7f]"
               + r"|[^ \t]+(?:[ \t]+[^ \t]+){4}|.{41}")
 
 
