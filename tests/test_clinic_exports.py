@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from support.exports import DAYS_PER_MONTH, KINDS, Export, corpus, sort, write_xlsx
 
+from helpers import paths
 from helpers.data.patients import read_patients
 from helpers.data.reader import read_cohort
 from helpers.errors import InputError
@@ -30,12 +31,15 @@ def _read(export: Export, path):
 
 def test_the_corpus_covers_every_kind_locale_size_and_format(tmp_path):
     assert len(EXPORTS) >= 40
+    # The README says how many there are.
+    readme = (paths.ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"`tests/support/exports.py`, {len(EXPORTS)} files written" in readme
     assert len({e.name for e in EXPORTS}) == len(EXPORTS)
     covered = {kind for e in EXPORTS for kind in e.kinds}
     assert covered == set(KINDS)
     for kind in KINDS:  # every kind has an export that runs
         assert any(kind in e.kinds and e.truth is not None for e in EXPORTS), kind
-    assert {e.locale for e in EXPORTS} >= {"en", "it", "de"}
+    assert {e.locale for e in EXPORTS} >= {"en", "it", "de", "es", "fr"}
     sizes = [e.patients for e in EXPORTS if e.truth is not None]
     assert min(sizes) == 3 and max(sizes) == 5000
     suffixes = {e.write(tmp_path / e.name if (tmp_path / e.name).mkdir() is None else None
