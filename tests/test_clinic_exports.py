@@ -222,3 +222,92 @@ def test_patients_that_are_measurements_or_have_many_problems_stop(tmp_path):
         "femmina/maschio) (got '?'); row 3 (line 4), column 'ID': patient '2' has a second "
         "row; row 3 (line 4), column 'Età': is not a number (got 'abc'); row 3 (line 4), "
         "column 'erosive': must be yes or no (got 'forse')")
+
+
+# --- every combination: layouts x presentations, drawn at random -----------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from support.exports import cohort, wide_rows, write_csv_rows  # noqa: E402
+
+_VISIT_STYLES = {
+    "code": {"baseline": "baseline", "m3": "m3", "m6": "m6", "m12": "m12"},
+    "T": {"baseline": "T0", "m3": "T3", "m6": "T6", "m12": "T12"},
+    "mesi": {"baseline": "basale", "m3": "3 mesi", "m6": "6 mesi", "m12": "12 mesi"},
+    "month": {"baseline": "Baseline", "m3": "Month 3", "m6": "Month 6", "m12": "Month 12"},
+}
+_MEASURE_STYLES = {
+    "code": {"das28": "das28", "sledai2k": "sledai2k", "gc_mg_day": "gc_mg_day",
+             "crp": "crp"},
+    "clinic": {"das28": "DAS28", "sledai2k": "SLEDAI-2K", "gc_mg_day": "Prednisone",
+               "crp": "PCR"},
+}
+
+
+@st.composite
+def presentations(draw):
+    measures = draw(st.lists(st.sampled_from(["das28", "sledai2k", "gc_mg_day", "crp"]),
+                             min_size=1, max_size=4, unique=True))
+    visits = ["baseline"] + draw(st.lists(st.sampled_from(["m3", "m6", "m12"]), min_size=1,
+                                          max_size=3, unique=True))
+    visits = sorted(visits, key=lambda v: 0 if v == "baseline" else int(v[1:]))
+    return dict(
+        truth=cohort(draw(st.integers(3, 12)), measures=measures, visits=visits,
+                     seed=draw(st.integers(0, 10_000)), missing=0.1),
+        layout=draw(st.sampled_from(["wide", "visit rows"])),
+        visit_style=draw(st.sampled_from(sorted(_VISIT_STYLES))),
+        measure_style=draw(st.sampled_from(sorted(_MEASURE_STYLES))),
+        crp_unit=draw(st.sampled_from(["mg/L", "mg/dL"])),
+        separator=draw(st.sampled_from([",", ";", "\t"])),
+        decimal_comma=draw(st.booleans()),
+        encoding=draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252"])),
+        titles=draw(st.integers(0, 2)),
+        summaries=draw(st.integers(0, 2)),
+    )
+
+
+def _write_presentation(folder, p) -> object:
+    truth, visits = p["truth"], _VISIT_STYLES[p["visit_style"]]
+    names = dict(_MEASURE_STYLES[p["measure_style"]])
+    names["crp"] = f"{names['crp']} ({p['crp_unit']})"
+    scale = {"crp": 10 if p["crp_unit"] == "mg/dL" else 1}
+    decimal = "," if p["decimal_comma"] and p["separator"] != "," else "."
+    if p["layout"] == "wide":
+        rows = wide_rows(truth, lambda m, v: f"{names[m]} {visits[v]}", decimal=decimal,
+                         scale=scale, id_name="Patient")
+    else:
+        rows = [["Patient", "Visit"] + [names[m] for m in truth.values]]
+        for i, patient in enumerate(truth.ids):
+            for j, visit in enumerate(truth.visits):
+                rows.append([patient, visits[visit]] + [
+                    _number(truth.values[m][i, j] / scale.get(m, 1), decimal)
+                    for m in truth.values])
+    width = len(rows[0])
+    titles = [["Registro anifrolumab"] + [""] * (width - 1), ["Export 2025"] + [""] * (
+        width - 1)][:p["titles"]]
+    summaries = [["Media"] + ["1"] * (width - 1), ["DS"] + ["0"] * (width - 1)][
+        :p["summaries"]]
+    return write_csv_rows(folder / "export.csv", titles + rows + summaries,
+                          separator=p["separator"], encoding=p["encoding"])
+
+
+def _number(value, decimal):
+    from support.exports import _number as number
+
+    return number(round(value, 10), decimal)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(p=presentations())
+def test_any_layout_and_presentation_reads_the_cohort_written(p, tmp_path_factory):
+    """Wide or one row per visit; codes or clinic names; four ways of naming visits; CRP
+    in either unit; three separators, decimal commas, three encodings; title rows and
+    summary rows: read back value for value, or never."""
+    folder = tmp_path_factory.mktemp("presentation")
+    frame, _ = read_cohort(_write_presentation(folder, p))
+    got, expected = sort(frame), p["truth"].tidy()
+    assert got[["patient_id", "measure", "timepoint", "unit"]].equals(
+        expected[["patient_id", "measure", "timepoint", "unit"]])
+    np.testing.assert_allclose(got["month"], expected["month"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got["value"], expected["value"], rtol=1e-12, atol=0)
