@@ -228,7 +228,7 @@ def test_patients_that_are_measurements_or_have_many_problems_stop(tmp_path):
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from support.exports import cohort, wide_rows, write_csv_rows  # noqa: E402
+from support.exports import cohort as cohort_of, wide_rows, write_csv_rows  # noqa: E402
 
 _VISIT_STYLES = {
     "code": {"baseline": "baseline", "m3": "m3", "m6": "m6", "m12": "m12"},
@@ -252,7 +252,7 @@ def presentations(draw):
                                           max_size=3, unique=True))
     visits = sorted(visits, key=lambda v: 0 if v == "baseline" else int(v[1:]))
     return dict(
-        truth=cohort(draw(st.integers(3, 12)), measures=measures, visits=visits,
+        truth=cohort_of(draw(st.integers(3, 12)), measures=measures, visits=visits,
                      seed=draw(st.integers(0, 10_000)), missing=0.1),
         layout=draw(st.sampled_from(["wide", "visit rows"])),
         visit_style=draw(st.sampled_from(sorted(_VISIT_STYLES))),
