@@ -90,3 +90,84 @@ def test_nothing_refers_to_files_outside_the_repository():
             continue  # tests write Markdown files of their own (a.md, ...)
         named = set(re.findall(r"\b[\w-]+\.md\b", text)) - documents
         assert not named, f"{name} names documents the repository does not have: {named}"
+
+
+# --- one source for each clinical number ----------------------------------------------
+
+def _clinical_numbers() -> tuple[set[float], set[float]]:
+    """(every cut-off, range end and MCID of the built-in codebook; the distinctive ones).
+
+    The distinctive ones are forbidden anywhere outside helpers.vocab. The others (0.6,
+    1.2, 4, 5, 10, 100, ...) are also ordinary line widths, margins, counts and
+    percentages, so they are forbidden where a literal means a cut-off: a float in a
+    comparison, and a number after a comparison sign in text ("<= 3.2", "\u2264 5 mg").
+    """
+    from helpers.vocab import MEASURES
+    numbers = set()
+    for measure in MEASURES.values():
+        numbers.update(measure.thresholds, measure.change_thresholds, (measure.high,))
+        numbers.update(() if measure.mcid is None else (measure.mcid,))
+    common = {0, 0.6, 1, 1.2, 2, 3, 4, 5, 10, 70, 100, 200, 1000, 2000}
+    return numbers, numbers - common
+
+
+#: Literals allowed, with why: (file, value).
+CLINICAL_LITERALS_ALLOWED = {
+    # Tablet strengths of prednisone-equivalent doses the synthetic cohorts draw from.
+    ("synth.py", 7.5),
+}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    return {id(node.body[0].value) for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                 ast.AsyncFunctionDef))
+            and node.body and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)}
+
+
+def _clinical_literals(path, numbers, distinctive) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = _docstrings(tree)
+    compared = {id(operand) for node in ast.walk(tree) if isinstance(node, ast.Compare)
+                for operand in (node.left, *node.comparators)}
+    written = "|".join(re.escape(f"{n:g}") for n in sorted(numbers, reverse=True))
+    in_text = re.compile(rf"(<=?|>=?|\u2264|\u2265)\s*({written})(?![\w.])")
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Constant) or id(node) in docstrings:
+            continue
+        value = node.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if (path.name, value) in CLINICAL_LITERALS_ALLOWED:
+                continue
+            if value in distinctive or (isinstance(value, float) and value in numbers
+                                        and id(node) in compared):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {value!r}")
+        elif isinstance(value, str) and in_text.search(value):
+            found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {value[:60]!r}")
+    return found
+
+
+def test_clinical_numbers_are_written_only_in_the_codebook_module():
+    # Cut-offs, ranges and MCIDs are defined once, with their sources, in helpers.vocab;
+    # every other module reads them from there (comments and docstrings may cite them).
+    numbers, distinctive = _clinical_numbers()
+    assert {2.6, 3.2, 5.1, 7.5, 28, 105} <= distinctive  # what the rule is about
+    found = [hit for path in sorted(PACKAGE.rglob("*.py")) if path.name != "vocab.py"
+             for hit in _clinical_literals(path, numbers, distinctive)]
+    assert not found, "clinical numbers outside helpers.vocab:\n" + "\n".join(found)
+
+
+def test_the_clinical_literal_check_catches_what_it_is_for(tmp_path):
+    numbers, distinctive = _clinical_numbers()
+    sample = PACKAGE / "_sample_for_the_check.py"
+    try:
+        sample.write_text('"""Remission below 2.6 (a docstring may cite it)."""\n'
+                          "def f(x, n):\n    return x < 2.6, x - 1.2 > 0.6, n == 4, "
+                          "'Target \u2264 5 mg', '4 mg'\n"
+                          "WIDTH = 0.6\n", encoding="utf-8")
+        found = _clinical_literals(sample, numbers, distinctive)
+    finally:
+        sample.unlink()
+    assert {hit.split(": ", 1)[1] for hit in found} == {"2.6", "0.6", "'Target \u2264 5 mg'"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -9,7 +11,8 @@ from helpers.data.codebook import (CODEBOOK_COLUMNS, OPTIONAL_COLUMNS, codebook_
                                    load_codebook, read_codebook)
 from helpers.data.reader import read_measurements
 from helpers.errors import InputError
-from helpers.vocab import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
+from helpers.vocab import (DAS28_CATEGORIES, DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION,
+                           EULAR_GOOD_IMPROVEMENT, EULAR_MODERATE_IMPROVEMENT,
                            GC_TARGET_EULAR_2023, GC_TARGET_LLDAS, MEASURES,
                            SLEDAI_REDUCTION_POINTS)
 
@@ -42,8 +45,12 @@ def test_builtin_cutoffs_are_the_vocabulary_constants():
     for code in ("das28", "das28_esr", "das28_crp"):
         assert MEASURES[code].thresholds == (DAS28_REMISSION, DAS28_LOW, DAS28_MODERATE)
         assert MEASURES[code].mcid == EULAR_GOOD_IMPROVEMENT
+        assert MEASURES[code].change_thresholds == (EULAR_MODERATE_IMPROVEMENT,
+                                                    EULAR_GOOD_IMPROVEMENT)
+        assert [key for key, *_ in MEASURES[code].bands] == list(DAS28_CATEGORIES)
     assert MEASURES["gc_mg_day"].thresholds == (GC_TARGET_EULAR_2023, GC_TARGET_LLDAS)
     assert MEASURES["sledai2k"].mcid == SLEDAI_REDUCTION_POINTS
+    assert MEASURES["sledai2k"].change_thresholds == (SLEDAI_REDUCTION_POINTS,)
 
 
 def test_a_user_codebook_extends_and_overrides(tmp_path):
@@ -78,6 +85,12 @@ def test_a_user_codebook_extends_and_overrides(tmp_path):
     ("haq,HAQ,points,0,3,no,yes,-1,", "column 'mcid': must be a positive difference"),
     ("haq,HAQ,points,0,3,no,yes,,1;5", "column 'thresholds': has 5 outside min-max (0-3)"),
     ("haq,HAQ,points,0,3,no,yes,,1 2", "column 'thresholds': must be numbers separated"),
+    ("haq,HAQ,points,0,3,no,yes,,1;1", "column 'thresholds': has 1 twice"),
+    ("haq,HAQ,points,0,3,no,yes,,1;2,,,Low;High",
+     "column 'categories': names 2 categories; the 2 thresholds separate 3"),
+    ("haq,HAQ,points,0,3,no,yes,,,,,,0;0.5", "column 'change_thresholds': must be "
+     "improvements greater than 0"),
+    ("haq,HAQ,points,0,3,no,yes,,,,,,-0.5", "column 'change_thresholds': must be improvements greater than 0 (got '-0.5')"),
 ])
 def test_bad_codebook_rows_are_located(tmp_path, row, message):
     path = write(tmp_path, HEADER + row + "\n")
@@ -172,10 +185,21 @@ def test_a_codebook_round_trips_through_its_file(tmp_path):
     book = load_codebook(path)
     for code, measure in MEASURES.items():
         again = book[code]
-        assert (again.name, again.unit, again.low, again.high, again.aliases,
-                again.conversions, again.thresholds, again.mcid) == (
-            measure.name, measure.unit, measure.low, measure.high, measure.aliases,
-            measure.conversions, measure.thresholds, measure.mcid)
+        # Every field but where it came from and the labels the built-in writes by hand.
+        assert again == replace(measure, source=again.source, axis_label=again.axis_label,
+                                change_label=again.change_label)
+
+
+def test_thresholds_in_any_order_and_what_an_override_keeps(tmp_path):
+    # Cut-offs are sorted; a redefined DAS28 with the same cut-offs keeps its named
+    # categories and its EULAR improvements, one with new cut-offs loses the names.
+    same = load_codebook(write(tmp_path, HEADER + "das28,DAS28,points,0,10,no,yes,,5.1;2.6;3.2\n"))
+    assert same["das28"].thresholds == (2.6, 3.2, 5.1)
+    assert same["das28"].bands == MEASURES["das28"].bands
+    assert same["das28"].change_thresholds == (0.6, 1.2)
+    assert same["das28"].change_name == "EULAR"
+    other = load_codebook(write(tmp_path, HEADER + "das28,DAS28,points,0,10,no,yes,,2.4;3.6\n"))
+    assert other["das28"].bands == () and other["das28"].targets == (2.4, 3.6)
 
 
 def test_a_new_measure_may_not_take_a_built_in_name(tmp_path):

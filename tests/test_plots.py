@@ -124,16 +124,72 @@ def test_slope_chart_das28_bands_at_published_cutoffs(measurements):
     assert not [line for line in ax.lines if line.get_gid() == "target"]
 
 
-def test_slope_chart_gc_target_line_at_5_mg(measurements):
+def test_slope_chart_gc_lines_at_the_codebook_targets(measurements):
     ax = figures.slope_chart(measurements, measure="gc_mg_day", ax=_axes())
-    targets = [line for line in ax.lines if line.get_gid() == "target"]
-    assert len(targets) == 1
-    assert np.allclose(targets[0].get_ydata(), 5.0)  # EULAR 2023: <= 5 mg/day
+    targets = [line.get_ydata()[0] for line in ax.lines if line.get_gid() == "target"]
+    # EULAR 2023: <= 5 mg/day (Fanouriakis 2024); LLDAS: <= 7.5 mg/day (Franklyn 2016).
+    assert targets == [5.0, 7.5]
+    assert {t.get_text() for t in ax.texts} >= {"\u2264 5 mg/day", "\u2264 7.5 mg/day"}
     assert not [p for p in ax.patches if (p.get_gid() or "").startswith("band-")]
     # Patient 1 (baseline not reported) is an open marker at the last visit, not a line.
     assert len(ax.collections) == 1
     np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 1], [0.0])
     assert ax.get_legend() is not None
+
+
+def _user_codebook(tmp_path, rows: str):
+    from helpers.data.codebook import load_codebook
+    path = tmp_path / "codebook.csv"
+    path.write_text("measure,label,unit,min,max,integer,lower_is_better,thresholds,"
+                    "categories,change_thresholds,change_name\n" + rows, encoding="utf-8")
+    return load_codebook(path)
+
+
+def _haq_measurements() -> pd.DataFrame:
+    # Three patients' HAQ-DI, made up for the figure: a rise of 0.25 and two falls.
+    rows = [(p, t, m, v) for p, pre, post in ((1, 1.5, 1.75), (2, 2.0, 0.5), (3, 1.0, 0.5))
+            for t, m, v in (("baseline", 0, pre), ("last", 6, post))]
+    frame = pd.DataFrame(rows, columns=["patient_id", "timepoint", "month", "value"])
+    return frame.assign(measure="haq", unit="points")
+
+
+@pytest.mark.parametrize("categories", ["", "Mild;Moderate;Severe"])
+def test_a_user_codebooks_cut_offs_reach_the_figures(tmp_path, categories):
+    # A codebook of our own (HAQ-DI with made-up cut-offs 0.5 and 1.25 and an
+    # improvement of 0.22): every number it declares is drawn, none of the built-in's.
+    book = _user_codebook(tmp_path, f"haq,HAQ-DI,points,0,3,no,yes,1.25;0.5,{categories},"
+                          "0.22,MCID\n")
+    data = _haq_measurements()
+    ax = figures.slope_chart(data, measure="haq", codebook=book, ax=_axes())
+    lines = [line.get_ydata()[0] for line in ax.lines if line.get_gid() == "target"]
+    bands = {p.get_gid(): (p.get_y(), p.get_y() + p.get_height()) for p in ax.patches
+             if (p.get_gid() or "").startswith("band-")}
+    if categories:
+        assert lines == []
+        assert bands == {"band-mild": pytest.approx((0, 0.5)),
+                         "band-moderate": pytest.approx((0.5, 1.25)),
+                         "band-severe": pytest.approx((1.25, 3))}
+    else:
+        assert lines == [0.5, 1.25] and bands == {}
+        assert {t.get_text() for t in ax.texts} >= {"\u2264 0.5 points", "\u2264 1.25 points"}
+    ax = figures.change_distribution(data, measure="haq", codebook=book, ax=_axes())
+    assert [line.get_xdata()[0] for line in ax.lines
+            if (line.get_gid() or "").startswith("threshold-")] == [-0.22]
+    assert [t.get_text() for t in ax.texts] == ["MCID \u22120.22"]
+    changes = pd.DataFrame({"patient_id": [1, 2, 3], "haq_change": [0.25, -1.5, -0.5]})
+    ax = figures.waterfall(changes, value="haq_change", hue=None, codebook=book, ax=_axes())
+    assert [line.get_ydata()[0] for line in ax.lines
+            if (line.get_gid() or "").startswith("threshold")] == [-0.22]
+
+
+def test_change_lines_of_a_measure_where_higher_is_better(tmp_path):
+    # Improvement is a rise: the 0.3 line stands right of 0, numbered "+0.3".
+    book = _user_codebook(tmp_path, "grip,Grip strength,kg,0,100,no,no,,,0.3,\n")
+    data = _haq_measurements().assign(measure="grip")
+    ax = figures.change_distribution(data, measure="grip", codebook=book, ax=_axes())
+    assert [line.get_xdata()[0] for line in ax.lines
+            if (line.get_gid() or "").startswith("threshold-")] == [0.3]
+    assert [t.get_text() for t in ax.texts] == ["+0.3"]
 
 
 def test_slope_chart_options_turn_decorations_off(measurements):

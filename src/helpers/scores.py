@@ -82,6 +82,24 @@ def _check_range(array: np.ndarray, name: str, *, low=None, high=None,
                          f"{present[present != np.round(present)][0]:g}")
 
 
+def _check_measure(array: np.ndarray, name: str, code: str, what: str) -> None:
+    """:func:`_check_range` with the valid range of the codebook's measure ``code``."""
+    measure = MEASURES[code]
+    _check_range(array, name, low=measure.low, high=measure.high, integer=measure.integer,
+                 what=what)
+
+
+def cut_off_name(value: float) -> str:
+    """A cut-off as it is written in a column name: ``5``, ``7_5``.
+
+    Examples
+    --------
+    >>> cut_off_name(5.0), cut_off_name(7.5), cut_off_name(4)
+    ('5', '7_5', '4')
+    """
+    return f"{value:g}".replace(".", "_")
+
+
 def _index_of(*inputs):
     """Index of the first pandas Series among ``inputs`` (None if none)."""
     for value in inputs:
@@ -135,11 +153,13 @@ def _boolean_result(flag: np.ndarray, missing: np.ndarray, inputs, name: str):
 def _das28_common(tjc, sjc, gh):
     tjc_a, sjc_a, gh_a = (_as_float(v, n) for v, n in ((tjc, "tjc"), (sjc, "sjc"),
                                                        (gh, "gh")))
-    # 28 joints are counted (Prevoo et al. 1995), so each count lies in 0..28.
-    _check_range(tjc_a, "tjc", low=0, high=28, integer=True, what=" (tender joints of 28)")
-    _check_range(sjc_a, "sjc", low=0, high=28, integer=True, what=" (swollen joints of 28)")
-    # Patient global health on a 0-100 mm visual analogue scale.
-    _check_range(gh_a, "gh", low=0, high=100, what=" (0-100 mm VAS)")
+    # The ranges of the codebook: 28 joints are counted (Prevoo et al. 1995), and the
+    # patient's global health is a 0-100 mm visual analogue scale.
+    for array, name, code in ((tjc_a, "tjc", "tjc28"), (sjc_a, "sjc", "sjc28"),
+                              (gh_a, "gh", "pga")):
+        measure = MEASURES[code]
+        _check_measure(array, name, code, f" ({measure.name.lower()}, {measure.low:g}-"
+                       f"{measure.high:g} {measure.unit})")
     return tjc_a, sjc_a, gh_a
 
 
@@ -301,8 +321,8 @@ def derive_das28(measurements: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, in
 
 def _das28_values(das28, name: str) -> np.ndarray:
     array = _as_float(das28, name)
-    # DAS28 lies between 0 and about 9.4 for any valid input (helpers.data.schema uses 0-10).
-    _check_range(array, name, low=0, high=10, what=" (DAS28 scale)")
+    # DAS28 lies between 0 and about 9.4 for any valid input (the codebook's range).
+    _check_measure(array, name, "das28", " (DAS28 scale)")
     return array
 
 
@@ -428,7 +448,7 @@ def sledai_reduction(pre, post, threshold: float = SLEDAI_REDUCTION_POINTS):
     """
     pre_a, post_a = _as_float(pre, "pre"), _as_float(post, "post")
     for array, name in ((pre_a, "pre"), (post_a, "post")):
-        _check_range(array, name, low=0, high=105, integer=True, what=" (SLEDAI-2K)")
+        _check_measure(array, name, "sledai2k", " (SLEDAI-2K)")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) \
             or not np.isfinite(threshold) or threshold <= 0:
         raise ValueError(f"threshold must be a number > 0, got {threshold!r}")
@@ -521,10 +541,16 @@ def gc_stopped(dose, dose_pre=None):
 # Responder table
 # --------------------------------------------------------------------------------------
 
+# The criteria's column names carry their cut-offs (sledai_reduction_ge4, gc_le_5,
+# gc_le_7_5), made from the numbers of helpers.vocab.
+_SLEDAI_REDUCTION = f"sledai_reduction_ge{cut_off_name(SLEDAI_REDUCTION_POINTS)}"
+_GC_EULAR = f"gc_le_{cut_off_name(GC_TARGET_EULAR_2023)}"
+_GC_LLDAS = f"gc_le_{cut_off_name(GC_TARGET_LLDAS)}"
+
 RESPONDER_COLUMNS = [
     "patient_id", "das28_pre", "das28_post", "das28_change", "das28_category_pre",
     "das28_category_post", "eular_response", "sledai_pre", "sledai_post",
-    "sledai_reduction_ge4", "gc_pre", "gc_post", "gc_le_5", "gc_le_7_5", "gc_stopped",
+    _SLEDAI_REDUCTION, "gc_pre", "gc_post", _GC_EULAR, _GC_LLDAS, "gc_stopped",
     "response_paper", "differs_from_paper",
 ]
 
@@ -597,10 +623,9 @@ def responder_table(measurements: pd.DataFrame, response_paper=None, *,
     frame["das28_category_pre"] = das28_category(frame["das28_pre"])
     frame["das28_category_post"] = das28_category(frame["das28_post"])
     frame["eular_response"] = eular_response(frame["das28_pre"], frame["das28_post"])
-    frame["sledai_reduction_ge4"] = sledai_reduction(frame["sledai_pre"],
-                                                     frame["sledai_post"])
-    frame["gc_le_5"] = gc_at_or_below(frame["gc_post"], GC_TARGET_EULAR_2023)
-    frame["gc_le_7_5"] = gc_at_or_below(frame["gc_post"], GC_TARGET_LLDAS)
+    frame[_SLEDAI_REDUCTION] = sledai_reduction(frame["sledai_pre"], frame["sledai_post"])
+    frame[_GC_EULAR] = gc_at_or_below(frame["gc_post"], GC_TARGET_EULAR_2023)
+    frame[_GC_LLDAS] = gc_at_or_below(frame["gc_post"], GC_TARGET_LLDAS)
     frame["gc_stopped"] = gc_stopped(frame["gc_post"], frame["gc_pre"])
     frame["response_paper"] = _paper_response(response_paper, frame["patient_id"])
     frame["differs_from_paper"] = _differences(frame)
@@ -695,11 +720,11 @@ def _differences(frame: pd.DataFrame) -> np.ndarray:
 RESPONDER_CRITERIA = [
     ("eular_good", "EULAR good response (DAS28)"),
     ("eular_good_or_moderate", "EULAR good or moderate response (DAS28)"),
-    ("das28_remission_post", "DAS28 remission (< 2.6) at follow-up"),
-    ("das28_low_or_remission_post", "DAS28 <= 3.2 at follow-up"),
-    ("sledai_reduction_ge4", "SLEDAI-2K reduction >= 4 points"),
-    ("gc_le_5", "Glucocorticoids <= 5 mg/day (EULAR 2023)"),
-    ("gc_le_7_5", "Glucocorticoids <= 7.5 mg/day (LLDAS)"),
+    ("das28_remission_post", f"DAS28 remission (< {DAS28_REMISSION:g}) at follow-up"),
+    ("das28_low_or_remission_post", f"DAS28 <= {DAS28_LOW:g} at follow-up"),
+    (_SLEDAI_REDUCTION, f"SLEDAI-2K reduction >= {SLEDAI_REDUCTION_POINTS:g} points"),
+    (_GC_EULAR, f"Glucocorticoids <= {GC_TARGET_EULAR_2023:g} mg/day (EULAR 2023)"),
+    (_GC_LLDAS, f"Glucocorticoids <= {GC_TARGET_LLDAS:g} mg/day (LLDAS)"),
     ("gc_stopped", "Glucocorticoids stopped"),
     ("response_paper", "Response as reported in the paper"),
 ]
@@ -747,8 +772,7 @@ def summarise_responders(table: pd.DataFrame, method: str = "clopper-pearson",
         "das28_low_or_remission_post": _flag(category.isin(["remission", "low"]),
                                              category.isna()),
     }
-    for column in ("sledai_reduction_ge4", "gc_le_5", "gc_le_7_5", "gc_stopped",
-                   "response_paper"):
+    for column in (_SLEDAI_REDUCTION, _GC_EULAR, _GC_LLDAS, "gc_stopped", "response_paper"):
         series = table[column].astype("boolean")
         flags[column] = _flag(series.fillna(False).to_numpy(dtype=bool),
                               series.isna().to_numpy())

@@ -116,7 +116,7 @@ def make_cohort(
     noise = np.exp(0.25 * rng.standard_normal((n_patients, n_visits)))
     noise[:, 0] = 1.0
     rate = sledai_rate[:, None] * (1.0 - 0.85 * reached) * noise
-    sledai = np.minimum(rng.poisson(rate), 105).astype(float)
+    sledai = np.minimum(rng.poisson(rate), MEASURES["sledai2k"].high).astype(float)
 
     joint_activity = 0.6 * activity + 0.8 * rng.standard_normal(n_patients)
     das_base = 4.6 + 0.7 * joint_activity + rng.standard_normal(n_patients)

@@ -140,7 +140,9 @@ class Measure:
         Minimal clinically important difference, in the measure's unit; None when no
         accepted value exists.
     thresholds : tuple of float
-        Clinical cut-offs drawn as reference lines (activity categories, targets).
+        Clinical cut-offs of the level, increasing, drawn on the measure's figures:
+        as the edges of shaded bands when :attr:`categories` names them, otherwise as
+        reference lines (targets).
     source : str
         Where the range and cut-offs come from.
     aliases : tuple of str
@@ -150,6 +152,23 @@ class Measure:
         Other units a file may state, each with the factor that turns a value in it
         into :attr:`unit` (``("mg/dL", 10.0)`` for CRP). A factor of 1 is another
         spelling of the same unit (``mg/die`` for ``mg/day``).
+    categories : tuple of str
+        Names of the activity categories the thresholds separate, lowest first (one
+        more than the thresholds: ``Remission, Low, Moderate, High`` for DAS28), or
+        empty.
+    change_thresholds : tuple of float
+        Improvements (positive amounts, in the unit) that a change from baseline is
+        compared with, increasing; drawn on the figures of change (EULAR 0.6 and 1.2
+        for DAS28, SRI-4's 4 points for SLEDAI-2K).
+    change_name : str
+        What the change thresholds are, for their labels (``EULAR``, ``SRI-4``).
+
+    Raises
+    ------
+    ValueError
+        Thresholds that are not increasing or lie outside the range, categories that do
+        not number one more than the thresholds, change thresholds that are not
+        positive and increasing.
     """
 
     code: str
@@ -166,6 +185,42 @@ class Measure:
     source: str = ""
     aliases: tuple[str, ...] = ()
     conversions: tuple[tuple[str, float], ...] = ()
+    categories: tuple[str, ...] = ()
+    change_thresholds: tuple[float, ...] = ()
+    change_name: str = ""
+
+    def __post_init__(self):
+        cuts, changes = np.asarray(self.thresholds), np.asarray(self.change_thresholds)
+        if np.any(np.diff(cuts) <= 0) or np.any((cuts < self.low) | (cuts > self.high)):
+            raise ValueError(f"{self.code}: thresholds {self.thresholds} must increase "
+                             f"within {self.low:g}-{self.high:g}")
+        if self.categories and len(self.categories) != len(self.thresholds) + 1:
+            raise ValueError(f"{self.code}: {len(self.thresholds)} thresholds separate "
+                             f"{len(self.thresholds) + 1} categories, not "
+                             f"{len(self.categories)}")
+        if np.any(changes <= 0) or np.any(np.diff(changes) <= 0):
+            raise ValueError(f"{self.code}: change thresholds {self.change_thresholds} "
+                             "must be positive and increasing")
+
+    @property
+    def bands(self) -> tuple[tuple[str, str, float, float], ...]:
+        """The named categories as ``(key, name, low, high)`` level bands, or none.
+
+        Examples
+        --------
+        >>> MEASURES["das28"].bands[:2]
+        (('remission', 'Remission', 0.0, 2.6), ('low', 'Low', 2.6, 3.2))
+        """
+        if not self.categories:
+            return ()
+        edges = (self.low, *self.thresholds, self.high)
+        return tuple(("-".join(name_tokens(name)), name, float(low), float(high))
+                     for name, low, high in zip(self.categories, edges, edges[1:]))
+
+    @property
+    def targets(self) -> tuple[float, ...]:
+        """The thresholds drawn as reference lines: all of them unless they edge bands."""
+        return () if self.categories else self.thresholds
 
     def unit_factor(self, unit: str) -> float | None:
         """The factor that turns a value stated in ``unit`` into :attr:`unit`.
@@ -300,6 +355,9 @@ _POINTS = (("score", 1.0), ("pts", 1.0), ("punti", 1.0), ("punteggio", 1.0),
            ("Punkte", 1.0))
 _DAS28 = dict(mcid=EULAR_GOOD_IMPROVEMENT,
               thresholds=(DAS28_REMISSION, DAS28_LOW, DAS28_MODERATE),
+              categories=tuple(c.capitalize() for c in DAS28_CATEGORIES),
+              change_thresholds=(EULAR_MODERATE_IMPROVEMENT, EULAR_GOOD_IMPROVEMENT),
+              change_name="EULAR",
               source="Prevoo 1995; van Gestel 1996; Fransen 2004", conversions=_POINTS)
 
 #: The built-in codebook, in report order: the paper's measures (its Table 2) first,
@@ -308,7 +366,9 @@ _DAS28 = dict(mcid=EULAR_GOOD_IMPROVEMENT,
 MEASURES: Codebook = Codebook([
     Measure("sledai2k", "SLEDAI-2K", "SLEDAI-2K (score)",
             "SLEDAI-2K change\n(last visit \u2212 baseline)", "points", 0, 105, True,
-            mcid=float(SLEDAI_REDUCTION_POINTS), source="Gladman 2002; Furie 2009 (SRI-4)",
+            mcid=float(SLEDAI_REDUCTION_POINTS),
+            change_thresholds=(float(SLEDAI_REDUCTION_POINTS),), change_name="SRI-4",
+            source="Gladman 2002; Furie 2009 (SRI-4)",
             aliases=("SLEDAI 2K", "SLEDAI", "SLEDAI score", "SLEDAI-2000"),
             conversions=_POINTS),
     Measure("das28", "DAS28", "DAS28 (score)",

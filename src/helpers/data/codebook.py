@@ -10,7 +10,15 @@
 ``integer``               ``yes`` when only whole numbers are valid
 ``lower_is_better``       ``yes`` when a fall is an improvement
 ``mcid`` (optional)       minimal clinically important difference, in the unit
-``thresholds`` (optional) clinical cut-offs drawn as reference lines, ``;``-separated
+``thresholds`` (optional) clinical cut-offs of the level, ``;``-separated, drawn on the
+                          measure's figures: as reference lines, or as the edges of
+                          shaded bands when ``categories`` names them
+``categories`` (optional) names of the categories the thresholds separate, lowest
+                          first, ``;``-separated (one more than the thresholds:
+                          ``Remission;Low;Moderate;High``)
+``change_thresholds``     improvements a change from baseline is compared with, in the
+(optional)                unit, ``;``-separated; drawn on the figures of change
+``change_name`` (optional) what those are, for their labels (``EULAR``)
 ``aliases`` (optional)    other names of the measure in files, ``;``-separated
                           (``HAQ-DI;HAQ``); compared ignoring case, spaces and punctuation
 ``conversions`` (optional) other units and the factor to ``unit``, ``;``-separated
@@ -19,7 +27,8 @@
 
 Its rows extend the built-in codebook (:data:`helpers.vocab.MEASURES`) and replace
 built-in measures of the same code (keeping the built-in aliases when the row gives
-none, and its conversions when the unit is the same). A new measure may not take a name
+none, its conversions when the unit is the same, its categories when the thresholds are
+the same, and its change thresholds when the row gives none). A new measure may not take a name
 of a built-in one (``sledai_2k`` *is* ``sledai2k``: data columns named so are read as
 it without a codebook), and a measure that a response criterion uses keeps its unit
 (the criteria's cut-offs are in it). :func:`codebook_table` writes a codebook back in the
@@ -50,7 +59,8 @@ __all__ = ["CODEBOOK_COLUMNS", "OPTIONAL_COLUMNS", "codebook_table", "load_codeb
 #: Required columns of a codebook file, in order.
 CODEBOOK_COLUMNS = ["measure", "label", "unit", "min", "max", "integer", "lower_is_better"]
 #: Optional columns of a codebook file.
-OPTIONAL_COLUMNS = ["mcid", "thresholds", "aliases", "conversions"]
+OPTIONAL_COLUMNS = ["mcid", "thresholds", "aliases", "conversions", "categories",
+                    "change_thresholds", "change_name"]
 #: Measures the response criteria read, in the units their cut-offs are in
 #: (:mod:`helpers.scores`): a codebook may not change these units.
 CRITERIA_MEASURES = (*DAS28_MEASURES, "sledai2k", "gc_mg_day")
@@ -156,6 +166,29 @@ def _measure(cells: pd.Series, path: Path, row: int) -> Measure:
             raise fail(column, "must be yes or no")
         return answer
 
+    def words(column: str) -> tuple[str, ...]:
+        return tuple(filter(None, (w.strip() for w in cells.get(column, "").split(";"))))
+
+    def numbers(column: str, within: tuple[float, float] | None = None
+                ) -> tuple[float, ...]:
+        """Distinct numbers, ``;``-separated, in increasing order: within the range, or
+        else greater than 0."""
+        values = []
+        for part in words(column):
+            try:
+                value = float(part)
+            except ValueError:
+                raise fail(column, "must be numbers separated by ';'") from None
+            if within and not within[0] <= value <= within[1]:
+                raise fail(column, f"has {part} outside min-max ({within[0]:g}-"
+                           f"{within[1]:g})")
+            if not within and not value > 0:
+                raise fail(column, "must be improvements greater than 0")
+            if value in values:
+                raise fail(column, f"has {part} twice")
+            values.append(value)
+        return tuple(sorted(values))
+
     low, high = number("min"), number("max")
     if low > high:
         raise fail("max", f"is below min ({low:g})")
@@ -163,16 +196,13 @@ def _measure(cells: pd.Series, path: Path, row: int) -> Measure:
     mcid = number("mcid", optional=True)
     if mcid is not None and mcid <= 0:
         raise fail("mcid", "must be a positive difference")
-    thresholds = []
-    for part in filter(None, (p.strip() for p in cells.get("thresholds", "").split(";"))):
-        try:
-            value = float(part)
-        except ValueError:
-            raise fail("thresholds", "must be numbers separated by ';'") from None
-        if not low <= value <= high:
-            raise fail("thresholds", f"has {part} outside min-max ({low:g}-{high:g})")
-        thresholds.append(value)
-    aliases = tuple(filter(None, (a.strip() for a in cells.get("aliases", "").split(";"))))
+    thresholds = numbers("thresholds", (low, high))
+    categories = words("categories")
+    if categories and len(categories) != len(thresholds) + 1:
+        raise fail("categories", f"names {len(categories)} categories; the "
+                   f"{len(thresholds)} thresholds separate {len(thresholds) + 1}")
+    change_thresholds = numbers("change_thresholds")
+    aliases = words("aliases")
     conversions = []
     for part in filter(None, (p.strip() for p in cells.get("conversions", "").split(";"))):
         unit, _, factor = part.rpartition("=")
@@ -188,7 +218,9 @@ def _measure(cells: pd.Series, path: Path, row: int) -> Measure:
                               lower_is_better=lower_is_better, mcid=mcid,
                               thresholds=tuple(thresholds),
                               source=paths.display_path(path), aliases=aliases,
-                              conversions=tuple(conversions))
+                              conversions=tuple(conversions), categories=categories,
+                              change_thresholds=change_thresholds,
+                              change_name=cells.get("change_name", ""))
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:
@@ -233,9 +265,17 @@ def _inherit(measure: Measure, path: Path, row: int) -> Measure:
                          f"{builtin.unit!r}; keep that unit and convert the values (or add "
                          "conversions) rather than change it", row=row, column="unit")
     same_unit = name_key(measure.unit) == name_key(builtin.unit)
+    same_cuts = measure.thresholds == builtin.thresholds
+    keep_changes = not measure.change_thresholds and same_unit
     return replace(measure, aliases=measure.aliases or builtin.aliases,
                    conversions=measure.conversions or (builtin.conversions if same_unit
-                                                        else ()))
+                                                        else ()),
+                   categories=measure.categories or (builtin.categories if same_cuts
+                                                     else ()),
+                   change_thresholds=(builtin.change_thresholds if keep_changes
+                                      else measure.change_thresholds),
+                   change_name=measure.change_name or (builtin.change_name if keep_changes
+                                                       else ""))
 
 
 def codebook_table(codebook: Codebook) -> pd.DataFrame:
@@ -262,6 +302,9 @@ def codebook_table(codebook: Codebook) -> pd.DataFrame:
         "thresholds": ";".join(number(t) for t in m.thresholds),
         "aliases": ";".join(m.aliases),
         "conversions": ";".join(f"{unit}={number(factor)}" for unit, factor in m.conversions),
+        "categories": ";".join(m.categories),
+        "change_thresholds": ";".join(number(t) for t in m.change_thresholds),
+        "change_name": m.change_name,
     } for m in codebook.values()], columns=CODEBOOK_COLUMNS + OPTIONAL_COLUMNS)
 
 

@@ -23,7 +23,7 @@ against 0.13 s for all five quantiles with numpy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,6 @@ from matplotlib.ticker import MaxNLocator, MultipleLocator
 from helpers.data import tidy
 from helpers.figures.style import (
     _SMALL_TEXT,
-    CHANGE_THRESHOLDS,
     EULAR_COLORS,
     EULAR_LABELS,
     GREY,
@@ -55,7 +54,7 @@ from helpers.figures.style import (
     change_label,
     timepoint_label,
 )
-from helpers.vocab import BASELINE
+from helpers.vocab import BASELINE, MEASURES, Measure
 
 __all__ = ["PERCENTILE_RIBBONS", "change_distribution"]
 
@@ -197,17 +196,28 @@ def _points_text(text: str, fontsize: float) -> float:
 # ---------------------------------------------------------------------------------------
 
 
-def _resolve_thresholds(measure: str | None, thresholds) -> tuple[str, tuple[float, ...]]:
-    """(name, improvements): the measure's from CHANGE_THRESHOLDS, none, or the given."""
-    if thresholds is None:
-        return CHANGE_THRESHOLDS.get(measure, ("", ()))
+def _resolve_thresholds(measure: str | None, thresholds,
+                        codebook: Mapping[str, Measure]) -> tuple[str, tuple[float, ...]]:
+    """(name, positions): where the improvement thresholds lie on the axis of change.
+
+    The measure's :attr:`~helpers.vocab.Measure.change_thresholds` from the codebook,
+    none, or the ones given; an improvement is a fall for a lower-is-better measure
+    (lines left of 0) and a rise otherwise.
+    """
+    entry = codebook.get(measure) if measure is not None else None
+    direction = -1.0 if entry is None or entry.lower_is_better else 1.0
     if thresholds is False:
         return "", ()
-    return "", tuple(float(t) for t in thresholds)
+    if thresholds is None:
+        if entry is None:
+            return "", ()
+        return entry.change_name, tuple(direction * t for t in entry.change_thresholds)
+    return "", tuple(direction * float(t) for t in thresholds)
 
 
-def _draw_change_thresholds(ax, thresholds: Sequence[float], name: str = "") -> None:
-    """Vertical lines at ``-threshold`` (improvements), numbered above the axes, and 0.
+def _draw_change_thresholds(ax, positions: Sequence[float], name: str = "") -> None:
+    """Vertical lines at the thresholds' ``positions`` on the axis of change, numbered
+    above the axes, and at 0.
 
     The numbers stand above the plot, where no data are, the criterion's name before
     the first ("EULAR \u22121.2", "\u22120.6"); for two thresholds the left one is
@@ -215,26 +225,26 @@ def _draw_change_thresholds(ax, thresholds: Sequence[float], name: str = "") -> 
     in a narrow panel do not print their numbers over each other.
     """
     ax.axvline(0, color="black", linewidth=0.8, zorder=4, gid="zero")
-    ordered = sorted(thresholds, reverse=True)  # left to right on the x axis
-    for i, threshold in enumerate(ordered):
-        ax.axvline(-threshold, color=GREY, linestyle=(0, (4, 2)), linewidth=0.9, zorder=4,
-                   gid=f"threshold-{threshold:g}")
+    ordered = sorted(positions)  # left to right on the x axis
+    for i, position in enumerate(ordered):
+        ax.axvline(position, color=GREY, linestyle=(0, (4, 2)), linewidth=0.9, zorder=4,
+                   gid=f"threshold-{abs(position):g}")
         if len(ordered) == 1:
             ha = "center"
         else:
             ha = "right" if i == 0 else "left" if i == len(ordered) - 1 else "center"
-        text = (f"{name} " if name and i == 0 else "") + _minus(f"-{threshold:g}")
-        ax.annotate(text, xy=(-threshold, 1.0),
+        number = _minus(f"{position:g}") if position < 0 else f"+{position:g}"
+        text = (f"{name} " if name and i == 0 else "") + number
+        ax.annotate(text, xy=(position, 1.0),
                     xycoords=("data", "axes fraction"), xytext=(0, 2),
                     textcoords="offset points", ha=ha, va="bottom", fontsize=_SMALL_TEXT,
                     color=GREY)
 
 
-def _include_thresholds(ax, values: np.ndarray, thresholds: Sequence[float]) -> None:
+def _include_thresholds(ax, values: np.ndarray, positions: Sequence[float]) -> None:
     """x limits covering the data, 0 and every threshold line, with a margin."""
-    low = min([float(values.min()) if values.size else 0.0, 0.0,
-               *(-t for t in thresholds)])
-    high = max(float(values.max()) if values.size else 0.0, 0.0)
+    low = min([float(values.min()) if values.size else 0.0, 0.0, *positions])
+    high = max([float(values.max()) if values.size else 0.0, 0.0, *positions])
     pad = 0.04 * ((high - low) or 1.0)
     ax.set_xlim(low - pad, high + pad)
 
@@ -275,7 +285,8 @@ def _visit_colors(n: int) -> list[str]:
 
 
 def change_distribution(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
-                        thresholds=None, ax=None, **kwargs):
+                        thresholds=None, ax=None,
+                        codebook: Mapping[str, Measure] = MEASURES, **kwargs):
     """Distribution of change from baseline at each follow-up visit, with thresholds.
 
     One empirical cumulative distribution (ECDF) per follow-up visit: at any change on
@@ -294,12 +305,15 @@ def change_distribution(data: pd.DataFrame, *, measure: str, baseline: str = BAS
     baseline : str, default "baseline"
         The ``timepoint`` of the baseline visit.
     thresholds : sequence of float or False, optional
-        Improvements drawn as dashed lines at ``-threshold``. Default: the measure's
-        from :data:`~helpers.figures.style.CHANGE_THRESHOLDS` (DAS28: the EULAR
-        improvements of 0.6 and 1.2; SLEDAI-2K: the 4-point reduction of the SRI-4;
-        none for the glucocorticoid dose). ``False`` draws none.
+        Improvements drawn as dashed lines (at ``-threshold`` for a measure where lower
+        is better). Default: the measure's
+        :attr:`~helpers.vocab.Measure.change_thresholds` in ``codebook`` (DAS28: the
+        EULAR improvements of 0.6 and 1.2; SLEDAI-2K: the 4-point reduction of the
+        SRI-4; none for the glucocorticoid dose). ``False`` draws none.
     ax : matplotlib Axes, optional
         Axes to draw on; the current axes by default.
+    codebook : Codebook, default the built-in codebook
+        Gives the measure's improvement thresholds and direction.
     **kwargs
         Passed to :func:`seaborn.ecdfplot` (line width, ...).
 
@@ -357,9 +371,9 @@ def change_distribution(data: pd.DataFrame, *, measure: str, baseline: str = BAS
                 for color, visit in zip(colors, visits, strict=True)}
     for line in ax.lines[before:]:
         line.set_gid(f"ecdf-{by_color[to_hex(line.get_color())]}")
-    name, improvements = _resolve_thresholds(measure, thresholds)
-    _draw_change_thresholds(ax, improvements, name)
-    _include_thresholds(ax, np.array(shown), improvements)
+    name, positions = _resolve_thresholds(measure, thresholds, codebook)
+    _draw_change_thresholds(ax, positions, name)
+    _include_thresholds(ax, np.array(shown), positions)
     ax.set_ylim(-2, 102)
     ax.yaxis.set_major_locator(MultipleLocator(25))
     # Light horizontal rules at every 25% help read off where a curve crosses a line.

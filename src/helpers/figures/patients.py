@@ -20,11 +20,8 @@ from matplotlib.ticker import MaxNLocator
 from helpers.figures.style import (
     _BAND_SHADES,
     _SMALL_TEXT,
-    DAS28_BANDS,
     EULAR_COLORS,
-    EULAR_IMPROVEMENT_THRESHOLDS,
     EULAR_LABELS,
-    GC_TARGET_MG_DAY,
     GREY,
     LIGHT_GREY,
     MAX_INDIVIDUAL_PATIENTS,
@@ -58,13 +55,12 @@ from helpers.vocab import BASELINE, DAS28_MEASURES, MEASURES, Measure, measure_n
 # ---------------------------------------------------------------------------------------
 
 
-def _resolve_bands(measure: str, bands):
-    if bands is None:
-        return DAS28_BANDS if measure in DAS28_MEASURES else ()
+def _resolve_bands(measure: str, bands, codebook: Mapping[str, Measure]):
+    """The bands to shade: the codebook's named categories unless ``bands`` says else."""
+    if bands is None or bands is True:
+        return codebook[measure].bands if measure in codebook else ()
     if bands is False:
         return ()
-    if bands is True:
-        return DAS28_BANDS
     resolved = []
     for band in bands:
         if len(band) == 3:
@@ -77,12 +73,18 @@ def _resolve_bands(measure: str, bands):
     return tuple(resolved)
 
 
-def _resolve_target(measure: str, target):
-    if target is None:
-        return GC_TARGET_MG_DAY if measure == "gc_mg_day" else None
+def _resolve_targets(measure: str, target, codebook: Mapping[str, Measure]
+                     ) -> tuple[tuple[float, str], ...]:
+    """(level, label) of each reference line: the codebook's thresholds that edge no
+    band, or the one ``target`` given."""
     if target is False:
-        return None
-    return float(target)
+        return ()
+    if target is not None:
+        return ((float(target), "Target \u2264 {level}"),)
+    if measure not in codebook:
+        return ()
+    relation = "\u2264" if codebook[measure].lower_is_better else "\u2265"
+    return tuple((level, f"{relation} {{level}}") for level in codebook[measure].targets)
 
 
 def _draw_bands(ax, bands) -> None:
@@ -106,29 +108,29 @@ def _draw_bands(ax, bands) -> None:
         label.set_fontstyle("italic")
 
 
-def _draw_target(ax, target: float | None, unit: str, left: bool = False,
-                 xmax: float = 1.0, on_top: bool = False) -> None:
-    """Target line up to ``xmax`` (axes fraction), named at the right end (or at the
-    left, past the baseline marker, where the right end holds the percentile labels of
-    distribution mode); ``on_top`` keeps the name above the ribbons of the summaries."""
-    if target is None:
-        return
-    ax.axhline(target, xmax=xmax, color=GREY, linestyle=(0, (4, 2)), linewidth=0.9,
-               zorder=1, gid="target")
-    ax.annotate(f"Target \u2264 {target:g} {unit}".strip(), xy=(0.0 if left else 1.0, target),
-                xycoords=("axes fraction", "data"), xytext=(10 if left else -2, 2),
-                textcoords="offset points", ha="left" if left else "right", va="bottom",
-                fontsize=_SMALL_TEXT, color=GREY,
-                # Above the ribbons (zorder 3); the paired chart keeps its drawing order.
-                **({"zorder": 5} if on_top else {}))
+def _draw_targets(ax, targets, unit: str, left: bool = False, xmax: float = 1.0,
+                  on_top: bool = False) -> None:
+    """Reference lines up to ``xmax`` (axes fraction), each named at the right end (or
+    at the left, past the baseline marker, where the right end holds the percentile
+    labels of distribution mode); ``on_top`` keeps the names above the ribbons of the
+    summaries."""
+    for level, label in targets:
+        ax.axhline(level, xmax=xmax, color=GREY, linestyle=(0, (4, 2)), linewidth=0.9,
+                   zorder=1, gid="target")
+        ax.annotate(f"{label.format(level=f'{level:g}')} {unit}".strip(),
+                    xy=(0.0 if left else 1.0, level),
+                    xycoords=("axes fraction", "data"), xytext=(10 if left else -2, 2),
+                    textcoords="offset points", ha="left" if left else "right",
+                    va="bottom", fontsize=_SMALL_TEXT, color=GREY,
+                    # Above the ribbons (zorder 3); the paired chart keeps its drawing order.
+                    **({"zorder": 5} if on_top else {}))
 
 
-def _value_limits(values: np.ndarray, bands, target) -> tuple[float, float]:
+def _value_limits(values: np.ndarray, bands, targets) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     high = float(finite.max()) if finite.size else 1.0
     low = min(0.0, float(finite.min())) if finite.size else 0.0
-    if target is not None:
-        high = max(high, target)
+    high = max([high, *(level for level, _ in targets)])
     if bands:
         # Show at least the start of the band above the highest value.
         above = [band[2] for band in bands if band[2] > high]
@@ -157,12 +159,15 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
         Write "Pt 1", "Pt 2"... at the right end of each line. Default: yes in paired mode;
         never in cohort mode (there would be thousands).
     bands : bool or sequence of (label, low, high), optional
-        Shaded background bands. Default: the DAS28 activity bands for ``"das28"``
-        (remission < 2.6, low <= 3.2, moderate <= 5.1, high > 5.1), none otherwise.
+        Shaded background bands. Default: the categories the codebook names between the
+        measure's thresholds (:attr:`~helpers.vocab.Measure.bands`; for DAS28 remission
+        < 2.6, low <= 3.2, moderate <= 5.1, high > 5.1), none for a measure without.
         ``False`` draws none.
     target : float or bool, optional
-        Horizontal target line. Default: 5 mg/day for ``"gc_mg_day"`` (EULAR 2023), none
-        otherwise. ``False`` draws none.
+        One horizontal target line ("Target <= target"). Default: a reference line at
+        each of the codebook's thresholds of a measure without categories
+        (:attr:`~helpers.vocab.Measure.targets`; for the glucocorticoid dose 5 mg/day,
+        EULAR 2023, and 7.5 mg/day, LLDAS). ``False`` draws none.
     mode : {"paired", "cohort", "distribution"}, optional
         ``"paired"`` draws one labelled line per patient between two visits (x = visit);
         ``"cohort"`` draws every patient as a faded line over ``month`` with the median and
@@ -174,7 +179,8 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     ax : matplotlib Axes, optional
         Axes to draw on; the current axes by default.
     codebook : Codebook, default the built-in codebook
-        Names the measure on the axis and in the figure's description.
+        Names the measure on the axis and in the figure's description, and gives its
+        thresholds.
     **kwargs
         Passed to the patient lines (:class:`~matplotlib.lines.Line2D` in paired mode,
         :class:`~matplotlib.collections.LineCollection` in cohort mode), or to the median
@@ -237,33 +243,33 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     ax = _get_ax(ax)
     unit = _first_present(subset["unit"]) if "unit" in subset.columns else None
     unit = "" if unit is None else str(unit)
-    bands = _resolve_bands(measure, bands)
+    bands = _resolve_bands(measure, bands, codebook)
     name = measure_name(measure, codebook)
-    target = _resolve_target(measure, target)
-    target_unit = "mg/day" if measure == "gc_mg_day" else ""
+    targets = _resolve_targets(measure, target, codebook)
+    target_unit = codebook[measure].unit if measure in codebook else unit
     if mode == "distribution":
         # Only the percentiles are drawn, so they set the y range (every patient's
         # extreme would squeeze the ribbons into a strip).
         values = quantiles.filter(regex=r"^q\d+$").to_numpy(dtype=float).ravel()
     else:
         values = subset["value"].to_numpy(dtype=float)
-    ax.set_ylim(*_value_limits(values, bands, target))
+    ax.set_ylim(*_value_limits(values, bands, targets))
     ax.set_ylabel(measure_label(measure, unit, codebook))
     _draw_bands(ax, bands)
     if mode == "paired":
-        _draw_target(ax, target, target_unit)
+        _draw_targets(ax, targets, target_unit)
         _slope_paired(ax, subset, measure, baseline, str(follow_ups[0]),
                       True if label_patients is None else bool(label_patients), kwargs, name)
     elif mode == "cohort":
-        _draw_target(ax, target, target_unit, on_top=True)
+        _draw_targets(ax, targets, target_unit, on_top=True)
         _slope_cohort(ax, subset, measure, baseline, kwargs, name)
     else:
         end = _draw_trajectory(ax, quantiles, n_patients, kwargs)
         # The target line stops where the data do: right of them are the percentiles'
         # names, which it would strike through.
         low, high = ax.get_xlim()
-        _draw_target(ax, target, target_unit, left=True, xmax=(end - low) / (high - low),
-                     on_top=True)
+        _draw_targets(ax, targets, target_unit, left=True,
+                      xmax=(end - low) / (high - low), on_top=True)
         _describe_distribution(ax, quantiles, name, n_patients)
     return ax
 
@@ -455,10 +461,22 @@ def _slope_cohort(ax, subset, measure, baseline, line_kwargs, name: str) -> None
 MAX_WATERFALL_BARS = 500
 
 
+def _waterfall_thresholds(value: str, thresholds, codebook: Mapping[str, Measure]
+                          ) -> tuple[str, tuple[float, ...]]:
+    """(name, improvements, largest first): given, or those of the measure ``value``
+    holds the change of (``das28_change``: the EULAR 1.2 and 0.6)."""
+    if thresholds is not None:
+        return "", tuple(float(t) for t in thresholds)
+    measure = codebook.get(value.removesuffix("_change"))
+    if measure is None:
+        return "", ()
+    return measure.change_name, tuple(sorted(measure.change_thresholds, reverse=True))
+
+
 def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
               hue: str | None = "eular_response", label: str = "patient_id",
               thresholds: Sequence[float] | None = None, mode: str | None = None, ax=None,
-              **kwargs):
+              codebook: Mapping[str, Measure] = MEASURES, **kwargs):
     """Waterfall of the change per patient, sorted, coloured by EULAR response; for a
     large cohort, the distribution of change.
 
@@ -474,8 +492,10 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
     label : str, default "patient_id"
         Column naming each bar (ids become "Pt 1"...).
     thresholds : sequence of float, optional
-        Improvements drawn as reference lines at ``-threshold``. Default: 1.2 and 0.6, the
-        EULAR response criteria (van Gestel 1996).
+        Improvements (falls) drawn as reference lines at ``-threshold``. Default: for a
+        ``value`` named ``<measure>_change``, the measure's
+        :attr:`~helpers.vocab.Measure.change_thresholds` in ``codebook`` (DAS28: 1.2
+        and 0.6, the EULAR response criteria, van Gestel 1996); none otherwise.
     mode : {"bars", "distribution"}, optional
         ``"bars"``: one bar per patient, sorted. ``"distribution"``: a histogram of the
         change (x = change, y = percentage of patients), stacked by EULAR response, with
@@ -483,6 +503,8 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
         :data:`~helpers.figures.style.MAX_INDIVIDUAL_PATIENTS` (300) patients,
         distribution above.
     ax : matplotlib Axes, optional
+    codebook : Codebook, default the built-in codebook
+        Gives the default thresholds.
     **kwargs
         Passed to :meth:`~matplotlib.axes.Axes.bar` (bars), or to
         :func:`seaborn.histplot` (distribution).
@@ -510,17 +532,16 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
     if mode is None:
         mode = "bars" if len(data) <= MAX_INDIVIDUAL_PATIENTS else "distribution"
     ax = _get_ax(ax)
+    name, thresholds = _waterfall_thresholds(value, thresholds, codebook)
     if mode == "distribution":
         changes = pd.to_numeric(data[value], errors="raise").to_numpy(dtype=float)
-        lines = EULAR_IMPROVEMENT_THRESHOLDS if thresholds is None else tuple(thresholds)
         _change_histogram(ax, changes, None if hue is None else _eular_codes(data[hue]),
-                          lines, "EULAR" if thresholds is None else "",
+                          tuple(-t for t in thresholds), name,
                           VALUE_LABELS.get(value, value), kwargs)
         describe(ax, "Histogram of the change per patient"
                  + (", stacked by EULAR response" if hue is not None else ""),
-                 _histogram_detail(changes, lines))
+                 _histogram_detail(changes, thresholds))
         return ax
-    thresholds = EULAR_IMPROVEMENT_THRESHOLDS if thresholds is None else tuple(thresholds)
     frame = data.loc[:, columns].copy()
     frame["_change"] = pd.to_numeric(frame[value], errors="raise").astype(float)
     frame = frame.sort_values("_change", ascending=False, na_position="last", kind="stable")

@@ -28,9 +28,7 @@ from cycler import cycler
 from helpers.data.tidy import arrow_backed
 from helpers.io import atomic_write, round_significant
 from helpers.paths import display_path
-from helpers.vocab import (DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
-                           EULAR_MODERATE_IMPROVEMENT, GC_TARGET_EULAR_2023, MEASURES,
-                           SLEDAI_REDUCTION_POINTS, TIMEPOINT_LABELS, Measure)
+from helpers.vocab import MEASURES, TIMEPOINT_LABELS, Measure
 
 # ---------------------------------------------------------------------------------------
 # Theme
@@ -76,20 +74,7 @@ MISSING_COLOR = LIGHT_GREY
 #: their per-patient changes (the ``<measure>_change`` columns :func:`waterfall` draws).
 VALUE_LABELS = {f"{code}_change": m.change_label for code, m in MEASURES.items()}
 
-# DAS28 disease-activity bands from the cut-offs of helpers.vocab (sources cited there).
-# The top of the "high" band is the score's practical maximum (about 9.4).
-DAS28_BANDS = (
-    ("remission", "Remission", 0.0, DAS28_REMISSION),
-    ("low", "Low", DAS28_REMISSION, DAS28_LOW),
-    ("moderate", "Moderate", DAS28_LOW, DAS28_MODERATE),
-    ("high", "High", DAS28_MODERATE, 10.0),
-)
 _BAND_SHADES = ("#F6F6F6", "#ECECEC", "#E0E0E0", "#D3D3D3")
-
-# EULAR 2023 SLE target of <= 5 mg/day, and the EULAR response improvements of 1.2 and
-# 0.6 (both defined, with their sources, in helpers.vocab).
-GC_TARGET_MG_DAY = GC_TARGET_EULAR_2023
-EULAR_IMPROVEMENT_THRESHOLDS = (EULAR_GOOD_IMPROVEMENT, EULAR_MODERATE_IMPROVEMENT)
 
 # Above this many patients, or with more than one follow-up visit, slope_chart switches
 # from labelled per-patient lines to faded lines with median and IQR.
@@ -101,15 +86,6 @@ MAX_LABELLED_PATIENTS = 30
 #: 300 bars are two pixels each, and 300 faded lines already merge into one grey band;
 #: beyond that, per-patient marks only cost time and file size (linearly in patients).
 MAX_INDIVIDUAL_PATIENTS = 300
-
-#: Improvements (reductions) of change from baseline drawn as reference lines, per
-#: measure, with a short name: the EULAR response improvements of 0.6 and 1.2 (DAS28)
-#: and the SLEDAI-2K reduction of 4 points of the SRI-4; sources in helpers.vocab. The
-#: glucocorticoid dose has a target level (GC_TARGET_MG_DAY), not a change threshold.
-CHANGE_THRESHOLDS = {
-    "das28": ("EULAR", (EULAR_MODERATE_IMPROVEMENT, EULAR_GOOD_IMPROVEMENT)),
-    "sledai2k": ("SRI-4", (float(SLEDAI_REDUCTION_POINTS),)),
-}
 
 _SMALL_TEXT = 6.5
 
