@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from helpers.data.tidy import baseline_and_latest, encode, paired_visits
+from helpers.data.tidy import (baseline_and_latest, change, encode, paired_visits,
+                               visit_order)
 
 
 def _table(rows):
@@ -80,3 +83,35 @@ def test_pairing_errors():
         paired_visits(encode(TABLE), outcomes=["esr"])
     with pytest.raises(ValueError, match=r"follow-up\(s\) \['m9'\]"):
         paired_visits(encode(TABLE), followups="m9")
+
+
+# --- the one change and the one visit order ---------------------------------------------
+
+# Values as clinics write them: up to 3 decimals, from 0 to 2,000 (the codebook's ranges).
+_WRITTEN = st.decimals(min_value=0, max_value=2000, places=3, allow_nan=False)
+
+
+@given(_WRITTEN, _WRITTEN)
+def test_a_change_is_the_exact_decimal_difference(pre, post):
+    # The independent source: decimal arithmetic on the numbers as written, then the
+    # nearest double. The float subtraction alone misses it in the last bit.
+    assert change(float(pre), float(post)) == float(post - pre)
+
+
+def test_changes_on_both_sides_of_a_cut_off():
+    # By hand: 3.8 - 2.6 = 1.1999999999999997 in doubles, 1.2 exactly written; 2.38 - 2.98
+    # = -0.6000000000000001, -0.6 written; a fall to the same value is 0, never -0.0.
+    assert change([2.6, 2.98, 5.0], [3.8, 2.38, 5.0]).tolist() == [1.2, -0.6, 0.0]
+    assert str(change(5.0, 5.0)) == "0.0"
+    assert np.isnan(change([np.nan, 1.0], [1.0, np.nan])).all()
+    # With a sample's scale (the paired tests rank changes together): 12 digits of it.
+    assert change([0.1], [0.3], scale=1000.0).tolist() == [0.2]
+    assert change([0.1], [0.3], scale=0.0).tolist() == [0.3 - 0.1]  # nothing to scale by
+
+
+def test_visits_in_their_one_order():
+    months = {"m12": 12.0, "week24": 5.5, "baseline": 0.0, "last": 12.0, "V2": np.nan}
+    assert visit_order(months) == ["baseline", "week24", "last", "m12", "V2"]
+    # The baseline leads whatever a file says its month is.
+    assert visit_order({"screening": -3.0, "T0": 0.5, "m6": 6.0}, "T0") == [
+        "T0", "screening", "m6"]

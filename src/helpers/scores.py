@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from helpers.data.tidy import baseline_and_latest, encode
+from helpers.data.tidy import baseline_and_latest, change, encode
 from helpers.proportions import proportion_ci
 from helpers.vocab import (BASELINE, DAS28_CATEGORIES, DAS28_LOW, DAS28_MEASURES,
                            DAS28_MODERATE, DAS28_REMISSION, EULAR_GOOD_IMPROVEMENT,
@@ -40,9 +40,8 @@ __all__ = [
 # targets) are defined, with their sources, in helpers.vocab; they are importable from
 # here too, as part of this module's public names.
 
-# Differences of scores printed with 2 decimals are rounded to this many decimals before
-# comparison with a cut-off, so that e.g. 3.8 - 2.6 = 1.2000000000000002 counts as 1.2.
-_COMPARISON_DECIMALS = 10
+# Every change is helpers.data.tidy.change (post - pre without the subtraction's float
+# noise), so that e.g. 3.8 - 2.6 = 1.1999999999999997 counts as an improvement of 1.2.
 
 
 # --------------------------------------------------------------------------------------
@@ -389,8 +388,8 @@ def eular_response(das28_pre, das28_post):
     > 5.1                 moderate        none              none
     ====================  ==============  ================  ==============
 
-    The improvement is rounded to 10 decimals before comparison, so that binary
-    floating-point noise does not move a printed 1.20 across the 1.2 cut-off. A patient
+    The improvement is :func:`helpers.data.tidy.change` (12 significant digits), so that
+    binary floating-point noise does not move a printed 1.20 across the 1.2 cut-off. A patient
     already in remission whose DAS28 does not change has no response (improvement 0).
 
     Examples
@@ -401,7 +400,7 @@ def eular_response(das28_pre, das28_post):
     pre = _das28_values(das28_pre, "das28_pre")
     post = _das28_values(das28_post, "das28_post")
     pre, post = np.broadcast_arrays(pre, post)
-    improvement = np.round(pre - post, _COMPARISON_DECIMALS)
+    improvement = change(post, pre)  # pre - post: a fall is a positive improvement
     big = improvement > EULAR_GOOD_IMPROVEMENT
     some = (improvement > EULAR_MODERATE_IMPROVEMENT) & ~big
     low_now = post <= DAS28_LOW
@@ -454,7 +453,7 @@ def sledai_reduction(pre, post, threshold: float = SLEDAI_REDUCTION_POINTS):
         raise ValueError(f"threshold must be a number > 0, got {threshold!r}")
     pre_a, post_a = np.broadcast_arrays(pre_a, post_a)
     missing = np.isnan(pre_a) | np.isnan(post_a)
-    flag = np.round(pre_a - post_a, _COMPARISON_DECIMALS) >= threshold
+    flag = change(post_a, pre_a) >= threshold  # the reduction, pre - post
     return _boolean_result(flag, missing, (pre, post), "sledai_reduction")
 
 
@@ -601,8 +600,8 @@ def responder_table(measurements: pd.DataFrame, response_paper=None, *,
     Notes
     -----
     A EULAR good or moderate response counts as a response when compared with the
-    paper. ``das28_change`` is rounded to 10 decimals to drop binary floating-point
-    noise (7.22 - 2.18 = -5.04, not -5.039999999999999). ``gc_stopped`` uses the baseline
+    paper. ``das28_change`` is :func:`helpers.data.tidy.change`, without binary
+    floating-point noise (2.18 - 7.22 = -5.04, not -5.039999999999999). ``gc_stopped`` uses the baseline
     dose as :func:`gc_stopped` does.
 
     Examples
@@ -619,7 +618,7 @@ def responder_table(measurements: pd.DataFrame, response_paper=None, *,
     frame = _responder_values(measurements, baseline=baseline, followup=followup,
                               das28=das28)
     das_pre, das_post = frame["das28_pre"].to_numpy(), frame["das28_post"].to_numpy()
-    frame["das28_change"] = np.round(das_post - das_pre, _COMPARISON_DECIMALS) + 0.0
+    frame["das28_change"] = change(das_pre, das_post)
     frame["das28_category_pre"] = das28_category(frame["das28_pre"])
     frame["das28_category_post"] = das28_category(frame["das28_post"])
     frame["eular_response"] = eular_response(frame["das28_pre"], frame["das28_post"])
@@ -695,7 +694,7 @@ def _differences(frame: pd.DataFrame) -> np.ndarray:
     for i in np.flatnonzero(differs):
         row = frame.iloc[i]
         pre, post = row["das28_pre"], row["das28_post"]
-        improvement = round(pre - post, _COMPARISON_DECIMALS)
+        improvement = float(change(post, pre))  # pre - post, never -0.0
         paper_word = "response" if paper_yes[i] else "no response"
         eular_word = f"EULAR {row['eular_response']}"
         detail = f"DAS28 {pre:.2f} -> {post:.2f}, improvement {improvement:.2f}"

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.vocab import BASELINE, LAST, MEASURE_CODES, MEASURES
+from helpers.vocab import BASELINE, LAST, MEASURE_CODES, MEASURES, TIMEPOINT_PATTERN
 
 __all__ = ["SYNTH_MEASURES", "make_cohort"]
 
@@ -27,7 +27,7 @@ __all__ = ["SYNTH_MEASURES", "make_cohort"]
 SYNTH_MEASURES = MEASURE_CODES
 
 _SCHEDULED = re.compile(r"m(\d+)")
-_LABEL = re.compile(r"[A-Za-z0-9_]+")  # helpers.data.schema accepts these timepoint labels
+_LABEL = re.compile(TIMEPOINT_PATTERN)  # the timepoint labels helpers.data.schema accepts
 # Glucocorticoid doses (mg/day prednisone equivalent) as usually prescribed: tablets of
 # 1, 5 and 25 mg allow 1.25 mg steps below 10 mg; baseline doses are drawn from these.
 _GC_LEVELS = np.array([0.0, 2.5, 5.0, 7.5, 10.0, 12.5, 15.0, 20.0, 25.0])
@@ -187,7 +187,7 @@ def _check(n_patients, visits, measures, seed, missing_rate):
         raise ValueError(f"visits must not repeat, got {labels}")
     bad = [v for v in labels if not _LABEL.fullmatch(v)]
     if bad:
-        raise ValueError(f"visit labels must match [A-Za-z0-9_]+, got {bad}")
+        raise ValueError(f"visit labels must match {TIMEPOINT_PATTERN}, got {bad}")
     scheduled_month, seen_unscheduled = 0, False
     for label in labels[1:]:
         match = _SCHEDULED.fullmatch(label)

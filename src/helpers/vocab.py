@@ -32,7 +32,7 @@ __all__ = [
     "EULAR_MODERATE_IMPROVEMENT", "EULAR_RESPONSES", "GC_TARGET_EULAR_2023",
     "GC_TARGET_LLDAS", "LAST", "MEASURES", "MEASUREMENT_COLUMNS", "MEASURE_CODES", "Measure",
     "ORGAN_DOMAINS",
-    "SLEDAI_REDUCTION_POINTS", "TIMEPOINT_LABELS", "measure_name", "name_key", "name_tokens",
+    "SLEDAI_REDUCTION_POINTS", "TIMEPOINT_LABELS", "TIMEPOINT_PATTERN", "measure_name", "name_key", "name_tokens",
     "parse_yes_no",
 ]
 
@@ -45,6 +45,9 @@ BASELINE = "baseline"
 LAST = "last"
 #: How figures print the two visits of the paper (others print as they are).
 TIMEPOINT_LABELS = {BASELINE: "Before\nanifrolumab", LAST: "Last\nvisit"}
+#: What a visit label of the tidy table may be (a regular expression): letters, digits
+#: and ``_``, as in ``baseline``, ``last``, ``m6``.
+TIMEPOINT_PATTERN = r"[A-Za-z0-9_]+"
 
 
 #: Columns of the tidy measurement table (data/processed/measurements.csv, and the file

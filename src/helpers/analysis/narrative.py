@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from helpers.data.tidy import baseline_and_latest, encode
+from helpers.data.tidy import encode, latest_change
 from helpers.io import escape_markdown, format_level, round_significant
 from helpers.vocab import BASELINE, MEASURES, Measure, measure_name
 
@@ -86,8 +86,7 @@ def direction_counts(measurements: pd.DataFrame, baseline: str = BASELINE) -> pd
     encoded = encode(measurements, require_month=True)
     rows = []
     for measure in sorted(encoded.measures):
-        pre, post = baseline_and_latest(encoded, measure, baseline=baseline)
-        change = (post - pre)[~np.isnan(pre) & ~np.isnan(post)]
+        change = latest_change(encoded, measure, baseline=baseline)
         if change.size:
             rows.append({"measure": measure, "fell": int((change < 0).sum()),
                          "unchanged": int((change == 0).sum()),

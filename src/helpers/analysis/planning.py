@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.data.tidy import baseline_and_latest, encode
+from helpers.data.tidy import encode, latest_change
 from helpers.power import TEST_LABELS, TESTS, n_needed, simulate_power
 from helpers.vocab import BASELINE, measure_name
 
@@ -27,10 +27,8 @@ __all__ = ["dask_client", "observed_differences", "power_narrative", "power_tabl
 def observed_differences(measurements: pd.DataFrame, measure: str,
                          baseline: str = BASELINE) -> np.ndarray:
     """Each patient's change from baseline to their last visit (complete pairs only)."""
-    encoded = encode(measurements, require_month=True)
-    pre, post = baseline_and_latest(encoded, measure, baseline=baseline)
-    complete = ~np.isnan(pre) & ~np.isnan(post)
-    return post[complete] - pre[complete]
+    return latest_change(encode(measurements, require_month=True), measure,
+                         baseline=baseline)
 
 
 @contextlib.contextmanager

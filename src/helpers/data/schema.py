@@ -33,7 +33,7 @@ from helpers.data.decode import GROUPED_NUMBER
 from helpers.data.names import ZERO_OR_MISSING
 from helpers.io import FORMULA_PREFIXES
 from helpers.vocab import (BASELINE, MEASURE_CODES, MEASUREMENT_COLUMNS, MEASURES, Codebook,
-                           Measure)
+                           Measure, TIMEPOINT_PATTERN)
 
 
 
@@ -77,7 +77,7 @@ def measurement_schema(measures: Iterable[str] = MEASURE_CODES,
             "patient_id": pa.Column(checks=pa.Check(lambda s: s.astype(str).str.len() > 0,
                                                     name="patient_id must not be empty")),
             "measure": pa.Column(str, pa.Check.isin(measures)),
-            "timepoint": pa.Column(str, pa.Check.str_matches(r"^[A-Za-z0-9_]+$")),
+            "timepoint": pa.Column(str, pa.Check.str_matches(f"^{TIMEPOINT_PATTERN}$")),
             "month": pa.Column(checks=pa.Check.in_range(0, 1200)),
             "value": pa.Column(float, nullable=True),
             "unit": pa.Column(str),
@@ -170,7 +170,7 @@ def plain_words(check: str) -> str:
              "greater_than": "more than", "less_than": "less than"}
     if name in words:
         return f"must be {words[name]} {value[0]:g}"
-    if name == "str_matches" and value[0] == r"^[A-Za-z0-9_]+$":
+    if name == "str_matches" and value[0] == f"^{TIMEPOINT_PATTERN}$":
         return "must be letters, digits or _ only (such as baseline, last, m6)"
     return check
 

@@ -11,7 +11,11 @@ validation from computation one level down:
 2. :func:`paired_visits` pairs baseline with each follow-up visit per measure (complete
    pairs as two arrays, for the statistics); :func:`baseline_and_latest` gives each
    patient's baseline and latest follow-up value of one measure (for per-patient
-   criteria); :func:`wide` lays one measure out as patients x visits (for figures).
+   criteria); :func:`wide` lays one measure out as patients x visits (for figures);
+3. :func:`change` is the one change from baseline (``post - pre`` without the float
+   noise of the subtraction) and :func:`visit_order` the one order of visits, which every
+   table, criterion, sentence and figure uses, so that no patient is classified
+   differently in two places.
 
 Errors are :class:`ValueError` naming the column and the row position. Reading a *file*
 is the job of :func:`helpers.data.schema.read_measurements`, whose errors also name the
@@ -24,13 +28,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import math
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from helpers.vocab import BASELINE, MEASURE_CODES
 
-__all__ = ["Encoded", "PairedVisit", "baseline_and_latest", "encode", "paired_visits",
-           "wide"]
+__all__ = ["CHANGE_DIGITS", "Encoded", "PairedVisit", "baseline_and_latest", "change",
+           "encode", "latest_change", "paired_visits", "visit_order", "wide"]
+
+#: Significant digits a change from baseline keeps, relative to the size of the values
+#: compared. A subtraction of numbers written with a few decimals leaves noise in the
+#: 16th digit (2.18 - 7.22 = -5.039999999999999, 3.8 - 2.6 = 1.1999999999999997); kept,
+#: it would split tied changes and put a change of exactly 1.2 on the wrong side of a
+#: cut-off. Twelve digits drop that noise and keep every digit a clinical value has.
+CHANGE_DIGITS = 12
 
 _REQUIRED = ("patient_id", "measure", "timepoint", "value")
 
@@ -292,13 +306,11 @@ def _followup_codes(encoded: Encoded, follow: np.ndarray, followups, baseline: s
                              f"timepoints {[t for t in timepoints if t != baseline]}")
         return [int(timepoints.get_loc(f)) for f in followups]
     present = np.unique(tc[follow])
-    months = None
+    months = dict.fromkeys((str(timepoints[code]) for code in present), np.nan)
     if encoded.month is not None:
-        months = pd.Series(encoded.month[follow]).groupby(tc[follow]).median()
-    order = sorted(present, key=lambda code: (
-        months[code] if months is not None and not pd.isna(months[code]) else np.inf,
-        str(timepoints[code])))
-    return [int(code) for code in order]
+        medians = pd.Series(encoded.month[follow]).groupby(tc[follow]).median()
+        months = {str(timepoints[code]): medians[code] for code in present}
+    return [int(timepoints.get_loc(visit)) for visit in visit_order(months, baseline)]
 
 
 def baseline_and_latest(encoded: Encoded, measure: str, *, baseline: str = BASELINE,
@@ -355,6 +367,74 @@ def baseline_and_latest(encoded: Encoded, measure: str, *, baseline: str = BASEL
     rows = rows[last]
     post[pid[rows]] = values[rows]
     return pre, post
+
+
+def latest_change(encoded: Encoded, measure: str, *, baseline: str = BASELINE
+                  ) -> np.ndarray:
+    """Each patient's :func:`change` from baseline to their latest follow-up value.
+
+    Complete pairs only, in the order of ``encoded.patients`` (:func:`baseline_and_latest`
+    picks the values).
+    """
+    pre, post = baseline_and_latest(encoded, measure, baseline=baseline)
+    complete = ~np.isnan(pre) & ~np.isnan(post)
+    return change(pre[complete], post[complete])
+
+
+def change(pre, post, scale: float | None = None) -> np.ndarray:
+    """Change from baseline, ``post - pre``, rounded to :data:`CHANGE_DIGITS` significant
+    digits of the values' size.
+
+    Parameters
+    ----------
+    pre, post : array-like of float
+        Baseline and follow-up values (NaN = missing, giving NaN).
+    scale : float, optional
+        The size the digits are counted from. Default: each pair's own, the larger of
+        ``|pre|`` and ``|post|``. A statistic that ranks a sample's changes together
+        passes the sample's largest value, so that equal changes stay equal.
+
+    Returns
+    -------
+    ndarray of float
+        ``-0.0`` is written ``0.0``.
+
+    Examples
+    --------
+    >>> change([7.22, 2.6], [2.18, 3.8]).tolist()
+    [-5.04, 1.2]
+    >>> float(2.18 - 7.22), float(3.8 - 2.6)
+    (-5.039999999999999, 1.1999999999999997)
+    """
+    pre, post = np.asarray(pre, dtype=float), np.asarray(post, dtype=float)
+    difference = post - pre
+    if scale is not None:
+        if not np.isfinite(scale) or scale <= 0:
+            return difference + 0.0
+        decimals = CHANGE_DIGITS - int(math.floor(math.log10(scale))) - 1
+        return np.round(difference, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+    size = np.fmax(np.abs(pre), np.abs(post))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exponent = np.floor(np.log10(np.where(size > 0, size, 1.0)))
+    # Round each pair at its own decimal: scale to CHANGE_DIGITS whole digits and back
+    # (np.round takes one number of decimals for a whole array).
+    factor = 10.0 ** (CHANGE_DIGITS - 1 - exponent)
+    return np.round(difference * factor) / factor + 0.0
+
+
+def visit_order(months: Mapping[str, float], baseline: str = BASELINE) -> list[str]:
+    """Visits in the order every table and figure shows them.
+
+    The baseline first, then by median month (``months``: visit -> median month, NaN
+    where unknown, placed last), then by label.
+
+    Examples
+    --------
+    >>> visit_order({"m12": 12.0, "last": 6.0, "baseline": 0.0, "m6": 6.0, "x": np.nan})
+    ['baseline', 'last', 'm6', 'm12', 'x']
+    """
+    return sorted(months, key=lambda visit: (
+        visit != baseline, np.inf if pd.isna(months[visit]) else months[visit], str(visit)))
 
 
 def wide(measurements: pd.DataFrame, measure: str, column="value") -> pd.DataFrame:

@@ -67,10 +67,11 @@ _RIBBON_ALPHAS = (0.2, 0.42)
 _NAVY = "#00263B"
 _QUANTILES = (10, 25, 50, 75, 90)
 
-# Changes are rounded to 10 decimals before binning and comparing with thresholds, as
-# helpers.scores does, so that 2.38 - 2.98 is -0.6 exactly and falls on the side of a
-# threshold line the criterion puts it on (not on the other by 1e-16).
-_CHANGE_DECIMALS = 10
+# Changes from visits are helpers.data.tidy.change, so that 2.38 - 2.98 is -0.6 exactly
+# and falls on the side of a threshold line the criterion puts it on (not on the other by
+# 1e-16). Histogram bin edges, and a column of changes given as it is (the waterfall's),
+# are rounded to this many decimals, so that values and edges compare alike.
+_BIN_DECIMALS = 10
 # An ECDF is drawn through its distinct values (exact); data with more distinct values
 # than this (continuous measurements) are counted on a grid of this many steps instead:
 # finer than the pixels of a double-column figure at 300 dpi.
@@ -111,12 +112,13 @@ def _visit_quantiles(encoded: tidy.Encoded, baseline: str) -> pd.DataFrame:
                      int(values.size), *quantiles))
     table = pd.DataFrame(rows, columns=["timepoint", "month", "n",
                                         *(f"q{q}" for q in _QUANTILES)])
-    table = table.set_index("timepoint").sort_index()
-    # The baseline is month 0 by definition; place it first even if a file says otherwise.
+    table = table.set_index("timepoint")
+    # The baseline is month 0 by definition; it comes first even if a file says otherwise.
+    order = tidy.visit_order(table["month"].to_dict(), baseline)
     if baseline in table.index:
         table.loc[baseline, "month"] = np.nanmin([table.loc[baseline, "month"],
                                                   table["month"].min()])
-    return table.sort_values("month", kind="stable", na_position="last")
+    return table.loc[order]
 
 
 def _draw_trajectory(ax, table: pd.DataFrame, n_patients: int, line_kwargs) -> float:
@@ -355,7 +357,7 @@ def change_distribution(data: pd.DataFrame, *, measure: str, baseline: str = BAS
     same = len(set(sizes)) == 1
     pieces, labels, shown = [], [], []
     for visit, size in zip(visits, sizes, strict=True):
-        change = np.round(visit.post - visit.pre, _CHANGE_DECIMALS) + 0.0
+        change = tidy.change(visit.pre, visit.post)
         x, counts = _ecdf_steps(change)
         shown.extend(_central_range(x, counts))
         label = timepoint_label(visit.followup).replace("\n", " ")
@@ -420,7 +422,7 @@ def _change_bins(values: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
         width = next(w for w in widths if w >= raw)
     first = np.floor(np.round(low / width, 9))
     last = np.floor(np.round(high / width, 9)) + 1
-    return np.round(np.arange(first, last + 1) * width, _CHANGE_DECIMALS)
+    return np.round(np.arange(first, last + 1) * width, _BIN_DECIMALS)
 
 
 def _eular_codes(hue: pd.Series) -> np.ndarray:
@@ -443,7 +445,7 @@ def _change_histogram(ax, changes: np.ndarray, categories: np.ndarray | None,
     bars from the counts. Heights are percentages of the patients with a change.
     """
     present = np.isfinite(changes)
-    values = np.round(changes[present], _CHANGE_DECIMALS) + 0.0
+    values = np.round(changes[present], _BIN_DECIMALS) + 0.0
     edges = _change_bins(values, thresholds)
     n_bins = len(edges) - 1
     bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_bins - 1)

@@ -47,7 +47,6 @@ from helpers.figures.style import (
 from helpers.data import tidy
 from helpers.figures.distributions import (_change_histogram, _draw_trajectory, _eular_codes,
                                            _visit_quantiles)
-from helpers.io import round_significant
 from helpers.vocab import BASELINE, DAS28_MEASURES, MEASURES, Measure, measure_name, parse_yes_no
 
 # ---------------------------------------------------------------------------------------
@@ -377,7 +376,7 @@ def _slope_paired(ax, subset, measure, baseline, follow_up, label_patients, line
         ax.legend([handle], ["Other visit not reported"], loc="best",
                   fontsize=_SMALL_TEXT, handletextpad=0.3, borderaxespad=0.2)
     paired = np.isfinite(before) & np.isfinite(after)
-    change = round_significant(after[paired] - before[paired])
+    change = tidy.change(before[paired], after[paired])
     detail = (f"{name} fell in {int((change < 0).sum())} of "
               f"{int(paired.sum())} patients, stayed the same in {int((change == 0).sum())} "
               f"and rose in {int((change > 0).sum())}")
@@ -398,11 +397,12 @@ def _words(label: str) -> str:
 
 def _slope_cohort(ax, subset, measure, baseline, line_kwargs, name: str) -> None:
     subset = subset.assign(timepoint=subset["timepoint"].astype(str))
-    # Order visits by their median month (baseline first), so lines run left to right.
-    month_by_visit = subset.groupby("timepoint", sort=True)["month"].median()
+    # Visits in their one order (baseline first, then by median month), so lines run
+    # left to right; the baseline's summary stands at the earliest month.
+    month_by_visit = subset.groupby("timepoint")["month"].median()
+    order = tidy.visit_order(month_by_visit.to_dict(), baseline)
     month_by_visit[baseline] = min(month_by_visit.get(baseline, 0.0),
                                    month_by_visit.min())
-    order = month_by_visit.sort_values(kind="stable").index
     table = tidy.wide(subset, measure, ["month", "value"])
     months = table["month"].reindex(columns=order).to_numpy(dtype=float)
     values = table["value"].reindex(columns=order).to_numpy(dtype=float)
