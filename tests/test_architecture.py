@@ -70,6 +70,17 @@ def test_a_stage_imports_only_its_own_or_lower_stages(module, path):
             f"{module} (stage {own}) imports {imported} (stage {_stage(imported)})")
 
 
+@pytest.mark.parametrize(("module", "path"), list(_modules()), ids=lambda v: str(v))
+def test_no_module_imports_the_private_names_of_another(module, path):
+    # What modules share is public (helpers.figures.parts holds the figures' pieces); a
+    # private name is free to change without looking elsewhere.
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    private = [f"{node.module}.{alias.name}" for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers")
+               for alias in node.names if alias.name.startswith("_")]
+    assert not private, f"{module} imports {private}"
+
+
 def test_nothing_refers_to_files_outside_the_repository():
     """No relative path leaves the repository, and every Markdown file named exists in it.
 

@@ -1,6 +1,7 @@
 """Figures for the anifrolumab-arthritis analysis, in one theme.
 
 Modules: :mod:`~helpers.figures.style` (theme, sizes, labels, saving),
+:mod:`~helpers.figures.parts` (the small pieces every figure shares),
 :mod:`~helpers.figures.patients` (the patients' course),
 :mod:`~helpers.figures.distributions` (large cohorts: distributions instead of one mark
 per patient), :mod:`~helpers.figures.forest` (the literature review) and
@@ -33,8 +34,8 @@ files from run to run.
 
 Artists that tests (and users) may want to find carry a ``gid``: ``patient-<id>`` for the
 per-patient lines of :func:`slope_chart`, ``median`` and ``percentiles-<low>-<high>`` for
-its summaries, ``band-<name>`` for the DAS28 bands, ``target`` for the glucocorticoid
-target line, ``threshold-<value>`` for the reference lines of :func:`waterfall` and
+its summaries, ``band-<name>`` for the activity bands a codebook names (DAS28's),
+``target`` for the reference lines at its other cut-offs (the glucocorticoid targets), ``threshold-<value>`` for the reference lines of :func:`waterfall` and
 :func:`change_distribution` (``zero`` for no change), ``ecdf-<timepoint>`` for the
 latter's curves and ``pooled-<i>`` for the forest plot diamonds.
 """

@@ -35,8 +35,17 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, MultipleLocator
 
 from helpers.data import tidy
+from helpers.figures.parts import (
+    SMALL_TEXT,
+    eular_category,
+    get_ax,
+    measure_rows,
+    minus,
+    require_columns,
+    spread,
+    text_height_in_data,
+)
 from helpers.figures.style import (
-    _SMALL_TEXT,
     EULAR_COLORS,
     EULAR_LABELS,
     GREY,
@@ -44,19 +53,13 @@ from helpers.figures.style import (
     MISSING_COLOR,
     OKABE_ITO,
     PALETTE,
-    _eular_category,
-    _get_ax,
-    _measure_rows,
-    _minus,
-    _require_columns,
-    _spread,
-    _text_height_in_data,
     change_label,
     timepoint_label,
 )
 from helpers.vocab import BASELINE, MEASURES, Measure
 
-__all__ = ["PERCENTILE_RIBBONS", "change_distribution"]
+__all__ = ["PERCENTILE_RIBBONS", "change_distribution", "change_histogram", "draw_trajectory",
+           "eular_codes", "visit_quantiles"]
 
 #: Percentile ribbons around the median trajectory, outermost first (drawn lighter):
 #: the middle 80% and the middle 50% (interquartile range) of patients at each visit.
@@ -90,7 +93,7 @@ _MAX_INTEGER_BINS = 60
 # ---------------------------------------------------------------------------------------
 
 
-def _visit_quantiles(encoded: tidy.Encoded, baseline: str) -> pd.DataFrame:
+def visit_quantiles(encoded: tidy.Encoded, baseline: str) -> pd.DataFrame:
     """Per visit of one measure: median month, patients with a value, and quantiles.
 
     ``encoded`` is the measure's rows through :func:`helpers.data.tidy.encode` (with
@@ -121,7 +124,7 @@ def _visit_quantiles(encoded: tidy.Encoded, baseline: str) -> pd.DataFrame:
     return table.loc[order]
 
 
-def _draw_trajectory(ax, table: pd.DataFrame, n_patients: int, line_kwargs) -> float:
+def draw_trajectory(ax, table: pd.DataFrame, n_patients: int, line_kwargs) -> float:
     """Median per visit over months, with the percentile ribbons, labelled at the right;
     returns the x where the data area ends (the labels' room begins).
 
@@ -144,7 +147,7 @@ def _draw_trajectory(ax, table: pd.DataFrame, n_patients: int, line_kwargs) -> f
     low, high = (float(x[finite].min()), float(x[finite].max())) if finite.any() else (0.0, 1.0)
     span = (high - low) or 1.0
     # Room at the right for the labels: their width in points, converted to months.
-    width_pt = _points_text("P10, P25", _SMALL_TEXT) + 6.0
+    width_pt = _points_text("P10, P25", SMALL_TEXT) + 6.0
     axes_pt = max(ax.get_window_extent().width, 1.0) * 72.0 / ax.figure.dpi
     right = width_pt / max(axes_pt - width_pt, 1.0) * (span * 1.04)
     start, end = min(low, 0.0), high + 0.02 * span
@@ -158,7 +161,7 @@ def _draw_trajectory(ax, table: pd.DataFrame, n_patients: int, line_kwargs) -> f
         _label_percentiles(ax, table.loc[finite].iloc[-1], color)
     ax.annotate(f"n = {n_patients:,} patients", xy=(0.0, 1.0), xycoords="axes fraction",
                 xytext=(0, 3), textcoords="offset points", ha="left", va="bottom",
-                fontsize=_SMALL_TEXT, color=GREY)
+                fontsize=SMALL_TEXT, color=GREY)
     return end
 
 
@@ -175,14 +178,14 @@ def _label_percentiles(ax, last: pd.Series, color: str) -> None:
             groups[-1][1].append(q)
         else:
             groups.append((value, [q]))
-    gap = _text_height_in_data(ax, _SMALL_TEXT, factor=1.1)
-    positions = _spread(np.array([value for value, _ in groups]), gap,
+    gap = text_height_in_data(ax, SMALL_TEXT, factor=1.1)
+    positions = spread(np.array([value for value, _ in groups]), gap,
                         lower=ax.get_ylim()[0] + gap / 2)
     for (_, members), y in zip(groups, positions, strict=True):
         median = 50 in members
         text = ", ".join("Median" if q == 50 else f"P{q}" for q in members)
         ax.annotate(text, xy=(last["month"], y), xytext=(5, 0), textcoords="offset points",
-                    ha="left", va="center", fontsize=_SMALL_TEXT,
+                    ha="left", va="center", fontsize=SMALL_TEXT,
                     color=color if median else GREY,
                     fontweight="bold" if median else "normal",
                     gid="label-" + "-".join(f"p{q}" for q in members))
@@ -235,11 +238,11 @@ def _draw_change_thresholds(ax, positions: Sequence[float], name: str = "") -> N
             ha = "center"
         else:
             ha = "right" if i == 0 else "left" if i == len(ordered) - 1 else "center"
-        number = _minus(f"{position:g}") if position < 0 else f"+{position:g}"
+        number = minus(f"{position:g}") if position < 0 else f"+{position:g}"
         text = (f"{name} " if name and i == 0 else "") + number
         ax.annotate(text, xy=(position, 1.0),
                     xycoords=("data", "axes fraction"), xytext=(0, 2),
-                    textcoords="offset points", ha=ha, va="bottom", fontsize=_SMALL_TEXT,
+                    textcoords="offset points", ha=ha, va="bottom", fontsize=SMALL_TEXT,
                     color=GREY)
 
 
@@ -338,8 +341,8 @@ def change_distribution(data: pd.DataFrame, *, measure: str, baseline: str = BAS
     and 100%. Each curve has ``gid="ecdf-<timepoint>"``; threshold
     lines ``gid="threshold-<value>"``, the no-change line ``gid="zero"``.
     """
-    _require_columns(data, ["patient_id", "measure", "timepoint", "value"])
-    subset = data.loc[_measure_rows(data, measure)]
+    require_columns(data, ["patient_id", "measure", "timepoint", "value"])
+    subset = data.loc[measure_rows(data, measure)]
     if subset.empty:
         raise ValueError(
             f"measure {measure!r} not found; data has {sorted(map(str, data['measure'].unique()))}"
@@ -349,7 +352,7 @@ def change_distribution(data: pd.DataFrame, *, measure: str, baseline: str = BAS
     if not visits:
         raise ValueError(f"no patient has both a baseline and a follow-up value of "
                          f"{measure!r}")
-    ax = _get_ax(ax)
+    ax = get_ax(ax)
     colors = _visit_colors(len(visits))
     # The number of patients in the legend's title when every visit has the same, else
     # per visit (missing values): narrow labels keep the legend off the curves.
@@ -386,8 +389,8 @@ def change_distribution(data: pd.DataFrame, *, measure: str, baseline: str = BAS
     # Upper left: an ECDF rises from the lower left, so that corner stays empty (but for
     # threshold lines, which the opaque box interrupts rather than strikes through).
     title = f"Visit (n = {sizes[0]:,})" if same else "Visit"
-    ax.legend(handles, labels, title=title, loc="upper left", fontsize=_SMALL_TEXT,
-              title_fontsize=_SMALL_TEXT, handlelength=1.6, borderaxespad=0.3,
+    ax.legend(handles, labels, title=title, loc="upper left", fontsize=SMALL_TEXT,
+              title_fontsize=SMALL_TEXT, handlelength=1.6, borderaxespad=0.3,
               framealpha=1.0, alignment="left")
     return ax
 
@@ -425,18 +428,18 @@ def _change_bins(values: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
     return np.round(np.arange(first, last + 1) * width, _BIN_DECIMALS)
 
 
-def _eular_codes(hue: pd.Series) -> np.ndarray:
+def eular_codes(hue: pd.Series) -> np.ndarray:
     """EULAR category of each row as a key of EULAR_COLORS, None when missing.
 
-    The spellings are read once per distinct value (:func:`_eular_category`), not once
+    The spellings are read once per distinct value (:func:`eular_category`), not once
     per patient: a million rows hold a handful of distinct answers.
     """
     codes, uniques = pd.factorize(hue, use_na_sentinel=True)
-    keys = np.array([_eular_category(u) for u in uniques] + [None], dtype=object)
+    keys = np.array([eular_category(u) for u in uniques] + [None], dtype=object)
     return keys[codes]  # code -1 (missing) picks the trailing None
 
 
-def _change_histogram(ax, changes: np.ndarray, categories: np.ndarray | None,
+def change_histogram(ax, changes: np.ndarray, categories: np.ndarray | None,
                       thresholds: Sequence[float], threshold_name: str, xlabel: str,
                       bar_kwargs) -> None:
     """Histogram of change, stacked by EULAR category when given (waterfall at large n).
@@ -489,7 +492,7 @@ def _change_histogram(ax, changes: np.ndarray, categories: np.ndarray | None,
     if categories is None:
         left = corner == "upper left"
         ax.text(0.02 if left else 0.98, 0.98, note, transform=ax.transAxes,
-                ha="left" if left else "right", va="top", fontsize=_SMALL_TEXT)
+                ha="left" if left else "right", va="top", fontsize=SMALL_TEXT)
         return
     total = max(len(values), 1)
     handles = []
@@ -500,7 +503,7 @@ def _change_histogram(ax, changes: np.ndarray, categories: np.ndarray | None,
         share = 100.0 * counts[i].sum() / total
         handles.append(Patch(facecolor=palette[key], label=f"{name} ({share:.0f}%)"))
     ax.legend(handles=handles, title=f"EULAR response, {note}", loc=corner,
-              fontsize=_SMALL_TEXT, title_fontsize=_SMALL_TEXT, handlelength=1.0,
+              fontsize=SMALL_TEXT, title_fontsize=SMALL_TEXT, handlelength=1.0,
               handleheight=1.0, borderaxespad=0.3, framealpha=0.85, alignment="left")
 
 

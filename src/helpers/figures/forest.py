@@ -13,16 +13,8 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 
-from helpers.figures.style import (
-    _SMALL_TEXT,
-    GREY,
-    LIGHT_GREY,
-    PALETTE,
-    _get_ax,
-    _points,
-    _require_columns,
-    describe,
-)
+from helpers.figures.parts import SMALL_TEXT, get_ax, points, require_columns
+from helpers.figures.style import GREY, LIGHT_GREY, PALETTE, describe
 from helpers.io import format_level, round_significant
 
 # ---------------------------------------------------------------------------------------
@@ -82,15 +74,15 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax
     spanning its confidence interval (``gid="pooled-<i>"``); its prediction interval is a
     thin line with end caps drawn through and beyond the diamond.
     """
-    _require_columns(studies, ["study", "events", "n", "proportion", "ci_low", "ci_high"],
+    require_columns(studies, ["study", "events", "n", "proportion", "ci_low", "ci_high"],
                      "studies")
     if pooled is not None:
-        _require_columns(pooled, ["estimate", "ci_low", "ci_high"], "pooled")
+        require_columns(pooled, ["estimate", "ci_low", "ci_high"], "pooled")
     columns = ("events", "weight", "estimate") if columns is None else tuple(columns)
     unknown = set(columns) - {"events", "weight", "estimate"}
     if unknown:
         raise ValueError(f"columns must be among 'events', 'weight', 'estimate'; got {unknown}")
-    ax = _get_ax(ax)
+    ax = get_ax(ax)
     n_studies = len(studies)
     n_pooled = 0 if pooled is None else len(pooled)
     study_y = np.arange(n_studies, dtype=float)
@@ -159,7 +151,7 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax
     headers = {"events": "Events/N", "weight": "Weight",
                "estimate": f"Estimate [{format_level(level)} CI]"}
     offset = 8.0
-    fontsize = _points(plt.rcParams["ytick.labelsize"])
+    fontsize = points(plt.rcParams["ytick.labelsize"])
     for column in columns:
         centre = offset + widths[column] / 2
         ax.annotate(headers[column], xy=(1.0, -0.9), xycoords=("axes fraction", "data"),
@@ -173,7 +165,7 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax
     if n_pooled and "pi_low" in pooled.columns and pooled["pi_low"].notna().any():
         handle = Line2D([], [], color=color, linewidth=1.0, marker="|", markersize=6)
         ax.legend([handle], [f"{format_level(level)} prediction interval"], loc="lower left",
-                  bbox_to_anchor=(0.0, 1.0), fontsize=_SMALL_TEXT, borderaxespad=0.0,
+                  bbox_to_anchor=(0.0, 1.0), fontsize=SMALL_TEXT, borderaxespad=0.0,
                   handlelength=1.6)
     describe(ax, "Forest plot", _forest_detail(labels, proportion, pooled, level))
     return ax
@@ -225,7 +217,7 @@ def posterior_densities(curves: pd.DataFrame, *, axes=None, level: float = 0.95,
     -------
     pair of matplotlib Axes
     """
-    _require_columns(curves, ["prior", "parameter", "x", "posterior", "prior_density"],
+    require_columns(curves, ["prior", "parameter", "x", "posterior", "prior_density"],
                      "curves")
     if axes is None:
         _, axes = plt.subplots(1, 2)
@@ -253,7 +245,7 @@ def posterior_densities(curves: pd.DataFrame, *, axes=None, level: float = 0.95,
     right.set_ylim(bottom=0)
     right.set_xlabel("Between-study SD τ (logit scale)")
     right.set_ylabel("Density")
-    right.legend(frameon=False, loc="upper right", fontsize=_SMALL_TEXT)
+    right.legend(frameon=False, loc="upper right", fontsize=SMALL_TEXT)
     details = []
     if summary is not None:
         for row in round_significant(summary).itertuples(index=False):

@@ -17,9 +17,20 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
+from helpers.figures.parts import (
+    BAND_SHADES,
+    SMALL_TEXT,
+    eular_category,
+    get_ax,
+    measure_rows,
+    minus,
+    points,
+    require_columns,
+    spread,
+    text_height_in_data,
+    text_number,
+)
 from helpers.figures.style import (
-    _BAND_SHADES,
-    _SMALL_TEXT,
     EULAR_COLORS,
     EULAR_LABELS,
     GREY,
@@ -30,23 +41,14 @@ from helpers.figures.style import (
     OKABE_ITO,
     PALETTE,
     VALUE_LABELS,
-    _eular_category,
-    _get_ax,
-    _measure_rows,
-    _minus,
-    _points,
-    _require_columns,
-    _number,
-    _spread,
-    _text_height_in_data,
     describe,
     measure_label,
     patient_label,
     timepoint_label,
 )
 from helpers.data import tidy
-from helpers.figures.distributions import (_change_histogram, _draw_trajectory, _eular_codes,
-                                           _visit_quantiles)
+from helpers.figures.distributions import (change_histogram, draw_trajectory, eular_codes,
+                                           visit_quantiles)
 from helpers.vocab import BASELINE, DAS28_MEASURES, MEASURES, Measure, measure_name, parse_yes_no
 
 # ---------------------------------------------------------------------------------------
@@ -93,7 +95,7 @@ def _draw_bands(ax, bands) -> None:
     low_lim, high_lim = ax.get_ylim()
     centres, names = [], []
     for i, (key, name, low, high) in enumerate(bands):
-        ax.axhspan(low, high, facecolor=_BAND_SHADES[i % len(_BAND_SHADES)], edgecolor="none",
+        ax.axhspan(low, high, facecolor=BAND_SHADES[i % len(BAND_SHADES)], edgecolor="none",
                    zorder=0, gid=f"band-{key}")
         shown_low, shown_high = max(low, low_lim), min(high, high_lim)
         if shown_high - shown_low > 0.04 * (high_lim - low_lim):
@@ -101,7 +103,7 @@ def _draw_bands(ax, bands) -> None:
             names.append(name)
     names_axis = ax.secondary_yaxis("right")
     names_axis.set_yticks(centres, names)
-    names_axis.tick_params(length=0, labelsize=_SMALL_TEXT, labelcolor=GREY, pad=2)
+    names_axis.tick_params(length=0, labelsize=SMALL_TEXT, labelcolor=GREY, pad=2)
     names_axis.spines["right"].set_visible(False)
     for label in names_axis.get_yticklabels():
         label.set_fontstyle("italic")
@@ -120,7 +122,7 @@ def _draw_targets(ax, targets, unit: str, left: bool = False, xmax: float = 1.0,
                     xy=(0.0 if left else 1.0, level),
                     xycoords=("axes fraction", "data"), xytext=(10 if left else -2, 2),
                     textcoords="offset points", ha="left" if left else "right",
-                    va="bottom", fontsize=_SMALL_TEXT, color=GREY,
+                    va="bottom", fontsize=SMALL_TEXT, color=GREY,
                     # Above the ribbons (zorder 3); the paired chart keeps its drawing order.
                     **({"zorder": 5} if on_top else {}))
 
@@ -201,11 +203,11 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     median month. :func:`~helpers.figures.change_distribution` shows the change from
     baseline per visit.
     """
-    _require_columns(data, ["patient_id", "measure", "timepoint", "month", "value"])
+    require_columns(data, ["patient_id", "measure", "timepoint", "month", "value"])
     if mode not in (None, "paired", "cohort", "distribution"):
         raise ValueError(
             f"mode must be None, 'paired', 'cohort' or 'distribution', got {mode!r}")
-    subset = data.loc[_measure_rows(data, measure)]
+    subset = data.loc[measure_rows(data, measure)]
     if subset.empty:
         raise ValueError(
             f"measure {measure!r} not found; data has {sorted(map(str, data['measure'].unique()))}"
@@ -221,7 +223,7 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     else:
         n_patients = subset["patient_id"].nunique()
     if mode == "distribution":
-        quantiles = _visit_quantiles(encoded, baseline)
+        quantiles = visit_quantiles(encoded, baseline)
         visits = list(quantiles.index)
     else:
         # The distinct visits once, in order of appearance, rather than comparing every
@@ -239,7 +241,7 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
         raise ValueError(
             f"mode='paired' needs exactly one follow-up timepoint, got {list(follow_ups)}"
         )
-    ax = _get_ax(ax)
+    ax = get_ax(ax)
     unit = _first_present(subset["unit"]) if "unit" in subset.columns else None
     unit = "" if unit is None else str(unit)
     bands = _resolve_bands(measure, bands, codebook)
@@ -263,7 +265,7 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
         _draw_targets(ax, targets, target_unit, on_top=True)
         _slope_cohort(ax, subset, measure, baseline, kwargs, name)
     else:
-        end = _draw_trajectory(ax, quantiles, n_patients, kwargs)
+        end = draw_trajectory(ax, quantiles, n_patients, kwargs)
         # The target line stops where the data do: right of them are the percentiles'
         # names, which it would strike through.
         low, high = ax.get_xlim()
@@ -284,7 +286,7 @@ def _histogram_detail(changes: np.ndarray, thresholds: Sequence[float]) -> str:
     changes = changes[np.isfinite(changes)]
     if not changes.size:
         return "no patient with a change"
-    detail = f"{changes.size:,} patients with a change, median {_number(np.median(changes))}"
+    detail = f"{changes.size:,} patients with a change, median {text_number(np.median(changes))}"
     for threshold in sorted(thresholds, reverse=True):
         share = 100 * np.mean(-changes > threshold)
         detail += f"; {share:.0f}% improved by more than {threshold:g}"
@@ -297,10 +299,10 @@ def _describe_distribution(ax, quantiles: pd.DataFrame, name: str, n_patients: i
     detail = f"{name} of {n_patients:,} patients"
     if len(shown):
         first, last = shown.iloc[0], shown.iloc[-1]
-        detail += (f", median {_number(first['q50'])} (interquartile range "
-                   f"{_number(first['q25'])} to {_number(first['q75'])}) "
-                   f"{_when(shown.index[0])} and {_number(last['q50'])} "
-                   f"({_number(last['q25'])} to {_number(last['q75'])}) "
+        detail += (f", median {text_number(first['q50'])} (interquartile range "
+                   f"{text_number(first['q25'])} to {text_number(first['q75'])}) "
+                   f"{_when(shown.index[0])} and {text_number(last['q50'])} "
+                   f"({text_number(last['q25'])} to {text_number(last['q75'])}) "
                    f"{_when(shown.index[-1])}")
     describe(ax, "The median over months on anifrolumab, with ribbons of the 25th to 75th "
              "and 10th to 90th percentiles", detail)
@@ -345,7 +347,7 @@ def _slope_paired(ax, subset, measure, baseline, follow_up, label_patients, line
     # Patients with the same value at a visit are set side by side, so no marker hides
     # another (the step is one marker width, converted from points to x data units).
     width_px = max(ax.get_window_extent().width, 1.0)
-    step = (_points(style["markersize"]) * 1.15 * ax.figure.dpi / 72.0
+    step = (points(style["markersize"]) * 1.15 * ax.figure.dpi / 72.0
             * np.ptp(ax.get_xlim()) / width_px)
     x_before = 0 + _dodge(before, step)
     x_after = 1 + _dodge(after, step)
@@ -355,17 +357,17 @@ def _slope_paired(ax, subset, measure, baseline, follow_up, label_patients, line
             ax.plot([x_before[i], x_after[i]], [b, a], color=color, gid=f"patient-{pid}",
                     **style)
         else:
-            points = [(x, v) for x, v in ((x_before[i], b), (x_after[i], a)) if np.isfinite(v)]
-            if points:
+            marks = [(x, v) for x, v in ((x_before[i], b), (x_after[i], a)) if np.isfinite(v)]
+            if marks:
                 unpaired = True
-                ax.scatter(*zip(*points, strict=True), s=style["markersize"] ** 2,
+                ax.scatter(*zip(*marks, strict=True), s=style["markersize"] ** 2,
                            facecolor="white", edgecolor=color, linewidth=1.2, zorder=4)
     if label_patients:
         has_end = np.isfinite(after)
         ends = after[has_end]
-        fontsize = _points(plt.rcParams["legend.fontsize"])
-        gap = _text_height_in_data(ax, fontsize, factor=1.15)
-        positions = _spread(ends, gap, lower=ax.get_ylim()[0] + gap / 2)
+        fontsize = points(plt.rcParams["legend.fontsize"])
+        gap = text_height_in_data(ax, fontsize, factor=1.15)
+        positions = spread(ends, gap, lower=ax.get_ylim()[0] + gap / 2)
         for pid, y, color in zip(wide.index[has_end], positions,
                                  np.asarray(colors, dtype=object)[has_end], strict=True):
             ax.text(1.12, y, patient_label(pid), va="center", ha="left", color=color,
@@ -374,15 +376,15 @@ def _slope_paired(ax, subset, measure, baseline, follow_up, label_patients, line
         handle = Line2D([], [], linestyle="none", marker="o", markerfacecolor="white",
                         markeredgecolor=GREY, markersize=4.5)
         ax.legend([handle], ["Other visit not reported"], loc="best",
-                  fontsize=_SMALL_TEXT, handletextpad=0.3, borderaxespad=0.2)
+                  fontsize=SMALL_TEXT, handletextpad=0.3, borderaxespad=0.2)
     paired = np.isfinite(before) & np.isfinite(after)
     change = tidy.change(before[paired], after[paired])
     detail = (f"{name} fell in {int((change < 0).sum())} of "
               f"{int(paired.sum())} patients, stayed the same in {int((change == 0).sum())} "
               f"and rose in {int((change > 0).sum())}")
     if paired.any():
-        detail += (f", median {_number(np.median(before[paired]))} to "
-                   f"{_number(np.median(after[paired]))}")
+        detail += (f", median {text_number(np.median(before[paired]))} to "
+                   f"{text_number(np.median(after[paired]))}")
     single = int((np.isfinite(before) ^ np.isfinite(after)).sum())
     if single:
         detail += f", {single} with one visit reported"
@@ -439,14 +441,14 @@ def _slope_cohort(ax, subset, measure, baseline, line_kwargs, name: str) -> None
     # Inside the axes: a three-column legend above each panel of a multi-panel figure is
     # wider than the panel and makes constrained layout collapse the axes.
     ax.legend(handles, [f"Patients (n = {n_patients:,})", "Median", "IQR"],
-              loc="upper right", ncols=1, fontsize=_SMALL_TEXT, handletextpad=0.4,
+              loc="upper right", ncols=1, fontsize=SMALL_TEXT, handletextpad=0.4,
               borderaxespad=0.3, framealpha=0.85)
     medians = stats[0.5].dropna()
     detail = f"{name} of {n_patients:,} patients"
     if len(medians):
-        detail += (f", median {_number(medians.iloc[0])} at "
+        detail += (f", median {text_number(medians.iloc[0])} at "
                    f"{_words(timepoint_label(medians.index[0]))} and "
-                   f"{_number(medians.iloc[-1])} at {_words(timepoint_label(medians.index[-1]))}")
+                   f"{text_number(medians.iloc[-1])} at {_words(timepoint_label(medians.index[-1]))}")
     describe(ax, "Each patient's course over months on anifrolumab as a faded line, with "
              "the median and interquartile range per visit", detail)
 
@@ -526,16 +528,16 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
     with a change, and how many had none.
     """
     columns = [value, label] + ([hue] if hue is not None else [])
-    _require_columns(data, columns)
+    require_columns(data, columns)
     if mode not in (None, "bars", "distribution"):
         raise ValueError(f"mode must be None, 'bars' or 'distribution', got {mode!r}")
     if mode is None:
         mode = "bars" if len(data) <= MAX_INDIVIDUAL_PATIENTS else "distribution"
-    ax = _get_ax(ax)
+    ax = get_ax(ax)
     name, thresholds = _waterfall_thresholds(value, thresholds, codebook)
     if mode == "distribution":
         changes = pd.to_numeric(data[value], errors="raise").to_numpy(dtype=float)
-        _change_histogram(ax, changes, None if hue is None else _eular_codes(data[hue]),
+        change_histogram(ax, changes, None if hue is None else eular_codes(data[hue]),
                           tuple(-t for t in thresholds), name,
                           VALUE_LABELS.get(value, value), kwargs)
         describe(ax, "Histogram of the change per patient"
@@ -547,7 +549,7 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
     frame = frame.sort_values("_change", ascending=False, na_position="last", kind="stable")
     changes = frame["_change"].to_numpy()
     present = np.isfinite(changes)
-    categories = ([_eular_category(v) for v in frame[hue]] if hue is not None
+    categories = ([eular_category(v) for v in frame[hue]] if hue is not None
                   else [None] * len(frame))
     if hue is None:
         colors = [PALETTE[0]] * len(frame)
@@ -570,10 +572,10 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
     for threshold in thresholds:
         ax.axhline(-threshold, color=GREY, linestyle=(0, (4, 2)), linewidth=0.8, zorder=2,
                    gid=f"threshold-{threshold:g}")
-        ax.annotate(_minus(f"-{threshold:g}"), xy=(1.0, -threshold),
+        ax.annotate(minus(f"-{threshold:g}"), xy=(1.0, -threshold),
                     xycoords=("axes fraction", "data"), xytext=(2, 0),
                     textcoords="offset points", ha="left", va="center",
-                    fontsize=_SMALL_TEXT, color=GREY)
+                    fontsize=SMALL_TEXT, color=GREY)
     finite = changes[present]
     low = min(float(finite.min()) if finite.size else 0.0, -max(thresholds, default=0.0), 0.0)
     high = max(float(finite.max()) if finite.size else 0.0, 0.0)
@@ -585,11 +587,11 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
         for x, change in zip(positions, changes, strict=True):
             if np.isfinite(change):
                 y = change - offset if change < 0 else change + offset
-                text = _minus(f"{change:+.2f}") if change != 0 else "0.00"
+                text = minus(f"{change:+.2f}") if change != 0 else "0.00"
                 ax.text(x, y, text, ha="center", va="top" if change < 0 else "bottom",
-                        fontsize=_SMALL_TEXT, zorder=5)
+                        fontsize=SMALL_TEXT, zorder=5)
             else:
-                ax.text(x, offset, "n/a", ha="center", va="bottom", fontsize=_SMALL_TEXT,
+                ax.text(x, offset, "n/a", ha="center", va="bottom", fontsize=SMALL_TEXT,
                         color=GREY)
         ax.set_xticks(positions, [patient_label(v) for v in frame[label]])
     else:
@@ -607,7 +609,7 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
     name = VALUE_LABELS.get(value, value).split("\n")[0]
     detail = f"{len(frame)} patients"
     if finite.size:
-        detail += (f", {name} from {_number(finite.max())} to {_number(finite.min())} "
+        detail += (f", {name} from {text_number(finite.max())} to {text_number(finite.min())} "
                    f"(negative is improvement)")
     if hue is not None:
         counts = [f"{sum(c == key for c in categories)} {EULAR_LABELS[key].lower()}"
@@ -656,8 +658,8 @@ def swimmer(data: pd.DataFrame, *, duration_before: str = "disease_duration_mont
     if before_unit not in ("years", "months"):
         raise ValueError(f"before_unit must be 'years' or 'months', got {before_unit!r}")
     columns = [duration_before, on_treatment, label] + ([response] if response else [])
-    _require_columns(data, columns)
-    ax = _get_ax(ax)
+    require_columns(data, columns)
+    ax = get_ax(ax)
     scale = 12.0 if before_unit == "years" else 1.0
     before = pd.to_numeric(data[duration_before], errors="raise").to_numpy(dtype=float) / scale
     during = pd.to_numeric(data[on_treatment], errors="raise").to_numpy(dtype=float)
@@ -705,10 +707,10 @@ def swimmer(data: pd.DataFrame, *, duration_before: str = "disease_duration_mont
     # the axes, and the legend sits on top; anchoring outside artists at the axes edges
     # (never at fractions beyond them) keeps constrained layout at a fixed point, so the
     # figure saves to the same bytes however often it is drawn.
-    tick_points = _points(plt.rcParams["xtick.labelsize"])
+    tick_points = points(plt.rcParams["xtick.labelsize"])
     below = -(plt.rcParams["xtick.major.size"] + plt.rcParams["xtick.major.pad"]
               + 1.6 * tick_points)
-    side = {"fontsize": _points(plt.rcParams["axes.labelsize"]),
+    side = {"fontsize": points(plt.rcParams["axes.labelsize"]),
             "xycoords": ("data", "axes fraction"), "textcoords": "offset points",
             "va": "top"}
     ax.annotate(f"\u2190 SLE duration ({before_unit})", xy=(0, 0.0), xytext=(-4, below),
@@ -719,10 +721,10 @@ def swimmer(data: pd.DataFrame, *, duration_before: str = "disease_duration_mont
               handlelength=1.0, columnspacing=1.0, borderaxespad=0.3)
     detail = f"{len(data)} patients"
     if np.isfinite(before).any():
-        detail += (f", SLE for {_number(np.nanmin(before))} to {_number(np.nanmax(before))} "
+        detail += (f", SLE for {text_number(np.nanmin(before))} to {text_number(np.nanmax(before))} "
                    f"{before_unit} before anifrolumab")
     if np.isfinite(during).any():
-        detail += (f", then {_number(np.nanmin(during))} to {_number(np.nanmax(during))} "
+        detail += (f", then {text_number(np.nanmin(during))} to {text_number(np.nanmax(during))} "
                    "months on it")
     if response:
         detail += (f"; {sum(a is True for a in answers)} with a response and "
@@ -778,7 +780,7 @@ def profile_heatmap(data: pd.DataFrame, *, features=None, label: str = "patient_
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    ax = _get_ax(ax)
+    ax = get_ax(ax)
     names = data[label] if label in data.columns else pd.Series(data.index, index=data.index)
     if features is None:
         groups = {None: [c for c in data.columns if c != label]}
@@ -789,7 +791,7 @@ def profile_heatmap(data: pd.DataFrame, *, features=None, label: str = "patient_
     columns = [column for group in groups.values() for column in group]
     if not columns:
         raise ValueError("profile_heatmap needs at least one feature column")
-    _require_columns(data, columns)
+    require_columns(data, columns)
     feature_labels = dict(feature_labels or {})
     flags = np.array([[_to_flag(v, column) for v in data[column]] for column in columns])
     n_features, n_patients = flags.shape
@@ -824,7 +826,7 @@ def profile_heatmap(data: pd.DataFrame, *, features=None, label: str = "patient_
                 ax.annotate(str(group), xy=(1.0, (start + stop) / 2),
                             xycoords=("axes fraction", "data"), xytext=(5, 0),
                             textcoords="offset points", ha="left", va="center",
-                            rotation=0, fontsize=_SMALL_TEXT, fontweight="bold")
+                            rotation=0, fontsize=SMALL_TEXT, fontweight="bold")
             start = stop
     handles = [Patch(facecolor=_PROFILE_COLORS["yes"], label="Yes"),
                Patch(facecolor=_PROFILE_COLORS["no"], edgecolor=LIGHT_GREY, label="No"),

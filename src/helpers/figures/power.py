@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import pandas as pd
 import seaborn as sns
 
-from helpers.figures.style import GREY, PALETTE, _get_ax, _require_columns, describe
+from helpers.figures.parts import get_ax, require_columns
+from helpers.figures.style import GREY, PALETTE, describe
 from helpers.power import TEST_LABELS
 from helpers.vocab import measure_name
 
@@ -34,10 +35,10 @@ def power_curves(data: pd.DataFrame, *, measure: str | None = None,
     -------
     matplotlib Axes
     """
-    _require_columns(data, ["n", "test", "power"])
+    require_columns(data, ["n", "test", "power"])
     if measure is not None:
         data = data[data["measure"] == measure]
-    ax = _get_ax(ax)
+    ax = get_ax(ax)
     order = [t for t in TEST_LABELS if t in set(data["test"])]
     labelled = data.assign(Test=data["test"].map(TEST_LABELS))
     # errorbar=None: one simulated value per point, and no bootstrapped band (which
