@@ -133,93 +133,104 @@ def _read_text(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _measure(cells: pd.Series, path: Path, row: int) -> Measure:
-    def fail(column: str, message: str):
-        return InputError(path, f"{message} (got {quote_value(cells[column])})", row=row,
-                          column=column)
+class _Row:
+    """One codebook row's cells, read into typed values; errors name the row and column."""
 
-    code = cells["measure"]
-    if not _CODE.fullmatch(code):
-        raise fail("measure", "must be a code of lower-case letters, digits and _, "
-                   "starting with a letter (such as das28_esr)")
-    if not cells["label"]:
-        raise fail("label", "is empty; give the name to print in tables and figures")
+    def __init__(self, cells: pd.Series, path: Path, row: int):
+        self.cells, self.path, self.row = cells, path, row
 
-    def number(column: str, *, optional: bool = False) -> float | None:
-        value = cells.get(column, "")
+    def fail(self, column: str, message: str) -> InputError:
+        return InputError(self.path, f"{message} (got {quote_value(self.cells[column])})",
+                          row=self.row, column=column)
+
+    def number(self, column: str, *, optional: bool = False) -> float | None:
+        value = self.cells.get(column, "")
         if optional and value == "":
             return None
         try:
             number = float(value)
         except ValueError:
-            raise fail(column, "is not a number") from None
+            raise self.fail(column, "is not a number") from None
         if not math.isfinite(number):
-            raise fail(column, "is not a finite number")
+            raise self.fail(column, "is not a finite number")
         return number
 
-    def yes_no(column: str) -> bool:
+    def yes_no(self, column: str) -> bool:
         try:
-            answer = parse_yes_no(cells[column], column)
+            answer = parse_yes_no(self.cells[column], column)
         except ValueError:
             answer = None
         if answer is None:
-            raise fail(column, "must be yes or no")
+            raise self.fail(column, "must be yes or no")
         return answer
 
-    def words(column: str) -> tuple[str, ...]:
-        return tuple(filter(None, (w.strip() for w in cells.get(column, "").split(";"))))
+    def words(self, column: str) -> tuple[str, ...]:
+        """The ``;``-separated parts of a cell, stripped, empty ones left out."""
+        return tuple(filter(None, (w.strip() for w in self.cells.get(column, "").split(";"))))
 
-    def numbers(column: str, within: tuple[float, float] | None = None
+    def numbers(self, column: str, within: tuple[float, float] | None = None
                 ) -> tuple[float, ...]:
         """Distinct numbers, ``;``-separated, in increasing order: within the range, or
         else greater than 0."""
         values = []
-        for part in words(column):
+        for part in self.words(column):
             try:
                 value = float(part)
             except ValueError:
-                raise fail(column, "must be numbers separated by ';'") from None
+                raise self.fail(column, "must be numbers separated by ';'") from None
             if within and not within[0] <= value <= within[1]:
-                raise fail(column, f"has {part} outside min-max ({within[0]:g}-"
-                           f"{within[1]:g})")
+                raise self.fail(column, f"has {part} outside min-max ({within[0]:g}-"
+                                f"{within[1]:g})")
             if not within and not value > 0:
-                raise fail(column, "must be improvements greater than 0")
+                raise self.fail(column, "must be improvements greater than 0")
             if value in values:
-                raise fail(column, f"has {part} twice")
+                raise self.fail(column, f"has {part} twice")
             values.append(value)
         return tuple(sorted(values))
 
-    low, high = number("min"), number("max")
+    def conversions(self) -> tuple[tuple[str, float], ...]:
+        """``unit=factor`` pairs, each factor a positive number."""
+        pairs = []
+        for part in self.words("conversions"):
+            unit, _, factor = part.rpartition("=")
+            try:
+                value = float(factor)
+            except ValueError:
+                value = math.nan
+            if not unit.strip() or not math.isfinite(value) or value <= 0:
+                raise self.fail("conversions", "must be unit=factor pairs separated by ';' "
+                                "(such as mg/dL=10: a value in mg/dL times 10 is in the "
+                                "measure's unit)")
+            pairs.append((unit.strip(), value))
+        return tuple(pairs)
+
+
+def _measure(cells: pd.Series, path: Path, row: int) -> Measure:
+    read = _Row(cells, path, row)
+    code = cells["measure"]
+    if not _CODE.fullmatch(code):
+        raise read.fail("measure", "must be a code of lower-case letters, digits and _, "
+                        "starting with a letter (such as das28_esr)")
+    if not cells["label"]:
+        raise read.fail("label", "is empty; give the name to print in tables and figures")
+    low, high = read.number("min"), read.number("max")
     if low > high:
-        raise fail("max", f"is below min ({low:g})")
-    integer, lower_is_better = yes_no("integer"), yes_no("lower_is_better")
-    mcid = number("mcid", optional=True)
+        raise read.fail("max", f"is below min ({low:g})")
+    integer, lower_is_better = read.yes_no("integer"), read.yes_no("lower_is_better")
+    mcid = read.number("mcid", optional=True)
     if mcid is not None and mcid <= 0:
-        raise fail("mcid", "must be a positive difference")
-    thresholds = numbers("thresholds", (low, high))
-    categories = words("categories")
+        raise read.fail("mcid", "must be a positive difference")
+    thresholds = read.numbers("thresholds", (low, high))
+    categories = read.words("categories")
     if categories and len(categories) != len(thresholds) + 1:
-        raise fail("categories", f"names {len(categories)} categories; the "
-                   f"{len(thresholds)} thresholds separate {len(thresholds) + 1}")
-    change_thresholds = numbers("change_thresholds")
-    aliases = words("aliases")
-    conversions = []
-    for part in filter(None, (p.strip() for p in cells.get("conversions", "").split(";"))):
-        unit, _, factor = part.rpartition("=")
-        try:
-            value = float(factor)
-        except ValueError:
-            value = math.nan
-        if not unit.strip() or not math.isfinite(value) or value <= 0:
-            raise fail("conversions", "must be unit=factor pairs separated by ';' (such as "
-                       "mg/dL=10: a value in mg/dL times 10 is in the measure's unit)")
-        conversions.append((unit.strip(), value))
+        raise read.fail("categories", f"names {len(categories)} categories; the "
+                        f"{len(thresholds)} thresholds separate {len(thresholds) + 1}")
     return Measure.from_label(code, cells["label"], cells["unit"], low, high, integer,
                               lower_is_better=lower_is_better, mcid=mcid,
-                              thresholds=tuple(thresholds),
-                              source=paths.display_path(path), aliases=aliases,
-                              conversions=tuple(conversions), categories=categories,
-                              change_thresholds=change_thresholds,
+                              thresholds=thresholds, source=paths.display_path(path),
+                              aliases=read.words("aliases"),
+                              conversions=read.conversions(), categories=categories,
+                              change_thresholds=read.numbers("change_thresholds"),
                               change_name=cells.get("change_name", ""))
 
 
