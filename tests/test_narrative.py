@@ -7,6 +7,9 @@ import pytest
 
 from helpers import paths
 from helpers.analysis.narrative import direction_counts, prepost_narrative, smallest_exact_p
+from helpers.analysis.planning import power_narrative, power_table
+from helpers.analysis.review import (analysis_sets, case_series_study, meta_analyses,
+                                     review_narrative)
 from helpers.paired import paired_tests
 from helpers.analysis.summary import patient_features
 from helpers.tables import to_markdown
@@ -61,3 +64,63 @@ def test_patient_features_keeps_missing_organs_missing():
                             "Previous therapy", "Intolerance"]
     assert pd.isna(features.loc[features["patient_id"] == 2, "Cutaneous"].item())
     assert features["RTX (prev.)"].tolist() == [False, False, True, True]
+
+
+# --- the caveats are built from the data, not written for the paper ---------------------
+
+
+
+def _review_text(pooled_studies, patients, **kwargs):
+    pooled = meta_analyses(analysis_sets(pooled_studies, case_series_study(patients)),
+                           transforms=("logit",), methods=("REML",))
+    return review_narrative(pooled, transform="logit", method="REML", **kwargs).data
+
+
+def test_the_review_caveats_on_the_paper_name_its_studies():
+    studies = pd.read_csv(paths.DATA_PROCESSED / paths.STUDIES)
+    patients = pd.read_csv(paths.DATA_PROCESSED / paths.PATIENTS)
+    text = _review_text(studies, patients, studies=studies)
+    # The paper's review table: 3, 25 and 3 patients; Maicas and Tani report resolution,
+    # Ceccarelli a reduction in scores; case series, a cohort: no control group.
+    assert ("Three small studies (3, 25 and 3 patients) and this series of 4 cannot "
+            "estimate") in text
+    assert "almost no power with k = 3–4," in text
+    assert ("*resolution* of arthritis (Maicas, Tani) is stricter than a *reduction* in "
+            "scores (Ceccarelli) or a clinician's judgement of response (this series)") in text
+    assert "None of the studies had a control group." in text
+
+
+def test_the_review_caveats_follow_other_studies():
+    studies = pd.read_csv(paths.DATA_PROCESSED / paths.STUDIES)
+    patients = pd.read_csv(paths.DATA_PROCESSED / paths.PATIENTS)
+    # Five made-up studies, all scoring improvement, one of them randomised.
+    other = pd.concat([studies] * 2, ignore_index=True).iloc[:5].assign(
+        study=[f"S{i} 2026" for i in range(5)], author=[f"S{i}" for i in range(5)],
+        n=[10, 12, 20, 8, 30], events=[5, 6, 12, 4, 20], outcome_definition="improvement",
+        design=["Case series"] * 4 + ["Randomised controlled trial"])
+    text = _review_text(other, patients, studies=other)
+    assert "Five small studies (10, 12, 20, 8 and 30 patients) and this series of 4" in text
+    assert "k = 5–6," in text
+    assert "Maicas" not in text and "stricter" not in text
+    assert "control group" not in text
+    # Without the studies table: the totals only, from the pooled rows.
+    text = _review_text(other, patients)
+    assert "Five published studies (80 patients in all) and this series of 4" in text
+
+
+def test_the_power_caveat_says_whether_anyone_worsened(measurements):
+    power = power_table(measurements, measures=["sledai2k", "das28"], n=[4], reps=20)
+    needed = power.assign(target=0.8, n_needed=float("nan"))[
+        ["measure", "test", "target", "n_needed"]].drop_duplicates()
+    text = power_narrative(power, needed, alpha=0.05, measurements=measurements).data
+    assert "as these few did: with four patients of whom none worsened" in text
+    # Patient 4's SLEDAI-2K rises from 0 to 3 (made up): one worsened.
+    worse = measurements.copy()
+    rows = ((worse["patient_id"] == 4) & (worse["measure"] == "sledai2k")
+            & (worse["timepoint"] != "baseline"))
+    worse.loc[rows, "value"] = 3.0
+    text = power_narrative(power, needed, alpha=0.05, measurements=worse).data
+    assert "some of whom worsened (1 on SLEDAI-2K)" in text
+    assert "none worsened" not in text
+    text = power_narrative(power, needed, alpha=0.05).data
+    assert "as these few did. Each point" in text

@@ -118,6 +118,22 @@ def format_level(level: float) -> str:
     return f"{100 * level:.4g}%"
 
 
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                 "nine", "ten")
+
+
+def number_word(n: int, *, capital: bool = False) -> str:
+    """A count in running text: a word up to ten, digits (with thousands commas) above.
+
+    Examples
+    --------
+    >>> number_word(3, capital=True), number_word(4), number_word(25), number_word(1200)
+    ('Three', 'four', '25', '1,200')
+    """
+    word = _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else f"{n:,}"
+    return word.capitalize() if capital else word
+
+
 def round_significant(values):
     """Round floats to :data:`SIGNIFICANT_DIGITS` significant digits, as they are written.
 

@@ -12,14 +12,15 @@ import contextlib
 import logging
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from helpers.data.tidy import encode, latest_change
 from helpers.power import TEST_LABELS, TESTS, n_needed, simulate_power
-from helpers.vocab import BASELINE, measure_name
+from helpers.io import number_word
+from helpers.vocab import BASELINE, MEASURES, Measure, measure_name
 
 __all__ = ["dask_client", "observed_differences", "power_narrative", "power_table",
            "sample_sizes_needed"]
@@ -114,8 +115,45 @@ def sample_sizes_needed(power: pd.DataFrame, targets: Sequence[float]) -> pd.Dat
     return pd.concat(rows, ignore_index=True)
 
 
-def power_narrative(power: pd.DataFrame, needed: pd.DataFrame, *, alpha: float):
-    """What the simulated power says, and what bootstrapping a few changes cannot say."""
+def _bootstrap_caveat(power: pd.DataFrame, measurements: pd.DataFrame | None,
+                      codebook: Mapping[str, Measure]) -> str:
+    """What resampling the observed changes assumes, and whether any patient worsened."""
+    patients = int(power["n_observed"].max())
+    text = ("Bootstrapping resamples the observed changes, so it assumes that future "
+            f"patients change exactly as these{' few' if patients <= 10 else ''} did")
+    return text + _worsening(power, measurements, codebook, patients)
+
+
+def _worsening(power: pd.DataFrame, measurements: pd.DataFrame | None,
+               codebook: Mapping[str, Measure], patients: int) -> str:
+    """The end of the bootstrap caveat: whether the patients resampled ever worsened."""
+    if measurements is None:
+        return "."
+    measures = list(dict.fromkeys(power["measure"]))
+    worse = {measure: int((observed_differences(measurements, measure)
+                           * (1 if codebook[measure].lower_is_better else -1) > 0).sum())
+             if measure in codebook else 0 for measure in measures}
+    if any(worse.values()):
+        which = ", ".join(f"{n} on {measure_name(m, codebook)}" for m, n in worse.items() if n)
+        return (f": {number_word(patients)} patients, some of whom worsened ({which}); "
+                "every simulated study draws its patients from these, so the power shown "
+                "holds only for a population that responds in the same proportions.")
+    return (f": with {number_word(patients)} patients of whom none worsened, every "
+            "simulated study has only improvements and zeros, the exact tests reject as "
+            "soon as there are enough non-zero changes, and the power shown is an upper "
+            "bound for a population in which some patients worsen or the effect is "
+            "smaller.")
+
+
+def power_narrative(power: pd.DataFrame, needed: pd.DataFrame, *, alpha: float,
+                    measurements: pd.DataFrame | None = None,
+                    codebook: Mapping[str, Measure] = MEASURES):
+    """What the simulated power says, and what bootstrapping a few changes cannot say.
+
+    ``measurements`` (the tidy table the power was simulated from), when given, lets the
+    caveat say how many patients changed and whether any worsened (a rise, where the
+    codebook says lower is better); without it the caveat speaks of the changes only.
+    """
     from IPython.display import Markdown
 
     from helpers.io import escape_markdown, round_significant
@@ -136,11 +174,7 @@ def power_narrative(power: pd.DataFrame, needed: pd.DataFrame, *, alpha: float):
     method = str(power["method"].iloc[0])
     reps = int(power["reps"].iloc[0])
     caveat = (
-        "Bootstrapping resamples the observed changes, so it assumes that future patients "
-        "change exactly as these few did: with four patients of whom none worsened, every "
-        "simulated study has only improvements and zeros, the exact tests reject as soon as "
-        "there are enough non-zero changes, and the power shown is an upper bound for a "
-        "population in which some patients worsen or the effect is smaller. "
+        _bootstrap_caveat(power, measurements, codebook) + " "
         if method == "bootstrap" else
         "The normal model uses the observed mean and SD of the changes as if they were the "
         "population's; with a handful of patients both are very uncertain. ")

@@ -57,12 +57,14 @@ def analysis_sets(studies: pd.DataFrame, case_series: pd.DataFrame | None = None
     - ``review``: the review table's studies;
     - ``review+case_series``: the same plus the case series (if given);
     - ``resolution_only``: sensitivity analysis, studies whose outcome is resolution of
-      arthritis (improvement in a score is a weaker outcome).
+      arthritis (improvement in a score is a weaker outcome); left out when no study's is.
     """
     sets = {"review": studies}
     if case_series is not None:
         sets["review+case_series"] = pd.concat([studies, case_series], ignore_index=True)
-    sets["resolution_only"] = studies[studies["outcome_definition"] == "resolution"]
+    resolution = studies[studies["outcome_definition"] == "resolution"]
+    if len(resolution):
+        sets["resolution_only"] = resolution
     return sets
 
 
@@ -363,12 +365,16 @@ def _pct(x: float) -> str:
 
 
 def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
-                     test: str = "knha", level: float = 0.95):
+                     test: str = "knha", level: float = 0.95,
+                     studies: pd.DataFrame | None = None):
     """A short results paragraph with the numbers filled in from ``pooled``.
 
     ``test`` names the primary intervals (``"knha"``: Hartung-Knapp-Sidik-Jonkman, with
     a t-based prediction interval); the Wald (``"z"``) result is quoted as sensitivity.
     ``level`` is the confidence level ``pooled`` was computed at, named in the text.
+    ``studies`` (``data/processed/studies.csv``: ``author, n, outcome_definition``,
+    optionally ``design``), when given, names each study's size and outcome in the
+    closing caveats; without it they speak of the studies as a whole.
     Returns an :class:`IPython.display.Markdown` object (displayed in notebooks and the
     report); its ``.data`` is the Markdown text.
     """
@@ -419,14 +425,66 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
         f"- Across transforms and estimators the pooled proportion of the published studies "
         f"ranges from {_pct(spread.min())} to {_pct(spread.max())}: with so few patients the "
         f"choice of model (for example {transform} vs {other}) moves the estimate visibly.")
-    text = "\n".join(lines) + (
-        "\n\nThree small studies (3, 25 and 3 patients) and this series of 4 cannot estimate "
-        "a response rate precisely: the intervals are wide, the heterogeneity test has "
-        "almost no power with k = 3–4, and a prediction interval for a new study spans most "
-        "of the possible range. The outcomes are not the same thing either: *resolution* of "
-        "arthritis (Maicas, Tani) is stricter than a *reduction* in scores (Ceccarelli) or a "
-        "clinician's judgement of response (this series), so pooling them answers a looser "
-        "question than any one study asked. None of the studies had a control group. The "
-        "synthesis is descriptive: it says that responses were common in these reports, "
-        "not how often they would occur in practice.")
+    text = "\n".join(lines) + "\n\n" + _review_caveats(rows, transform, method, test,
+                                                       studies)
     return Markdown(text)
+
+
+def _review_caveats(rows: pd.DataFrame, transform: str, method: str, test: str,
+                    studies: pd.DataFrame | None) -> str:
+    """The closing paragraph: how little so few patients can say, built from the data."""
+    from helpers.io import number_word
+
+    def total(analysis):
+        key = (analysis, transform, method, test)
+        return int(rows.loc[key, "n"]) if key in rows.index else None
+
+    k = rows.xs((transform, method, test), level=("transform", "method", "test"))["k"]
+    # The main analyses' numbers of studies (the sensitivity analyses' are not the point).
+    ks = sorted({int(k[a]) for a in ("review", "review+case_series") if a in k.index})
+    series = (total("review+case_series") - total("review")
+              if total("review+case_series") is not None else None)
+    if studies is not None and len(studies):
+        sizes = [int(n) for n in studies["n"]]
+        subject = (f"{number_word(len(sizes), capital=True)} small studies "
+                   f"({_listed([str(n) for n in sizes])} patients)")
+    else:
+        subject = (f"{number_word(ks[0], capital=True)} published studies "
+                   f"({total('review')} patients in all)")
+    subject += f" and this series of {series}" if series else ""
+    k_text = f"k = {ks[0]}" + (f"–{ks[-1]}" if len(ks) > 1 else "")
+    text = (f"{subject} cannot estimate a response rate precisely: the intervals are wide, "
+            f"the heterogeneity test has almost no power with {k_text}, and a prediction "
+            "interval for a new study spans most of the possible range.")
+    text += _outcome_caveat(studies, series)
+    if studies is not None and not studies.get("design", pd.Series(dtype=str)).astype(
+            str).str.contains("control|randomi", case=False).any():
+        text += " None of the studies had a control group."
+    return text + (" The synthesis is descriptive: it says that responses were common in "
+                   "these reports, not how often they would occur in practice.")
+
+
+def _outcome_caveat(studies: pd.DataFrame | None, series: int | None) -> str:
+    """Why pooling different outcome definitions answers a looser question."""
+    if studies is None or "outcome_definition" not in studies:
+        return ""
+    authors = studies.groupby("outcome_definition", sort=False)["author"].agg(list)
+    kinds = {"resolution": "*resolution* of arthritis", "improvement": "a *reduction* in "
+             "scores"}
+    # Resolution, where some study asked for it, is the strictest outcome: named first.
+    order = sorted(authors.index, key=lambda kind: kind != "resolution")
+    named = [f"{kinds.get(kind, kind)} ({', '.join(authors[kind])})" for kind in order]
+    if series:
+        named.append("a clinician's judgement of response (this series)")
+    if len(named) < 2:
+        return ""
+    comparison = (f"{named[0]} is stricter than {_listed(named[1:], 'or')}"
+                  if order[0] == "resolution" else f"{_listed(named)} differ")
+    return (f" The outcomes are not the same thing either: {comparison}, so pooling them "
+            "answers a looser question than any one study asked.")
+
+
+def _listed(items: list[str], conjunction: str = "and") -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else (
+        f"{', '.join(items[:-1])} {conjunction} {items[-1]}")
