@@ -10,7 +10,9 @@ is), and both zero methods:
   ``theta`` at which the test of ``d - theta`` accepts, its p-value counted here over all
   2^n sign patterns (independent of the package's convolution), evaluated between
   consecutive Walsh averages, where the statistic is constant; where even the most extreme
-  shift is accepted, the whole Walsh range (R's ``qu <- 1``).
+  shift is accepted, the whole Walsh range (R's ``qu <- 1``);
+- the test itself, batched over samples (as the interval runs it over its shifts), is
+  that brute-force test, row by row.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers.paired import paired_tests
+from helpers.paired import paired_tests, signed_rank_tests
 
 
 def _midranks(values: np.ndarray) -> np.ndarray:
@@ -106,6 +108,22 @@ def test_the_estimate_and_interval_belong_to_the_test_beside_them(d, zero_method
     low, high = _inverted_by_brute_force(x, zero_method, level)
     assert (row["hl_ci_low"], row["hl_ci_high"]) == pytest.approx((low, high), abs=1e-12)
     assert np.isfinite(row["hl_ci_level"]) and 0 < row["hl_ci_level"] <= 1
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(rows=st.integers(1, 10).flatmap(lambda n: st.lists(
+           st.lists(st.sampled_from([-2.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.75]), min_size=n,
+                    max_size=n), min_size=1, max_size=6)),
+       zero_method=st.sampled_from(["wilcox", "pratt"]))
+def test_the_batched_test_is_the_brute_force_test_of_each_row(rows, zero_method):
+    # The exact (conditional) signed-rank p-value that the interval above inverts, for
+    # a batch of samples with ties and zeros at once (as the interval tests its shifts):
+    # each row's is the one counted over its own 2^n sign patterns.
+    p = signed_rank_tests(rows, zero_method=zero_method).p_value
+    for row, p_row in zip(rows, p, strict=True):
+        x = np.asarray(row, dtype=float)
+        expected = _p_brute_force(x, zero_method) if np.any(x) else np.nan
+        assert p_row == pytest.approx(expected, abs=1e-12, nan_ok=True), row
 
 
 @pytest.mark.parametrize(("d", "zero_method"), [

@@ -30,12 +30,12 @@ from helpers.paired import (
     NormalApproximationWarning,
     _hl_critical_rank,
     _holm,
-    _shifted_p_value,
     _signed_rank_cdf,
     _walsh_order_statistics,
-    _wilcoxon,
     paired_tests,
-    signed_rank_p_values,
+    sign_tests,
+    signed_rank_tests,
+    t_tests,
 )
 from helpers.tables import to_markdown
 from helpers.synth import make_cohort
@@ -295,8 +295,8 @@ def test_exact_conditional_against_coin_and_wilcox_exact(case):
     x = np.subtract(post, pre, dtype=float)
     x = x[x != 0]
     for end, step in ((wilcox["hl_ci_low"], -1e-6), (wilcox["hl_ci_high"], 1e-6)):
-        assert _shifted_p_value(x - (end - step), "wilcox") >= 0.05
-        assert _shifted_p_value(x - (end + step), "wilcox") < 0.05
+        inside, outside = signed_rank_tests([x - (end - step), x - (end + step)]).p_value
+        assert inside >= 0.05 > outside
 
 
 def test_exact_conditional_is_smaller_than_the_normal_approximation_here():
@@ -340,35 +340,57 @@ def test_distribution_from_integer_counts_is_the_halving_one_bit_for_bit(ranks):
     assert np.array_equal(_signed_rank_cdf.__wrapped__(ranks), _halving_cdf(ranks))
 
 
-def _one_by_one(samples):
-    return np.array([_wilcoxon(d, zero_method="wilcox", exact=None, correction=True,
-                               label="", notes=[])["wilcoxon_p_value"] for d in samples])
+# Ties and zeros; tenths make the t-test's sums depend on their order. paired_tests
+# rounds differences to 12 significant digits, which leaves all of these unchanged.
+CHANGES = [-7.5, -3.0, -1.3, -1.25, -1.0, -0.1, 0.0, 0.0, 0.25, 0.7, 1.0, 1.25, 2.0, 2.7,
+           4.75]
 
 
-@pytest.mark.parametrize("n", [1, 2, 5, 12, 49, 50, 51, 80])
-def test_signed_rank_p_values_are_paired_tests_p_values_bit_for_bit(n):
-    # Zeros, ties (integer and tied half-scores), continuous values, both sides of the
-    # exact/normal boundary (49 non-zero differences): every row as paired_tests
-    # reports it, compared exactly, NaN where all differences are zero.
-    rng = np.random.default_rng(n)
-    samples = np.vstack([rng.choice([-2.0, -1.0, 0.0, 1.0, 2.0, 3.5], size=(150, n)),
-                         rng.choice([-7.0, 3.0, 3.0, 12.0], size=(50, n)),
-                         rng.normal(size=(50, n)).round(1), np.zeros((1, n))])
-    p = signed_rank_p_values(samples)
-    assert np.array_equal(p, _one_by_one(samples), equal_nan=True)
-    assert np.isnan(p[-1])
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.sampled_from([1, 2, 3, 5, 12, 49, 50, 60]).flatmap(
+           lambda n: st.lists(st.lists(st.sampled_from(CHANGES), min_size=n, max_size=n),
+                              min_size=1, max_size=4)),
+       zero_method=st.sampled_from(["wilcox", "pratt"]),
+       exact=st.sampled_from([None, True, False]), correction=st.booleans())
+def test_paired_tests_reports_the_batched_tests_of_each_sample(batch, zero_method, exact,
+                                                               correction):
+    # Random samples with ties and zeros, both sides of the exact/normal boundary: each
+    # row of a batch gets, bit for bit, the tests paired_tests reports for that sample
+    # alone, with every option.
+    samples = np.array(batch + [[0.0] * len(batch[0])])  # and an all-zero sample
+    t, sign = t_tests(samples), sign_tests(samples)
+    rank = signed_rank_tests(samples, zero_method=zero_method, exact=exact,
+                             correction=correction)
+    for i, d in enumerate(samples):
+        row = one(paired_tests(tidy(np.zeros(len(d)), d), zero_method=zero_method,
+                               exact=exact, correction=correction))
+        for column, batched in (("t_statistic", t.statistic), ("t_p_value", t.p_value),
+                                ("sign_test_p_value", sign.p_value),
+                                ("sign_test_n", sign.n),
+                                ("wilcoxon_statistic", rank.statistic),
+                                ("wilcoxon_p_value", rank.p_value),
+                                ("wilcoxon_n", rank.n)):
+            assert np.array_equal(row[column], batched[i], equal_nan=True), (column, d)
+        if rank.n[i]:
+            assert row["wilcoxon_method"].startswith("exact") == rank.exact[i]
+    assert np.isnan(rank.p_value[-1]) and np.isnan(sign.p_value[-1])
 
 
-def test_signed_rank_p_values_in_blocks_and_empty(monkeypatch):
+def test_batched_tests_in_blocks_and_empty(monkeypatch):
     import helpers.paired as paired
 
     samples = np.random.default_rng(3).choice([-1.0, 0.0, 1.0, 2.0], size=(40, 9))
-    whole = signed_rank_p_values(samples)
+    whole = signed_rank_tests(samples)
     monkeypatch.setattr(paired, "_BLOCK_ROWS", 7)
-    assert np.array_equal(signed_rank_p_values(samples), whole, equal_nan=True)
-    assert signed_rank_p_values(np.empty((0, 4))).shape == (0,)
-    with pytest.raises(ValueError, match="2-D"):
-        signed_rank_p_values([1.0, 2.0])
+    for field, value in zip(whole, signed_rank_tests(samples), strict=True):
+        assert np.array_equal(field, value, equal_nan=True)
+    for test in (t_tests, sign_tests, signed_rank_tests):
+        assert all(field.shape == (0,) for field in test(np.empty((0, 4))))
+        with pytest.raises(ValueError, match="2-D"):
+            test([1.0, 2.0])
+    with pytest.raises(ValueError, match="zero_method must be one of"):
+        signed_rank_tests(samples, zero_method="zsplit")
 
 
 def test_exact_conditional_tends_to_the_normal_approximation():

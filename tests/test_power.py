@@ -10,7 +10,8 @@ from statsmodels.stats.power import TTestPower
 
 from helpers.analysis.planning import (dask_client, observed_differences, power_table,
                                        sample_sizes_needed)
-from helpers.power import POWER_COLUMNS, grid_seeds, n_needed, simulate_power
+from helpers.paired import paired_tests
+from helpers.power import POWER_COLUMNS, TESTS, grid_seeds, n_needed, simulate_power
 from support.paper import TABLE2, table2_measurements
 
 # Normal draws with the mean and SD of these changes: effect size 1.5 / 1.2910 = 1.1619.
@@ -73,6 +74,44 @@ def test_seeding_contract():
     pd.testing.assert_frame_equal(short, again)
     other = simulate_power(SAMPLE, n=[4, 8], reps=300, seed=6)
     assert not short.equals(other)
+
+
+def _changes(d) -> pd.DataFrame:
+    """A tidy table whose changes (post - baseline) are ``d``."""
+    n = len(d)
+    return pd.DataFrame({"patient_id": np.tile(np.arange(n), 2), "measure": "x",
+                         "timepoint": np.repeat(["baseline", "last"], n),
+                         "month": np.repeat([0, 6], n),
+                         "value": np.r_[np.zeros(n), np.asarray(d, dtype=float)]})
+
+
+P_VALUES = {"t": "t_p_value", "wilcoxon": "wilcoxon_p_value", "sign": "sign_test_p_value"}
+
+
+def test_power_counts_the_rejections_paired_tests_reports():
+    # Each replicate, redrawn from its grid point's seed (the reproducibility contract),
+    # tested by paired_tests one at a time: the simulation rejects exactly as often.
+    # Observed changes with ties and a zero, in quarters (no rounding of differences).
+    sample, sizes, reps, seed = np.array([-2.5, -1.0, -1.0, 0.0, 0.25, 3.0]), [5, 9], 40, 4
+    power = simulate_power(sample, n=sizes, reps=reps, seed=seed)
+    for size, child in zip(sizes, grid_seeds(seed, len(sizes)), strict=True):
+        draws = np.random.default_rng(child).choice(sample, size=(reps, size))
+        rows = pd.concat([paired_tests(_changes(d)) for d in draws])
+        for test in TESTS:
+            expected = int((rows[P_VALUES[test]] <= 0.05).sum())  # NaN: no rejection
+            simulated = power.loc[(power["n"] == size) & (power["test"] == test), "power"]
+            assert round(simulated.item() * reps) == expected, (size, test)
+
+
+def test_identical_changes_are_no_t_test_rejection():
+    # Three changes of -3.7 have a mean of -3.7000000000000006 in floating point, so a
+    # standard deviation of 5e-16, not 0. paired_tests, as R's t.test, calls such data
+    # essentially constant (t-test undefined); the simulation counts what it reports
+    # (before the two shared one t-test it counted p = 7e-33, a power of 100%).
+    row = paired_tests(_changes([-3.7] * 3)).iloc[0]
+    assert np.isnan(row["t_p_value"]) and "constant differences" in row["notes"]
+    table = simulate_power([-3.7], n=[3, 4, 6], tests=["t"], reps=10, seed=1)
+    assert (table["power"] == 0).all()
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -10,6 +10,13 @@ Its rounded rendering is :func:`helpers.tables.write_markdown`'s business.
 Everything is vectorised with NumPy: patients are never looped over in Python, so a
 cohort of 10^6 patients is handled in seconds (see :func:`paired_tests`, Notes).
 
+The three tests are written once, batched over samples (the rows of a 2-D array):
+:func:`t_tests`, :func:`sign_tests` and :func:`signed_rank_tests` test hundreds of
+thousands of simulated samples at once for :func:`helpers.power.simulate_power`, and
+:func:`paired_tests` runs the same functions on one sample, adding only what a single
+sample needs (intervals, the method in words, notes), as scipy.stats.wilcoxon serves
+one sample and many from one n-d statistic.
+
 Change is always ``post - baseline`` (negative = improvement for SLEDAI-2K, DAS28 and
 glucocorticoid dose), as clinical papers report it (docs/architecture.md, "Contracts").
 """
@@ -20,6 +27,7 @@ import math
 import warnings
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -34,8 +42,13 @@ __all__ = [
     "ZERO_METHODS",
     "P_ADJUST_BASES",
     "NormalApproximationWarning",
+    "SignTests",
+    "SignedRankTests",
+    "TTests",
     "paired_tests",
-    "signed_rank_p_values",
+    "sign_tests",
+    "signed_rank_tests",
+    "t_tests",
 ]
 
 #: Columns of the prepost.csv contract (docs/architecture.md), in this order.
@@ -179,6 +192,10 @@ def paired_tests(
         When ``exact=True`` cannot be honoured (more than 1000 non-zero differences),
         so that the signed-rank p-value uses the normal approximation.
 
+    See Also
+    --------
+    t_tests, signed_rank_tests, sign_tests : The same tests, batched over many samples.
+
     Notes
     -----
     Conventions (each row records the ones that vary in a column):
@@ -279,6 +296,321 @@ def paired_tests(
 
 
 # --------------------------------------------------------------------------------------
+# The tests, batched over samples: paired_tests runs them on one sample (one row)
+# --------------------------------------------------------------------------------------
+
+
+class TTests(NamedTuple):
+    """Paired t-tests of k samples (:func:`t_tests`), each field of shape (k,)."""
+
+    mean: np.ndarray  #: mean difference
+    sd: np.ndarray  #: standard deviation of the differences (n - 1 denominator)
+    se: np.ndarray  #: standard error of the mean, sd / sqrt(n)
+    statistic: np.ndarray  #: t = mean / se; NaN where the test is undefined
+    p_value: np.ndarray  #: two-sided, n - 1 degrees of freedom; NaN where undefined
+
+
+class SignTests(NamedTuple):
+    """Sign tests of k samples (:func:`sign_tests`), each field of shape (k,)."""
+
+    n: np.ndarray  #: non-zero differences (the ones the test counts)
+    p_value: np.ndarray  #: exact two-sided binomial p-value; NaN where n = 0
+
+
+class SignedRankTests(NamedTuple):
+    """Signed-rank tests of k samples (:func:`signed_rank_tests`), each field of shape (k,)."""
+
+    statistic: np.ndarray  #: V, the sum of the ranks of the positive differences (R)
+    p_value: np.ndarray  #: two-sided; NaN where no difference is non-zero
+    n: np.ndarray  #: non-zero differences (the ones the test ranks)
+    rank_total: np.ndarray  #: sum of the ranks of the non-zero differences
+    ties: np.ndarray  #: whether some non-zero differences tie in absolute value
+    exact: np.ndarray  #: whether p_value is exact (else the normal approximation)
+
+
+def t_tests(samples) -> TTests:
+    """Two-sided paired t-tests of many samples of paired differences at once.
+
+    Each row is one sample, and its test is the one :func:`paired_tests` reports for it,
+    bit for bit (paired_tests runs this function on one row): R's ``t.test``, undefined
+    (NaN) for fewer than two differences and for "essentially constant" ones (standard
+    error 0 or at most 10 machine epsilons of the mean), where R stops.
+
+    Parameters
+    ----------
+    samples : array_like, shape (k, n)
+        k samples of n differences each, finite.
+
+    Returns
+    -------
+    TTests
+        ``mean``, ``sd``, ``se``, ``statistic`` and ``p_value`` of each sample; all NaN
+        when n < 2.
+
+    Examples
+    --------
+    >>> t_tests([[1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 2.0, 2.0]]).p_value.round(4)
+    array([0.0305,    nan])
+    """
+    d = _samples(samples)
+    k, n = d.shape
+    if n < 2:
+        nan = np.full(k, np.nan)
+        return TTests(nan, nan, nan, nan, nan)
+    mean = d.mean(axis=1)
+    sd = d.std(axis=1, ddof=1)
+    se = sd / math.sqrt(n)
+    # Same test as R's t.test: "data are essentially constant" -> undefined here.
+    constant = (se <= 10 * np.finfo(float).eps * np.abs(mean)) | (se == 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(constant, np.nan, mean / se)
+    return TTests(mean, sd, se, t, 2 * stats.t.sf(np.abs(t), n - 1))
+
+
+def sign_tests(samples) -> SignTests:
+    """Exact two-sided sign tests of many samples of paired differences at once.
+
+    Each row is one sample, and its test is the one :func:`paired_tests` reports for it
+    (paired_tests runs this function on one row): zeros dropped, the number of positive
+    differences against Binomial(n, 1/2), as R's ``binom.test``.
+
+    Parameters
+    ----------
+    samples : array_like, shape (k, n)
+        k samples of n differences each, finite.
+
+    Returns
+    -------
+    SignTests
+        ``n`` (non-zero differences) and ``p_value`` of each sample.
+
+    Examples
+    --------
+    >>> sign_tests([[1.0, 2.0, 3.0, -4.0], [0.0, 0.0, 0.0, 0.0]])
+    SignTests(n=array([4, 0]), p_value=array([0.625,   nan]))
+    """
+    d = _samples(samples)
+    positive = np.count_nonzero(d > 0, axis=1)
+    m = positive + np.count_nonzero(d < 0, axis=1)
+    # Binomial(m, 1/2) is symmetric, so R's binom.test two-sided p-value is twice the
+    # smaller tail.
+    tail = stats.binom.cdf(np.minimum(positive, m - positive), m, 0.5)
+    return SignTests(m, np.where(m > 0, np.minimum(1.0, 2.0 * tail), np.nan))
+
+
+def signed_rank_tests(samples, *, zero_method: str = "wilcox", exact: bool | None = None,
+                      correction: bool = True) -> SignedRankTests:
+    """Two-sided Wilcoxon signed-rank tests of many samples of paired differences at once.
+
+    Each row is one sample, and its test is the one :func:`paired_tests` reports for it
+    with the same options, bit for bit (paired_tests runs this function on one row):
+    midranks of the absolute differences, the exact distribution (exact conditional
+    with ties) up to the size ``exact`` allows, else the normal approximation with the
+    ranks' own variance. Vectorised over rows, for simulations that test hundreds of
+    thousands of samples (:func:`helpers.power.simulate_power`).
+
+    Parameters
+    ----------
+    samples : array_like, shape (k, n)
+        k samples of n differences each, finite.
+    zero_method : {"wilcox", "pratt"}, default "wilcox"
+        Zero differences dropped before ranking, or ranked and then dropped.
+    exact : bool, optional
+        Exact p-values up to 49 (``None``), 1000 (``True``) or no (``False``) non-zero
+        differences, the normal approximation above.
+    correction : bool, default True
+        Continuity correction in the normal approximation.
+
+    All three as in :func:`paired_tests`, which says more.
+
+    Returns
+    -------
+    SignedRankTests
+        ``statistic`` (V), ``p_value``, ``n`` (non-zero differences), ``rank_total``,
+        ``ties`` and ``exact`` of each sample; V and the p-value are NaN for a sample
+        whose differences are all zero.
+
+    Examples
+    --------
+    >>> signed_rank_tests([[1.0, 2.0, 3.0, 4.0], [-1.0, 2.0, 2.0, 0.0],
+    ...                    [0.0, 0.0, 0.0, 0.0]]).p_value
+    array([0.125, 0.5  ,   nan])
+    """
+    if zero_method not in ZERO_METHODS:
+        raise ValueError(f"zero_method must be one of {ZERO_METHODS}, got {zero_method!r}")
+    if exact not in (None, True, False):
+        raise ValueError(f"exact must be None, True or False, got {exact!r}")
+    return _signed_rank_rows(_samples(samples), zero_method, _exact_limit(exact),
+                             correction)
+
+
+def _samples(samples) -> np.ndarray:
+    """``samples`` as a C-contiguous 2-D float array, checked.
+
+    Contiguous rows are reduced (summed pairwise) as a lone 1-D sample is, so that the
+    mean and SD of a row do not depend on the other rows or on the memory layout.
+    """
+    d = np.ascontiguousarray(samples, dtype=float)
+    if d.ndim != 2:
+        raise ValueError(f"samples must be a 2-D array (samples x differences), got "
+                         f"shape {d.shape}")
+    return d
+
+
+def _exact_limit(exact) -> int:
+    """Most non-zero differences with an exact signed-rank p-value under ``exact``.
+
+    The exact distribution costs O(n^3): up to _EXACT_MAX_N differences by default (R's
+    49), up to _EXACT_FORCED_MAX_N with ``exact=True``, never with ``exact=False``.
+    ``exact`` is told from False by identity, as paired_tests always has (so ``0`` gets
+    the default policy).
+    """
+    if exact is False:
+        return 0
+    return _EXACT_FORCED_MAX_N if exact else _EXACT_MAX_N
+
+
+#: Samples per block in :func:`_signed_rank_rows` (bounds its working memory).
+_BLOCK_ROWS = 16_384
+
+
+def _signed_rank_rows(d: np.ndarray, zero_method: str, exact_max_n: int,
+                      correction: bool) -> SignedRankTests:
+    """:func:`signed_rank_tests` of the rows of ``d``, exact up to ``exact_max_n``
+    non-zero differences, in blocks of _BLOCK_ROWS rows."""
+    blocks = [_signed_rank_block(d[start:start + _BLOCK_ROWS], zero_method, exact_max_n,
+                                 correction)
+              for start in range(0, max(len(d), 1), _BLOCK_ROWS)]  # no rows: one empty
+    return SignedRankTests(*(np.concatenate(field) for field in zip(*blocks)))
+
+
+def _signed_rank_block(d: np.ndarray, zero_method: str, exact_max_n: int,
+                       correction: bool) -> SignedRankTests:
+    """One block of :func:`_signed_rank_rows`."""
+    ranks, used, positive, ties = _signed_ranks(d, zero_method)
+    m = np.count_nonzero(used, axis=1)
+    # Ranks are multiples of 1/2, so their sums (and, below 2^51, the sums of their
+    # squares) are exact in any order: a row gives the same numbers alone or in a batch.
+    v = np.where(positive, ranks, 0.0).sum(axis=1)
+    rank_total = ranks.sum(axis=1)
+    exact = (m > 0) & (m <= exact_max_n)
+    p = np.full(len(d), np.nan)
+    if exact.any():
+        p[exact] = _exact_p_values(ranks[exact], used[exact], v[exact], ties[exact])
+    large = m > exact_max_n
+    if large.any():
+        p[large] = _normal_p(v[large], rank_total[large], (ranks[large] ** 2).sum(axis=1),
+                             correction)
+    return SignedRankTests(np.where(m > 0, v, np.nan), p, m, rank_total, ties, exact)
+
+
+def _signed_ranks(d: np.ndarray, zero_method: str
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ranks the signed-rank test gives each row of ``d``, O(n log n) per row.
+
+    Returns
+    -------
+    ranks : ndarray, shape (k, n)
+        Row i's midranks of |d|, in the order of |d| (zeros first, ties side by side), 0
+        at the zeros, which never count: ``"wilcox"`` ranks the non-zero differences
+        only, ``"pratt"`` all of them (the zeros taking the lowest ranks) and then drops
+        the zeros.
+    used, positive : bool ndarray, shape (k, n)
+        Where the differences, in the same order, are non-zero and positive.
+    ties : bool ndarray, shape (k,)
+        Whether some non-zero |d| of the row tie.
+    """
+    k, n = d.shape
+    order = np.argsort(np.abs(d), axis=1, kind="stable")
+    magnitude = np.take_along_axis(np.abs(d), order, axis=1)
+    used = magnitude != 0
+    positive = np.take_along_axis(d > 0, order, axis=1) & used
+    # A run of equal |d| from sorted position `start` to `end` (exclusive) shares the
+    # midrank (start + 1 + end) / 2, positions counted after the zeros for "wilcox".
+    column = np.arange(n)
+    new_run = np.ones((k, n), dtype=bool)
+    new_run[:, 1:] = magnitude[:, 1:] != magnitude[:, :-1]
+    start = np.maximum.accumulate(np.where(new_run, column, 0), axis=1)
+    run_ends = np.ones((k, n), dtype=bool)
+    run_ends[:, :-1] = new_run[:, 1:]
+    end = np.minimum.accumulate(np.where(run_ends, column + 1, n)[:, ::-1], axis=1)[:, ::-1]
+    offset = (n - np.count_nonzero(used, axis=1))[:, None] if zero_method == "wilcox" else 0
+    ranks = np.where(used, (start - offset + 1 + end - offset) / 2.0, 0.0)
+    return ranks, used, positive, (~new_run & used).any(axis=1)
+
+
+def _exact_p_values(ranks: np.ndarray, used: np.ndarray, v: np.ndarray, ties: np.ndarray
+                    ) -> np.ndarray:
+    """Two-sided exact p-values of the statistics ``v`` given each row's ``ranks``.
+
+    Untied ranks are integers (Pratt's too: the zeros' ranks drop out) and use the
+    distribution of R's ``psignrank``. With ties the ranks are doubled, which makes
+    midranks (multiples of 1/2) integers exactly, and the permutation distribution of
+    those scores, each positive with probability 1/2 independently, is counted by the
+    same convolution: the exact conditional distribution of coin's ``wilcoxsign_test(
+    distribution = "exact")`` and exactRankTests' ``wilcox.exact``. It depends on the
+    scores only: one per distinct pattern. It is symmetric, so twice the smaller tail
+    is both R's and coin's two-sided p-value.
+    """
+    scale = np.where(ties, 2, 1)[:, None]
+    scores = np.where(used, np.round(scale * ranks), -1).astype(np.int64)
+    statistic = np.round(scale[:, 0] * v).astype(np.int64)
+    patterns, which = np.unique(scores, axis=0, return_inverse=True)
+    which = np.ravel(which)
+    p = np.empty(len(v))
+    for i, pattern in enumerate(patterns):
+        rows = which == i
+        # Scores are sorted (ranks in |d| order): the cache sees one key per pattern.
+        cdf = _signed_rank_cdf(tuple(pattern[pattern >= 0].tolist()))
+        p[rows] = _two_sided_p(cdf, statistic[rows])
+    return p
+
+
+@lru_cache(maxsize=1024)
+def _signed_rank_cdf(ranks: tuple[int, ...]) -> np.ndarray:
+    """Null CDF of the sum of positively signed ranks, for integer ``ranks``.
+
+    Each rank is positive with probability 1/2 independently; the distribution is built
+    by convolution (subset-sum counting), O(len(ranks) * sum(ranks)). For ranks 1..n it
+    is R's ``psignrank``.
+    """
+    total = int(sum(ranks))
+    if len(ranks) <= _INTEGER_COUNTS_MAX_N:
+        # Subset-sum counts in integers, divided once: below 2^53 every halving step of
+        # the loop below is exact, so the probabilities are identical, only faster.
+        counts = np.zeros(total + 1, dtype=np.int64)
+        counts[0] = 1
+        for r in ranks:
+            counts[r:] += counts[: total + 1 - r].copy()
+        return np.cumsum(counts / 2.0 ** len(ranks))
+    pmf = np.zeros(total + 1)
+    pmf[0] = 1.0
+    for r in ranks:
+        shifted = np.zeros_like(pmf)
+        shifted[r:] = pmf[: total + 1 - r]
+        pmf = (pmf + shifted) / 2.0
+    return np.cumsum(pmf)
+
+
+def _two_sided_p(cdf: np.ndarray, k):
+    """Twice the smaller tail at the statistic ``k`` (integer, or integer array) of a
+    symmetric null distribution given by its ``cdf`` over 0, 1, ..., capped at 1."""
+    lower = cdf[k]
+    upper = 1.0 - np.where(k > 0, cdf[np.maximum(k - 1, 0)], 0.0)
+    return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+
+
+def _normal_p(v, rank_total, square_total, correction: bool):
+    """Two-sided normal-approximation p-value of the signed-rank statistic ``v`` (or an
+    array of them): mean ``rank_total / 2``, variance ``square_total / 4`` (the sum of
+    the squared ranks, which allows for ties), optionally continuity-corrected."""
+    z = v - rank_total / 2.0
+    if correction:
+        z = z - 0.5 * np.sign(z)
+    z = z / np.sqrt(square_total / 4.0)
+    return np.minimum(1.0, 2.0 * stats.norm.sf(np.abs(z)))
+
+# --------------------------------------------------------------------------------------
 # Input validation and pairing
 # --------------------------------------------------------------------------------------
 
@@ -363,124 +695,69 @@ def _t_test(d: np.ndarray, ci_level: float, notes: list) -> dict:
     n = len(d)
     if n < 2:
         return out
-    mean, sd = float(np.mean(d)), float(np.std(d, ddof=1))
-    se = sd / math.sqrt(n)
-    df = n - 1
-    out["t_df"] = float(df)
-    # Same test as R's t.test: "data are essentially constant" -> undefined here.
-    if se <= 10 * np.finfo(float).eps * abs(mean) or se == 0:
+    # The batched test on this one sample; a single sample adds the interval, Cohen's dz
+    # and a note on why the test is undefined.
+    test = t_tests(d[None, :])
+    mean, sd, se = float(test.mean[0]), float(test.sd[0]), float(test.se[0])
+    out["t_df"] = float(n - 1)
+    if np.isnan(test.statistic[0]):
         notes.append("all differences zero" if mean == 0 and se == 0
                      else "constant differences: t-test and Cohen's dz undefined")
         return out
-    t = mean / se
-    half = stats.t.ppf(0.5 + ci_level / 2, df) * se
+    half = stats.t.ppf(0.5 + ci_level / 2, n - 1) * se
     out.update({
         "change_ci_low": mean - half,
         "change_ci_high": mean + half,
-        "t_statistic": t,
-        "t_p_value": float(2 * stats.t.sf(abs(t), df)),
+        "t_statistic": float(test.statistic[0]),
+        "t_p_value": float(test.p_value[0]),
         "cohen_dz": mean / sd,
     })
     return out
 
 
-def _midranks(values: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Average ranks (1-based) of ``values`` and whether any ties occur; O(n log n)."""
-    n = len(values)
-    order = np.argsort(values, kind="stable")
-    sorted_values = values[order]
-    new_run = np.empty(n, dtype=bool)
-    new_run[:1] = True
-    new_run[1:] = sorted_values[1:] != sorted_values[:-1]
-    starts = np.flatnonzero(new_run)
-    ends = np.append(starts[1:], n)
-    run_rank = (starts + 1 + ends) / 2.0  # mean of ranks start+1 .. end
-    ranks = np.empty(n)
-    ranks[order] = np.repeat(run_rank, ends - starts)
-    return ranks, len(starts) < n
-
-
-@lru_cache(maxsize=1024)
-def _signed_rank_cdf(ranks: tuple[int, ...]) -> np.ndarray:
-    """Null CDF of the sum of positively signed ranks, for integer ``ranks``.
-
-    Each rank is positive with probability 1/2 independently; the distribution is built
-    by convolution (subset-sum counting), O(len(ranks) * sum(ranks)). For ranks 1..n it
-    is R's ``psignrank``.
-    """
-    total = int(sum(ranks))
-    if len(ranks) <= _INTEGER_COUNTS_MAX_N:
-        # Subset-sum counts in integers, divided once: below 2^53 every halving step of
-        # the loop below is exact, so the probabilities are identical, only faster.
-        counts = np.zeros(total + 1, dtype=np.int64)
-        counts[0] = 1
-        for r in ranks:
-            counts[r:] += counts[: total + 1 - r].copy()
-        return np.cumsum(counts / 2.0 ** len(ranks))
-    pmf = np.zeros(total + 1)
-    pmf[0] = 1.0
-    for r in ranks:
-        shifted = np.zeros_like(pmf)
-        shifted[r:] = pmf[: total + 1 - r]
-        pmf = (pmf + shifted) / 2.0
-    return np.cumsum(pmf)
-
-
 def _wilcoxon(d, *, zero_method, exact, correction, label, notes) -> dict:
     out = {"wilcoxon_statistic": np.nan, "wilcoxon_p_value": np.nan,
            "rank_biserial": np.nan, "wilcoxon_n": 0}
-    nonzero = d != 0
-    m = int(nonzero.sum())
-    has_zeros = m < len(d)
-    zeros_label = ("zeros dropped" if zero_method == "wilcox" else "Pratt zeros") \
-        if has_zeros else ""
-    reason = _not_computed(len(d), m)
+    reason = _not_computed(len(d), int(np.count_nonzero(d)))
     if reason:
         out["wilcoxon_method"] = reason
         return out
-    ranks = _test_ranks(d, zero_method)
-    _, ties = _midranks(np.abs(d[nonzero]))
-    positive = d[nonzero] > 0
-    v = float(ranks[positive].sum())
-    rank_total = float(ranks.sum())
-    out["wilcoxon_statistic"] = v
-    out["wilcoxon_n"] = m
-    out["rank_biserial"] = (2 * v - rank_total) / rank_total
-
-    # exact=None: exact for n < 50 as R, but with ties (or Pratt's half-integer ranks)
-    # too, from the exact conditional distribution (coin, exactRankTests) where R falls
-    # back to the normal approximation. exact=True extends it to _EXACT_FORCED_MAX_N
-    # differences (the convolution costs O(n^3)).
-    small = m <= (_EXACT_FORCED_MAX_N if exact else _EXACT_MAX_N)
-    if exact is not False and small:
-        p_value, conditional = _signed_rank_exact_p(ranks, v)
-        out["wilcoxon_p_value"] = p_value
-        kind = "exact conditional" if conditional else "exact"
-        labels = (["ties"] if ties else []) + ([zeros_label] if zeros_label else [])
-        out["wilcoxon_method"] = f"{kind} ({'; '.join(labels)})" if labels else kind
-        return out
-
-    reasons = []
-    if exact is False:
-        reasons.append("exact=False")
-    else:
-        reasons.append(f"n = {m} > {_EXACT_FORCED_MAX_N if exact else _EXACT_MAX_N}")
-    if ties:
-        reasons.append("ties")
-    if zeros_label:
-        reasons.append(zeros_label)
-    if correction:
-        reasons.append("continuity correction")
-    out["wilcoxon_p_value"] = float(_normal_p(v, rank_total, float(np.sum(ranks**2)),
-                                              correction))
-    out["wilcoxon_method"] = f"normal approximation ({'; '.join(reasons)})"
-    if exact:
+    # The batched test on this one sample; a single sample adds the method in words, the
+    # rank-biserial correlation and the warning when exact=True cannot be honoured.
+    test = signed_rank_tests(d[None, :], zero_method=zero_method, exact=exact,
+                             correction=correction)
+    v, rank_total, m = float(test.statistic[0]), float(test.rank_total[0]), int(test.n[0])
+    zeros = ("" if m == len(d) else "zeros dropped" if zero_method == "wilcox"
+             else "Pratt zeros")
+    out.update(wilcoxon_statistic=v, wilcoxon_p_value=float(test.p_value[0]),
+               wilcoxon_n=m, rank_biserial=(2 * v - rank_total) / rank_total,
+               wilcoxon_method=_signed_rank_method(m, bool(test.ties[0]),
+                                                   bool(test.exact[0]), zeros,
+                                                   exact=exact, correction=correction))
+    if exact and not test.exact[0]:
         warnings.warn(f"{label}: too many ({m}) non-zero differences for the exact "
                       f"distribution (at most {_EXACT_FORCED_MAX_N}); the signed-rank "
                       "p-value uses the normal approximation", NormalApproximationWarning,
                       stacklevel=4)
         notes.append("Wilcoxon p-value approximate (large n)")
     return out
+
+
+def _signed_rank_method(m: int, ties: bool, exact_used: bool, zeros: str, *, exact,
+                        correction: bool) -> str:
+    """How the signed-rank p-value of ``m`` non-zero differences was computed, in words.
+
+    exact=None: exact for n < 50 as R, but with ties (or Pratt's zeros) too, from the
+    exact conditional distribution (coin, exactRankTests) where R falls back to the
+    normal approximation; ``zeros`` names how zeros were treated ("" if none).
+    """
+    labels = (["ties"] if ties else []) + ([zeros] if zeros else [])
+    if exact_used:
+        kind = "exact conditional" if ties else "exact"
+        return f"{kind} ({'; '.join(labels)})" if labels else kind
+    why = "exact=False" if exact is False else f"n = {m} > {_exact_limit(exact)}"
+    reasons = [why, *labels] + (["continuity correction"] if correction else [])
+    return f"normal approximation ({'; '.join(reasons)})"
 
 
 def _not_computed(pairs: int, used: int) -> str:
@@ -490,144 +767,9 @@ def _not_computed(pairs: int, used: int) -> str:
     return "not computed (all differences zero)" if used == 0 else ""
 
 
-def _signed_rank_exact_p(ranks: np.ndarray, v: float) -> tuple[float, bool]:
-    """Two-sided exact p-value of the signed-rank statistic ``v`` given ``ranks``.
-
-    Untied integer ranks use the distribution of R's ``psignrank``. Otherwise (midranks
-    of ties, Pratt's ranks) the ranks are doubled, which makes them integers exactly
-    (midranks are multiples of 1/2), and the permutation distribution of those ranks,
-    each positive with probability 1/2 independently, is counted by the same
-    convolution: the exact conditional distribution of coin's
-    ``wilcoxsign_test(distribution = "exact")`` and exactRankTests' ``wilcox.exact``.
-    The distribution is symmetric, so twice the smaller tail is both R's and coin's
-    two-sided p-value.
-
-    Returns
-    -------
-    p_value : float
-    conditional : bool
-        Whether the conditional (tied-rank) distribution was needed.
-    """
-    conditional = not bool(np.all(ranks == np.round(ranks))) or (
-        len(np.unique(ranks)) < len(ranks))
-    scale = 2 if conditional else 1
-    scores = np.round(scale * ranks).astype(np.int64)
-    cdf = _signed_rank_cdf(tuple(sorted(scores.tolist())))
-    return float(_two_sided_p(cdf, int(round(scale * v)))), conditional
-
-
-def _two_sided_p(cdf: np.ndarray, k):
-    """Twice the smaller tail at the statistic ``k`` (integer, or integer array) of a
-    symmetric null distribution given by its ``cdf`` over 0, 1, ..., capped at 1."""
-    lower = cdf[k]
-    upper = 1.0 - np.where(k > 0, cdf[np.maximum(k - 1, 0)], 0.0)
-    return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
-
-
-def _normal_p(v, rank_total, square_total, correction: bool):
-    """Two-sided normal-approximation p-value of the signed-rank statistic ``v`` (or an
-    array of them): mean ``rank_total / 2``, variance ``square_total / 4`` (the sum of
-    the squared ranks, which allows for ties), optionally continuity-corrected."""
-    z = v - rank_total / 2.0
-    if correction:
-        z = z - 0.5 * np.sign(z)
-    z = z / np.sqrt(square_total / 4.0)
-    return np.minimum(1.0, 2.0 * stats.norm.sf(np.abs(z)))
-
-
-#: Samples per block in :func:`signed_rank_p_values` (bounds its working memory).
-_BLOCK_ROWS = 16_384
-
-
-def signed_rank_p_values(samples) -> np.ndarray:
-    """Two-sided signed-rank p-values of many samples of paired differences at once.
-
-    Each row is one sample, and its p-value is the one :func:`paired_tests` reports for
-    it with its defaults, bit for bit: zeros dropped, the exact test (exact conditional
-    with ties) below 50 non-zero differences, else the normal approximation with
-    continuity correction. Vectorised over rows, for simulations that test hundreds of
-    thousands of samples (:func:`helpers.power.simulate_power`).
-
-    Parameters
-    ----------
-    samples : array_like, shape (k, n)
-        k samples of n differences each, finite.
-
-    Returns
-    -------
-    ndarray, shape (k,)
-        The p-values; NaN for a sample whose differences are all zero.
-
-    Examples
-    --------
-    >>> signed_rank_p_values([[1.0, 2.0, 3.0, 4.0], [-1.0, 2.0, 2.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
-    array([0.125, 0.5  ,   nan])
-    """
-    samples = np.asarray(samples, dtype=float)
-    if samples.ndim != 2:
-        raise ValueError(f"samples must be a 2-D array (samples x differences), got "
-                         f"shape {samples.shape}")
-    return np.concatenate([_block_p_values(samples[start:start + _BLOCK_ROWS])
-                           for start in range(0, len(samples), _BLOCK_ROWS)] or [[]])
-
-
-def _block_p_values(d: np.ndarray) -> np.ndarray:
-    k, n = d.shape
-    # Each row sorted by |d|: zeros first, ties next to each other.
-    order = np.argsort(np.abs(d), axis=1, kind="stable")
-    magnitude = np.take_along_axis(np.abs(d), order, axis=1)
-    positive = np.take_along_axis(d > 0, order, axis=1)
-    zeros = np.count_nonzero(magnitude == 0, axis=1)[:, None]
-    m = n - zeros[:, 0]
-    # Midranks among the non-zero differences, as _midranks gives them: a run of equal
-    # |d| from position `start` to `end` (exclusive) shares (start + 1 + end) / 2, with
-    # positions counted after the zeros.
-    column = np.arange(n)
-    new_run = np.ones((k, n), dtype=bool)
-    new_run[:, 1:] = magnitude[:, 1:] != magnitude[:, :-1]
-    start = np.maximum.accumulate(np.where(new_run, column, 0), axis=1)
-    run_ends = np.ones((k, n), dtype=bool)
-    run_ends[:, :-1] = new_run[:, 1:]
-    end = np.minimum.accumulate(np.where(run_ends, column + 1, n)[:, ::-1], axis=1)[:, ::-1]
-    nonzero = column >= zeros
-    ranks = np.where(nonzero, (start - zeros + 1 + end - zeros) / 2.0, 0.0)
-    # Half-integer ranks: their sums (and the sums of their squares) are exact in any
-    # order, so these equal the per-sample sums of _wilcoxon.
-    v = np.where(positive & nonzero, ranks, 0.0).sum(axis=1)
-    ties = (~new_run & nonzero & (column > zeros)).any(axis=1)
-
-    p = np.full(k, np.nan)
-    exact = (m > 0) & (m <= _EXACT_MAX_N)
-    if exact.any():
-        # The exact (conditional with ties) distribution depends on the tie pattern only:
-        # one per distinct pattern of scores (doubled ranks with ties, so integers).
-        scale = np.where(ties, 2, 1)[:, None]
-        scores = np.where(nonzero, np.round(scale * ranks), -1).astype(np.int64)[exact]
-        statistic = np.round(scale[exact, 0] * v[exact]).astype(np.int64)
-        patterns, which = np.unique(scores, axis=0, return_inverse=True)
-        which = np.ravel(which)
-        exact_p = np.empty(len(statistic))
-        for i, pattern in enumerate(patterns):
-            rows = which == i
-            cdf = _signed_rank_cdf(tuple(pattern[pattern >= 0].tolist()))
-            exact_p[rows] = _two_sided_p(cdf, statistic[rows])
-        p[exact] = exact_p
-    large = m > _EXACT_MAX_N
-    if large.any():
-        p[large] = _normal_p(v[large], ranks[large].sum(axis=1),
-                             (ranks[large] ** 2).sum(axis=1), correction=True)
-    return p
-
-
 def _sign_test(d: np.ndarray) -> dict:
-    positive = int(np.count_nonzero(d > 0))
-    m = positive + int(np.count_nonzero(d < 0))
-    if m == 0:
-        return {"sign_test_p_value": np.nan, "sign_test_n": 0}
-    # Binomial(m, 1/2) is symmetric, so R's binom.test two-sided p-value is twice the
-    # smaller tail.
-    tail = stats.binom.cdf(min(positive, m - positive), m, 0.5)
-    return {"sign_test_p_value": float(min(1.0, 2.0 * tail)), "sign_test_n": m}
+    test = sign_tests(d[None, :])  # the batched test on this one sample
+    return {"sign_test_p_value": float(test.p_value[0]), "sign_test_n": int(test.n[0])}
 
 
 def _hl_critical_rank(n: int, ci_level: float, exact: bool = True
@@ -704,7 +846,7 @@ def _conditional_interval(x: np.ndarray, zero_method: str, ci_level: float
 
     The interval is every shift ``theta`` at which the exact conditional signed-rank
     test of ``x - theta`` does not reject at ``1 - ci_level`` (p >= alpha), the test
-    run as :func:`_signed_rank_exact_p` runs it, with the tie pattern of ``x - theta``
+    run as :func:`signed_rank_tests` runs it, with the tie pattern of ``x - theta``
     itself. The statistic only changes at Walsh averages, so it is evaluated once
     between each two consecutive distinct ones (and beyond both ends); the interval is
     the closure of the accepted stretches, so its ends are Walsh averages. Without ties
@@ -715,18 +857,22 @@ def _conditional_interval(x: np.ndarray, zero_method: str, ci_level: float
     Where even the most extreme shifts are accepted (too few differences for the
     level), the interval is the whole Walsh range, at the level it reaches, as R's
     ``qu <- 1``; where no stretch is (every difference equal), the shifts at which the
-    test accepts. n <= 49 here, so the n(n+1)/2 shifts are cheap.
+    test accepts. n <= 49 here (unless exact=True), so the n(n+1)/2 + 1 shifts, tested
+    at once as the rows of one batch, are cheap.
     """
     rows, cols = np.triu_indices(len(x))
     walsh = np.unique((x[rows] + x[cols]) / 2)
     alpha = 1.0 - ci_level
-    scores = _test_ranks(x, zero_method)
-    cdf = _signed_rank_cdf(tuple(sorted(np.round(2 * scores).astype(np.int64).tolist())))
+    ranks, used, _, _ = _signed_ranks(x[None, :], zero_method)
+    cdf = _signed_rank_cdf(tuple(sorted(np.round(2 * ranks[used]).astype(np.int64).tolist())))
     if len(walsh) == 1:  # every difference equal: only that shift can be accepted
         return float(walsh[0]), float(walsh[0]), float(1.0 - 2.0 * cdf[0])
     shifts = np.r_[walsh[0] - 1.0, (walsh[:-1] + walsh[1:]) / 2, walsh[-1] + 1.0]
-    accepted = np.array([_shifted_p_value(x - shift, zero_method) >= alpha * (1 - 1e-12)
-                         for shift in shifts])
+    # The test of x - theta at every shift at once (one row each), exact whatever the
+    # number of differences: the interval belongs to the exact test reported beside it.
+    # A shift that left no non-zero difference would be accepted.
+    p = _signed_rank_rows(x[None, :] - shifts[:, None], zero_method, len(x), True).p_value
+    accepted = np.where(np.isnan(p), 1.0, p) >= alpha * (1 - 1e-12)
     inside = np.flatnonzero(accepted)  # stretch k lies between walsh[k - 1] and walsh[k]
     if accepted[0] or accepted[-1] or not inside.size:
         # No level reachable: the whole Walsh range, at the level it reaches.
@@ -735,22 +881,6 @@ def _conditional_interval(x: np.ndarray, zero_method: str, ci_level: float
     qu = int(np.searchsorted(cdf, alpha / 2 * (1 - 1e-12), side="left"))
     level = float(1.0 - 2.0 * cdf[qu - 1]) if qu > 0 else float(1.0 - 2.0 * cdf[0])
     return float(walsh[inside[0] - 1]), float(walsh[inside[-1]]), level
-
-
-def _test_ranks(x: np.ndarray, zero_method: str) -> np.ndarray:
-    """Midranks of |x| that the signed-rank test uses (zeros excluded either way)."""
-    if zero_method == "wilcox":
-        return _midranks(np.abs(x[x != 0]))[0]
-    return _midranks(np.abs(x))[0][x != 0]
-
-
-def _shifted_p_value(x: np.ndarray, zero_method: str) -> float:
-    """Two-sided exact conditional p-value of the signed-rank test on ``x``."""
-    ranks = _test_ranks(x, zero_method)
-    if ranks.size == 0:
-        return 1.0
-    positive = x[x != 0] > 0
-    return _signed_rank_exact_p(ranks, float(ranks[positive].sum()))[0]
 
 
 # --------------------------------------------------------------------------------------

@@ -19,9 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from helpers.paired import signed_rank_p_values
+from helpers.paired import sign_tests, signed_rank_tests, t_tests
 
 __all__ = ["METHODS", "POWER_COLUMNS", "TESTS", "TEST_LABELS", "grid_seeds", "n_needed",
            "simulate_power"]
@@ -57,10 +56,12 @@ def simulate_power(differences, *, n: Sequence[int], tests: Sequence[str] = TEST
     n : sequence of int
         Sample sizes (numbers of patients), each >= 2.
     tests : sequence of {"t", "wilcoxon", "sign"}
-        ``"t"``: paired t-test; ``"wilcoxon"``: the signed-rank test exactly as
-        :func:`helpers.paired.paired_tests` reports it (exact, or exact conditional with
-        ties, below 50 non-zero differences; normal approximation above); ``"sign"``:
-        the exact sign test. All two-sided.
+        ``"t"``: paired t-test; ``"wilcoxon"``: the signed-rank test (exact, or exact
+        conditional with ties, below 50 non-zero differences; normal approximation
+        above); ``"sign"``: the exact sign test. All two-sided, each exactly as
+        :func:`helpers.paired.paired_tests` reports it with its defaults: the same
+        batched functions (:func:`helpers.paired.t_tests`,
+        :func:`helpers.paired.signed_rank_tests`, :func:`helpers.paired.sign_tests`).
     reps : int
         Replicates per sample size.
     seed : int
@@ -82,9 +83,9 @@ def simulate_power(differences, *, n: Sequence[int], tests: Sequence[str] = TEST
 
     Notes
     -----
-    A replicate whose test is undefined (all differences zero, or constant for the
-    t-test) counts as not rejecting, as a study that observed it would report no
-    significant change.
+    A replicate whose test is undefined (all differences zero, or essentially constant
+    for the t-test, as paired_tests says) counts as not rejecting, as a study that
+    observed it would report no significant change.
     """
     sample, n, tests = _check(differences, n, tests, reps, alpha, method)
     seeds = grid_seeds(seed, len(n))
@@ -144,37 +145,25 @@ def _simulate_point(sample, n, tests, reps, alpha, method, seed) -> dict[str, in
         draws = rng.choice(sample, size=(reps, n), replace=True)
     else:
         draws = rng.normal(sample.mean(), sample.std(ddof=1), size=(reps, n))
+    # The tests paired_tests reports, batched over the replicates (the rows).
     counts = {}
     if "t" in tests:
-        counts["t"] = int(np.count_nonzero(_t_p_values(draws) <= alpha))
+        counts["t"] = _rejections(t_tests(draws).p_value, alpha)
     if "sign" in tests:
-        counts["sign"] = int(np.count_nonzero(_sign_p_values(draws) <= alpha))
+        counts["sign"] = _rejections(sign_tests(draws).p_value, alpha)
     if "wilcoxon" in tests:
-        counts["wilcoxon"] = int(np.count_nonzero(_signed_rank_p_values(draws) <= alpha))
+        counts["wilcoxon"] = _rejections(_signed_rank_p_values(draws), alpha)
     return counts
 
 
-def _t_p_values(draws: np.ndarray) -> np.ndarray:
-    n = draws.shape[1]
-    mean = draws.mean(axis=1)
-    sd = draws.std(axis=1, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = mean / (sd / math.sqrt(n))
-    p = 2 * stats.t.sf(np.abs(t), n - 1)
-    return np.where(sd > 0, p, 1.0)
-
-
-def _sign_p_values(draws: np.ndarray) -> np.ndarray:
-    positive = np.count_nonzero(draws > 0, axis=1)
-    nonzero = positive + np.count_nonzero(draws < 0, axis=1)
-    tail = stats.binom.cdf(np.minimum(positive, nonzero - positive), nonzero, 0.5)
-    return np.where(nonzero > 0, np.minimum(1.0, 2 * tail), 1.0)
+def _rejections(p: np.ndarray, alpha: float) -> int:
+    # A NaN p-value (the test undefined for the replicate) is no rejection.
+    return int(np.count_nonzero(p <= alpha))
 
 
 def _signed_rank_p_values(draws: np.ndarray) -> np.ndarray:
-    # The very test paired_tests reports, replicate by replicate, vectorised. The p-value
-    # depends on the multiset of a replicate's differences only, and bootstrap replicates
-    # of a few observed changes repeat multisets a lot: each distinct one is tested once.
+    # The p-value depends on the multiset of a replicate's differences only, and
+    # bootstrap replicates of a few observed changes repeat multisets a lot: each
+    # distinct one is tested once.
     distinct, which = np.unique(np.sort(draws, axis=1), axis=0, return_inverse=True)
-    p = signed_rank_p_values(distinct)
-    return np.where(np.isnan(p), 1.0, p)[np.ravel(which)]
+    return signed_rank_tests(distinct).p_value[np.ravel(which)]
