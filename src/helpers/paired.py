@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.data.tidy import encode, paired_visits
+from helpers.data.tidy import change, encode, paired_visits
 from helpers.vocab import BASELINE
 
 __all__ = [
@@ -88,10 +88,9 @@ _EXACT_FORCED_MAX_N = 1000
 # Walsh averages are materialised (n(n+1)/2 of them) up to this many; above it the
 # order statistics are found by randomised selection without materialising them.
 _WALSH_MATERIALISE_MAX = 2_000_000
-# Differences are rounded to this many significant digits (relative to the largest
-# absolute value in the data) so that binary floating-point noise such as
+# Differences are helpers.data.tidy.change at the sample's scale (12 significant digits
+# of the largest absolute value in the data), so that binary floating-point noise such as
 # 5.59 - 1.89 = 3.6999999999999997 cannot hide a zero difference or a tie.
-_SIGNIFICANT_DIGITS = 12
 
 
 class NormalApproximationWarning(UserWarning):
@@ -652,14 +651,6 @@ def _describe(x: np.ndarray, prefix: str) -> dict:
     }
 
 
-def _snap(d: np.ndarray, scale: float) -> np.ndarray:
-    """Round differences to 12 significant digits of ``scale`` (see module constants)."""
-    if not np.isfinite(scale) or scale <= 0:
-        return d
-    decimals = _SIGNIFICANT_DIGITS - int(math.floor(math.log10(scale))) - 1
-    return np.round(d, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
-
-
 def _compare(pre, post, *, ci_level, zero_method, exact, correction, label) -> dict:
     n = len(pre)
     notes = []
@@ -667,7 +658,7 @@ def _compare(pre, post, *, ci_level, zero_method, exact, correction, label) -> d
     row.update(_describe(pre, "pre"))
     row.update(_describe(post, "post"))
     scale = max(np.max(np.abs(pre), initial=0.0), np.max(np.abs(post), initial=0.0))
-    d = _snap(post - pre, scale)
+    d = change(pre, post, scale=scale)
     if n == 0:
         notes.append("no complete pairs")
     elif n == 1:
