@@ -1,11 +1,23 @@
 """The forest plot of the literature review: studies, pooled estimates, prediction intervals.
 
-See :mod:`helpers.figures` for the conventions every figure follows.
+A forest plot is made in three steps, each testable on its own:
+
+- :func:`helpers.analysis.review.forest_panel` chooses what is shown: the main analysis'
+  studies and the pooled rows, in order;
+- :func:`forest_rows` lays those out, with numpy and pandas only: each row's position,
+  label, interval as drawn, square size and the texts of the columns beside the plot,
+  the axis limits and labels, and the figure's description (:class:`ForestRows`);
+- :func:`draw_forest` draws a :class:`ForestRows` and decides nothing.
+
+:func:`forest_plot` is the last two in one call. :func:`posterior_densities` draws the
+Bayesian analysis' posteriors. See :mod:`helpers.figures` for the conventions every
+figure follows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,9 +29,198 @@ from helpers.figures.parts import SMALL_TEXT, get_ax, points, require_columns
 from helpers.figures.style import GREY, LIGHT_GREY, PALETTE, describe
 from helpers.io import format_level, round_significant
 
+__all__ = ["ForestRows", "draw_forest", "forest_plot", "forest_rows", "posterior_densities"]
+
 # ---------------------------------------------------------------------------------------
-# Forest plot
+# Forest plot: the rows, computed
 # ---------------------------------------------------------------------------------------
+
+# Widths (points) of the text columns beside the plot. They are placed in points from the
+# axes' right edge, not in data units, so that they keep their size whatever the axes' width.
+_TEXT_WIDTHS = {"events": 34, "weight": 34, "estimate": 78}
+_TEXT_START = 8.0  # points between the axes' right edge and the first column
+# The y axis runs downwards from _TOP, where the column headers (_HEADER_Y) sit above the
+# first study (y = 0), to this margin below the last row.
+_TOP, _HEADER_Y, _BOTTOM_MARGIN = -1.1, -0.9, 0.7
+# The pooled rows start this far below the last study: a gap for the rule between them.
+_POOLED_GAP = 0.6
+# Square areas (points²): this plus an area proportional to the study's weight, so that
+# a study of 1 % weight stays visible; equal squares when no study has a weight.
+_SQUARE_BASE, _SQUARE_PER_WEIGHT, _SQUARE_EQUAL = 12, 130, 40.0
+# The columns of ForestRows.rows and their types (an empty forest keeps them).
+_ROW_TYPES = {"kind": object, "label": object, "y": float, "estimate": float,
+              "ci_low": float, "ci_high": float, "draw_low": float, "draw_high": float,
+              "draw_pi_low": float, "draw_pi_high": float, "size": float, "weight": float,
+              "events_text": object, "weight_text": object, "estimate_text": object}
+
+
+@dataclass(frozen=True, eq=False)
+class ForestRows:
+    """Everything a forest plot draws, computed without drawing (:func:`forest_rows`).
+
+    Attributes
+    ----------
+    rows : DataFrame
+        One row per study, then one per pooled estimate, top to bottom: ``kind``
+        (``"study"`` or ``"pooled"``: the colour and the tick label's weight), ``label``
+        (the y tick label), ``y``, ``estimate``, ``ci_low``, ``ci_high`` (as given),
+        ``draw_low``, ``draw_high`` (the interval as drawn: clipped to ``xlim``),
+        ``draw_pi_low``, ``draw_pi_high`` (the prediction interval as drawn, NaN when a
+        row has none), ``size`` (a study's square area in points², NaN for pooled rows),
+        ``weight`` (percent; NaN when unknown, 100 for pooled rows) and one text per
+        text column, ``events_text``, ``weight_text``, ``estimate_text``.
+    columns : DataFrame
+        The text columns drawn, in order: ``column`` (``"events"``, ``"weight"`` or
+        ``"estimate"``), ``header`` and ``centre`` (points right of the axes' edge).
+    xlim, ylim : (float, float)
+        The axes' limits; ``ylim`` runs downwards (the first study at the top).
+    xlabel : str
+    header_y : float
+        The y of the column headers.
+    separator : float or None
+        The y of the rule between studies and pooled rows; None without pooled rows.
+    reference : float or None
+        The x of the dashed line at the first pooled estimate; None without pooled rows.
+    legend : str or None
+        The legend's entry for the prediction intervals; None when no pooled row has a
+        lower prediction limit.
+    detail : str
+        What the plot shows, in words (:func:`helpers.figures.style.describe`).
+    """
+
+    rows: pd.DataFrame
+    columns: pd.DataFrame
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    xlabel: str
+    header_y: float
+    separator: float | None
+    reference: float | None
+    legend: str | None
+    detail: str
+
+
+def forest_rows(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *,
+                xlim: tuple[float, float] = (0, 1), xlabel: str | None = None,
+                columns: Sequence[str] | None = None, level: float = 0.95) -> ForestRows:
+    """The rows of a forest plot: positions, intervals, squares and texts.
+
+    Parameters
+    ----------
+    studies, pooled, xlim, xlabel, columns, level
+        As for :func:`forest_plot`.
+
+    Returns
+    -------
+    ForestRows
+        What :func:`draw_forest` draws.
+
+    Raises
+    ------
+    TypeError, ValueError
+        When a table misses a column, or ``columns`` names an unknown one.
+
+    Examples
+    --------
+    >>> studies = pd.DataFrame({"study": ["A", "B"], "events": [2, 3], "n": [3, 3],
+    ...                         "proportion": [2 / 3, 1.0], "ci_low": [0.09, 0.29],
+    ...                         "ci_high": [0.99, 1.0]})
+    >>> layout = forest_rows(studies, columns=("events", "estimate"))
+    >>> layout.rows[["label", "y", "events_text", "estimate_text"]].values.tolist()
+    [['A', 0.0, '2/3', '0.67 [0.09, 0.99]'], ['B', 1.0, '3/3', '1.00 [0.29, 1.00]']]
+    >>> layout.detail
+    'A 67%, B 100%'
+    """
+    require_columns(studies, ["study", "events", "n", "proportion", "ci_low", "ci_high"],
+                     "studies")
+    if pooled is not None:
+        require_columns(pooled, ["estimate", "ci_low", "ci_high"], "pooled")
+    text_columns = _text_columns(columns, level)
+    pooled = pooled if pooled is not None else pd.DataFrame(columns=["estimate"])
+    records = _study_records(studies) + _pooled_records(studies, pooled)
+    rows = pd.DataFrame(records, columns=list(_ROW_TYPES)).astype(_ROW_TYPES)
+    xlim = tuple(xlim)
+    for end in ("low", "high"):
+        rows[f"draw_{end}"] = np.clip(rows[f"ci_{end}"].to_numpy(), *xlim)
+        rows[f"draw_pi_{end}"] = np.clip(rows[f"draw_pi_{end}"].to_numpy(), *xlim)
+    n_studies, has_pooled = len(studies), len(pooled) > 0
+    has_pi = has_pooled and "pi_low" in pooled.columns and pooled["pi_low"].notna().any()
+    return ForestRows(
+        rows=rows, columns=text_columns, xlim=xlim,
+        ylim=(rows["y"].max() + _BOTTOM_MARGIN if len(rows) else 1, _TOP),
+        xlabel=f"Proportion ({format_level(level)} CI)" if xlabel is None else xlabel,
+        header_y=_HEADER_Y,
+        # Between the last study's interval and the first diamond (half height 0.3);
+        # written as it always was, so that the line's y is the same float.
+        separator=n_studies - 0.3 + 0.2 if has_pooled else None,
+        reference=float(pooled["estimate"].iloc[0]) if has_pooled else None,
+        legend=f"{format_level(level)} prediction interval" if has_pi else None,
+        detail=_forest_detail(rows, len(pooled), level))
+
+
+def _text_columns(columns: Sequence[str] | None, level: float) -> pd.DataFrame:
+    """The text columns' headers and centres (points right of the axes), in order."""
+    columns = tuple(_TEXT_WIDTHS) if columns is None else tuple(columns)
+    unknown = set(columns) - set(_TEXT_WIDTHS)
+    if unknown:
+        raise ValueError(f"columns must be among 'events', 'weight', 'estimate'; got {unknown}")
+    headers = {"events": "Events/N", "weight": "Weight",
+               "estimate": f"Estimate [{format_level(level)} CI]"}
+    centres, left = [], _TEXT_START
+    for column in columns:  # each column starts where the one before it ends
+        centres.append(left + _TEXT_WIDTHS[column] / 2)
+        left += _TEXT_WIDTHS[column]
+    return pd.DataFrame({"column": list(columns),
+                         "header": [headers[column] for column in columns],
+                         "centre": np.array(centres, dtype=float)})
+
+
+def _study_records(studies: pd.DataFrame) -> list[dict]:
+    """One row per study: the square, its interval and its texts."""
+    proportion = studies["proportion"].to_numpy(dtype=float)
+    low = studies["ci_low"].to_numpy(dtype=float)
+    high = studies["ci_high"].to_numpy(dtype=float)
+    if "weight" in studies.columns and studies["weight"].notna().any():
+        weight = studies["weight"].to_numpy(dtype=float)
+        # A study without a weight gets the others' mean square, but no weight text.
+        sizes = (_SQUARE_BASE + _SQUARE_PER_WEIGHT
+                 * np.nan_to_num(weight, nan=np.nanmean(weight)) / 100.0)
+    else:
+        weight = np.full(len(studies), np.nan)
+        sizes = np.full(len(studies), _SQUARE_EQUAL)
+    return [
+        {"kind": "study", "label": str(label), "y": float(y), "estimate": p, "ci_low": lo,
+         "ci_high": hi, "draw_pi_low": np.nan, "draw_pi_high": np.nan, "size": size,
+         "weight": w, "events_text": f"{int(e)}/{int(n)}",
+         "weight_text": f"{round_significant(w):.1f}%" if np.isfinite(w) else "",
+         "estimate_text": _format_ci(p, lo, hi)}
+        for y, (label, e, n, w, p, lo, hi, size) in enumerate(zip(
+            studies["study"], studies["events"], studies["n"], weight, proportion, low,
+            high, sizes, strict=True))
+    ]
+
+
+def _pooled_records(studies: pd.DataFrame, pooled: pd.DataFrame) -> list[dict]:
+    """One row per pooled estimate, below the studies: the diamond and its texts."""
+    # A pooled row without its own events and n shows the studies' totals.
+    total_events = pd.to_numeric(studies["events"]).sum()
+    total_n = pd.to_numeric(studies["n"]).sum()
+    records = []
+    for i, (_, row) in enumerate(pooled.iterrows()):
+        estimate, lo, hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
+        pi = [float(row[c]) if c in row and pd.notna(row[c]) else None
+              for c in ("pi_low", "pi_high")]
+        # Both ends, or no interval; clipped to xlim by forest_rows with the others.
+        pi = pi if None not in pi else [np.nan, np.nan]
+        events = row["events"] if "events" in row and pd.notna(row["events"]) else total_events
+        n = row["n"] if "n" in row and pd.notna(row["n"]) else total_n
+        records.append({
+            "kind": "pooled", "label": _pooled_label(row),
+            "y": len(studies) + _POOLED_GAP + float(i), "estimate": estimate, "ci_low": lo,
+            "ci_high": hi, "draw_pi_low": pi[0], "draw_pi_high": pi[1], "size": np.nan,
+            "weight": 100.0, "events_text": f"{int(events)}/{int(n)}", "weight_text": "100%",
+            "estimate_text": _format_ci(estimate, lo, hi)})
+    return records
 
 
 def _pooled_label(row: pd.Series) -> str:
@@ -34,6 +235,31 @@ def _format_ci(estimate: float, low: float, high: float) -> str:
         return ""
     estimate, low, high = round_significant(np.array([estimate, low, high], dtype=float))
     return f"{estimate:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _forest_detail(rows: pd.DataFrame, n_pooled: int, level: float) -> str:
+    """The rows of a forest plot in words: each study's proportion, the first pooled row."""
+    studies = rows[rows["kind"] == "study"]
+    detail = ", ".join(f"{label} {_percent(p)}"
+                       for label, p in zip(studies["label"], studies["estimate"], strict=True))
+    if n_pooled:
+        first = rows[rows["kind"] == "pooled"].iloc[0]
+        detail += (f"; {first['label']}: {_percent(first['estimate'])}, "
+                   f"{format_level(level)} CI {_percent(first['ci_low'])} to "
+                   f"{_percent(first['ci_high'])}")
+        if n_pooled > 1:
+            detail += f", and {n_pooled - 1} more pooled estimates"
+    return detail
+
+
+def _percent(value) -> str:
+    value = float(round_significant(float(value)))
+    return f"{100 * value:.0f}%" if np.isfinite(value) else "not estimable"
+
+
+# ---------------------------------------------------------------------------------------
+# Forest plot: drawing the rows
+# ---------------------------------------------------------------------------------------
 
 
 def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax=None,
@@ -72,123 +298,82 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax
     -----
     Square areas are proportional to the study weights. Each pooled row is a diamond
     spanning its confidence interval (``gid="pooled-<i>"``); its prediction interval is a
-    thin line with end caps drawn through and beyond the diamond.
+    thin line with end caps drawn through and beyond the diamond. The rows are
+    :func:`forest_rows`, drawn by :func:`draw_forest`.
     """
-    require_columns(studies, ["study", "events", "n", "proportion", "ci_low", "ci_high"],
-                     "studies")
-    if pooled is not None:
-        require_columns(pooled, ["estimate", "ci_low", "ci_high"], "pooled")
-    columns = ("events", "weight", "estimate") if columns is None else tuple(columns)
-    unknown = set(columns) - {"events", "weight", "estimate"}
-    if unknown:
-        raise ValueError(f"columns must be among 'events', 'weight', 'estimate'; got {unknown}")
-    ax = get_ax(ax)
-    n_studies = len(studies)
-    n_pooled = 0 if pooled is None else len(pooled)
-    study_y = np.arange(n_studies, dtype=float)
-    pooled_y = n_studies + 0.6 + np.arange(n_pooled, dtype=float)
-    color = PALETTE[0]
-    proportion = studies["proportion"].to_numpy(dtype=float)
-    low = studies["ci_low"].to_numpy(dtype=float)
-    high = studies["ci_high"].to_numpy(dtype=float)
-    if "weight" in studies.columns and studies["weight"].notna().any():
-        weight = studies["weight"].to_numpy(dtype=float)
-        sizes = 12 + 130 * np.nan_to_num(weight, nan=np.nanmean(weight)) / 100.0
-    else:
-        weight = np.full(n_studies, np.nan)
-        sizes = np.full(n_studies, 40.0)
-    ax.hlines(study_y, np.clip(low, *xlim), np.clip(high, *xlim), color="black",
-              linewidth=1.0, zorder=2)
+    # Laid out before the Axes is taken: bad input raises without creating a figure.
+    layout = forest_rows(studies, pooled, xlim=xlim, xlabel=xlabel, columns=columns,
+                         level=level)
+    return draw_forest(get_ax(ax), layout, **kwargs)
+
+
+def draw_forest(ax, layout: ForestRows, **kwargs):
+    """Draw the rows of a forest plot (:func:`forest_rows`) on ``ax``.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    layout : ForestRows
+    **kwargs
+        Passed to the study squares (:meth:`~matplotlib.axes.Axes.scatter`).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    rows, color = layout.rows, PALETTE[0]
+    studies = rows[rows["kind"] == "study"]
+    ax.hlines(studies["y"].to_numpy(), studies["draw_low"].to_numpy(),
+              studies["draw_high"].to_numpy(), color="black", linewidth=1.0, zorder=2)
     style = {"marker": "s", "color": "black", "linewidths": 0, "zorder": 3, **kwargs}
     # Not clipped: a study at 0 % or 100 % keeps its whole square.
-    ax.scatter(proportion, study_y, s=sizes, gid="studies", clip_on=False, **style)
-    labels = [str(s) for s in studies["study"]]
-    total_events = pd.to_numeric(studies["events"]).sum()
-    total_n = pd.to_numeric(studies["n"]).sum()
-    rows_text = [
-        {"events": f"{int(e)}/{int(n)}",
-         "weight": f"{round_significant(w):.1f}%" if np.isfinite(w) else "",
-         "estimate": _format_ci(p, lo, hi)}
-        for e, n, w, p, lo, hi in zip(studies["events"], studies["n"], weight, proportion,
-                                      low, high, strict=True)
-    ]
+    ax.scatter(studies["estimate"].to_numpy(), studies["y"].to_numpy(),
+               s=studies["size"].to_numpy(), gid="studies", clip_on=False, **style)
     half_height = 0.3
-    for i, (_, row) in enumerate(([] if pooled is None else pooled.iterrows())):
-        y = pooled_y[i]
-        estimate, lo, hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
-        pi_low = float(row["pi_low"]) if "pi_low" in row and pd.notna(row["pi_low"]) else None
-        pi_high = (float(row["pi_high"]) if "pi_high" in row and pd.notna(row["pi_high"])
-                   else None)
-        if pi_low is not None and pi_high is not None:
-            pi = np.clip([pi_low, pi_high], *xlim)
-            ax.plot(pi, [y, y], color=color, linewidth=1.0, zorder=2, gid=f"pi-{i}",
-                    marker="|", markersize=6, markeredgewidth=1.0, solid_capstyle="butt")
-        lo_c, hi_c = np.clip([lo, hi], *xlim)
-        ax.add_patch(Polygon([(lo_c, y), (estimate, y + half_height), (hi_c, y),
-                              (estimate, y - half_height)], closed=True, facecolor=color,
-                             edgecolor="black", linewidth=0.6, zorder=3, gid=f"pooled-{i}",
-                             clip_on=False))
-        labels.append(_pooled_label(row))
-        events = row["events"] if "events" in row and pd.notna(row["events"]) else total_events
-        n = row["n"] if "n" in row and pd.notna(row["n"]) else total_n
-        rows_text.append({"events": f"{int(events)}/{int(n)}", "weight": "100%",
-                          "estimate": _format_ci(estimate, lo, hi)})
-    if n_pooled:
-        ax.axhline(n_studies - 0.3 + 0.2, color=LIGHT_GREY, linewidth=0.8, zorder=1)
-        ax.axvline(float(pooled["estimate"].iloc[0]), color=GREY, linestyle=(0, (2, 2)),
-                   linewidth=0.7, zorder=1)
-    all_y = np.concatenate([study_y, pooled_y])
-    ax.set_yticks(all_y, labels)
-    for tick_label in ax.get_yticklabels()[n_studies:]:
-        tick_label.set_fontweight("bold")
-    ax.set_ylim(all_y.max() + 0.7 if len(all_y) else 1, -1.1)
-    ax.set_xlim(*xlim)
-    ax.set_xlabel(f"Proportion ({format_level(level)} CI)" if xlabel is None else xlabel)
+    for i, row in enumerate(rows[rows["kind"] == "pooled"].itertuples(index=False)):
+        y = row.y
+        if pd.notna(row.draw_pi_low):
+            ax.plot(np.array([row.draw_pi_low, row.draw_pi_high]), [y, y], color=color,
+                    linewidth=1.0, zorder=2, gid=f"pi-{i}", marker="|", markersize=6,
+                    markeredgewidth=1.0, solid_capstyle="butt")
+        ax.add_patch(Polygon([(row.draw_low, y), (row.estimate, y + half_height),
+                              (row.draw_high, y), (row.estimate, y - half_height)],
+                             closed=True, facecolor=color, edgecolor="black", linewidth=0.6,
+                             zorder=3, gid=f"pooled-{i}", clip_on=False))
+    if layout.separator is not None:
+        ax.axhline(layout.separator, color=LIGHT_GREY, linewidth=0.8, zorder=1)
+        ax.axvline(layout.reference, color=GREY, linestyle=(0, (2, 2)), linewidth=0.7,
+                   zorder=1)
+    ax.set_yticks(rows["y"].to_numpy(), rows["label"].tolist())
+    for tick_label, kind in zip(ax.get_yticklabels(), rows["kind"], strict=True):
+        if kind == "pooled":
+            tick_label.set_fontweight("bold")
+    ax.set_ylim(*layout.ylim)
+    ax.set_xlim(*layout.xlim)
+    ax.set_xlabel(layout.xlabel)
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
-    # Text columns to the right, in points from the axes edge (independent of its width).
-    widths = {"events": 34, "weight": 34, "estimate": 78}
-    headers = {"events": "Events/N", "weight": "Weight",
-               "estimate": f"Estimate [{format_level(level)} CI]"}
-    offset = 8.0
-    fontsize = points(plt.rcParams["ytick.labelsize"])
-    for column in columns:
-        centre = offset + widths[column] / 2
-        ax.annotate(headers[column], xy=(1.0, -0.9), xycoords=("axes fraction", "data"),
-                    xytext=(centre, 0), textcoords="offset points", ha="center",
-                    va="center", fontsize=fontsize, fontweight="bold")
-        for y, text in zip(all_y, rows_text, strict=True):
-            ax.annotate(text[column], xy=(1.0, y), xycoords=("axes fraction", "data"),
-                        xytext=(centre, 0), textcoords="offset points", ha="center",
-                        va="center", fontsize=fontsize)
-        offset += widths[column]
-    if n_pooled and "pi_low" in pooled.columns and pooled["pi_low"].notna().any():
+    _draw_text_columns(ax, layout)
+    if layout.legend is not None:
         handle = Line2D([], [], color=color, linewidth=1.0, marker="|", markersize=6)
-        ax.legend([handle], [f"{format_level(level)} prediction interval"], loc="lower left",
-                  bbox_to_anchor=(0.0, 1.0), fontsize=SMALL_TEXT, borderaxespad=0.0,
-                  handlelength=1.6)
-    describe(ax, "Forest plot", _forest_detail(labels, proportion, pooled, level))
+        ax.legend([handle], [layout.legend], loc="lower left", bbox_to_anchor=(0.0, 1.0),
+                  fontsize=SMALL_TEXT, borderaxespad=0.0, handlelength=1.6)
+    describe(ax, "Forest plot", layout.detail)
     return ax
 
 
-def _forest_detail(labels: Sequence[str], proportion: np.ndarray, pooled, level: float
-                   ) -> str:
-    """The rows of a forest plot in words: each study's proportion, the first pooled row."""
-    rows = [f"{label} {_percent(p)}" for label, p in zip(labels, proportion, strict=False)]
-    detail = ", ".join(rows)
-    if pooled is not None and len(pooled):
-        first = pooled.iloc[0]
-        detail += (f"; {_pooled_label(first)}: {_percent(first['estimate'])}, "
-                   f"{format_level(level)} CI {_percent(first['ci_low'])} to "
-                   f"{_percent(first['ci_high'])}")
-        if len(pooled) > 1:
-            detail += f", and {len(pooled) - 1} more pooled estimates"
-    return detail
-
-
-def _percent(value) -> str:
-    value = float(round_significant(float(value)))
-    return f"{100 * value:.0f}%" if np.isfinite(value) else "not estimable"
+def _draw_text_columns(ax, layout: ForestRows) -> None:
+    """The text columns right of the axes: a bold header, then one text per row."""
+    fontsize = points(plt.rcParams["ytick.labelsize"])
+    # x in axes fraction (the right edge) plus an offset in points; y in data units.
+    where = {"xycoords": ("axes fraction", "data"), "textcoords": "offset points",
+             "ha": "center", "va": "center", "fontsize": fontsize}
+    for column in layout.columns.itertuples(index=False):
+        ax.annotate(column.header, xy=(1.0, layout.header_y), xytext=(column.centre, 0),
+                    fontweight="bold", **where)
+        for y, text in zip(layout.rows["y"], layout.rows[f"{column.column}_text"],
+                           strict=True):
+            ax.annotate(text, xy=(1.0, y), xytext=(column.centre, 0), **where)
 
 
 # ---------------------------------------------------------------------------------------
