@@ -376,7 +376,8 @@ def sign_tests(samples) -> SignTests:
     Parameters
     ----------
     samples : array_like, shape (k, n)
-        k samples of n differences each, finite.
+        One sample of n finite differences per row, as for :func:`t_tests`; zeros count
+        towards n but not towards the test.
 
     Returns
     -------

@@ -149,17 +149,28 @@ def _boolean_result(flag: np.ndarray, missing: np.ndarray, inputs, name: str):
 # --------------------------------------------------------------------------------------
 
 
-def _das28_common(tjc, sjc, gh):
+def _das28_inputs(tjc, sjc, gh, reactant, name: str, **check):
+    """The four inputs of a DAS28 as float arrays, each checked; ``check`` is the
+    acute-phase reactant's range (:func:`_check_range`)."""
     tjc_a, sjc_a, gh_a = (_as_float(v, n) for v, n in ((tjc, "tjc"), (sjc, "sjc"),
                                                        (gh, "gh")))
     # The ranges of the codebook: 28 joints are counted (Prevoo et al. 1995), and the
     # patient's global health is a 0-100 mm visual analogue scale.
-    for array, name, code in ((tjc_a, "tjc", "tjc28"), (sjc_a, "sjc", "sjc28"),
-                              (gh_a, "gh", "pga")):
+    for array, argument, code in ((tjc_a, "tjc", "tjc28"), (sjc_a, "sjc", "sjc28"),
+                                  (gh_a, "gh", "pga")):
         measure = MEASURES[code]
-        _check_measure(array, name, code, f" ({measure.name.lower()}, {measure.low:g}-"
-                       f"{measure.high:g} {measure.unit})")
-    return tjc_a, sjc_a, gh_a
+        _check_measure(array, argument, code, f" ({measure.name.lower()}, "
+                       f"{measure.low:g}-{measure.high:g} {measure.unit})")
+    reactant_a = _as_float(reactant, name)
+    _check_range(reactant_a, name, **check)
+    return tjc_a, sjc_a, reactant_a, gh_a
+
+
+def _das28_score(tjc_a, sjc_a, reactant_term, gh_a, constant: float = 0.0):
+    """Prevoo 1995's joint and global terms around the reactant's, summed in the
+    published order (so DAS28-ESR and DAS28-CRP round as their formulas read)."""
+    return (0.56 * np.sqrt(tjc_a) + 0.28 * np.sqrt(sjc_a) + reactant_term + 0.014 * gh_a
+            + constant)
 
 
 def das28_esr(tjc, sjc, esr, gh):
@@ -197,13 +208,10 @@ def das28_esr(tjc, sjc, esr, gh):
     >>> round(das28_esr(4, 2, 30, 50), 4)
     4.5968
     """
-    tjc_a, sjc_a, gh_a = _das28_common(tjc, sjc, gh)
-    esr_a = _as_float(esr, "esr")
-    _check_range(esr_a, "esr", low=0, low_open=True,
-                 what=" mm/h (ln(ESR) is undefined at 0)")
+    tjc_a, sjc_a, esr_a, gh_a = _das28_inputs(tjc, sjc, gh, esr, "esr", low=0, low_open=True,
+                                              what=" mm/h (ln(ESR) is undefined at 0)")
     with np.errstate(invalid="ignore", divide="ignore"):
-        score = (0.56 * np.sqrt(tjc_a) + 0.28 * np.sqrt(sjc_a) + 0.70 * np.log(esr_a)
-                 + 0.014 * gh_a)
+        score = _das28_score(tjc_a, sjc_a, 0.70 * np.log(esr_a), gh_a)
     return _numeric_result(score, (tjc, sjc, esr, gh), "das28_esr")
 
 
@@ -212,12 +220,11 @@ def das28_crp(tjc, sjc, crp, gh):
 
     Parameters
     ----------
-    tjc, sjc : int or array-like
-        Tender and swollen joint counts of 28 joints (whole numbers 0-28).
+    tjc, sjc, gh : int, float or array-like
+        Joint counts and the patient's global assessment, as :func:`das28_esr` takes
+        them.
     crp : float or array-like
         C-reactive protein in mg/L (>= 0).
-    gh : float or array-like
-        Patient's global assessment of health, 0-100 mm visual analogue scale.
 
     Returns
     -------
@@ -239,11 +246,8 @@ def das28_crp(tjc, sjc, crp, gh):
     >>> round(das28_crp(4, 2, 10, 50), 4)
     4.0392
     """
-    tjc_a, sjc_a, gh_a = _das28_common(tjc, sjc, gh)
-    crp_a = _as_float(crp, "crp")
-    _check_range(crp_a, "crp", low=0, what=" mg/L")
-    score = (0.56 * np.sqrt(tjc_a) + 0.28 * np.sqrt(sjc_a) + 0.36 * np.log(crp_a + 1)
-             + 0.014 * gh_a + 0.96)
+    tjc_a, sjc_a, crp_a, gh_a = _das28_inputs(tjc, sjc, gh, crp, "crp", low=0, what=" mg/L")
+    score = _das28_score(tjc_a, sjc_a, 0.36 * np.log(crp_a + 1), gh_a, 0.96)
     return _numeric_result(score, (tjc, sjc, crp, gh), "das28_crp")
 
 

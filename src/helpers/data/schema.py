@@ -380,19 +380,18 @@ def check_measurements(text: pd.DataFrame, source: str | Path, *,
     baseline_month = np.full(key.max() + 1, np.nan)
     baseline_month[key[is_baseline.to_numpy()]] = typed.loc[is_baseline, "month"].to_numpy()
     orphan = np.isnan(baseline_month[key])
-    if orphan.any():
-        row = typed.index[int(orphan.argmax())]
-        raise InputError(source, f"follow-up '{typed.at[row, 'timepoint']}' of "
-                         f"{typed.at[row, 'measure']} for patient "
-                         f"{typed.at[row, 'patient_id']} has no baseline row", row=row,
-                         column="timepoint")
     earlier = ~is_baseline.to_numpy() & (typed["month"].to_numpy() < baseline_month[key])
-    if earlier.any():
-        row = typed.index[int(earlier.argmax())]
-        raise InputError(source, f"follow-up '{typed.at[row, 'timepoint']}' is dated month "
-                         f"{typed.at[row, 'month']:g}, before its baseline (month "
-                         f"{baseline_month[key[earlier.argmax()]]:g})", row=row,
-                         column="month")
+    for bad, column in ((orphan, "timepoint"), (earlier, "month")):
+        if bad.any():
+            position = int(bad.argmax())
+            row = typed.index[position]
+            follow_up = f"follow-up '{typed.at[row, 'timepoint']}'"
+            problem = (f"of {typed.at[row, 'measure']} for patient "
+                       f"{typed.at[row, 'patient_id']} has no baseline row"
+                       if column == "timepoint" else
+                       f"is dated month {typed.at[row, 'month']:g}, before its baseline "
+                       f"(month {baseline_month[key[position]]:g})")
+            raise InputError(source, f"{follow_up} {problem}", row=row, column=column)
     typed["patient_id"] = whole_number_ids(typed["patient_id"])
     return typed.reset_index(drop=True)
 
