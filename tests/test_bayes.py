@@ -132,8 +132,8 @@ def test_result_layout_and_densities():
 @pytest.mark.parametrize(("kwargs", "message"), [
     (dict(tau_scale=0), "tau_scale must be a positive number"),
     (dict(mu_sd=-1), "mu_sd must be None or a positive number"),
-    (dict(level=1.5), "level must be a number in \\(0, 1\\)"),
-    (dict(threshold=1), "threshold must be a proportion in \\(0, 1\\)"),
+    (dict(level=1.5), "level must be a number strictly between 0 and 1"),
+    (dict(threshold=1), "threshold must be a number strictly between 0 and 1 \\(such as 0.5\\)"),
 ])
 def test_options_are_checked(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -323,8 +323,8 @@ def test_array_likes_are_accepted():
             dict(events=[1], n=[3], method="PM"),
             r"method must be one of \('FE', 'DL', 'REML', 'GLMM'\) \(got 'PM'\)",
         ),
-        (dict(events=[1], n=[3], level=95), r"level must be a number in \(0, 1\)"),
-        (dict(events=[1], n=[3], level=0), r"level must be a number in \(0, 1\)"),
+        (dict(events=[1], n=[3], level=95), r"level must be a number strictly between 0 and 1"),
+        (dict(events=[1], n=[3], level=0), r"level must be a number strictly between 0 and 1"),
         (
             dict(events=[1, 2], n=[3, 4], method="GLMM", transform="ft"),
             r"transform must be 'logit'",

@@ -6,7 +6,27 @@ where the problem is (file, row, column) and what it is, never a traceback.
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
+
+
+def check_probability(value, name: str, example: float = 0.95) -> float:
+    """A confidence level, significance level or proportion: a number strictly between
+    0 and 1, or a ValueError in the one style every statistic uses.
+
+    Examples
+    --------
+    >>> check_probability(0.9, "level")
+    0.9
+    >>> check_probability(95, "ci_level")
+    Traceback (most recent call last):
+    ...
+    ValueError: ci_level must be a number strictly between 0 and 1 (such as 0.95), got 95
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise ValueError(f"{name} must be a number strictly between 0 and 1 (such as "
+                         f"{example:g}), got {value!r}")
+    return float(value)
 
 
 def quote_value(value, limit: int = 60) -> str:

@@ -14,7 +14,6 @@ functions compute, :func:`_assemble` builds the result.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from helpers.errors import check_probability
 from helpers.proportions import proportion_ci
 
 __all__ = [
@@ -479,8 +479,7 @@ def _validate(events, n, transform, method, level, labels):
         raise ValueError(
             f"method='GLMM' is a logistic model: transform must be 'logit' (got {transform!r})"
         )
-    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
-        raise ValueError(f"level must be a number in (0, 1), e.g. 0.95 (got {level!r})")
+    check_probability(level, "level")
     x = _as_counts(events, "events")
     m = _as_counts(n, "n")
     if x.size != m.size:
@@ -1110,9 +1109,7 @@ def pool_proportions_bayes(events, n, *, tau_scale: float = 0.5, mu_sd: float | 
     0    0.5822  0.3505   0.8135  0.3185      0.7607
     """
     x, m, _, _, level, labels = _validate(events, n, "logit", "REML", level, labels)
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not (
-            0 < threshold < 1):
-        raise ValueError(f"threshold must be a proportion in (0, 1) (got {threshold!r})")
+    check_probability(threshold, "threshold", 0.5)
     yi, vi, add = _escalc(x, m, "logit")
     if np.any(add > 0):
         warnings.warn(

@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers.data.tidy import change, encode, paired_visits
+from helpers.errors import check_probability
 from helpers.vocab import BASELINE
 
 __all__ = [
@@ -616,10 +617,8 @@ def _normal_p(v, rank_total, square_total, correction: bool):
 
 
 def _check_options(*, alpha, ci_level, zero_method, p_adjust, exact):
-    for name, value in (("alpha", alpha), ("ci_level", ci_level)):
-        if not (isinstance(value, (int, float, np.floating)) and 0 < value < 1):
-            raise ValueError(f"{name} must be a number strictly between 0 and 1, "
-                             f"got {value!r}")
+    check_probability(alpha, "alpha", 0.05)
+    check_probability(ci_level, "ci_level")
     if zero_method not in ZERO_METHODS:
         raise ValueError(f"zero_method must be one of {ZERO_METHODS}, got {zero_method!r}")
     if p_adjust not in P_ADJUST_BASES:

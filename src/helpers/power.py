@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.paired import sign_tests, signed_rank_tests, t_tests
+from helpers.errors import check_probability
 
 __all__ = ["METHODS", "POWER_COLUMNS", "TESTS", "TEST_LABELS", "grid_seeds", "n_needed",
            "simulate_power"]
@@ -133,8 +134,7 @@ def _check(differences, n, tests, reps, alpha, method):
         raise ValueError(f"n must be whole numbers >= 2, got {list(np.atleast_1d(n))}")
     if not (isinstance(reps, (int, np.integer)) and reps >= 1):
         raise ValueError(f"reps must be a positive integer, got {reps!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
+    check_probability(alpha, "alpha", 0.05)
     return sample, sizes, tests
 
 

@@ -12,6 +12,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from helpers.errors import check_probability
+
 __all__ = ["PROPORTION_METHODS", "ProportionCI", "proportion_ci"]
 
 #: Interval methods :func:`proportion_ci` accepts.
@@ -90,9 +92,7 @@ def proportion_ci(events, n, method: str = "clopper-pearson",
 
     if method not in PROPORTION_METHODS:
         raise ValueError(f"method must be one of {PROPORTION_METHODS}, got {method!r}")
-    if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)) \
-            or not 0 < level < 1:
-        raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}")
+    check_probability(level, "level")
     scalar = np.ndim(events) == 0 and np.ndim(n) == 0
     x = _counts(events, "events")
     m = _counts(n, "n")
