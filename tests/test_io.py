@@ -9,9 +9,9 @@ import pytest
 from helpers import paths
 from helpers.errors import InputError
 from helpers.data.decode import read_csv_text
-from helpers.io import (SIGNIFICANT_DIGITS, atomic_write, format_float, neutralise_formulas,
-                        round_significant, sha256, verify_checksums,
+from helpers.io import (atomic_write, neutralise_formulas, sha256, verify_checksums,
                         write_csv)
+from helpers.formats import SIGNIFICANT_DIGITS, format_float, round_significant
 
 
 def test_atomic_write_keeps_previous_file_on_error(tmp_path):

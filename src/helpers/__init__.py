@@ -8,10 +8,13 @@ Foundation, imported by everything else:
 
 - :mod:`helpers.vocab`: the one vocabulary (measures, visits, clinical cut-offs, yes/no);
 - :mod:`helpers.paths`: every path the project uses;
-- :mod:`helpers.io`: atomic writes, the output precision policy, checksums;
+- :mod:`helpers.io`: atomic writes, safe CSV, checksums;
+- :mod:`helpers.formats`: how numbers are written (the output precision policy, and the
+  one style of percentages, p-values and counts in tables, prose and figures);
 - :mod:`helpers.tables`: the one look of every table a reader sees (Markdown, notebooks,
   the report);
-- :mod:`helpers.errors`: the one error type of bad input (file, row, column).
+- :mod:`helpers.errors`: the one error type of bad input (file, row, column), and the
+  one check of levels and proportions.
 
 1. Data, :mod:`helpers.data`: the paper's printed tables parsed
    (:mod:`~helpers.data.paper_tables`); a clinic's file read in stages

@@ -3,9 +3,8 @@
 - Every write goes to a temporary file in the target folder and is renamed into place,
   so an interrupted or failed step never leaves a half-written output behind.
 - Raw inputs are verified against ``SHA256SUMS`` before anything reads them.
-- Every number written carries :data:`SIGNIFICANT_DIGITS` significant digits (the output
-  precision policy): the last bits of a float differ between CPUs (SIMD sums, libm,
-  iterative fits), the first twelve digits do not.
+- Every number written carries :data:`helpers.formats.SIGNIFICANT_DIGITS` significant
+  digits (the output precision policy, :mod:`helpers.formats`).
 """
 
 from __future__ import annotations
@@ -19,18 +18,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from helpers.errors import InputError
+from helpers.formats import format_float, round_significant
 
-# The output precision policy. Committed numbers must be the same bytes on every machine,
-# but a float's last bits are not: numpy's SIMD sums, libm and BLAS differ between CPUs in
-# the last ulp or two, and an iterative fit (REML, GLMM) stops wherever its tolerance lets
-# it. Twelve significant digits keep 3-4 digits of margin over that noise (a relative
-# 1e-16 to 1e-13), and are still far beyond what any reader or reference test needs (the
-# tightest, against R, is a relative 1e-10).
-SIGNIFICANT_DIGITS = 12
 
 # Characters that make a spreadsheet treat a cell as a formula (CSV injection, OWASP).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -87,100 +79,6 @@ def write_bytes(data: bytes, path: str | Path) -> Path:
     with atomic_write(path, "wb") as handle:
         handle.write(data)
     return Path(path)
-
-
-def format_float(value: float) -> str:
-    """Write one float under the precision policy: 12 significant digits, shortest form.
-
-    The value is rounded to :data:`SIGNIFICANT_DIGITS` significant digits (correctly
-    rounded, as Python's ``%g`` is on every platform), then printed in the shortest form
-    that reads back as that rounded value, so ``2.0`` stays ``2.0`` and ``0.1`` stays
-    ``0.1``.
-
-    Examples
-    --------
-    >>> format_float(0.39451723305908454), format_float(0.3945172330590846)
-    ('0.394517233059', '0.394517233059')
-    >>> format_float(4.9399999999999995), format_float(2.0), format_float(1e-20)
-    ('4.94', '2.0', '1e-20')
-    """
-    return repr(float(f"{value:.{SIGNIFICANT_DIGITS}g}"))
-
-
-def format_level(level: float) -> str:
-    """A confidence level as text names it, from the parameter that set it.
-
-    Examples
-    --------
-    >>> format_level(0.95), format_level(0.9), format_level(0.975)
-    ('95%', '90%', '97.5%')
-    """
-    return f"{100 * level:.4g}%"
-
-
-_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                 "nine", "ten")
-
-
-def number_word(n: int, *, capital: bool = False) -> str:
-    """A count in running text: a word up to ten, digits (with thousands commas) above.
-
-    Examples
-    --------
-    >>> number_word(3, capital=True), number_word(4), number_word(25), number_word(1200)
-    ('Three', 'four', '25', '1,200')
-    """
-    word = _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else f"{n:,}"
-    return word.capitalize() if capital else word
-
-
-def round_significant(values):
-    """Round floats to :data:`SIGNIFICANT_DIGITS` significant digits, as they are written.
-
-    Parameters
-    ----------
-    values : float, array-like, Series or DataFrame
-        Numbers; in a DataFrame, float columns and float cells of object columns are
-        rounded and everything else is left alone.
-
-    Returns
-    -------
-    Same type as ``values``
-        Rounded copies. Text and figures derived from the result agree with the CSV:
-        ``f"{x:.1f}"`` of a mean that is ``2.75`` on one CPU and ``2.7499999999999996``
-        on another prints the same once rounded.
-
-    Examples
-    --------
-    >>> round_significant(2.7499999999999996)
-    2.75
-    """
-    if isinstance(values, pd.DataFrame):
-        out = values.copy()
-        for column in out.columns:
-            series = out[column]
-            if pd.api.types.is_float_dtype(series.dtype) or series.dtype == object:
-                out[column] = round_significant(series)
-        return out
-    if isinstance(values, pd.Series):
-        if pd.api.types.is_float_dtype(values.dtype):
-            rounded = [_round_one(x) for x in values.to_numpy(dtype=float, na_value=np.nan)]
-            return pd.Series(rounded, index=values.index, name=values.name,
-                             dtype=values.dtype)
-        if values.dtype == object:
-            return values.map(lambda x: _round_one(x) if isinstance(x, float) else x)
-        return values
-    if np.ndim(values) == 0:
-        return _round_one(values) if isinstance(values, (float, np.floating)) else values
-    array = np.asarray(values)
-    if not np.issubdtype(array.dtype, np.floating):
-        return values
-    return np.array([_round_one(x) for x in array.ravel()], dtype=array.dtype).reshape(
-        array.shape)
-
-
-def _round_one(value: float) -> float:
-    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -247,23 +145,6 @@ def escape_markdown(value) -> str:
     text = " ".join(str(value).split())
     text = _HTML_START.sub(lambda match: "&lt;" if match.group() == "<" else "&amp;", text)
     return _MARKDOWN_ESCAPED.sub(r"\\\1", text)
-
-
-
-def rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """Round a result table for display, robustly across machines.
-
-    The values are first brought to the output precision policy
-    (:func:`helpers.io.round_significant`), so that a number on a display boundary
-    (``4.0225``, or a mean computed as ``2.7499999999999996`` on one CPU and ``2.75`` on
-    another) rounds the same everywhere, then rounded to ``digits`` decimals.
-
-    Examples
-    --------
-    >>> rounded(pd.DataFrame({"x": [2.7499999999999996, 4.0225]}), 1)["x"].tolist()
-    [2.8, 4.0]
-    """
-    return round_significant(frame).round(digits)
 
 
 def sha256(path: str | Path) -> str:

@@ -18,7 +18,7 @@ text. The rules are the same everywhere:
 - a pair of columns can print as one interval, ``0.239 to 0.839``.
 
 Numbers are brought to the output precision policy first
-(:func:`helpers.io.round_significant`), so what prints does not depend on the last bits
+(:func:`helpers.formats.round_significant`), so what prints does not depend on the last bits
 of a float. Only what is shown is rounded: the CSV files keep 12 significant digits.
 
 In HTML a table sits in a box of its own that scrolls sideways when the screen is
@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from helpers.io import escape_markdown, round_significant, write_text
+from helpers.io import escape_markdown, write_text
+from helpers.formats import fixed, round_significant
 
 #: What a missing value prints as.
 MISSING = "\u2014"
@@ -203,21 +204,12 @@ def _decimals(values: np.ndarray, cap: int) -> int:
     return need
 
 
-def _number(value: float, decimals: int, p_value: bool) -> str:
-    if p_value and 0 <= value < 10.0 ** -decimals:
-        return f"<{10.0 ** -decimals:.{decimals}f}"
-    if not math.isfinite(value):
-        return "inf" if value > 0 else "-inf"
-    text = f"{round(value, decimals) + 0.0:.{decimals}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
-
-
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_))
 
 
-def _format(series: pd.Series, name, digits: int, fixed: int | None) -> list[Cell]:
+def _format(series: pd.Series, name, digits: int, places: int | None) -> list[Cell]:
     """One column's cells under the rules of the module docstring."""
     missing = pd.isna(series).to_numpy(dtype=bool)
     values = series.to_numpy(dtype=object)
@@ -230,8 +222,8 @@ def _format(series: pd.Series, name, digits: int, fixed: int | None) -> list[Cel
                 zip(values, missing, strict=True)]
     floats = np.array([float(v) for v, m in zip(values, missing, strict=True)
                        if not m and _is_number(v)], dtype=float)
-    if fixed is not None:
-        decimals = fixed
+    if places is not None:
+        decimals = places
     elif p_value:
         decimals = digits
     else:
@@ -247,7 +239,7 @@ def _format(series: pd.Series, name, digits: int, fixed: int | None) -> list[Cel
         elif isinstance(value, (int, np.integer)):
             cells.append(Cell(str(int(value)), numeric))
         elif _is_number(value):
-            cells.append(Cell(_number(float(value), decimals, p_value), numeric))
+            cells.append(Cell(fixed(float(value), decimals, p_value), numeric))
         else:
             cells.append(Cell(str(value), numeric))
     return cells

@@ -11,12 +11,12 @@ import math
 import re
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
 from helpers.data.tidy import encode, latest_change
-from helpers.io import escape_markdown, format_level, round_significant
+from helpers.io import escape_markdown
+from helpers.formats import format_level, p_text, round_significant
 from helpers.vocab import BASELINE, MEASURES, Measure, measure_name
 
 
@@ -38,12 +38,6 @@ def smallest_exact_p(n: int) -> float:
 
 def _fmt_floor(p: float) -> str:
     return f"{p:.2g}" if p > 0 else "below 1e-300"
-
-
-def _fmt_p(p: float) -> str:
-    if pd.isna(p):
-        return "not computable"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _mcid_clause(code: str, mean_change: float, codebook: Mapping[str, Measure]) -> str:
@@ -141,12 +135,12 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
             f"- **{name}** ({comparison}, n = {n:,}): mean change {row.change_mean:+.2f} "
             f"({format_level(ci_level)} CI {row.change_ci_low:+.2f} to "
             f"{row.change_ci_high:+.2f}); paired t "
-            f"p = {_fmt_p(row.t_p_value)}, Wilcoxon p = {_fmt_p(row.wilcoxon_p_value)} "
+            f"p = {p_text(row.t_p_value)}, Wilcoxon p = {p_text(row.wilcoxon_p_value)} "
             f"({_unbracketed(row.wilcoxon_method)}), sign test p = "
-            f"{_fmt_p(row.sign_test_p_value)}; "
+            f"{p_text(row.sign_test_p_value)}; "
             f"Hodges-Lehmann{of} {row.hl_estimate:+.2f} ({level} CI {row.hl_ci_low:+.2f} to "
             f"{row.hl_ci_high:+.2f}); Cohen's dz {row.cohen_dz:+.2f}, "
-            f"Holm-adjusted p = {_fmt_p(row.p_value_holm)}"
+            f"Holm-adjusted p = {p_text(row.p_value_holm)}"
             f"{_mcid_clause(row.outcome, row.change_mean, codebook)}.")
     n_max = int(prepost["n"].max()) if len(prepost) else 0
     floor = smallest_exact_p(n_max)

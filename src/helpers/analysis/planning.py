@@ -19,7 +19,7 @@ import pandas as pd
 
 from helpers.data.tidy import encode, latest_change
 from helpers.power import TEST_LABELS, TESTS, n_needed, simulate_power
-from helpers.io import number_word
+from helpers.formats import number_word
 from helpers.vocab import BASELINE, MEASURES, Measure, measure_name
 
 __all__ = ["dask_client", "observed_differences", "power_narrative", "power_table",
@@ -156,7 +156,8 @@ def power_narrative(power: pd.DataFrame, needed: pd.DataFrame, *, alpha: float,
     """
     from IPython.display import Markdown
 
-    from helpers.io import escape_markdown, round_significant
+    from helpers.io import escape_markdown
+    from helpers.formats import round_significant
 
     needed = round_significant(needed)
     lines = []

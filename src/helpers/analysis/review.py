@@ -17,6 +17,7 @@ import numpy as np
 
 from helpers.meta import (ContinuityCorrectionWarning, leave_one_out, pool_proportions,
                           pool_proportions_bayes)
+from helpers.formats import percent
 from helpers.proportions import proportion_ci
 
 CASE_SERIES_LABEL = "Cassone 2025 (this case series)"
@@ -256,7 +257,7 @@ def bayes_narrative(bayes: pd.DataFrame, pooled: pd.DataFrame, *, analysis: str,
     """
     from IPython.display import Markdown
 
-    from helpers.io import format_level, round_significant
+    from helpers.formats import format_level, round_significant
 
     rows = round_significant(bayes[bayes["analysis"] == analysis]).reset_index(drop=True)
     frequentist = round_significant(pooled).set_index(
@@ -269,11 +270,11 @@ def bayes_narrative(bayes: pd.DataFrame, pooled: pd.DataFrame, *, analysis: str,
         prior_median = row.tau_scale * 0.6744897501960817
         parts.append(
             f"under a **{row.prior}** prior for τ the pooled proportion is "
-            f"{_pct(row.estimate)} ({ci} credible interval {_pct(row.ci_low)}–"
-            f"{_pct(row.ci_high)}; a new study's proportion {_pct(row.pi_low)}–"
-            f"{_pct(row.pi_high)}), with a posterior median τ of {row.tau:.2f} against a "
+            f"{percent(row.estimate)} ({ci} credible interval {percent(row.ci_low)}–"
+            f"{percent(row.ci_high)}; a new study's proportion {percent(row.pi_low)}–"
+            f"{percent(row.pi_high)}), with a posterior median τ of {row.tau:.2f} against a "
             f"prior median of {prior_median:.2f}, and a probability of "
-            f"{_pct(row.prob_above)} that more than {_pct(row.threshold)} of patients "
+            f"{percent(row.prob_above)} that more than {percent(row.threshold)} of patients "
             "respond")
     widths = (100 * (rows["ci_high"] - rows["ci_low"])).round().astype(int).tolist()
     prior_medians = rows["tau_scale"] * 0.6744897501960817
@@ -285,13 +286,13 @@ def bayes_narrative(bayes: pd.DataFrame, pooled: pd.DataFrame, *, analysis: str,
         "(Röver et al. 2021; Cochrane's guidance for few studies). For the "
         f"{analysis.replace('+', ' + ').replace('_', ' ')} set, " + "; ".join(parts) + ". "
         f"The {method} estimate with {_TEST_NAMES[test]} intervals is "
-        f"{_pct(frequentist['estimate'])} ({ci} CI {_pct(frequentist['ci_low'])}–"
-        f"{_pct(frequentist['ci_high'])}). "
+        f"{percent(frequentist['estimate'])} ({ci} CI {percent(frequentist['ci_low'])}–"
+        f"{percent(frequentist['ci_high'])}). "
         + ("The posterior of τ stays close to its prior: the studies barely update it, so "
            if close else "The studies move τ away from its prior, and ")
         + f"the wider prior admits more heterogeneity and a wider credible interval "
         f"({widths[-1]} against {widths[0]} percentage points). "
-        + (f"Under every prior a response in more than {_pct(rows['threshold'].iloc[0])} of "
+        + (f"Under every prior a response in more than {percent(rows['threshold'].iloc[0])} of "
            "patients is the likelier answer, but " if likely else "")
         + "no prior can make a few small uncontrolled series say how often arthritis "
         "responds in practice.")
@@ -338,7 +339,8 @@ def leave_one_out_narrative(table: pd.DataFrame, full: pd.DataFrame):
     """How far the pooled proportion moves when each study is left out, in words."""
     from IPython.display import Markdown
 
-    from helpers.io import escape_markdown, round_significant
+    from helpers.io import escape_markdown
+    from helpers.formats import round_significant
 
     table = round_significant(table).reset_index(drop=True)
     table["omitted"] = table["omitted"].map(escape_markdown)  # study names are data
@@ -348,20 +350,16 @@ def leave_one_out_narrative(table: pd.DataFrame, full: pd.DataFrame):
     moved = table.loc[most]
     omitted_n = int(whole["n"]) - int(moved["n"])
     text = (
-        f"Leaving out one study at a time, the pooled proportion ({_pct(whole['estimate'])} "
+        f"Leaving out one study at a time, the pooled proportion ({percent(whole['estimate'])} "
         f"with all {int(whole['k'])} studies) ranges from "
-        f"{_pct(table.loc[low, 'estimate'])}, without *{table.loc[low, 'omitted']}*, to "
-        f"{_pct(table.loc[high, 'estimate'])}, without *{table.loc[high, 'omitted']}*. "
+        f"{percent(table.loc[low, 'estimate'])}, without *{table.loc[low, 'omitted']}*, to "
+        f"{percent(table.loc[high, 'estimate'])}, without *{table.loc[high, 'omitted']}*. "
         f"*{moved['omitted']}* moves it most: its {omitted_n} patients are "
-        f"{_pct(omitted_n / int(whole['n']))} of the {int(whole['n'])}. With so few "
+        f"{percent(omitted_n / int(whole['n']))} of the {int(whole['n'])}. With so few "
         "studies one of them can move the pooled answer more than its interval suggests, "
-        f"and the interval without it stays wide ({_pct(moved['ci_low'])}–"
-        f"{_pct(moved['ci_high'])}).")
+        f"and the interval without it stays wide ({percent(moved['ci_low'])}–"
+        f"{percent(moved['ci_high'])}).")
     return Markdown(text)
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
 
 
 def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
@@ -380,7 +378,7 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
     """
     from IPython.display import Markdown
 
-    from helpers.io import format_level, round_significant
+    from helpers.formats import format_level, round_significant
 
     ci = f"{format_level(level)} CI"
     rows = round_significant(pooled).set_index(["analysis", "transform", "method", "test"])
@@ -393,14 +391,14 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
         i2_ci = (f" ({ci} {r['i2_ci_low']:.0f}%–{r['i2_ci_high']:.0f}%)"
                  if pd.notna(r["i2_ci_low"]) else "")
         # One level of brackets: the I² interval is the only parenthesis.
-        return (f"{_pct(r['estimate'])}, {ci} {_pct(r['ci_low'])}–{_pct(r['ci_high'])}, "
-                f"prediction interval {_pct(r['pi_low'])}–{_pct(r['pi_high'])}, "
+        return (f"{percent(r['estimate'])}, {ci} {percent(r['ci_low'])}–{percent(r['ci_high'])}, "
+                f"prediction interval {percent(r['pi_low'])}–{percent(r['pi_high'])}, "
                 f"{int(r['events'])}/{int(r['n'])} patients in {int(r['k'])} studies; "
                 f"I² = {r['i2']:.0f}%{i2_ci}, heterogeneity p = {r['q_p_value']:.2f}")
 
     def interval(analysis, which):
         r = rows.loc[(analysis, transform, method, which)]
-        return f"{_pct(r['ci_low'])}–{_pct(r['ci_high'])}"
+        return f"{percent(r['ci_low'])}–{percent(r['ci_high'])}"
 
     other = "ft" if transform == "logit" else "logit"
     spread = rows.xs(("review", "z"), level=("analysis", "test"))["estimate"]
@@ -423,7 +421,7 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
             "not (IntHout et al. 2014; RevMan's random-effects default since 2025).")
     lines.append(
         f"- Across transforms and estimators the pooled proportion of the published studies "
-        f"ranges from {_pct(spread.min())} to {_pct(spread.max())}: with so few patients the "
+        f"ranges from {percent(spread.min())} to {percent(spread.max())}: with so few patients the "
         f"choice of model (for example {transform} vs {other}) moves the estimate visibly.")
     text = "\n".join(lines) + "\n\n" + _review_caveats(rows, transform, method, test,
                                                        studies)
@@ -433,7 +431,7 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
 def _review_caveats(rows: pd.DataFrame, transform: str, method: str, test: str,
                     studies: pd.DataFrame | None) -> str:
     """The closing paragraph: how little so few patients can say, built from the data."""
-    from helpers.io import number_word
+    from helpers.formats import number_word
 
     def total(analysis):
         key = (analysis, transform, method, test)

@@ -49,7 +49,7 @@ from helpers import paths
 from helpers.data.decode import decode
 from helpers.data.names import MeasureIndex, NameClash
 from helpers.errors import InputError, quote_value
-from helpers.io import format_float
+from helpers.formats import format_float
 from helpers.vocab import (BASELINE, DAS28_MEASURES, MEASURES, Codebook, Measure, name_key,
                            parse_yes_no)
 

@@ -27,7 +27,7 @@ from matplotlib.patches import Polygon
 
 from helpers.figures.parts import SMALL_TEXT, get_ax, points, require_columns
 from helpers.figures.style import GREY, LIGHT_GREY, PALETTE, describe
-from helpers.io import format_level, round_significant
+from helpers.formats import format_level, percent, round_significant
 
 __all__ = ["ForestRows", "draw_forest", "forest_plot", "forest_rows", "posterior_densities"]
 
@@ -240,21 +240,16 @@ def _format_ci(estimate: float, low: float, high: float) -> str:
 def _forest_detail(rows: pd.DataFrame, n_pooled: int, level: float) -> str:
     """The rows of a forest plot in words: each study's proportion, the first pooled row."""
     studies = rows[rows["kind"] == "study"]
-    detail = ", ".join(f"{label} {_percent(p)}"
+    detail = ", ".join(f"{label} {percent(p)}"
                        for label, p in zip(studies["label"], studies["estimate"], strict=True))
     if n_pooled:
         first = rows[rows["kind"] == "pooled"].iloc[0]
-        detail += (f"; {first['label']}: {_percent(first['estimate'])}, "
-                   f"{format_level(level)} CI {_percent(first['ci_low'])} to "
-                   f"{_percent(first['ci_high'])}")
+        detail += (f"; {first['label']}: {percent(first['estimate'])}, "
+                   f"{format_level(level)} CI {percent(first['ci_low'])} to "
+                   f"{percent(first['ci_high'])}")
         if n_pooled > 1:
             detail += f", and {n_pooled - 1} more pooled estimates"
     return detail
-
-
-def _percent(value) -> str:
-    value = float(round_significant(float(value)))
-    return f"{100 * value:.0f}%" if np.isfinite(value) else "not estimable"
 
 
 # ---------------------------------------------------------------------------------------

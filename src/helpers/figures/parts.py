@@ -3,7 +3,7 @@ private names.
 
 - sizes and shades: :data:`SMALL_TEXT`, :data:`BAND_SHADES`;
 - input checks: :func:`require_columns`, :func:`measure_rows`, :func:`eular_category`;
-- text: :func:`minus`, :func:`points`, :func:`text_number`;
+- text: :func:`minus`, :func:`points` (numbers: :mod:`helpers.formats`);
 - placing labels: :func:`get_ax`, :func:`text_height_in_data`, :func:`spread`.
 """
 
@@ -18,7 +18,7 @@ import pandas as pd
 
 from helpers.data.tidy import arrow_backed
 from helpers.figures.style import EULAR_COLORS
-from helpers.io import round_significant
+from helpers.formats import significant as text_number  # until patients.py uses it
 
 __all__ = ["BAND_SHADES", "SMALL_TEXT", "eular_category", "get_ax", "measure_rows", "minus",
            "points", "require_columns", "spread", "text_height_in_data", "text_number"]
@@ -128,7 +128,3 @@ def spread(targets: np.ndarray, gap: float, lower: float | None = None) -> np.nd
     result[order] = positions
     return result
 
-
-def text_number(value: float) -> str:
-    """A value for a text alternative: rounded to 3 significant digits, no noise."""
-    return f"{float(round_significant(float(value))):.3g}"

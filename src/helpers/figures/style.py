@@ -22,11 +22,9 @@ from pathlib import Path
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from cycler import cycler
 
-from helpers.data.tidy import arrow_backed
-from helpers.io import atomic_write, round_significant
+from helpers.io import atomic_write
 from helpers.paths import display_path
 from helpers.vocab import MEASURES, TIMEPOINT_LABELS, Measure
 
