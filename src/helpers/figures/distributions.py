@@ -35,27 +35,11 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, MultipleLocator
 
 from helpers.data import tidy
-from helpers.figures.parts import (
-    SMALL_TEXT,
-    eular_category,
-    get_ax,
-    measure_rows,
-    minus,
-    require_columns,
-    spread,
-    text_height_in_data,
-)
-from helpers.figures.style import (
-    EULAR_COLORS,
-    EULAR_LABELS,
-    GREY,
-    LIGHT_GREY,
-    MISSING_COLOR,
-    OKABE_ITO,
-    PALETTE,
-    change_label,
-    timepoint_label,
-)
+from helpers.figures.parts import (SMALL_TEXT, eular_category, get_ax, measure_rows, minus,
+                                   require_columns, spread, text_height_in_data)
+from helpers.figures.style import (EULAR_COLORS, EULAR_LABELS, GREY, LIGHT_GREY,
+                                   MISSING_COLOR, OKABE_ITO, PALETTE, change_label,
+                                   timepoint_label)
 from helpers.vocab import BASELINE, MEASURES, Measure
 
 __all__ = ["PERCENTILE_RIBBONS", "change_distribution", "change_histogram", "draw_trajectory",

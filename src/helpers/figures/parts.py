@@ -18,10 +18,9 @@ import pandas as pd
 
 from helpers.data.tidy import arrow_backed
 from helpers.figures.style import EULAR_COLORS
-from helpers.formats import significant as text_number  # until patients.py uses it
 
 __all__ = ["BAND_SHADES", "SMALL_TEXT", "eular_category", "get_ax", "measure_rows", "minus",
-           "points", "require_columns", "spread", "text_height_in_data", "text_number"]
+           "points", "require_columns", "spread", "text_height_in_data"]
 
 #: Font size (points) of the small annotations: band names, reference-line labels.
 SMALL_TEXT = 6.5

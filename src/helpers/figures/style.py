@@ -85,6 +85,63 @@ MAX_LABELLED_PATIENTS = 30
 MAX_INDIVIDUAL_PATIENTS = 300
 
 
+# seaborn's "ticks" style, written out: importing seaborn (and with it scipy.stats)
+# would cost about 1.5 s per process for twelve settings.
+_TICKS_STYLE = {
+    "axes.axisbelow": True,
+    "axes.edgecolor": ".15",
+    "axes.facecolor": "white",
+    "axes.grid": False,
+    "axes.labelcolor": ".15",
+    "figure.facecolor": "white",
+    "grid.color": ".8",
+    "grid.linestyle": "-",
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+    "text.color": ".15",
+    "xtick.bottom": True,
+    "xtick.top": False,
+    "xtick.color": ".15",
+    "xtick.direction": "out",
+    "ytick.left": True,
+    "ytick.right": False,
+    "ytick.color": ".15",
+    "ytick.direction": "out",
+}
+
+# Everything of the theme but the font sizes: thin lines, no top or right spine, the
+# palette, constrained layout, and the saving settings that keep files byte-identical.
+_LOOK = {
+    "legend.frameon": False,
+    "legend.handlelength": 1.4,
+    "legend.borderaxespad": 0.3,
+    "axes.linewidth": 0.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
+    "axes.unicode_minus": True,
+    "axes.labelpad": 3.0,
+    "xtick.major.size": 3.0,
+    "ytick.major.size": 3.0,
+    "xtick.major.width": 0.8,
+    "ytick.major.width": 0.8,
+    "lines.linewidth": 1.4,
+    "lines.markersize": 4.5,
+    "patch.linewidth": 0.6,
+    "hatch.linewidth": 0.6,
+    "image.cmap": "cividis",
+    "figure.figsize": (COLUMN_WIDTH_IN, COLUMN_WIDTH_IN * 0.75),
+    "figure.dpi": 150,
+    "figure.constrained_layout.use": True,
+    "savefig.dpi": 300,
+    "savefig.facecolor": "white",
+    "svg.fonttype": "path",
+    "svg.hashsalt": SVG_HASHSALT,
+    "pdf.fonttype": 42,
+}
+
+
 def theme_rc(font_scale: float = 1.0) -> dict:
     """Return the rcParams of the project theme.
 
@@ -105,32 +162,8 @@ def theme_rc(font_scale: float = 1.0) -> dict:
     Text in SVG is stored as paths (``svg.fonttype="path"``) for the same reason; PDF embeds
     TrueType fonts (``pdf.fonttype=42``) so journals can edit the text.
     """
-    # seaborn's "ticks" style, written out: importing seaborn (and with it scipy.stats)
-    # would cost about 1.5 s per process for twelve settings.
-    rc = {
-        "axes.axisbelow": True,
-        "axes.edgecolor": ".15",
-        "axes.facecolor": "white",
-        "axes.grid": False,
-        "axes.labelcolor": ".15",
-        "figure.facecolor": "white",
-        "grid.color": ".8",
-        "grid.linestyle": "-",
-        "lines.solid_capstyle": "round",
-        "patch.edgecolor": "w",
-        "patch.force_edgecolor": True,
-        "text.color": ".15",
-        "xtick.bottom": True,
-        "xtick.top": False,
-        "xtick.color": ".15",
-        "xtick.direction": "out",
-        "ytick.left": True,
-        "ytick.right": False,
-        "ytick.color": ".15",
-        "ytick.direction": "out",
-    }
     size = 8.0 * font_scale
-    rc.update({
+    fonts = {
         "font.family": "sans-serif",
         "font.sans-serif": ["DejaVu Sans"],
         "font.size": size,
@@ -141,34 +174,8 @@ def theme_rc(font_scale: float = 1.0) -> dict:
         "ytick.labelsize": size - 1 * font_scale,
         "legend.fontsize": size - 1 * font_scale,
         "legend.title_fontsize": size - 0.5 * font_scale,
-        "legend.frameon": False,
-        "legend.handlelength": 1.4,
-        "legend.borderaxespad": 0.3,
-        "axes.linewidth": 0.8,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.prop_cycle": cycler(color=list(PALETTE)),
-        "axes.unicode_minus": True,
-        "axes.labelpad": 3.0,
-        "xtick.major.size": 3.0,
-        "ytick.major.size": 3.0,
-        "xtick.major.width": 0.8,
-        "ytick.major.width": 0.8,
-        "lines.linewidth": 1.4,
-        "lines.markersize": 4.5,
-        "patch.linewidth": 0.6,
-        "hatch.linewidth": 0.6,
-        "image.cmap": "cividis",
-        "figure.figsize": (COLUMN_WIDTH_IN, COLUMN_WIDTH_IN * 0.75),
-        "figure.dpi": 150,
-        "figure.constrained_layout.use": True,
-        "savefig.dpi": 300,
-        "savefig.facecolor": "white",
-        "svg.fonttype": "path",
-        "svg.hashsalt": SVG_HASHSALT,
-        "pdf.fonttype": 42,
-    })
-    return rc
+    }
+    return {**_TICKS_STYLE, **fonts, **_LOOK}
 
 
 def set_theme(font_scale: float = 1.0) -> None:
