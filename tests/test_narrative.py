@@ -124,3 +124,22 @@ def test_the_power_caveat_says_whether_anyone_worsened(measurements):
     assert "none worsened" not in text
     text = power_narrative(power, needed, alpha=0.05).data
     assert "as these few did. Each point" in text
+
+
+def test_one_number_style_on_a_cohort_with_several_visits():
+    # 200 synthetic patients, three follow-ups: every p-value is tiny, several visits.
+    from helpers.synth import make_cohort
+    cohort = make_cohort(200, visits=["baseline", "m3", "m6", "m12"], seed=3)
+    text = prepost_narrative(paired_tests(cohort), measurements=cohort).data
+    assert "p = <" not in text and "p < 0.001" in text
+    assert ".0% CI" not in text and "(95% CI" in text
+    # Holm's verdict names the visit of each comparison, not "SLEDAI-2K, SLEDAI-2K".
+    assert "SLEDAI-2K (m3 vs baseline), SLEDAI-2K (m6 vs baseline)" in text
+    assert "smallest attainable p = 1.2e-60" in text  # 2 * 2**-200
+
+
+def test_an_interval_of_percentages_shows_its_width():
+    from helpers.formats import percent_interval
+    # By hand: 14.12% and 14.48% print as 14% twice at whole percents.
+    assert percent_interval(0.1412, 0.1448) == "14.1%–14.5%"
+    assert percent_interval(0.19412, 0.99369) == "19%–99%"

@@ -4,7 +4,9 @@
   (:func:`round_significant`, :func:`format_float`), so that what is written does not
   depend on the last bits a CPU leaves;
 - for readers: :func:`rounded` (tables), :func:`format_level` (``95%``),
-  :func:`percent` (``56%``), :func:`p_text` (``0.043``, ``< 0.001``),
+  :func:`percent` (``56%``), :func:`percent_interval` (``24%–84%``, with the decimals
+  an interval needs to show), :func:`p_text` (``0.043``, ``< 0.001``) and
+  :func:`p_clause` (``p = 0.043``, ``p < 0.001``),
   :func:`significant` (three significant digits, for figure descriptions),
   :func:`fixed` (a table cell at fixed decimals) and :func:`number_word` (``three``).
 """
@@ -17,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["SIGNIFICANT_DIGITS", "fixed", "format_float", "format_level", "number_word",
-           "p_text", "percent", "rounded", "round_significant", "significant"]
+           "p_clause", "p_text", "percent", "percent_interval", "rounded",
+           "round_significant", "significant"]
 
 # The output precision policy. Committed numbers must be the same bytes on every machine,
 # but a float's last bits are not: numpy's SIMD sums, libm and BLAS differ between CPUs in
@@ -161,6 +164,40 @@ def p_text(p: float) -> str:
     if pd.isna(p):
         return "not computable"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_clause(p: float, name: str = "p") -> str:
+    """A p-value as a clause: ``p = 0.043``, ``p < 0.001``, ``p not computable``.
+
+    Examples
+    --------
+    >>> p_clause(0.0431), p_clause(0.0004), p_clause(0.0431, "Holm-adjusted p")
+    ('p = 0.043', 'p < 0.001', 'Holm-adjusted p = 0.043')
+    """
+    text = p_text(p)
+    return f"{name} {text}" if text.startswith("<") or text.startswith("not") else (
+        f"{name} = {text}")
+
+
+def percent_interval(low: float, high: float) -> str:
+    """An interval of proportions in percent, with as many decimals as it takes for its
+    ends to differ (up to two; narrower is said in words).
+
+    Examples
+    --------
+    >>> percent_interval(0.2387, 0.8393), percent_interval(0.1412, 0.1448)
+    ('24%–84%', '14.1%–14.5%')
+    >>> percent_interval(0.14, 0.14), percent_interval(float("nan"), 0.5)
+    ('14% (less than 0.01 points wide)', 'not estimable')
+    """
+    low, high = (float(round_significant(float(v))) for v in (low, high))
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "not estimable"
+    for decimals in range(3):
+        ends = [f"{100 * v:.{decimals}f}" for v in (low, high)]
+        if ends[0] != ends[1]:
+            return f"{ends[0]}%–{ends[1]}%"
+    return f"{100 * low:.0f}% (less than 0.01 points wide)"
 
 
 def significant(value: float) -> str:

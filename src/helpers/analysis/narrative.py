@@ -16,7 +16,7 @@ from IPython.display import Markdown
 
 from helpers.data.tidy import encode, latest_change
 from helpers.io import escape_markdown
-from helpers.formats import format_level, p_text, round_significant
+from helpers.formats import format_level, p_clause, percent, percent_interval, round_significant
 from helpers.vocab import BASELINE, MEASURES, Measure, measure_name
 
 
@@ -36,8 +36,10 @@ def smallest_exact_p(n: int) -> float:
     return min(1.0, math.ldexp(1.0, 1 - n)) if n > 0 else math.nan
 
 
-def _fmt_floor(p: float) -> str:
-    return f"{p:.2g}" if p > 0 else "below 1e-300"
+def _floor_clause(p: float) -> str:
+    """The smallest p-value an exact test can reach, as a clause (it may underflow)."""
+    return (f"smallest attainable p = {p:.2g}" if p > 0 else
+            "smallest attainable p < 1e-300")
 
 
 def _mcid_clause(code: str, mean_change: float, codebook: Mapping[str, Measure]) -> str:
@@ -126,7 +128,7 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
         if n == 0:
             lines.append(f"- **{name}** ({comparison}): no complete pairs.")
             continue
-        level = f"{100 * row.hl_ci_level:.1f}%" if pd.notna(row.hl_ci_level) else "n/a"
+        level = format_level(row.hl_ci_level) if pd.notna(row.hl_ci_level) else "n/a"
         # The estimate uses the differences the test uses: say so when zeros were dropped.
         of = (f" of the {int(row.wilcoxon_n)} non-zero changes"
               if "non-zero" in str(getattr(row, "hl_method", "")) and row.wilcoxon_n < n
@@ -134,18 +136,22 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
         lines.append(
             f"- **{name}** ({comparison}, n = {n:,}): mean change {row.change_mean:+.2f} "
             f"({format_level(ci_level)} CI {row.change_ci_low:+.2f} to "
-            f"{row.change_ci_high:+.2f}); paired t "
-            f"p = {p_text(row.t_p_value)}, Wilcoxon p = {p_text(row.wilcoxon_p_value)} "
-            f"({_unbracketed(row.wilcoxon_method)}), sign test p = "
-            f"{p_text(row.sign_test_p_value)}; "
+            f"{row.change_ci_high:+.2f}); paired t {p_clause(row.t_p_value)}, Wilcoxon "
+            f"{p_clause(row.wilcoxon_p_value)} ({_unbracketed(row.wilcoxon_method)}), sign "
+            f"test {p_clause(row.sign_test_p_value)}; "
             f"Hodges-Lehmann{of} {row.hl_estimate:+.2f} ({level} CI {row.hl_ci_low:+.2f} to "
             f"{row.hl_ci_high:+.2f}); Cohen's dz {row.cohen_dz:+.2f}, "
-            f"Holm-adjusted p = {p_text(row.p_value_holm)}"
+            f"{p_clause(row.p_value_holm, 'Holm-adjusted p')}"
             f"{_mcid_clause(row.outcome, row.change_mean, codebook)}.")
     n_max = int(prepost["n"].max()) if len(prepost) else 0
     floor = smallest_exact_p(n_max)
-    significant = prepost[prepost["p_value_holm"] < alpha]["outcome"].map(
-        lambda code: escape_markdown(measure_name(code, codebook))).tolist()
+    # An outcome compared at several visits is named with the visit each time.
+    repeated = prepost["outcome"].duplicated(keep=False)
+    significant = [
+        escape_markdown(measure_name(row.outcome, codebook)
+                        + (f" ({row.comparison})" if again else ""))
+        for row, again in zip(prepost.itertuples(index=False), repeated, strict=True)
+        if row.p_value_holm < alpha]
     verdict = (f"After Holm adjustment, {', '.join(significant)} changed at the "
                f"{alpha:g} level." if significant else
                f"No change reaches significance at the {alpha:g} level after Holm "
@@ -168,8 +174,8 @@ def prepost_narrative(prepost: pd.DataFrame, alpha: float = 0.05,
                  "data; the t-test can, but only by leaning on a normality that "
                  f"{n_max:,} values cannot check.")
     else:
-        power = (f"With n = {n_max:,} the exact tests can reach {alpha:g} (smallest "
-                 f"attainable p = {_fmt_floor(floor)}).")
+        power = (f"With n = {n_max:,} the exact tests can reach {alpha:g} ("
+                 f"{_floor_clause(floor)}).")
     text = "\n".join(lines) + (
         f"\n\n**What {n_max:,} patients can and cannot show.** {verdict} {power}{direction} "
         f"{_effect_sizes(prepost, n_max)} Without a control group, regression to the mean, "
@@ -187,8 +193,8 @@ def responders_narrative(table: pd.DataFrame, summary: pd.DataFrame) -> Markdown
         if int(row["n"]) == 0:
             continue
         bullets.append(f"- {row['description']}: {int(row['events'])}/{int(row['n'])} "
-                       f"({100 * row['proportion']:.0f}%, {format_level(row['ci_level'])} CI "
-                       f"{100 * row['ci_low']:.0f}–{100 * row['ci_high']:.0f}%)")
+                       f"({percent(row['proportion'])}, {format_level(row['ci_level'])} CI "
+                       f"{percent_interval(row['ci_low'], row['ci_high'])})")
     differ = table[table["differs_from_paper"].fillna("").astype(str) != ""]
     notes = "\n".join(f"- Patient {escape_markdown(r.patient_id)}: "
                       f"{escape_markdown(r.differs_from_paper)}"

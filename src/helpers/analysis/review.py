@@ -17,7 +17,7 @@ import numpy as np
 
 from helpers.meta import (ContinuityCorrectionWarning, leave_one_out, pool_proportions,
                           pool_proportions_bayes)
-from helpers.formats import percent
+from helpers.formats import percent, percent_interval
 from helpers.proportions import proportion_ci
 
 CASE_SERIES_LABEL = "Cassone 2025 (this case series)"
@@ -270,9 +270,9 @@ def bayes_narrative(bayes: pd.DataFrame, pooled: pd.DataFrame, *, analysis: str,
         prior_median = row.tau_scale * 0.6744897501960817
         parts.append(
             f"under a **{row.prior}** prior for τ the pooled proportion is "
-            f"{percent(row.estimate)} ({ci} credible interval {percent(row.ci_low)}–"
-            f"{percent(row.ci_high)}; a new study's proportion {percent(row.pi_low)}–"
-            f"{percent(row.pi_high)}), with a posterior median τ of {row.tau:.2f} against a "
+            f"{percent(row.estimate)} ({ci} credible interval "
+            f"{percent_interval(row.ci_low, row.ci_high)}; a new study's proportion "
+            f"{percent_interval(row.pi_low, row.pi_high)}), with a posterior median τ of {row.tau:.2f} against a "
             f"prior median of {prior_median:.2f}, and a probability of "
             f"{percent(row.prob_above)} that more than {percent(row.threshold)} of patients "
             "respond")
@@ -286,8 +286,8 @@ def bayes_narrative(bayes: pd.DataFrame, pooled: pd.DataFrame, *, analysis: str,
         "(Röver et al. 2021; Cochrane's guidance for few studies). For the "
         f"{analysis.replace('+', ' + ').replace('_', ' ')} set, " + "; ".join(parts) + ". "
         f"The {method} estimate with {_TEST_NAMES[test]} intervals is "
-        f"{percent(frequentist['estimate'])} ({ci} CI {percent(frequentist['ci_low'])}–"
-        f"{percent(frequentist['ci_high'])}). "
+        f"{percent(frequentist['estimate'])} ({ci} CI "
+        f"{percent_interval(frequentist['ci_low'], frequentist['ci_high'])}). "
         + ("The posterior of τ stays close to its prior: the studies barely update it, so "
            if close else "The studies move τ away from its prior, and ")
         + f"the wider prior admits more heterogeneity and a wider credible interval "
@@ -357,8 +357,8 @@ def leave_one_out_narrative(table: pd.DataFrame, full: pd.DataFrame):
         f"*{moved['omitted']}* moves it most: its {omitted_n} patients are "
         f"{percent(omitted_n / int(whole['n']))} of the {int(whole['n'])}. With so few "
         "studies one of them can move the pooled answer more than its interval suggests, "
-        f"and the interval without it stays wide ({percent(moved['ci_low'])}–"
-        f"{percent(moved['ci_high'])}).")
+        f"and the interval without it stays wide "
+        f"({percent_interval(moved['ci_low'], moved['ci_high'])}).")
     return Markdown(text)
 
 
@@ -391,14 +391,14 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
         i2_ci = (f" ({ci} {r['i2_ci_low']:.0f}%–{r['i2_ci_high']:.0f}%)"
                  if pd.notna(r["i2_ci_low"]) else "")
         # One level of brackets: the I² interval is the only parenthesis.
-        return (f"{percent(r['estimate'])}, {ci} {percent(r['ci_low'])}–{percent(r['ci_high'])}, "
-                f"prediction interval {percent(r['pi_low'])}–{percent(r['pi_high'])}, "
+        return (f"{percent(r['estimate'])}, {ci} {percent_interval(r['ci_low'], r['ci_high'])}, "
+                f"prediction interval {percent_interval(r['pi_low'], r['pi_high'])}, "
                 f"{int(r['events'])}/{int(r['n'])} patients in {int(r['k'])} studies; "
                 f"I² = {r['i2']:.0f}%{i2_ci}, heterogeneity p = {r['q_p_value']:.2f}")
 
     def interval(analysis, which):
         r = rows.loc[(analysis, transform, method, which)]
-        return f"{percent(r['ci_low'])}–{percent(r['ci_high'])}"
+        return percent_interval(r["ci_low"], r["ci_high"])
 
     other = "ft" if transform == "logit" else "logit"
     spread = rows.xs(("review", "z"), level=("analysis", "test"))["estimate"]
