@@ -241,3 +241,40 @@ def test_response_criteria_without_their_measures_are_said_not_assessed():
         "glucocorticoid targets (no gc_mg_day in DATA)"]
     full = pd.concat([frame, frame.assign(measure="sledai2k"), frame.assign(measure="gc_mg_day")])
     assert cohort._criteria_notes(full) == []
+
+
+def test_a_cohorts_report_is_about_its_own_data(tmp_path):
+    # 60 synthetic patients, three follow-ups, no PATIENTS: the report names this file,
+    # not the paper; leaves out what needs a patients table, in one line; names no
+    # scratch folder anywhere; says each key result once in full.
+    data = tmp_path / "clinic_export.csv"
+    write_csv(make_cohort(60, visits=["baseline", "m3", "m6", "m12"], seed=5), data)
+    out = tmp_path / "out"
+    report = cohort.run_cohort(data, out, quiet=True).read_text(encoding="utf-8")
+    assert "<h1>Pre/post analysis of clinic_export.csv</h1>" in report
+    assert "60 patients, 720 measurements, visits from month 0 to month 12" in report
+    assert "Cassone" not in report and "doi:10.3390" not in report
+    assert ("<strong>Left out for these data:</strong> the cohort summary, the swimmer plot "
+            "and the patient profiles (no patients table (PATIENTS) was given).") in report
+    for heading in ("Who the patients were", "Disease duration and time on anifrolumab",
+                    "Patient profiles"):
+        assert heading not in report
+    # The scratch folder the run was built in is named .out.<random>: nowhere in OUT.
+    texts = [p for p in out.rglob("*") if p.suffix in {".html", ".ipynb", ".md", ".csv"}]
+    assert len(texts) >= 8
+    for path in texts:
+        assert f"{tmp_path.name}/.out." not in path.read_text(encoding="utf-8"), path
+        assert str(tmp_path) not in path.read_text(encoding="utf-8").replace(
+            str(data), ""), path
+    # The full sentence (with its tests) once, below; the box at the top has its summary.
+    assert report.count("paired t p") == 9  # 3 outcomes x 3 visits, in the section only
+    key = report[report.index('id="key-results"'):report.index("</section>")]
+    assert "mean change" in key and "paired t p" not in key
+
+
+def test_the_papers_report_cites_the_paper():
+    text = (paths.REPORTS / "report.html")
+    if not text.is_file():
+        pytest.skip("reports/report.html is built by make")
+    report = text.read_text(encoding="utf-8")
+    assert "Cassone et al." in report and "Left out for these data" not in report

@@ -123,6 +123,40 @@ def supports(patients: pd.DataFrame | None, analysis: str) -> bool:
             and (not some or any(c in patients.columns for c in some)))
 
 
+#: How a notebook says it left a section out; the report drops that section and lists
+#: the line instead (:func:`helpers.pipeline.report.build_report`).
+SKIPPED = "Skipped: "
+
+
+def skipped(what: str, why: str) -> str:
+    """The one line a notebook prints where the data cannot support a section.
+
+    Examples
+    --------
+    >>> skipped("the swimmer plot", "no patients table (PATIENTS) was given")
+    'Skipped: the swimmer plot (no patients table (PATIENTS) was given).'
+    """
+    return f"{SKIPPED}{what} ({why})."
+
+
+def missing_for(patients: pd.DataFrame | None, analysis: str) -> str:
+    """Why ``patients`` does not support ``analysis``: for :func:`skipped`.
+
+    Examples
+    --------
+    >>> missing_for(None, "the swimmer plot")
+    'no patients table (PATIENTS) was given'
+    >>> missing_for(pd.DataFrame({"patient_id": [1]}), "the swimmer plot")
+    'PATIENTS has no disease_duration_months or anifrolumab_months'
+    """
+    if patients is None:
+        return "no patients table (PATIENTS) was given"
+    every, some = ANALYSES[analysis]
+    needed = [c for c in every if c not in patients.columns] or list(some)
+    joined = " or ".join(needed) if len(needed) < 3 else f"any of {', '.join(needed[:3])}, ..."
+    return f"PATIENTS has no {joined}"
+
+
 def _recognise(name: str) -> bool:
     return name_key(name) in _COLUMN_OF
 

@@ -28,6 +28,7 @@ import nbformat
 import mistune
 
 from helpers import paths
+from helpers.data.patients import SKIPPED
 from helpers.io import sha256, write_text
 
 PACKAGES = ("helpers", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
@@ -264,39 +265,73 @@ def _parameters(nb: nbformat.NotebookNode) -> str:
     return "\n".join(sources)
 
 
-def notebook_html(nb: nbformat.NotebookNode, anchor: str, figures: list[int] | None = None
-                  ) -> str:
+def notebook_html(nb: nbformat.NotebookNode, anchor: str, figures: list[int] | None = None,
+                  skipped: list[str] | None = None) -> str:
     """One notebook as an HTML section: markdown and outputs, code hidden.
 
     Figures are numbered from ``figures[0]`` on (updated in place, so that numbering runs
     on across notebooks) and captioned with the heading above them and their files; the
-    list of files a figure's cell prints is then left out.
+    list of files a figure's cell prints is then left out. A part under a ``##`` heading
+    whose cells only said they were skipped (:func:`helpers.data.patients.skipped`) is
+    left out whole, its lines added to ``skipped``.
     """
     figures = [0] if figures is None else figures
+    skipped = [] if skipped is None else skipped
     parts = [f'<section class="notebook" id="{anchor}">']
     heading = ""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            parts.append(_markdown_html(cell.source))
-            heading = _heading(cell.source, heading)
-        elif cell.cell_type == "code":
-            files: list[str] = []
-            for output in cell.get("outputs", []):
-                if _is_figure(output):
-                    figures[0] += 1
-                    parts.append(_figure_html(output, figures[0], heading))
-                    files = list(output.get("metadata", {}).get("files") or [])
-                elif (files and output.get("output_type") == "stream"
-                      and output.get("text", "").split() == files):
-                    files = []  # already in the caption
-                else:
-                    parts.append(_output_html(output))
+    for cells in _parts(nb.cells):
+        lines = [line for cell in cells for output in cell.get("outputs", [])
+                 if output.get("output_type") == "stream"
+                 for line in output.get("text", "").splitlines()
+                 if line.startswith(SKIPPED)]
+        shown = any(output.get("output_type") in {"display_data", "execute_result"}
+                    for cell in cells for output in cell.get("outputs", []))
+        if lines and not shown:
+            skipped.extend(line.removeprefix(SKIPPED) for line in lines)
+            continue
+        for cell in cells:
+            if cell.cell_type == "markdown":
+                parts.append(_markdown_html(cell.source))
+                heading = _heading(cell.source, heading)
+            elif cell.cell_type == "code":
+                parts.extend(_code_html(cell, heading, figures))
     parts.append("</section>")
     return "\n".join(p for p in parts if p)
 
 
+def _parts(cells) -> list[list]:
+    """The cells in parts, each starting at a ``##`` heading (the first part: the rest)."""
+    groups: list[list] = [[]]
+    for cell in cells:
+        if cell.cell_type == "markdown" and re.match(r"##\s", cell.source):
+            groups.append([])
+        groups[-1].append(cell)
+    return [group for group in groups if group]
+
+
+def _code_html(cell, heading: str, figures: list[int]) -> list[str]:
+    """A code cell's outputs: figures captioned and numbered, the rest as they are."""
+    parts, files = [], []
+    for output in cell.get("outputs", []):
+        if _is_figure(output):
+            figures[0] += 1
+            parts.append(_figure_html(output, figures[0], heading))
+            files = list(output.get("metadata", {}).get("files") or [])
+        elif (files and output.get("output_type") == "stream"
+              and output.get("text", "").split() == files):
+            files = []  # already in the caption
+        else:
+            parts.append(_output_html(output))
+    return parts
+
+
 def key_results(notebooks: Sequence[nbformat.NotebookNode]) -> str:
-    """The notebooks' generated results prose (their Markdown outputs), for the top."""
+    """The notebooks' results prose (their Markdown outputs), summarised for the top.
+
+    Each bullet keeps its first clause (up to the first ``;`` outside brackets: the
+    estimate and its interval), each paragraph its bold lead and first sentence; the
+    sections below keep the whole text, so nothing is said twice in full.
+    """
     parts = []
     for nb in notebooks:
         texts = [o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
@@ -304,12 +339,45 @@ def key_results(notebooks: Sequence[nbformat.NotebookNode]) -> str:
         if texts:
             title = _title(nb, "Results").split("·", 1)[-1].strip()
             parts.append(f"<h3>{html.escape(title)}</h3>")
-        for cell in nb.cells:
-            for output in cell.get("outputs", []):
-                text = output.get("data", {}).get("text/markdown")
-                if text:
-                    parts.append(_markdown_html(text))
+        parts.extend(_markdown_html(summarise_markdown(text)) for text in texts)
     return "\n".join(parts)
+
+
+def summarise_markdown(text: str) -> str:
+    r"""Bullets cut at their first top-level ``;``, paragraphs at their first sentence.
+
+    Examples
+    --------
+    >>> print(summarise_markdown("- **A** (n = 4): mean -1 (95% CI -2 to 0); t p = 0.1\n\n"
+    ...                          "**Lead.** First sentence. Second one."))
+    - **A** (n = 4): mean -1 (95% CI -2 to 0).
+    <BLANKLINE>
+    **Lead.** First sentence.
+    """
+    out = []
+    for block in text.split("\n\n"):
+        lines = block.splitlines()
+        if lines and all(line.startswith("- ") for line in lines):
+            out.append("\n".join(_first_clause(line) for line in lines))
+        else:
+            out.append(_first_sentence(block))
+    return "\n\n".join(out)
+
+
+def _first_clause(line: str) -> str:
+    depth = 0
+    for i, char in enumerate(line):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == ";" and depth == 0:
+            return line[:i].rstrip() + "."
+    return line
+
+
+def _first_sentence(block: str) -> str:
+    lead = re.match(r"\*\*[^*]+\*\*\s*", block)
+    start = lead.end() if lead else 0
+    end = re.search(r"(?<!\be\.g)(?<!\bi\.e)\.\s", block[start:])
+    return block if end is None else block[:start + end.start() + 1]
 
 
 def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
@@ -321,10 +389,20 @@ def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
+#: What the paper's report is about: the paper, cited. Reports on other data say what
+#: they were run on instead.
+PAPER_ABOUT = """Re-analysis of Cassone et al., <em>Real-World Use of Anifrolumab for Articular
+Involvement in Systemic Lupus Erythematosus: A Monocentric Case Series and Systematic
+Review</em>, J. Pers. Med. 2025, 15, 546,
+<a href="https://doi.org/10.3390/jpm15110546">doi:10.3390/jpm15110546</a>.
+Generated by <code>make report</code> from the executed notebooks; code is hidden and lives
+in the project's <code>notebooks/</code> and <code>src/helpers/</code>."""
+
+
 def build_report(notebooks: Sequence[str | Path], output: str | Path, *,
                  title: str = "Anifrolumab for lupus arthritis: a reproducible re-analysis",
                  raw_dir: str | Path = paths.DATA_RAW, inputs=None,
-                 reading: Sequence[str] = ()) -> Path:
+                 reading: Sequence[str] = (), about: str | None = None) -> Path:
     """Write the HTML report of ``notebooks`` to ``output`` (atomically).
 
     Parameters
@@ -342,15 +420,19 @@ def build_report(notebooks: Sequence[str | Path], output: str | Path, *,
     reading : sequence of str, optional
         How the input was read (:meth:`helpers.data.reader.Reading.summary`): shape,
         encoding, rows left out, measure names, visits, units. Listed in the provenance.
+    about : str, optional
+        What the report is about, as HTML (escaped by the caller), under the title.
+        Default: the paper it re-analyses (:data:`PAPER_ABOUT`); a user's cohort names
+        its own data instead.
     """
     loaded = [(Path(p), nbformat.read(paths.resolve(p), as_version=4)) for p in notebooks]
     info = provenance(raw_dir, inputs)
-    toc, sections, parameters = [], [], []
+    toc, sections, parameters, skipped = [], [], [], []
     figures = [0]
     for path, nb in loaded:
         anchor = path.stem
         toc.append(f'<li><a href="#{anchor}">{html.escape(_title(nb, path.stem))}</a></li>')
-        sections.append(notebook_html(nb, anchor, figures))
+        sections.append(notebook_html(nb, anchor, figures, skipped))
         parameters.append(f'<tr><th scope="row">{html.escape(path.name)}</th><td><pre>'
                           f"{html.escape(_parameters(nb))}</pre></td></tr>")
     packages = ", ".join(f"{k} {v}" for k, v in info["packages"].items())
@@ -368,12 +450,8 @@ def build_report(notebooks: Sequence[str | Path], output: str | Path, *,
 <body>
 <header class="report">
 <h1>{html.escape(title)}</h1>
-<p>Re-analysis of Cassone et al., <em>Real-World Use of Anifrolumab for Articular Involvement
-in Systemic Lupus Erythematosus: A Monocentric Case Series and Systematic Review</em>,
-J. Pers. Med. 2025, 15, 546,
-<a href="https://doi.org/10.3390/jpm15110546">doi:10.3390/jpm15110546</a>.
-Generated by <code>make report</code> from the executed notebooks; code is hidden and lives
-in the project's <code>notebooks/</code> and <code>src/helpers/</code>.</p>
+<p>{about or PAPER_ABOUT}</p>
+{_skipped_html(skipped)}
 <nav><ol>{''.join(toc)}</ol></nav>
 </header>
 <section class="key-results" id="key-results">
@@ -401,6 +479,23 @@ notebooks below, not typed.</em></p>
 </html>
 """
     return write_text(page, paths.resolve(output))
+
+
+def _skipped_html(skipped: Sequence[str]) -> str:
+    """One line naming the parts these data could not support, and why."""
+    if not skipped:
+        return ""
+    # "what (why)." lines, grouped by why: "a, b and c (no patients table was given)".
+    by_reason: dict[str, list[str]] = {}
+    for line in skipped:
+        match = re.fullmatch(r"(.*?) \((.*)\)\.?", line.strip())
+        what, why = match.groups() if match else (line.rstrip("."), "")
+        by_reason.setdefault(why, []).append(what)
+    items = "; ".join(
+        html.escape((", ".join(whats[:-1]) + " and " + whats[-1] if len(whats) > 1
+                     else whats[0]) + (f" ({why})" if why else ""))
+        for why, whats in by_reason.items())
+    return f'<p class="skipped"><strong>Left out for these data:</strong> {items}.</p>'
 
 
 def _reading_html(reading: Sequence[str]) -> str:
