@@ -47,7 +47,8 @@ def test_text_left_numbers_right_and_no_default_index():
     assert lines[1] == "|:----------|----:|"
     assert lines[0].split("|")[1].strip() == "study"  # no 0, 1, 2 column
     named = table(frame.set_index("study"))
-    assert named.labels == 1 and [c.text for c in named.header] == ["study", "n"]
+    # Displayed, the columns have their labels (helpers.tables.LABELS); the index too.
+    assert named.labels == 1 and [c.text for c in named.header] == ["Study", "n"]
     html = named.to_html()
     assert '<th scope="row" class="text" style="text-align:left">Tani 2024</th>' in html
     assert '<td class="num" style="text-align:right">25</td>' in html
@@ -82,7 +83,7 @@ def test_a_transposed_table_keeps_each_columns_rules_and_becomes_cards():
     frame = pd.DataFrame({"patient_id": [1, 2], "das28": [7.22, 2.3], "sledai": [13.0, 0.0],
                           "erosive": [True, False]}).set_index("patient_id")
     shown = table(frame, transpose=True)
-    assert [c.text for c in shown.header] == ["patient_id", "1", "2"]
+    assert [c.text for c in shown.header] == ["Patient", "1", "2"]
     assert [[c.text for c in row] for row in shown.rows] == [
         ["das28", "7.22", "2.30"], ["sledai", "13", "0"], ["erosive", "yes", "no"]]
     html = shown.to_html()
@@ -95,7 +96,7 @@ def test_a_transposed_table_keeps_each_columns_rules_and_becomes_cards():
 
 def test_html_escapes_values_and_breaks_headers_after_underscores():
     frame = pd.DataFrame({"outcome_definition": ["<img src=x onerror=alert(1)>"]})
-    html = table(frame).to_html()
+    html = table(frame, readable=False).to_html()
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "outcome_<wbr>definition" in html
     assert html.startswith('<div class="table-scroll"')
@@ -231,3 +232,15 @@ def test_markdown_files_hold_a_readers_view_of_a_large_table():
     assert len(lines) == 2 + MARKDOWN_ROWS + 2  # header, rule, rows, blank, note
     assert lines[-1] == "The first 1,000 of 2,500 rows are shown; every one is in the CSV file."
     assert len(to_markdown(frame, limit=0).splitlines()) == 2 + 2_500
+
+
+def test_displayed_tables_have_labels_and_the_markdown_keeps_the_csv_names():
+    frame = pd.DataFrame({"outcome": ["das28"], "change_mean": [-2.75], "ci_level": [0.9],
+                          "change_ci_low": [-6.18], "change_ci_high": [0.68],
+                          "wilcoxon_p_value": [0.25]})
+    shown = table(frame, columns=["outcome", "change_mean", "change_ci", "wilcoxon_p_value"],
+                  intervals={"change_ci": ("change_ci_low", "change_ci_high")})
+    # {level} is the frame's own ci_level: 90%.
+    assert [c.text for c in shown.header] == [
+        "Outcome", "Mean change", "90% CI of the mean change", "Wilcoxon p"]
+    assert to_markdown(frame).splitlines()[0].split("|")[1].strip() == "outcome"

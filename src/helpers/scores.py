@@ -34,6 +34,7 @@ __all__ = [
     "DAS28_COMPONENTS", "DERIVED_DAS28", "das28_esr", "das28_crp", "derive_das28",
     "das28_category", "eular_response", "sledai_reduction",
     "gc_at_or_below", "gc_stopped", "responder_table", "summarise_responders",
+    "RESPONDER_LABELS", "PAPER_COLUMNS",
 ]
 
 # The cut-offs (DAS28 activity, EULAR response, SLEDAI-2K reduction, glucocorticoid
@@ -556,6 +557,23 @@ RESPONDER_COLUMNS = [
     _SLEDAI_REDUCTION, "gc_pre", "gc_post", _GC_EULAR, _GC_LLDAS, "gc_stopped",
     "response_paper", "differs_from_paper",
 ]
+
+#: How a displayed table heads the responder table's columns (the CSV keeps the names).
+RESPONDER_LABELS = {
+    "das28_pre": "DAS28 before", "das28_post": "DAS28 after", "das28_change": "DAS28 change",
+    "das28_category_pre": "DAS28 activity before", "das28_category_post": "DAS28 activity after",
+    "eular_response": "EULAR response", "sledai_pre": "SLEDAI-2K before",
+    "sledai_post": "SLEDAI-2K after",
+    _SLEDAI_REDUCTION: f"SLEDAI-2K fell \u2265 {SLEDAI_REDUCTION_POINTS:g}",
+    "gc_pre": "Glucocorticoids before (mg/day)", "gc_post": "Glucocorticoids after (mg/day)",
+    _GC_EULAR: f"Glucocorticoids \u2264 {GC_TARGET_EULAR_2023:g} mg/day",
+    _GC_LLDAS: f"Glucocorticoids \u2264 {GC_TARGET_LLDAS:g} mg/day",
+    "gc_stopped": "Glucocorticoids stopped", "response_paper": "Response (paper)",
+    "differs_from_paper": "Differs from the paper",
+}
+#: Columns only the paper's data fill (its per-patient "Response").
+PAPER_COLUMNS = ("response_paper", "differs_from_paper")
+
 
 def responder_table(measurements: pd.DataFrame, response_paper=None, *,
                     baseline: str = BASELINE, followup: str | None = None,

@@ -41,7 +41,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from helpers.io import escape_markdown, write_text
-from helpers.formats import fixed, round_significant
+from helpers.formats import fixed, format_level, round_significant
 
 #: What a missing value prints as.
 MISSING = "\u2014"
@@ -245,6 +245,32 @@ def _format(series: pd.Series, name, digits: int, places: int | None) -> list[Ce
     return cells
 
 
+#: How a displayed table heads the result columns every module writes (the CSV files
+#: keep these names: they are the contract). ``{level}`` is the confidence level the
+#: table is shown with (``95%``). Measures are named by the codebook, and the response
+#: criteria by :data:`helpers.scores.RESPONDER_LABELS`, whose names carry cut-offs.
+LABELS = {
+    # helpers.paired.paired_tests
+    "outcome": "Outcome", "comparison": "Comparison", "n": "n",
+    "pre_mean": "Mean before", "post_mean": "Mean after", "change_mean": "Mean change",
+    "change_ci": "{level} CI of the mean change", "t_p_value": "Paired t p",
+    "wilcoxon_p_value": "Wilcoxon p", "sign_test_p_value": "Sign test p",
+    "hl_estimate": "Hodges-Lehmann estimate", "hl_ci": "Hodges-Lehmann CI",
+    "hl_ci_level": "Hodges-Lehmann CI level", "cohen_dz": "Cohen's dz",
+    "p_value_holm": "Holm-adjusted p",
+    # the cohort summary and the review
+    "section": "Section", "characteristic": "Characteristic", "value": "Value",
+    "study": "Study", "design": "Design", "events": "Events",
+    "outcome_definition": "Outcome", "proportion": "Proportion", "ci": "{level} CI",
+    "pi": "{level} PI", "transform": "Transform", "method": "Method", "test": "Test",
+    "k": "Studies", "estimate": "Estimate", "tau2": "τ²", "tau": "τ", "i2": "I² (%)",
+    "q": "Q", "q_p_value": "p (Q)", "prior": "Prior", "prob_above": "P(> threshold)",
+    # power
+    "measure": "Measure", "target": "Target power", "n_needed": "n needed",
+    "patient_id": "Patient",
+}
+
+
 def _header_text(name) -> str:
     if isinstance(name, tuple):
         return " ".join(str(part) for part in name if str(part))
@@ -255,7 +281,8 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
           labels: Mapping | None = None, digits: int = 3,
           decimals: Mapping | None = None,
           intervals: Mapping | None = None, group=None, index: bool | None = None,
-          transpose: bool = False, limit: int | None = None) -> Table:
+          transpose: bool = False, limit: int | None = None, readable: bool = True,
+          level: float | None = None) -> Table:
     """Format a result table for reading (see the module docstring for the rules).
 
     Parameters
@@ -266,7 +293,13 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
         Columns to show, in order (names of ``frame`` or of ``intervals``). Default: all
         (but ``group``).
     labels : mapping, optional
-        Header text per column (default: the column name).
+        Header text per column, over the defaults.
+    readable : bool, default True
+        Head the columns (and index levels) :data:`LABELS` names with their labels;
+        ``False`` keeps the names (the Markdown beside a CSV file).
+    level : float, optional
+        The confidence level the ``{level}`` of a label stands for (``0.95``: ``95%``);
+        default: the frame's ``ci_level`` column if it has one value, else 95%.
     digits : int, default 3
         The most decimals of a float column (and the decimals of p-values).
     decimals : mapping, optional
@@ -305,7 +338,8 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
     """
     if not isinstance(digits, (int, np.integer)) or isinstance(digits, bool) or digits < 0:
         raise ValueError(f"digits must be a non-negative integer, got {digits!r}")
-    labels, decimals, intervals = dict(labels or {}), dict(decimals or {}), dict(intervals or {})
+    labels = {**(_readable_labels(frame, level) if readable else {}), **(labels or {})}
+    decimals, intervals = dict(decimals or {}), dict(intervals or {})
     shown = list(columns) if columns is not None else [c for c in frame.columns if c != group]
     needed = [c for name in shown for c in intervals.get(name, (name,))]
     if group is not None:
@@ -329,7 +363,7 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
     if index:
         for level, name in enumerate(frame.index.names):
             values = frame.index.get_level_values(level).to_series(index=frame.index)
-            header.append(Cell(_header_text(name)))
+            header.append(Cell(labels.get(name, _header_text(name))))
             body.append([Cell(c.text) for c in _format(values, name, digits, None)])
     for name in shown:
         if name in intervals:
@@ -356,6 +390,14 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
     result = Table(header, rows, labels=n_labels, groups=groups,
                    group_label=labels.get(group, _header_text(group)), note=note)
     return _transposed(result) if transpose else result
+
+
+def _readable_labels(frame: pd.DataFrame, level: float | None) -> dict:
+    """:data:`LABELS` with ``{level}`` filled in."""
+    if level is None and "ci_level" in frame and frame["ci_level"].nunique() == 1:
+        level = float(frame["ci_level"].iloc[0])
+    text = format_level(0.95 if level is None else level)
+    return {name: label.format(level=text) for name, label in LABELS.items()}
 
 
 def _transposed(source: Table) -> Table:
@@ -390,6 +432,7 @@ def to_markdown(frame: pd.DataFrame, digits: int = 3, columns: Sequence | None =
     policy's 12 significant digits.
     """
     options.setdefault("limit", MARKDOWN_ROWS)
+    options.setdefault("readable", False)  # beside its CSV, a table keeps the CSV's names
     return table(frame, digits=digits, columns=columns, **options).to_markdown()
 
 
