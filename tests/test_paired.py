@@ -731,3 +731,27 @@ def test_prepost_markdown(paper_result):
     assert "<0.001" in text and "\u2014" in text and "-0.000" not in text
     with pytest.raises(ValueError, match="columns not in frame"):
         to_markdown(paper_result, columns=["nope"])
+
+
+def test_two_arrays_give_the_row_a_tidy_table_of_them_gives():
+    # The paper's SLEDAI-2K (Table 2) as two arrays, and as the tidy table they stand for.
+    pre, post = [13.0, 6.0, 6.0, 0.0], [2.0, 1.0, 0.0, 0.0]
+    tidy = pd.DataFrame({"patient_id": [1, 2, 3, 4] * 2, "measure": "value",
+                         "timepoint": ["baseline"] * 4 + ["post"] * 4,
+                         "value": pre + post})
+    from_arrays = paired_tests(pre, post)
+    pd.testing.assert_frame_equal(from_arrays, paired_tests(tidy))
+    assert from_arrays.loc[0, "hl_estimate"] == -7.0  # hand: HL of the 3 non-zero changes
+    named = paired_tests(pd.Series(pre, name="sledai2k"), pd.Series(post))
+    assert named.loc[0, "outcome"] == "sledai2k"
+
+
+@pytest.mark.parametrize(("pre", "post", "message"), [
+    ([1.0, 2.0], [1.0], "pre has 2 values but post has 1"),
+    (["1", "2"], [1.0, 2.0], "pre must be numbers"),
+    (pd.Series([1.0, 2.0], index=[1, 2]), pd.Series([1.0, 2.0], index=[2, 3]),
+     "indexed differently"),
+])
+def test_two_arrays_that_do_not_pair_are_refused(pre, post, message):
+    with pytest.raises(ValueError, match=message):
+        paired_tests(pre, post)

@@ -364,3 +364,16 @@ def test_eular_response_from_das28_esr_when_das28_is_absent():
     assert table.loc[0, "eular_response"] == "good"
     with pytest.raises(ValueError, match="das28 must be one of"):
         responder_table(data, das28="sledai2k")
+
+
+def test_scores_pair_series_by_index_or_say_why_not():
+    tjc = pd.Series([4, 2], index=["a", "b"])
+    with pytest.raises(ValueError, match="tjc and sjc are indexed differently"):
+        das28_esr(tjc, pd.Series([2, 1], index=["b", "c"]), 30, 50)
+    with pytest.raises(ValueError, match="tjc has 3 values but sjc has 2"):
+        das28_esr([4, 2, 1], [2, 1], 30, 50)
+    with pytest.raises(ValueError, match="pre must be numbers, not text"):
+        sledai_reduction("13", 2)
+    # Same index: the result keeps it (Prevoo's formula by hand for patient a:
+    # 0.56*2 + 0.28*2 + 0.70*ln(30) + 0.014*50 = 4.760838...).
+    assert das28_esr(tjc, tjc, 30, 50)["a"] == pytest.approx(4.760838, abs=1e-6)

@@ -115,3 +115,14 @@ def test_visits_in_their_one_order():
     # The baseline leads whatever a file says its month is.
     assert visit_order({"screening": -3.0, "T0": 0.5, "m6": 6.0}, "T0") == [
         "T0", "screening", "m6"]
+
+
+def test_a_repeated_row_is_reported_at_its_own_positions():
+    # Rows 0 and 4 repeated at the end (positions 8 and 9): row 0's key is at 0 and 8.
+    base = pd.DataFrame({"patient_id": [1, 1, 2, 2, 3, 3, 4, 4], "measure": "das28",
+                         "timepoint": ["baseline", "last"] * 4, "month": [0, 6] * 4,
+                         "value": [1.0] * 8})
+    frame = pd.concat([base, base.iloc[[0, 4]]], ignore_index=True)
+    with pytest.raises(ValueError, match=r"\(1, 'das28', 'baseline'\) appears at row "
+                                         r"positions \[0, 8\];"):
+        encode(frame)

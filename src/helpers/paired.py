@@ -104,7 +104,8 @@ class NormalApproximationWarning(UserWarning):
 
 
 def paired_tests(
-    measurements: pd.DataFrame,
+    measurements,
+    post=None,
     *,
     outcomes: Sequence[str] | None = None,
     baseline: str = BASELINE,
@@ -120,9 +121,15 @@ def paired_tests(
 
     Parameters
     ----------
-    measurements : pandas.DataFrame
+    measurements : pandas.DataFrame, or array-like with ``post``
         Tidy table with at least ``patient_id, measure, timepoint, value`` (docs/architecture.md);
         ``month``, when present, orders the follow-up visits. ``value`` may be missing.
+        Or, with ``post``, the values before: one per patient, NaN where missing.
+    post : array-like, optional
+        The values after, paired by position with ``measurements`` (Series: by index,
+        which must then be the same). The result is the one row a tidy table of these
+        pairs gives: outcome ``pre.name`` (a Series') or ``"value"``, comparison
+        ``"post vs baseline"``.
     outcomes : sequence of str, optional
         Measures to analyse, in output order. Default: ``sledai2k, das28, gc_mg_day``
         (those present), then any other measure in order of first appearance.
@@ -264,6 +271,8 @@ def paired_tests(
     """
     _check_options(alpha=alpha, ci_level=ci_level, zero_method=zero_method,
                    p_adjust=p_adjust, exact=exact)
+    if post is not None:
+        measurements, baseline = _pairs_table(measurements, post), BASELINE
     visits = paired_visits(encode(measurements), outcomes=outcomes, baseline=baseline,
                            followups=followups)
     rows = []
@@ -614,6 +623,34 @@ def _normal_p(v, rank_total, square_total, correction: bool):
 # --------------------------------------------------------------------------------------
 # Input validation and pairing
 # --------------------------------------------------------------------------------------
+
+
+def _pairs_table(pre, post) -> pd.DataFrame:
+    """Two arrays of paired values as the tidy table :func:`paired_tests` reads."""
+    for name, values in (("pre", pre), ("post", post)):
+        if isinstance(values, (str, pd.DataFrame)) or np.ndim(values) != 1:
+            raise ValueError(f"{name} must be a one-dimensional array of numbers, got "
+                             f"{type(values).__name__}")
+        kind = np.asarray(values).dtype.kind
+        if kind not in "biuf":
+            raise ValueError(f"{name} must be numbers, got values of type "
+                             f"{np.asarray(values).dtype} (text is not read as numbers)")
+    if isinstance(pre, pd.Series) and isinstance(post, pd.Series) and not (
+            pre.index.equals(post.index)):
+        raise ValueError("pre and post are indexed differently: pair them by patient "
+                         "first (for example post.reindex(pre.index))")
+    if len(pre) != len(post):
+        raise ValueError(f"pre has {len(pre):,} values but post has {len(post):,}: each "
+                         "patient needs one of each (NaN where missing)")
+    n = len(pre)
+    name = str(pre.name) if isinstance(pre, pd.Series) and pre.name is not None else "value"
+    return pd.DataFrame({
+        "patient_id": np.tile(np.arange(1, n + 1), 2),
+        "measure": name,
+        "timepoint": np.repeat([BASELINE, "post"], n),
+        "value": np.concatenate([np.asarray(pre, dtype=float),
+                                 np.asarray(post, dtype=float)]),
+    })
 
 
 def _check_options(*, alpha, ci_level, zero_method, p_adjust, exact):

@@ -52,13 +52,43 @@ __all__ = [
 
 def _as_float(value, name: str) -> np.ndarray:
     if isinstance(value, (pd.Series, pd.Index)):
+        if value.dtype == object and value.map(lambda v: isinstance(v, str)).any():
+            raise ValueError(f"{name} must be numbers, not text (got {value.iloc[0]!r}, ...)"
+                             if isinstance(value, pd.Series) else
+                             f"{name} must be numbers, not text")
         value = value.to_numpy(dtype=float, na_value=np.nan)
+    elif isinstance(value, str) or np.asarray(value).dtype.kind in "USO" and any(
+            isinstance(v, str) for v in np.ravel(np.asarray(value, dtype=object))):
+        # "5" would convert silently: text in a score's input is a reading error.
+        raise ValueError(f"{name} must be numbers, not text (got {value!r})")
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numeric (or NaN for missing), got "
                          f"{value!r}") from None
     return array
+
+
+def _check_together(**inputs) -> None:
+    """Inputs that are combined element by element must describe the same patients.
+
+    Series must carry the same index (in the same order: values are paired by position
+    after it); arrays the same length. Scalars go with anything.
+    """
+    series = {name: v for name, v in inputs.items() if isinstance(v, pd.Series)}
+    if series:
+        (first, index), *others = ((name, v.index) for name, v in series.items())
+        for name, other in others:
+            if not index.equals(other):
+                raise ValueError(f"{first} and {name} are indexed differently "
+                                 f"({list(index[:3])}... vs {list(other[:3])}...); "
+                                 "align them first (for example other.reindex(index))")
+    sizes = {name: len(v) for name, v in inputs.items()
+             if v is not None and np.ndim(v) > 0}
+    if len(set(sizes.values())) > 1:
+        first, n_first = next(iter(sizes.items()))
+        other, n_other = next((k, v) for k, v in sizes.items() if v != n_first)
+        raise ValueError(f"{first} has {n_first:,} values but {other} has {n_other:,}")
 
 
 def _check_range(array: np.ndarray, name: str, *, low=None, high=None,
@@ -153,6 +183,7 @@ def _boolean_result(flag: np.ndarray, missing: np.ndarray, inputs, name: str):
 def _das28_inputs(tjc, sjc, gh, reactant, name: str, **check):
     """The four inputs of a DAS28 as float arrays, each checked; ``check`` is the
     acute-phase reactant's range (:func:`_check_range`)."""
+    _check_together(tjc=tjc, sjc=sjc, **{name: reactant}, gh=gh)
     tjc_a, sjc_a, gh_a = (_as_float(v, n) for v, n in ((tjc, "tjc"), (sjc, "sjc"),
                                                        (gh, "gh")))
     # The ranges of the codebook: 28 joints are counted (Prevoo et al. 1995), and the
@@ -402,6 +433,7 @@ def eular_response(das28_pre, das28_post):
     >>> eular_response(7.22, 2.18), eular_response(2.38, 2.38)
     ('good', 'none')
     """
+    _check_together(das28_pre=das28_pre, das28_post=das28_post)
     pre = _das28_values(das28_pre, "das28_pre")
     post = _das28_values(das28_post, "das28_post")
     pre, post = np.broadcast_arrays(pre, post)
@@ -450,6 +482,7 @@ def sledai_reduction(pre, post, threshold: float = SLEDAI_REDUCTION_POINTS):
     >>> sledai_reduction(13, 2), sledai_reduction(0, 0)
     (True, False)
     """
+    _check_together(pre=pre, post=post)
     pre_a, post_a = _as_float(pre, "pre"), _as_float(post, "post")
     for array, name in ((pre_a, "pre"), (post_a, "post")):
         _check_measure(array, name, "sledai2k", " (SLEDAI-2K)")
@@ -530,6 +563,7 @@ def gc_stopped(dose, dose_pre=None):
     >>> gc_stopped(0, 8), gc_stopped(0, 0), gc_stopped(2)
     (True, False, False)
     """
+    _check_together(dose=dose, dose_pre=dose_pre)
     values = _gc_values(dose, "dose")
     flag = values == 0
     inputs = (dose,)

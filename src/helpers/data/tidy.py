@@ -194,6 +194,8 @@ def _check_unique(measurements, pid, mc, tc, n_pid, n_meas, n_tp) -> None:
         if not duplicated.any():
             return
         dup = np.flatnonzero(duplicated)
+    # The rows of the first repeated key only: each repeated key has its own positions.
+    dup = dup[key[dup] == key[dup[0]]]
     first = measurements.iloc[dup[0]]
     key_text = ", ".join(repr(v.item() if isinstance(v, np.generic) else v)
                          for v in (first["patient_id"], first["measure"], first["timepoint"]))
