@@ -187,7 +187,7 @@ def test_a_clinic_register_as_patients(tmp_path, capsys):
     assert patients["patient_id"].tolist() == truth.ids
     assert not (out / "figures" / "swimmer.png").exists()  # no treatment durations
     figures = (out / "notebooks" / "03_figures.ipynb").read_text()
-    assert "the swimmer plot is skipped" in figures
+    assert "Skipped: the swimmer plot (PATIENTS has no" in figures
 
 
 @pytest.mark.slow

@@ -331,7 +331,7 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
     >>> frame = pd.DataFrame({"study": ["A", "B"], "n": [4.0, 25.0],
     ...                       "p": [0.5, float("nan")], "flag": [True, False]})
     >>> print(table(frame).to_markdown())
-    | study   |   n |   p | flag   |
+    | Study   |   n |   p | flag   |
     |:--------|----:|----:|:-------|
     | A       |   4 | 0.5 | yes    |
     | B       |  25 |   — | no     |
