@@ -27,7 +27,7 @@ from helpers.figures.patients import (
     swimmer_rows,
     waterfall_rows,
 )
-from support.paper import LAST_MONTH, TABLE2, table2_measurements
+from support.paper import figure_patients, figure_profile, table2_measurements
 
 # The colours, written out: Okabe-Ito green / orange / vermillion for the EULAR
 # categories, light grey for "not assessable", Okabe-Ito blue for one colour.
@@ -38,25 +38,12 @@ LE = "\u2264"
 
 @pytest.fixture
 def patients() -> pd.DataFrame:
-    return pd.DataFrame({
-        "patient_id": [1, 2, 3, 4],
-        "disease_duration_months": [15, 60, 192, 168],
-        "anifrolumab_months": LAST_MONTH,
-        "response_paper": [True, True, True, True],
-        "das28_change": np.subtract(TABLE2["das28"][1], TABLE2["das28"][0]),
-        "eular_response": ["good", "good", "good", "none"],
-    })
+    return figure_patients()
 
 
 @pytest.fixture
 def profile() -> pd.DataFrame:
-    return pd.DataFrame({
-        "patient_id": [1, 2, 3, 4],
-        "anti-dsDNA": [True, True, False, True],
-        "anti-SSA/Ro": ["yes", "yes", "yes", "no"],
-        "anti-CCP": [np.nan, 1, np.nan, np.nan],
-        "HCQ intolerance": [1, 1, 0, 0],
-    })
+    return figure_profile()
 
 
 def _column(frame: pd.DataFrame, name: str) -> list:

@@ -28,7 +28,8 @@ from matplotlib.patches import Polygon, Rectangle  # noqa: E402
 from helpers import figures  # noqa: E402
 from helpers.figures import style  # noqa: E402
 from helpers.synth import make_cohort  # noqa: E402
-from support.paper import LAST_MONTH, TABLE2, table2_measurements  # noqa: E402
+from support.paper import (LAST_MONTH, TABLE2, figure_patients,  # noqa: E402
+                           figure_profile, table2_measurements)
 
 ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(autouse=True)
@@ -44,14 +45,7 @@ def measurements() -> pd.DataFrame:
 
 @pytest.fixture
 def patients() -> pd.DataFrame:
-    return pd.DataFrame({
-        "patient_id": [1, 2, 3, 4],
-        "disease_duration_months": [15, 60, 192, 168],
-        "anifrolumab_months": LAST_MONTH,
-        "response_paper": [True, True, True, True],
-        "das28_change": np.subtract(TABLE2["das28"][1], TABLE2["das28"][0]),
-        "eular_response": ["good", "good", "good", "none"],
-    })
+    return figure_patients()
 
 
 def _patient_lines(ax):
@@ -637,13 +631,7 @@ def test_swimmer_missing_values_and_months_scale(patients):
 
 @pytest.fixture
 def profile() -> pd.DataFrame:
-    return pd.DataFrame({
-        "patient_id": [1, 2, 3, 4],
-        "anti-dsDNA": [True, True, False, True],
-        "anti-SSA/Ro": ["yes", "yes", "yes", "no"],
-        "anti-CCP": [np.nan, 1, np.nan, np.nan],
-        "HCQ intolerance": [1, 1, 0, 0],
-    })
+    return figure_profile()
 
 
 def test_profile_heatmap_marks_not_reported(profile):

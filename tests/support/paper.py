@@ -35,3 +35,29 @@ def table2_measurements() -> pd.DataFrame:
                          UNITS[measure]))
     return pd.DataFrame(rows, columns=["patient_id", "measure", "timepoint", "month",
                                        "value", "unit"])
+
+
+def figure_patients() -> pd.DataFrame:
+    """One row per patient, as the swimmer plot and the waterfall take them: disease
+    duration (Table 1), months on anifrolumab, the paper's response, the DAS28 change and
+    its EULAR response (patient 4: 2.38 -> 2.38, none)."""
+    return pd.DataFrame({
+        "patient_id": [1, 2, 3, 4],
+        "disease_duration_months": [15, 60, 192, 168],
+        "anifrolumab_months": LAST_MONTH,
+        "response_paper": [True, True, True, True],
+        "das28_change": np.subtract(TABLE2["das28"][1], TABLE2["das28"][0]),
+        "eular_response": ["good", "good", "good", "none"],
+    })
+
+
+def figure_profile() -> pd.DataFrame:
+    """A made-up patients x features table for the profile heatmap: yes/no answers
+    written as booleans, words and 1/0, and features not reported (NaN)."""
+    return pd.DataFrame({
+        "patient_id": [1, 2, 3, 4],
+        "anti-dsDNA": [True, True, False, True],
+        "anti-SSA/Ro": ["yes", "yes", "yes", "no"],
+        "anti-CCP": [np.nan, 1, np.nan, np.nan],
+        "HCQ intolerance": [1, 1, 0, 0],
+    })
