@@ -15,8 +15,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from helpers.data.tidy import encode, latest_change
-from helpers.io import escape_markdown
 from helpers.formats import format_level, p_clause, percent, percent_interval, round_significant
+from helpers.io import escape_markdown
 from helpers.vocab import BASELINE, MEASURES, Measure, measure_name
 
 

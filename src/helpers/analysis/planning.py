@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.tidy import encode, latest_change
+from helpers.formats import number_word, round_significant
+from helpers.io import escape_markdown
 from helpers.power import TEST_LABELS, TESTS, n_needed, simulate_power
-from helpers.formats import number_word
 from helpers.vocab import BASELINE, MEASURES, Measure, measure_name
 
 __all__ = ["dask_client", "observed_differences", "power_narrative", "power_table",
@@ -156,8 +157,6 @@ def power_narrative(power: pd.DataFrame, needed: pd.DataFrame, *, alpha: float,
     """
     from IPython.display import Markdown
 
-    from helpers.io import escape_markdown
-    from helpers.formats import round_significant
 
     needed = round_significant(needed)
     lines = []

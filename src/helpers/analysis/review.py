@@ -11,13 +11,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
-import numpy as np
-
+from helpers.formats import (format_level, number_word, percent, percent_interval,
+                             round_significant)
+from helpers.io import escape_markdown
 from helpers.meta import (ContinuityCorrectionWarning, leave_one_out, pool_proportions,
                           pool_proportions_bayes)
-from helpers.formats import percent, percent_interval
 from helpers.proportions import proportion_ci
 
 CASE_SERIES_LABEL = "Cassone 2025 (this case series)"
@@ -257,7 +258,6 @@ def bayes_narrative(bayes: pd.DataFrame, pooled: pd.DataFrame, *, analysis: str,
     """
     from IPython.display import Markdown
 
-    from helpers.formats import format_level, round_significant
 
     rows = round_significant(bayes[bayes["analysis"] == analysis]).reset_index(drop=True)
     frequentist = round_significant(pooled).set_index(
@@ -339,8 +339,6 @@ def leave_one_out_narrative(table: pd.DataFrame, full: pd.DataFrame):
     """How far the pooled proportion moves when each study is left out, in words."""
     from IPython.display import Markdown
 
-    from helpers.io import escape_markdown
-    from helpers.formats import round_significant
 
     table = round_significant(table).reset_index(drop=True)
     table["omitted"] = table["omitted"].map(escape_markdown)  # study names are data
@@ -378,7 +376,6 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
     """
     from IPython.display import Markdown
 
-    from helpers.formats import format_level, round_significant
 
     ci = f"{format_level(level)} CI"
     rows = round_significant(pooled).set_index(["analysis", "transform", "method", "test"])
@@ -431,7 +428,6 @@ def review_narrative(pooled: pd.DataFrame, *, transform: str, method: str,
 def _review_caveats(rows: pd.DataFrame, transform: str, method: str, test: str,
                     studies: pd.DataFrame | None) -> str:
     """The closing paragraph: how little so few patients can say, built from the data."""
-    from helpers.formats import number_word
 
     def total(analysis):
         key = (analysis, transform, method, test)
