@@ -29,9 +29,10 @@ from helpers.figures.patients import (
 )
 from support.paper import figure_patients, figure_profile, table2_measurements
 
-# The colours, written out: Okabe-Ito green / orange / vermillion for the EULAR
-# categories, light grey for "not assessable", Okabe-Ito blue for one colour.
-GOOD, MODERATE, NONE, MISSING, BLUE = "#009E73", "#E69F00", "#D55E00", "#D9D9D9", "#0072B2"
+# The colours, written out: dark blue / Okabe-Ito blue / Okabe-Ito sky blue for the EULAR
+# categories (darkest for the best), light grey for "not assessable", Okabe-Ito blue for
+# one colour.
+GOOD, MODERATE, NONE, MISSING, BLUE = "#00385A", "#0072B2", "#56B4E9", "#D9D9D9", "#0072B2"
 MINUS = "\u2212"
 LE = "\u2264"
 

@@ -339,7 +339,12 @@ def test_the_switch_to_distributions_is_at_max_individual_patients():
     changes = pd.DataFrame({"patient_id": np.arange(limit + 1), "das28_change": -1.0,
                             "eular_response": "moderate"})
     ax = figures.waterfall(changes.iloc[:limit], ax=_axes())
-    assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == limit  # a bar each
+    # A bar each, side by side: one step area (the category's), a step per patient.
+    (area,) = [c for c in ax.collections if (c.get_gid() or "").startswith("bars")]
+    assert area.get_gid() == "bars-moderate"
+    x = area.get_paths()[0].vertices[:, 0]
+    assert (x.min(), x.max()) == (-0.5, limit - 0.5)
+    assert set(np.round(x, 9)) == {i - 0.5 for i in range(limit + 1)}
     ax = figures.waterfall(changes, ax=_axes())
     assert len([p for p in ax.patches if isinstance(p, Rectangle)]) < 20  # a histogram
     ax = figures.waterfall(changes, mode="bars", ax=_axes())

@@ -108,14 +108,18 @@ def visit_quantiles(encoded: tidy.Encoded, baseline: str) -> pd.DataFrame:
     return table.loc[order]
 
 
-def draw_trajectory(ax, table: pd.DataFrame, n_patients: int, line_kwargs) -> float:
+def draw_trajectory(ax, table: pd.DataFrame, n_patients: int, line_kwargs,
+                    targets: Sequence[tuple[float, str]] = ()) -> float:
     """Median per visit over months, with the percentile ribbons, labelled at the right;
     returns the x where the data area ends (the labels' room begins).
 
     The percentile lines are named at their right end, as on a growth chart ("P90" ...
     "P10"), instead of in a legend: a legend box over the upper corner would cover the
-    ribbons in one panel or another, whatever corner it took. The number of patients
-    stands above the axes' top left corner.
+    ribbons in one panel or another, whatever corner it took. The reference lines
+    ``targets`` (level, name), drawn by the caller up to the returned x, are named there
+    too, level with their line's end: wherever else they stood, over the ribbons that
+    span the axes from the first visit to the last, they would sit on data. The number
+    of patients stands above the axes' top left corner.
     """
     x = table["month"].to_numpy(dtype=float)
     color = PALETTE[0]
@@ -131,7 +135,8 @@ def draw_trajectory(ax, table: pd.DataFrame, n_patients: int, line_kwargs) -> fl
     low, high = (float(x[finite].min()), float(x[finite].max())) if finite.any() else (0.0, 1.0)
     span = (high - low) or 1.0
     # Room at the right for the labels: their width in points, converted to months.
-    width_pt = _points_text("P10, P25", SMALL_TEXT) + 6.0
+    width_pt = max(_points_text(text, SMALL_TEXT)
+                   for text in ("P10, P25", *(name for _, name in targets))) + 6.0
     axes_pt = max(ax.get_window_extent().width, 1.0) * 72.0 / ax.figure.dpi
     right = width_pt / max(axes_pt - width_pt, 1.0) * (span * 1.04)
     start, end = min(low, 0.0), high + 0.02 * span
@@ -142,18 +147,21 @@ def draw_trajectory(ax, table: pd.DataFrame, n_patients: int, line_kwargs) -> fl
     ax.set_xticks(ticks[(ticks >= start - 1e-9) & (ticks <= high + 1e-9)])
     ax.spines["bottom"].set_bounds(start - 0.04 * span, end)
     if finite.any():
-        _label_percentiles(ax, table.loc[finite].iloc[-1], color)
+        _label_percentiles(ax, table.loc[finite].iloc[-1], color, targets)
     ax.annotate(f"n = {n_patients:,} patients", xy=(0.0, 1.0), xycoords="axes fraction",
                 xytext=(0, 3), textcoords="offset points", ha="left", va="bottom",
                 fontsize=SMALL_TEXT, color=GREY)
     return end
 
 
-def _label_percentiles(ax, last: pd.Series, color: str) -> None:
-    """Name the percentile lines right of the last visit ("P90" ... "P10", "Median").
+def _label_percentiles(ax, last: pd.Series, color: str,
+                       targets: Sequence[tuple[float, str]] = ()) -> None:
+    """Name the percentile lines right of the last visit ("P90" ... "P10", "Median"),
+    and the reference lines ``targets`` (level, name) among them.
 
     Equal percentiles (a score's floor, doses of 0) share one label, "P10, P25", and
-    labels closer than a line of text are spread apart (the paired chart's 1-D repel).
+    labels closer than a line of text are spread apart (the paired chart's 1-D repel); a
+    reference line's name goes above a percentile's at the same level.
     """
     groups: list[tuple[float, list[int]]] = []
     for q in _QUANTILES:
@@ -163,9 +171,11 @@ def _label_percentiles(ax, last: pd.Series, color: str) -> None:
         else:
             groups.append((value, [q]))
     gap = text_height_in_data(ax, SMALL_TEXT, factor=1.1)
-    positions = spread(np.array([value for value, _ in groups]), gap,
-                        lower=ax.get_ylim()[0] + gap / 2)
-    for (_, members), y in zip(groups, positions, strict=True):
+    # Targets after the percentiles: spread keeps ties in order, from the bottom up.
+    positions = spread(np.array([value for value, _ in groups]
+                                + [float(level) for level, _ in targets]), gap,
+                       lower=ax.get_ylim()[0] + gap / 2)
+    for (_, members), y in zip(groups, positions[:len(groups)], strict=True):
         median = 50 in members
         text = ", ".join("Median" if q == 50 else f"P{q}" for q in members)
         ax.annotate(text, xy=(last["month"], y), xytext=(5, 0), textcoords="offset points",
@@ -173,6 +183,9 @@ def _label_percentiles(ax, last: pd.Series, color: str) -> None:
                     color=color if median else GREY,
                     fontweight="bold" if median else "normal",
                     gid="label-" + "-".join(f"p{q}" for q in members))
+    for (_, name), y in zip(targets, positions[len(groups):], strict=True):
+        ax.annotate(name, xy=(last["month"], y), xytext=(5, 0), textcoords="offset points",
+                    ha="left", va="center", fontsize=SMALL_TEXT, color=GREY)
 
 
 def _points_text(text: str, fontsize: float) -> float:

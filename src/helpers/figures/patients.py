@@ -155,21 +155,45 @@ def _draw_bands(ax, bands) -> None:
         label.set_fontstyle("italic")
 
 
-def _draw_targets(ax, targets, left: bool = False, xmax: float = 1.0,
-                  on_top: bool = False) -> None:
-    """Reference lines up to ``xmax`` (axes fraction), each named at the right end (or
-    at the left, past the baseline marker, where the right end holds the percentile
-    labels of distribution mode); ``on_top`` keeps the names above the ribbons of the
-    summaries."""
+def _draw_targets(ax, targets, names: str = "above", xmax: float = 1.0) -> None:
+    """Reference lines up to ``xmax`` (axes fraction), and their names where no data are.
+
+    ``names`` says where the names go:
+
+    - ``"above"``: just above each line's right end, inside the axes (the paired chart,
+      whose right-hand side holds the patients' names, not their lines);
+    - ``"outside"``: right of the axes, level with their lines and spread apart as the
+      paired chart's names are (the cohort chart, whose faded lines, ribbon and median
+      can fill every part of the axes: inside, a name would sit on them);
+    - ``"none"``: not here (distribution mode: :func:`draw_trajectory` names them among
+      the percentiles, right of the data);
+    - ``"boxed"``: above each line's left end, past the first visit's marker, on a white
+      box over the data (cohort and distribution mode when the bands' names take the
+      right of the axes: a reference line given to a measure with bands).
+    """
     for level, text in targets:
         ax.axhline(level, xmax=xmax, color=GREY, linestyle=(0, (4, 2)), linewidth=0.9,
                    zorder=1, gid="target")
-        ax.annotate(text, xy=(0.0 if left else 1.0, level),
-                    xycoords=("axes fraction", "data"), xytext=(10 if left else -2, 2),
-                    textcoords="offset points", ha="left" if left else "right",
-                    va="bottom", fontsize=SMALL_TEXT, color=GREY,
-                    # Above the ribbons (zorder 3); the paired chart keeps its drawing order.
-                    **({"zorder": 5} if on_top else {}))
+        if names == "above":
+            ax.annotate(text, xy=(1.0, level), xycoords=("axes fraction", "data"),
+                        xytext=(-2, 2), textcoords="offset points", ha="right",
+                        va="bottom", fontsize=SMALL_TEXT, color=GREY)
+        elif names == "boxed":
+            ax.annotate(text, xy=(0.0, level), xycoords=("axes fraction", "data"),
+                        xytext=(10, 2), textcoords="offset points", ha="left",
+                        va="bottom", fontsize=SMALL_TEXT, color=GREY, zorder=5,
+                        bbox={"boxstyle": "square,pad=0.2", "facecolor": "white",
+                              "edgecolor": "none", "alpha": 0.85})
+    if names == "outside" and targets:
+        gap = text_height_in_data(ax, SMALL_TEXT, factor=1.1)
+        levels = spread(np.array([level for level, _ in targets]), gap,
+                        lower=ax.get_ylim()[0] + gap / 2)
+        # Anchored at the axes' edge, so constrained layout makes room at a fixed point.
+        for (_, text), y in zip(targets, levels, strict=True):
+            ax.annotate(text, xy=(1.0, y), xycoords=("axes fraction", "data"),
+                        xytext=(3, 0), textcoords="offset points", ha="left",
+                        va="center", fontsize=SMALL_TEXT, color=GREY,
+                        annotation_clip=False)
 
 
 def _value_limits(values: np.ndarray, bands, targets) -> tuple[float, float]:
@@ -343,7 +367,10 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     the cohort's size (10^6 patients in well under a second; the quantiles are numpy's
     linear interpolation); its y axis spans the drawn percentiles, not every patient's
     value. Summaries in cohort and distribution mode are per ``timepoint``, placed at its
-    median month. :func:`~helpers.figures.change_distribution` shows the change from
+    median month. The reference lines are named where no data are: above their right end
+    in paired mode, right of the axes in cohort mode, among the percentiles' names in
+    distribution mode (on a white box at their left end where the bands' names take the
+    right of the axes). :func:`~helpers.figures.change_distribution` shows the change from
     baseline per visit. :func:`slope_rows` gives what is drawn, without drawing it.
     """
     rows = slope_rows(data, measure=measure, baseline=baseline,
@@ -357,15 +384,18 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
         _draw_targets(ax, rows.targets)
         _draw_paired(ax, rows, kwargs)
     elif rows.mode == "cohort":
-        _draw_targets(ax, rows.targets, on_top=True)
+        _draw_targets(ax, rows.targets, names="boxed" if rows.bands else "outside")
         _draw_cohort(ax, rows, kwargs)
     else:
-        end = draw_trajectory(ax, rows.summary, rows.n_patients, kwargs)
-        # The target line stops where the data do: right of them are the percentiles'
-        # names, which it would strike through.
+        # The reference lines are named with the percentiles, right of the data (unless
+        # the bands' names stand right of those).
+        end = draw_trajectory(ax, rows.summary, rows.n_patients, kwargs,
+                              targets=() if rows.bands else rows.targets)
+        # The target line stops where the data do: right of them are the names, which it
+        # would strike through.
         low, high = ax.get_xlim()
-        _draw_targets(ax, rows.targets, left=True, xmax=(end - low) / (high - low),
-                      on_top=True)
+        _draw_targets(ax, rows.targets, names="boxed" if rows.bands else "none",
+                      xmax=(end - low) / (high - low))
     describe(ax, rows.subject, rows.detail)
     return ax
 
@@ -582,11 +612,6 @@ def _draw_cohort(ax, rows: SlopeRows, line_kwargs) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-#: Above this many bars (``mode="bars"`` forced on a large cohort) the waterfall is
-#: drawn as filled areas, not one bar each.
-MAX_WATERFALL_BARS = 500
-
-
 @dataclass(frozen=True)
 class WaterfallRows:
     """What :func:`waterfall` draws, computed without matplotlib (:func:`waterfall_rows`).
@@ -790,8 +815,10 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
     codebook : Codebook, default the built-in codebook
         Gives the default thresholds.
     **kwargs
-        Passed to :meth:`~matplotlib.axes.Axes.bar` (bars), or to
-        :func:`seaborn.histplot` (distribution).
+        Passed to :meth:`~matplotlib.axes.Axes.bar` (numbered bars, up to
+        :data:`~helpers.figures.style.MAX_LABELLED_PATIENTS`), to
+        :meth:`~matplotlib.axes.Axes.fill_between` (more bars, drawn side by side as one
+        step area per colour), or to :func:`seaborn.histplot` (distribution).
 
     Returns
     -------
@@ -802,7 +829,11 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
     Bars are sorted from the largest change (left) to the largest improvement (right);
     patients with a missing change keep their tick, marked "n/a", and get no bar. The colour
     of each EULAR category is fixed (:data:`EULAR_COLORS`) and the legend always lists all
-    three, so figures from different cohorts compare directly.
+    three, so figures from different cohorts compare directly. Up to
+    :data:`~helpers.figures.style.MAX_LABELLED_PATIENTS` (30) bars each is numbered and
+    stands apart; above, the bars stand side by side without gaps (a few pixels each at
+    column width, where gaps would snap unevenly to the pixel grid), drawn as one step
+    area per colour with ``gid="bars-<category>"``.
 
     In distribution mode the histogram's bins are ``[a, b)`` with the thresholds on bin
     edges (:func:`helpers.figures.distributions._change_bins`), so each bar lies wholly
@@ -826,21 +857,16 @@ def waterfall(data: pd.DataFrame, *, value: str = "das28_change",
 
 def _draw_waterfall(ax, rows: WaterfallRows, bar_kwargs) -> None:
     """Draw the bars, the reference lines, the bars' numbers and the legend."""
-    positions = rows.bars["position"].to_numpy()
-    changes = rows.bars["change"].to_numpy()
-    colors = rows.bars["color"].to_numpy(dtype=object)
-    present = np.isfinite(changes)
-    if len(rows.bars) <= MAX_WATERFALL_BARS:
+    if rows.labelled:
+        positions = rows.bars["position"].to_numpy()
+        changes = rows.bars["change"].to_numpy()
+        colors = rows.bars["color"].to_numpy(dtype=object)
+        present = np.isfinite(changes)
         style = {"width": 0.7, "edgecolor": "white", "linewidth": 0.5, "zorder": 3,
                  **bar_kwargs}
         ax.bar(positions[present], changes[present], color=colors[present].tolist(), **style)
     else:
-        # Thousands of bars: one filled step area per colour draws the same picture in
-        # milliseconds instead of one rectangle per patient.
-        for color in dict.fromkeys(colors[present].tolist()):
-            mine = present & (colors == color)
-            ax.fill_between(positions, 0, np.where(mine, changes, 0.0), step="mid",
-                            color=color, linewidth=0, zorder=3, **bar_kwargs)
+        _draw_contiguous_bars(ax, rows, bar_kwargs)
     ax.axhline(0, color="black", linewidth=0.8, zorder=4)
     for threshold, text in zip(rows.thresholds, rows.threshold_labels, strict=True):
         ax.axhline(-threshold, color=GREY, linestyle=(0, (4, 2)), linewidth=0.8, zorder=2,
@@ -866,6 +892,38 @@ def _draw_waterfall(ax, rows: WaterfallRows, bar_kwargs) -> None:
         handles = [Patch(facecolor=color, label=name) for name, color in rows.legend]
         ax.legend(handles=handles, title="EULAR response", loc="lower left",
                   handlelength=1.0, handleheight=1.0, borderaxespad=0.2)
+
+
+def _draw_contiguous_bars(ax, rows: WaterfallRows, area_kwargs) -> None:
+    """Unlabelled bars side by side, each one unit wide: one filled step area per colour.
+
+    Above :data:`~helpers.figures.style.MAX_LABELLED_PATIENTS` bars a bar is a few
+    pixels wide at column width (about 2.5 at 300 patients and 300 dpi): narrow bars
+    with gaps and white edges snap to the pixel grid unevenly and read as a comb of
+    clusters and white gaps. Here bar ``i`` fills ``i - 0.5`` to ``i + 0.5``, without an
+    edge, so the bars fill the axis at any number. They are drawn as one step area per
+    colour rather than one rectangle per bar, so no light seam opens between neighbours
+    of one colour where a browser antialiases each shape of the SVG, and snapped to the
+    pixel grid, so none opens between colours in the PNG either; a handful of artists
+    whatever the cohort's size. Each area has ``gid="bars-<category>"``
+    (``bars-not-assessable`` for a change without a response; ``bars`` without ``hue``).
+    """
+    positions = rows.bars["position"].to_numpy(dtype=float)
+    changes = rows.bars["change"].to_numpy(dtype=float)
+    colors = rows.bars["color"].to_numpy(dtype=object)
+    categories = rows.bars["category"].to_numpy(dtype=object)
+    present = np.isfinite(changes)
+    # Steps "post": bar i's height holds from its left edge to the next bar's; the last
+    # height is repeated for the right edge (unlabelled bars are never none).
+    edges = np.append(positions - 0.5, positions[-1] + 0.5)
+    for color in dict.fromkeys(colors[present].tolist()):
+        mine = present & (colors == color)
+        heights = np.where(mine, changes, 0.0)
+        key = categories[mine][0]
+        gid = f"bars-{key or 'not-assessable'}" if rows.by_response else "bars"
+        style = {"color": color, "linewidth": 0, "zorder": 3, "snap": True, "gid": gid,
+                 **area_kwargs}
+        ax.fill_between(edges, 0, np.append(heights, heights[-1]), step="post", **style)
 
 
 # ---------------------------------------------------------------------------------------

@@ -59,11 +59,19 @@ LIGHT_GREY = "#D9D9D9"
 #: Fixed salt for SVG element ids, so SVG output is byte-stable (matplotlib docs, rcParams).
 SVG_HASHSALT = "anifrolumab-arthritis"
 
-#: Fixed EULAR response colours: the same category always has the same colour.
+#: Fixed EULAR response colours: the same category always has the same colour. Blues
+#: in three lightnesses, the better the response the darker: a dark shade of Okabe-Ito
+#: blue (good), Okabe-Ito blue (moderate) and Okabe-Ito sky blue (none), at CIE L* 22, 46
+#: and 70 (from the Rec. 709 / sRGB luminance). 24 L* a step apart in lightness alone,
+#: they stay distinct in greyscale print, for every kind of colour blindness, and in bars
+#: a pixel or two wide, where hue no longer reads; the lightest still stands out from
+#: white and from the light grey of "not assessable" (L* 87). The Okabe-Ito green, orange
+#: and vermillion used before were L* 58, 71 and 54: in greyscale "good" and "no response"
+#: were the same grey.
 EULAR_COLORS = {
-    "good": OKABE_ITO["bluish_green"],
-    "moderate": OKABE_ITO["orange"],
-    "none": OKABE_ITO["vermillion"],
+    "good": "#00385A",
+    "moderate": OKABE_ITO["blue"],
+    "none": OKABE_ITO["sky_blue"],
 }
 EULAR_LABELS = {"good": "Good", "moderate": "Moderate", "none": "No response"}
 MISSING_COLOR = LIGHT_GREY
