@@ -34,12 +34,22 @@ POWER     := reports/tables/power.csv reports/tables/power.md \
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 REPORT    := reports/report.html
 ANALYSIS  := $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW) $(POWER)
+# Beside the report (not committed): report.pdf, printed by the system's Chromium
+# (apt-get install -y chromium; without it the run says so in one line and goes on), and
+# tables.docx, the main tables as Word tables (helpers.pipeline.printing and .word).
+# chromium on PATH, looked up by make itself (no shell: `make` with nothing to do stays fast)
+CHROMIUM  := $(firstword $(wildcard $(addsuffix /chromium,$(subst :, ,$(PATH)))))
+PDF       := $(if $(CHROMIUM),reports/report.pdf)
+DOCX      := reports/tables.docx
+DOCX_FROM := $(addprefix reports/tables/,cohort_summary.csv prepost.csv responders_summary.csv \
+               meta_pooled.csv meta_bayes.csv)
+FINISH    := $(PY) -m helpers.pipeline.printing
 
 .PHONY: all env lock test test-fast lab report screenshot analysis power bench clean help
 
-all: $(ANALYSIS) $(REPORT) ## Run the whole analysis (creates .venv first if missing)
+all: $(ANALYSIS) $(REPORT) $(PDF) $(DOCX) ## Run the whole analysis (creates .venv first if missing)
 
-report: $(REPORT) ## Write reports/report.html: every table and figure, narrative, provenance
+report: $(REPORT) $(PDF) ## Write reports/report.html (and .pdf): every table and figure, narrative, provenance
 
 env: $(ENV) ## Create .venv from requirements.lock, register the Jupyter kernel, quiet JupyterLab
 
@@ -58,8 +68,13 @@ lock: pyproject.toml | $(ENV) ## Regenerate requirements.lock and environment.ym
 # The five notebooks run in order in one shared Jupyter kernel (helpers.pipeline.notebooks):
 # a kernel and the scientific imports are paid once, not four times, which matters more
 # than rerunning a notebook that was not stale (the whole analysis takes seconds).
+# Alongside, FINISH starts Chromium and its imports while the notebooks run, and writes
+# report.pdf and tables.docx as soon as the runner has written the report (the line
+# `done` on its input; nothing when the run fails): a second after the report rather
+# than three. A failed print is left to the rule for $(PDF) below, which says why.
 $(ANALYSIS) &: $(NOTEBOOKS) $(RAW) $(HELPERS) | $(ENV)
-	$(RUN) $(NOTEBOOKS) --report $(REPORT)
+	set -o pipefail; { $(RUN) $(NOTEBOOKS) --report $(REPORT) >&2 && echo done; } \
+	    | $(FINISH) --folder reports --after-input --quiet-failure
 
 # The runner writes every file atomically, one notebook at a time: an interrupted run
 # leaves complete files, so make must not delete them (it would on a signal or an error).
@@ -67,6 +82,13 @@ $(ANALYSIS) &: $(NOTEBOOKS) $(RAW) $(HELPERS) | $(ENV)
 
 $(REPORT): | $(ANALYSIS)
 	$(PY) -m helpers.pipeline.report --output $@ $(NOTEBOOKS)
+
+# Where the run above did not write them (deleted since, or a failed print).
+reports/report.pdf: $(REPORT)
+	$(FINISH) $< --output $@
+
+$(DOCX): $(DOCX_FROM)
+	$(PY) -m helpers.pipeline.word reports/tables $@
 
 # The README's picture of the report, taken in the system's Chromium (apt-get install -y
 # chromium). Not part of `make`: font rendering differs between machines, so the picture
@@ -91,12 +113,14 @@ analysis: | $(ENV) ## Your cohort: make analysis DATA=cohort.{csv,xlsx,parquet} 
 ifneq (,$(findstring $(newline),$(value DATA)$(value OUT)$(value PATIENTS)$(value CODEBOOK)$(value MEASURES)$(value SHEET)$(value UNITS)$(value BASELINE)$(value START)))
 	@echo "error: DATA, OUT, PATIENTS, CODEBOOK, MEASURES, SHEET, UNITS, BASELINE or START contains a line break" >&2; exit 2
 else
-	@ANALYSIS_DATA=$(call shell-quote,DATA) ANALYSIS_OUT=$(call shell-quote,OUT) \
+	@set -o pipefail; export ANALYSIS_OUT=$(call shell-quote,OUT); \
+	{ ANALYSIS_DATA=$(call shell-quote,DATA) \
 	    ANALYSIS_PATIENTS=$(call shell-quote,PATIENTS) ANALYSIS_CODEBOOK=$(call shell-quote,CODEBOOK) \
 	    ANALYSIS_MEASURES=$(call shell-quote,MEASURES) ANALYSIS_SHEET=$(call shell-quote,SHEET) \
 	    ANALYSIS_UNITS=$(call shell-quote,UNITS) ANALYSIS_BASELINE=$(call shell-quote,BASELINE) \
 	    ANALYSIS_START=$(call shell-quote,START) \
-	    $(PY) -m helpers.pipeline.cohort
+	    $(PY) -m helpers.pipeline.cohort >&2 && echo done; } \
+	    | $(FINISH) --folder-from ANALYSIS_OUT --after-input
 endif
 
 REPS ?= 100000
@@ -122,7 +146,8 @@ lab: | $(DEV) ## Open JupyterLab on the project kernel (JUPYTER_PORT, JUPYTER_TO
 	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
 
 clean: ## Remove generated outputs (never data/raw); `make` regenerates them
-	rm -f $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW) $(POWER) $(REPORT)
+	rm -f $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW) $(POWER) $(REPORT) reports/report.pdf \
+	    $(DOCX)
 	rm -rf .make
 
 help: ## List targets

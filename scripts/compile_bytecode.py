@@ -42,11 +42,12 @@ TEST_FOLDERS = frozenset({"tests", "test"})
 #: Imported by the analysis whenever installed, though nothing it needs requires them
 #: (optional imports; here they come with the development tools): pandera imports
 #: hypothesis for its data synthesis, Dask's scheduler prometheus_client for its metrics,
-#: and jsonschema (nbformat's validation) its format checkers.
+#: and jsonschema (nbformat's validation) its format checkers; make prints the report
+#: to PDF with playwright (helpers.pipeline.printing) where it is installed.
 #: tests/test_environment.py checks a real run against this list.
 OPTIONAL_IMPORTS = ("hypothesis", "prometheus-client", "arrow", "fqdn", "isoduration",
                     "jsonpointer", "rfc3339-validator", "rfc3986-validator", "six",
-                    "uri-template", "webcolors")
+                    "uri-template", "webcolors", "playwright")
 
 
 def runtime_closure(root: str = PROJECT) -> list[metadata.Distribution]:

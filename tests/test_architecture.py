@@ -20,7 +20,7 @@ from helpers import paths
 PACKAGE = paths.ROOT / "src" / "helpers"
 
 FOUNDATION = {"helpers", "helpers.vocab", "helpers.paths", "helpers.io", "helpers.formats",
-              "helpers.tables", "helpers.errors"}
+              "helpers.tables", "helpers.displays", "helpers.errors"}
 STATISTICS = {"helpers.paired", "helpers.scores", "helpers.proportions", "helpers.meta",
               "helpers.bayes", "helpers.synth", "helpers.power"}
 STAGES = {"data": 1, "analysis": 3, "figures": 3, "pipeline": 4}

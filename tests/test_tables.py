@@ -85,7 +85,7 @@ def test_a_transposed_table_keeps_each_columns_rules_and_becomes_cards():
     shown = table(frame, transpose=True)
     assert [c.text for c in shown.header] == ["Patient", "1", "2"]
     assert [[c.text for c in row] for row in shown.rows] == [
-        ["das28", "7.22", "2.30"], ["sledai", "13", "0"], ["erosive", "yes", "no"]]
+        ["das28", "7.22", "2.30"], ["sledai", "13", "0"], ["Erosive", "yes", "no"]]
     html = shown.to_html()
     assert 'class="data cards"' in html and 'class="corner"' in html
     # A patient's column mixes numbers and words: all left, each cell labelled for its card.
@@ -244,3 +244,14 @@ def test_displayed_tables_have_labels_and_the_markdown_keeps_the_csv_names():
     assert [c.text for c in shown.header] == [
         "Outcome", "Mean change", "90% CI of the mean change", "Wilcoxon p"]
     assert to_markdown(frame).splitlines()[0].split("|")[1].strip() == "outcome"
+
+
+def test_group_headings_are_named_for_readers_and_keep_their_codes_in_markdown():
+    frame = pd.DataFrame({"analysis": ["review", "review", "resolution_only"],
+                          "k": [3, 3, 2]})
+    shown = table(frame, group="analysis")
+    assert shown.groups == ["The review's studies", None,
+                            "Studies counting resolution of arthritis only"]
+    assert shown.group_label == "Analysis set"
+    markdown = table(frame, group="analysis", readable=False).to_markdown()
+    assert "resolution_only" in markdown and "The review" not in markdown

@@ -42,6 +42,7 @@ from tabulate import tabulate
 
 from helpers.io import escape_markdown, write_text
 from helpers.formats import fixed, format_level, round_significant
+from helpers.vocab import AUTOANTIBODIES, ORGAN_DOMAINS
 
 #: What a missing value prints as.
 MISSING = "\u2014"
@@ -259,7 +260,7 @@ LABELS = {
     "hl_ci_level": "Hodges-Lehmann CI level", "cohen_dz": "Cohen's dz",
     "p_value_holm": "Holm-adjusted p",
     # the cohort summary and the review
-    "section": "Section", "characteristic": "Characteristic", "value": "Value",
+    "section": "Section", "analysis": "Analysis set", "characteristic": "Characteristic", "value": "Value",
     "study": "Study", "design": "Design", "events": "Events",
     "outcome_definition": "Outcome", "proportion": "Proportion", "ci": "{level} CI",
     "pi": "{level} PI", "transform": "Transform", "method": "Method", "test": "Test",
@@ -267,7 +268,34 @@ LABELS = {
     "q": "Q", "q_p_value": "p (Q)", "prior": "Prior", "prob_above": "P(> threshold)",
     # power
     "measure": "Measure", "target": "Target power", "n_needed": "n needed",
-    "patient_id": "Patient",
+    # the processed tables (notebook 01): patients (the paper's Tables 1 and 2),
+    # therapies and the review's studies
+    "patient_id": "Patient", "sex": "Sex", "ethnicity": "Ethnicity", "age_years": "Age (years)",
+    "diagnosis_year": "Year of diagnosis", "disease_duration_months": "Disease duration (months)",
+    "anifrolumab_months": "Months on anifrolumab", "arthritis_pattern": "Arthritis pattern",
+    "erosive": "Erosive", "rhupus": "Rhupus", "comorbidities": "Comorbidities",
+    **{column: printed[0].upper() + printed[1:]
+       for printed, column in reversed(AUTOANTIBODIES.items())},  # the first spelling
+    "rheumatoid_factor": "Rheumatoid factor",
+    "organ_involvement_at_diagnosis": "Organ involvement at diagnosis",
+    "other_organ_involvement": "Other organ involvement",
+    **{f"organ_{domain}": f"{domain.capitalize()} involvement" for domain in ORGAN_DOMAINS},
+    "organ_serositis": "Serositis",
+    "treatment_intolerance": "Treatment intolerance",
+    "status_before_anifrolumab": "Status before anifrolumab", "side_effects": "Side effects",
+    "response_paper": "Response (as the paper reports it)",
+    "differs_from_paper": "Differs from the paper",
+    "role": "Role", "abbreviation": "Abbreviation", "drug": "Drug", "drug_class": "Drug class",
+    "dose_mg_day": "Dose (mg/day)", "route": "Route", "dose_schedule": "Schedule",
+    "as_printed": "As printed", "author": "Author", "year": "Year", "reference": "Reference",
+    "ultrasound_proven": "Ultrasound-proven", "concomitant_treatment": "Concomitant treatment",
+}
+#: Group headings of readable tables (values of a ``group`` column): the review's
+#: analysis sets (helpers.analysis.review.analysis_sets).
+GROUP_LABELS = {
+    "review": "The review's studies",
+    "review+case_series": "The review's studies and the case series",
+    "resolution_only": "Studies counting resolution of arthritis only",
 }
 
 
@@ -385,7 +413,8 @@ def table(frame: pd.DataFrame, *, columns: Sequence | None = None,
     if group is not None:
         previous = object()
         for cell in _format(frame[group], group, digits, None):
-            groups.append(cell.text if cell.text != previous else None)
+            text = GROUP_LABELS.get(cell.text, cell.text) if readable else cell.text
+            groups.append(text if cell.text != previous else None)
             previous = cell.text
     result = Table(header, rows, labels=n_labels, groups=groups,
                    group_label=labels.get(group, _header_text(group)), note=note)
