@@ -349,8 +349,10 @@ def select_outcomes(measurements: pd.DataFrame, codebook: Codebook,
     InputError
         A chosen measure the data do not have, or have at baseline only.
     """
-    present = [code for code in codebook if code in set(measurements["measure"])]
-    followed = set(measurements.loc[measurements["timepoint"] != BASELINE, "measure"])
+    # The distinct codes first (vectorised): a cohort has millions of rows.
+    in_data = set(measurements["measure"].unique())
+    present = [code for code in codebook if code in in_data]
+    followed = set(measurements.loc[measurements["timepoint"] != BASELINE, "measure"].unique())
     if not measures:
         return ([code for code in present if code in followed],
                 [code for code in present if code not in followed])

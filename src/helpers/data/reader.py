@@ -20,6 +20,8 @@ the pipeline's last step (:mod:`helpers.pipeline.cohort`), as the scores are sta
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,9 +35,12 @@ from helpers.data.names import MeasureIndex
 from helpers.data.schema import check_measurements
 from helpers.data.shapes import recognises, to_long
 from helpers.errors import InputError
+from helpers.formats import round_significant
+from helpers.io import write_bytes
 from helpers.vocab import MEASURE_CODES, MEASURES, Codebook, name_key
 
-__all__ = ["EXPECTED_HEADER", "Reading", "read_cohort", "read_measurements"]
+__all__ = ["EXPECTED_HEADER", "Reading", "read_cohort", "read_measurements", "read_validated",
+           "validated_table", "write_validated"]
 
 #: What a measurements header looks like, for messages.
 EXPECTED_HEADER = ("a patient id column (patient_id, ID) and measures (das28_baseline, "
@@ -140,12 +145,14 @@ def read_cohort(path: str | Path, *, codebook: Codebook = MEASURES,
 
 
 def read_measurements(path: str | Path, measures: Iterable[str] | None = MEASURE_CODES,
-                      *, codebook: Codebook = MEASURES, sheet: str | None = None
-                      ) -> pd.DataFrame:
+                      *, codebook: Codebook = MEASURES, sheet: str | None = None,
+                      sha256: str | None = None) -> pd.DataFrame:
     """Read and validate a measurements file (ours or a user's cohort).
 
     The tidy table only, for notebooks and tests: :func:`read_cohort` without its
-    :class:`Reading`.
+    :class:`Reading`. With ``sha256``, ``path`` is the table ``make analysis`` validated
+    and handed on (:func:`write_validated`): it is read as written, after its checksum
+    is checked, and not validated again.
 
     Parameters
     ----------
@@ -156,11 +163,56 @@ def read_measurements(path: str | Path, measures: Iterable[str] | None = MEASURE
     codebook : Codebook, default the built-in codebook
     sheet : str, optional
         The sheet of an xlsx file.
+    sha256 : str, optional
+        The checksum :func:`write_validated` returned for ``path``.
 
     Returns
     -------
     DataFrame
         Tidy and typed: ``month`` and ``value`` float (``value`` may be NaN);
         ``patient_id`` int when every label is a whole number, else text.
+
+    Raises
+    ------
+    InputError
+        The file is not a valid measurements table, or (``sha256``) it changed since it
+        was validated.
     """
+    if sha256 is not None:
+        return read_validated(path, sha256)
     return read_cohort(path, codebook=codebook, measures=measures, sheet=sheet)[0]
+
+
+def validated_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The validated tidy table as every later step sees it: its numbers rounded to the
+    12 significant digits its CSV holds (:func:`helpers.formats.round_significant`), so
+    that the hand-off and ``measurements.csv`` give the same results."""
+    return round_significant(frame)
+
+
+def write_validated(frame: pd.DataFrame, path: str | Path) -> str:
+    """Hand a validated tidy table on: written as Parquet (typed columns, read in a
+    fraction of the time of the CSV); returns the file's SHA-256, which
+    :func:`read_measurements` checks (``sha256=``).
+
+    ``frame`` comes from :func:`read_cohort` (through :func:`validated_table`); nothing
+    here validates it.
+    """
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, compression="zstd")
+    data = buffer.getvalue()
+    write_bytes(data, path)
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_validated(path: str | Path, sha256: str) -> pd.DataFrame:
+    """The table :func:`write_validated` wrote to ``path``, if its checksum is ``sha256``."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(path, f"cannot be read ({error.strerror})") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise InputError(path, "changed since make analysis validated it (its SHA-256 "
+                         "differs); run make analysis again")
+    return pd.read_parquet(io.BytesIO(data))

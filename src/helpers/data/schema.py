@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 
 from helpers import paths
 from helpers.errors import InputError, quote_value
@@ -313,7 +315,7 @@ def to_typed(text: pd.DataFrame, source: str | Path, *, decimal: str = "point"
                              f"{quote_value(text.at[row, column])})"
                              f"{_number_hint(cells[row], optional, decimal)}", row=row,
                              column=column)
-        values = pd.to_numeric(cells.replace("", np.nan), errors="raise").astype(float)
+        values = _parsed_numbers(cells)
         huge = ~np.isfinite(values) & cells.ne("")
         if huge.any():
             row = int(huge.idxmax())
@@ -321,6 +323,24 @@ def to_typed(text: pd.DataFrame, source: str | Path, *, decimal: str = "point"
                              f"{quote_value(cells[row])})", row=row, column=column)
         typed[column] = values
     return typed
+
+
+def _parsed_numbers(cells: pd.Series) -> pd.Series:
+    """Cells already matched as decimal numbers (or empty: missing), as floats.
+
+    Arrow's cast parses a million cells in a few milliseconds (correctly rounded, as
+    pandas' parser is); text that is not an Arrow string column goes through pandas.
+    """
+    try:
+        column = pyarrow.array(cells.array)
+        if not (pyarrow.types.is_string(column.type)
+                or pyarrow.types.is_large_string(column.type)):
+            raise TypeError(column.type)
+        parsed = pc.if_else(pc.equal(column, ""), None, column).cast(pyarrow.float64())
+        return pd.Series(parsed.to_numpy(zero_copy_only=False), index=cells.index,
+                         name=cells.name, dtype=float)
+    except (TypeError, ValueError, pyarrow.ArrowException):
+        return pd.to_numeric(cells.replace("", np.nan), errors="raise").astype(float)
 
 
 def check_measurements(text: pd.DataFrame, source: str | Path, *,

@@ -45,14 +45,18 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+
+import pandas as pd
 
 from helpers import paths
 from helpers.data.codebook import codebook_table, load_codebook, select_outcomes
 from helpers.data.interpret import parse_units
 from helpers.data.names import MeasureIndex
 from helpers.data.patients import read_patients
-from helpers.data.reader import Reading, read_cohort
+from helpers.data.reader import Reading, read_cohort, validated_table, write_validated
 from helpers.errors import InputError
 from helpers.io import write_csv, write_text
 from helpers.scores import derive_das28
@@ -147,9 +151,54 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
         raise InputError("UNITS", str(error)) from None
     chosen = [index.lookup(m) or m.strip() for m in measures or [] if m.strip()]
     data_path = paths.resolve(data)
-    # Fail fast, before a kernel starts: every check runs on the data as given.
+    # Checking a registry export takes seconds: then the notebooks' kernel starts, and
+    # imports its libraries, meanwhile (on the other core), in the folder the run is
+    # built in. A small file is checked first, so that its errors come at once and
+    # nothing (not even OUT's parent folder) is created before they are found.
+    early = _size(data_path) >= EARLY_KERNEL_BYTES
+    staging = _staging(folder, out) if early else None
+    kernel = None
+    try:
+        if early:
+            from helpers.pipeline.notebooks import start_kernel
+
+            with _kernel_root(staging):
+                kernel = start_kernel()
+        checked = _checked(data_path, book, chosen, patients, sheet=sheet, units=unit_of,
+                           baseline=baseline, start=start)
+        if not quiet:
+            _print_summary(data_path, checked.frame, checked.outcomes, checked.reading)
+        if staging is None:
+            staging = _staging(folder, out)
+        _write_and_run(staging, checked, data_path, patients, codebook, book, quiet, kernel)
+        _swap_into_place(staging, folder)
+    finally:
+        if kernel is not None:
+            kernel.shutdown()
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder / "report.html"
+
+
+#: A DATA file at least this large starts the notebooks' kernel while it is checked.
+EARLY_KERNEL_BYTES = 4_000_000
+
+
+@dataclass
+class _Checked:
+    """Every input, read and checked: the tidy table and what reading decided."""
+
+    frame: pd.DataFrame
+    reading: Reading
+    outcomes: list[str]
+    patients: pd.DataFrame | None
+
+
+def _checked(data_path: Path, book, chosen, patients, *, sheet, units, baseline,
+             start) -> _Checked:
+    """Read and check DATA (and PATIENTS); derive DAS28 where its components are."""
     frame, reading = read_cohort(data_path, codebook=book, chosen=chosen, sheet=sheet,
-                                 units=unit_of, baseline=baseline, start=start,
+                                 units=units, baseline=baseline, start=start,
                                  argument="DATA")
     try:
         frame, derived = derive_das28(frame)
@@ -170,8 +219,42 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
         patients_table, notes = read_patients(paths.resolve(patients),
                                               ids=frame["patient_id"].unique())
         reading.notes += notes
-    if not quiet:
-        _print_summary(data_path, frame, outcomes, reading)
+    return _Checked(frame, reading, outcomes, patients_table)
+
+
+def _write_and_run(staging: Path, checked: _Checked, data_path: Path, patients, codebook,
+                   book, quiet: bool, kernel) -> None:
+    """The data folder of OUT, then the notebooks and the report, all into ``staging``.
+
+    Read once: the notebooks get the checked, typed table as Parquet with its checksum,
+    and neither read nor check DATA again. ``measurements.csv``, the same table for
+    people, is written meanwhile, while the notebooks run.
+    """
+    frame = validated_table(checked.frame)
+    handed = staging / "data" / "measurements.parquet"
+    digest = write_validated(frame, handed)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        for_people = background.submit(write_csv, frame, staging / "data" / "measurements.csv")
+        write_csv(codebook_table(book), staging / "data" / "codebook.csv")
+        patients_path = None
+        if checked.patients is not None:
+            patients_path = write_csv(checked.patients, staging / "data" / "patients.csv")
+        inputs = [data_path] + ([paths.resolve(patients)] if patients else [])
+        _run_into(staging, (handed, digest), inputs, patients_path, codebook,
+                  checked.outcomes, checked.reading, quiet, kernel=kernel,
+                  about=_about(data_path, frame, checked.patients is not None))
+        for_people.result()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # read_cohort says what is wrong with it
+        return 0
+
+
+def _staging(folder: Path, out: str | Path) -> Path:
+    """The hidden sibling of OUT the run is built in, then swapped into place."""
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -179,20 +262,7 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
     except OSError as error:
         raise InputError(out, f"output folder cannot be created ({error.strerror})",
                          argument="OUT") from None
-    try:
-        write_csv(frame, staging / "data" / "measurements.csv")
-        write_csv(codebook_table(book), staging / "data" / "codebook.csv")
-        patients_path = None
-        if patients_table is not None:
-            patients_path = write_csv(patients_table, staging / "data" / "patients.csv")
-        inputs = [data_path] + ([paths.resolve(patients)] if patients else [])
-        _run_into(staging, staging / "data" / "measurements.csv", inputs, patients_path,
-                  codebook, outcomes, reading, quiet,
-                  about=_about(data_path, frame, patients_table is not None))
-        _swap_into_place(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return folder / "report.html"
+    return staging
 
 
 def _criteria_notes(frame) -> list[str]:
@@ -232,10 +302,10 @@ def _about(data: Path, frame, has_patients: bool) -> str:
             "(its <code>docs/methods.md</code>).")
 
 
-def _run_into(staging: Path, measurements: Path, inputs: list[Path],
+def _run_into(staging: Path, measurements: tuple[Path, str], inputs: list[Path],
               patients_path: Path | None, codebook: str | Path | None,
               outcomes: Sequence[str], reading: Reading, quiet: bool, *,
-              about: str) -> None:
+              about: str, kernel=None) -> None:
     from helpers.pipeline.notebooks import run_notebooks
     from helpers.pipeline.report import build_report
 
@@ -246,7 +316,8 @@ def _run_into(staging: Path, measurements: Path, inputs: list[Path],
     # of each figure, the report's provenance) names OUT's own files, never the scratch
     # folder the run is built in nor a path of this machine.
     parameters = {
-        "measurements_path": measurements.relative_to(staging).as_posix(),
+        "measurements_path": measurements[0].relative_to(staging).as_posix(),
+        "measurements_sha256": measurements[1],
         "patients_path": (patients_path.relative_to(staging).as_posix() if patients_path
                           else None),
         "therapies_path": None,
@@ -259,7 +330,7 @@ def _run_into(staging: Path, measurements: Path, inputs: list[Path],
     with _kernel_root(staging):
         executed = run_notebooks([paths.NOTEBOOKS / name for name in NOTEBOOKS],
                                  output_dir=staging / "notebooks", parameters=parameters,
-                                 quiet=quiet, drop_tags=("paper",))
+                                 quiet=quiet, drop_tags=("paper",), kernel=kernel)
     build_report(executed, staging / "report.html", inputs=inputs,
                  title=f"Pre/post analysis of {inputs[0].name}", about=about,
                  reading=reading.summary())

@@ -492,9 +492,17 @@ class SharedKernel:
         self.shutdown()
 
 
+def start_kernel() -> SharedKernel:
+    """A :class:`SharedKernel` for :func:`run_notebooks`, started now (with the kernels'
+    environment), to overlap its start-up with other work."""
+    _kernel_environment()
+    return SharedKernel()
+
+
 def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | None = None,
                   parameters: Mapping[str, object] | None = None, shared_kernel: bool = True,
-                  quiet: bool = False, drop_tags: Collection[str] = ()) -> list[Path]:
+                  quiet: bool = False, drop_tags: Collection[str] = (),
+                  kernel: SharedKernel | None = None) -> list[Path]:
     """Execute notebooks in order, by default in one shared kernel.
 
     Parameters
@@ -507,6 +515,9 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
         ``parameters`` cell declares. A name no notebook declares is an error (a typo).
     shared_kernel : bool
         One kernel for all (fast); ``False`` starts a fresh kernel per notebook.
+    kernel : SharedKernel, optional
+        The shared kernel, already started (:func:`start_kernel`); it is shut down at
+        the end as one started here would be.
 
     Returns
     -------
@@ -524,7 +535,8 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
     _kernel_environment()
     batch_start = time.time()
     written = []
-    kernel = SharedKernel() if shared_kernel else None
+    if kernel is None and shared_kernel:
+        kernel = SharedKernel()
     try:
         import papermill
 
