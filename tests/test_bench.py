@@ -25,7 +25,7 @@ SECTIONS = [
     "## `make` from clean outputs, against its floor",
     "## `make` with nothing stale",
     "## `make test`",
-    "## Power simulation: one process and two Dask workers",
+    "## Power simulation: one process and Dask worker processes",
     "## Scaling: synthetic cohorts",
     "## `make analysis`: a cohort end to end",
     "## Profile: `make` against its floor",

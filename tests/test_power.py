@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.power import TTestPower
 
+from helpers import power
 from helpers.analysis.planning import (dask_client, observed_differences, power_table,
                                        sample_sizes_needed)
 from helpers.paired import paired_tests
@@ -144,11 +145,47 @@ def test_power_table_and_sample_sizes_on_the_paper():
 
 @pytest.mark.slow
 def test_a_two_worker_cluster_gives_exactly_the_local_result():
-    local = simulate_power(SAMPLE, n=[4, 6, 10, 30, 60], reps=500, seed=9)
+    # 8,000 replicates of 60 patients are three blocks (tasks) of at most
+    # BLOCK_DRAWS // 60 replicates, run in whatever order the workers take them.
+    sizes, reps = [4, 6, 10, 30, 60], 8_000
+    assert len(power.replicate_blocks(60, reps)) == 3
+    local = simulate_power(SAMPLE, n=sizes, reps=reps, seed=9)
     with dask_client(n_workers=2, processes=True) as client:
-        distributed = simulate_power(SAMPLE, n=[4, 6, 10, 30, 60], reps=500, seed=9,
-                                     client=client)
+        distributed = simulate_power(SAMPLE, n=sizes, reps=reps, seed=9, client=client)
     pd.testing.assert_frame_equal(local, distributed, check_exact=True)
+
+
+def test_blocks_draw_from_the_seeds_the_contract_names(monkeypatch):
+    # With blocks of 50 // n replicates, 23 replicates of 5 patients are blocks of
+    # 10, 10 and 3; block b of grid point k draws from SeedSequence(seed).spawn(K)[k]
+    # .spawn(B)[b]. Each replicate redrawn so and tested by paired_tests one at a time:
+    # the simulation rejects exactly as often.
+    monkeypatch.setattr(power, "BLOCK_DRAWS", 50)
+    sample, sizes, reps, seed = np.array([-2.5, -1.0, -1.0, 0.0, 0.25, 3.0]), [5, 25], 23, 4
+    assert power.replicate_blocks(5, reps) == [10, 10, 3]
+    assert power.replicate_blocks(25, reps) == [2] * 11 + [1]
+    simulated = simulate_power(sample, n=sizes, reps=reps, seed=seed)
+    for k, size in enumerate(sizes):
+        blocks = power.replicate_blocks(size, reps)
+        children = np.random.SeedSequence(seed).spawn(len(sizes))[k].spawn(len(blocks))
+        draws = np.vstack([np.random.default_rng(child).choice(sample, size=(block, size))
+                           for block, child in zip(blocks, children, strict=True)])
+        rows = pd.concat([paired_tests(_changes(d)) for d in draws])
+        for test in TESTS:
+            expected = int((rows[P_VALUES[test]] <= 0.05).sum())
+            got = simulated.loc[(simulated["n"] == size) & (simulated["test"] == test),
+                                "power"]
+            assert round(got.item() * reps) == expected, (size, test)
+
+
+def test_a_grid_point_of_one_block_draws_from_its_own_seed():
+    # make's grid (1,000 replicates of up to 100 patients) is one block per point: its
+    # numbers are those of the seeding before blocks existed.
+    assert power.BLOCK_DRAWS >= 1_000 * 100
+    point = grid_seeds(3, 2)[1]
+    assert power.block_seeds(point, 1) == [point]
+    assert [s.spawn_key for s in power.block_seeds(point, 3)] == [(1, 0), (1, 1), (1, 2)]
+    assert point.n_children_spawned == 0  # computing the children did not spawn them
 
 
 def test_power_curves_mark_the_targets_and_the_sizes_needed():

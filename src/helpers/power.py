@@ -6,10 +6,13 @@ test (with the ties of integer scores) and the sign test have no simple power fo
 sizes, on one process or as Dask tasks on any cluster, with the same result either way.
 
 Reproducibility contract: the grid point for sample size ``n_k`` (the k-th of ``n``)
-draws its replicates from ``numpy.random.default_rng(SeedSequence(seed).spawn(K)[k])``,
-never from a shared generator, and every test at that n uses the same replicates
-(common random numbers). So a result does not depend on the number of workers, the
-order tasks run in, or which other sizes are in the grid's tail.
+has the seed ``SeedSequence(seed).spawn(K)[k]``. Its replicates are split into blocks of
+about the same cost (:func:`replicate_blocks`: about :data:`BLOCK_DRAWS` drawn changes
+each), each a task of its own: a point of one block draws from its own seed, block ``b``
+of a point of ``B`` blocks from that seed's ``spawn(B)[b]`` (:func:`block_seeds`). No
+replicate draws from a shared generator, and every test at one n uses the same
+replicates (common random numbers). So a result does not depend on the number of
+workers, the order tasks run in, or which other sizes are in the grid's tail.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ import pandas as pd
 from helpers.paired import sign_tests, signed_rank_tests, t_tests
 from helpers.errors import check_probability
 
-__all__ = ["METHODS", "POWER_COLUMNS", "TESTS", "TEST_LABELS", "grid_seeds", "n_needed",
-           "simulate_power"]
+__all__ = ["BLOCK_DRAWS", "METHODS", "POWER_COLUMNS", "TESTS", "TEST_LABELS", "block_seeds",
+           "grid_seeds", "n_needed", "replicate_blocks", "simulate_power"]
 
 TESTS = ("t", "wilcoxon", "sign")
 #: How tables, text and figures name the tests.
@@ -43,6 +46,47 @@ def grid_seeds(seed: int, size: int) -> list[np.random.SeedSequence]:
     [(0,), (1,), (2,)]
     """
     return np.random.SeedSequence(seed).spawn(size)
+
+
+#: About how many changes one task draws (replicates x patients): a grid point's
+#: replicates are split into blocks of this cost, so that the tasks of a grid take
+#: about the same time whatever their n, and a cluster of many workers gets many tasks.
+#: At least the 100,000 of notebook 05's grid in ``make`` (1,000 replicates of up to 100
+#: patients): each of its points is one block, and draws what it always drew.
+BLOCK_DRAWS = 200_000
+
+
+def replicate_blocks(n: int, reps: int) -> list[int]:
+    """The replicates of each block of a grid point of ``reps`` replicates of ``n``.
+
+    Blocks of ``max(1, BLOCK_DRAWS // n)`` replicates, the last one what is left.
+
+    Examples
+    --------
+    >>> replicate_blocks(100, 1_000), replicate_blocks(100, 5_000), replicate_blocks(4, 100)
+    ([1000], [2000, 2000, 1000], [100])
+    """
+    size = max(1, BLOCK_DRAWS // n)
+    full, rest = divmod(reps, size)
+    return [size] * full + ([rest] if rest else [])
+
+
+def block_seeds(point: np.random.SeedSequence, blocks: int) -> list[np.random.SeedSequence]:
+    """The seed of each block of a grid point whose seed is ``point``.
+
+    One block: ``point`` itself. Several: ``point.spawn(blocks)``, computed without
+    changing ``point`` (spawning twice from one SeedSequence gives new children).
+
+    Examples
+    --------
+    >>> point = grid_seeds(7, 3)[2]
+    >>> [s.spawn_key for s in block_seeds(point, 2)], block_seeds(point, 1) == [point]
+    ([(2, 0), (2, 1)], True)
+    """
+    if blocks == 1:
+        return [point]
+    return [np.random.SeedSequence(point.entropy, spawn_key=(*point.spawn_key, b),
+                                   pool_size=point.pool_size) for b in range(blocks)]
 
 
 def simulate_power(differences, *, n: Sequence[int], tests: Sequence[str] = TESTS,
@@ -73,7 +117,8 @@ def simulate_power(differences, *, n: Sequence[int], tests: Sequence[str] = TEST
         ``"bootstrap"``: resample the observed differences with replacement;
         ``"normal"``: draw from a normal distribution with their mean and SD.
     client : dask.distributed.Client, optional
-        Run the grid as Dask tasks on the client's cluster; default: in this process.
+        Run the grid's blocks as Dask tasks on the client's cluster; default: in this
+        process. The result is the same.
 
     Returns
     -------
@@ -89,16 +134,26 @@ def simulate_power(differences, *, n: Sequence[int], tests: Sequence[str] = TEST
     observed it would report no significant change.
     """
     sample, n, tests = _check(differences, n, tests, reps, alpha, method)
-    seeds = grid_seeds(seed, len(n))
-    arguments = [(sample, size, tests, reps, alpha, method, child)
-                 for size, child in zip(n, seeds, strict=True)]
+    blocks = []  # (grid point, replicates, seed): one task each
+    for k, (size, point) in enumerate(zip(n, grid_seeds(seed, len(n)), strict=True)):
+        sizes = replicate_blocks(size, reps)
+        blocks += [(k, block, child) for block, child in
+                   zip(sizes, block_seeds(point, len(sizes)), strict=True)]
     if client is None:
-        counts = [_simulate_point(*args) for args in arguments]
+        counts = [_simulate_block(sample, n[k], tests, block, alpha, method, child)
+                  for k, block, child in blocks]
     else:
-        futures = [client.submit(_simulate_point, *args, pure=False) for args in arguments]
+        # The observed changes go to every worker once, not with every task.
+        shared = client.scatter(sample, broadcast=True)
+        futures = [client.submit(_simulate_block, shared, n[k], tests, block, alpha, method,
+                                 child, pure=False) for k, block, child in blocks]
         counts = client.gather(futures)
+    totals = [dict.fromkeys(tests, 0) for _ in n]
+    for (k, _, _), block in zip(blocks, counts, strict=True):
+        for test in tests:
+            totals[k][test] += block[test]
     rows = []
-    for size, point in zip(n, counts, strict=True):
+    for size, point in zip(n, totals, strict=True):
         for test in tests:
             power = point[test] / reps
             rows.append({"n": size, "test": test, "power": power,
@@ -138,7 +193,7 @@ def _check(differences, n, tests, reps, alpha, method):
     return sample, sizes, tests
 
 
-def _simulate_point(sample, n, tests, reps, alpha, method, seed) -> dict[str, int]:
+def _simulate_block(sample, n, tests, reps, alpha, method, seed) -> dict[str, int]:
     """Rejections of each test among ``reps`` replicates of ``n`` differences."""
     rng = np.random.default_rng(seed)
     if method == "bootstrap":
