@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from helpers import paths
 from helpers.errors import InputError, quote_value
@@ -319,7 +321,11 @@ def _plain_grid(text: str, separator: str) -> Grid | None:
         if text.count("\r") != text.count("\r\n"):
             return None
         text = text.replace("\r\n", "\n")
-    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    encoded = text.encode("utf-8")
+    rectangular = _rectangular_grid(encoded, separator)
+    if rectangular is not None:
+        return rectangular
+    data = np.frombuffer(encoded, dtype=np.uint8)
     newlines = np.flatnonzero(data == ord("\n"))
     separators = np.flatnonzero(data == ord(separator))
     starts = np.concatenate([[0], newlines + 1])
@@ -340,6 +346,49 @@ def _plain_grid(text: str, separator: str) -> Grid | None:
         return None
     lines = np.flatnonzero(filled) + 1
     return Grid(cells, lines.astype(np.int64), widths.astype(np.int64))
+
+
+def _rectangular_grid(encoded: bytes, separator: str) -> Grid | None:
+    """The fastest path: Arrow's CSV reader, for a file whose every line has as many
+    fields as its first (most files); None for any other.
+
+    Arrow reads a registry export of millions of rows in a second or two, into compact
+    string columns (pandas' parser makes a Python string of every cell first: gigabytes
+    at a million patients). Only what the plain path reads the same way comes here: no
+    quotes (the caller checks), ``\n`` line ends, every cell text (nothing becomes
+    missing). A line with another number of fields, or a line of spaces, makes Arrow
+    stop, and the plain path reads the file instead.
+    """
+    first = encoded.split(b"\n", 1)[0]
+    width = first.count(separator.encode("utf-8")) + 1
+    if not first.strip():
+        return None
+    names = [str(i) for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(encoded),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=separator, quote_char=False,
+                                             escape_char=False, newlines_in_values=False,
+                                             ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), null_values=[],
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:  # a row of another width: the plain path reports widths
+        return None
+    if b"\n\n" in encoded:  # blank lines: each row's line, counted
+        data = np.frombuffer(encoded, dtype=np.uint8)
+        newlines = np.flatnonzero(data == ord("\n"))
+        starts = np.concatenate([[0], newlines + 1])
+        ends = np.append(newlines, len(data))
+        lines = np.flatnonzero(ends > starts) + 1  # the non-empty lines, 1-based
+    else:  # row r on line r (the first line is not blank: checked above)
+        lines = np.arange(1, table.num_rows + 1)
+    if len(lines) != table.num_rows:  # a line Arrow read otherwise: not this path's
+        return None
+    cells = table.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan)}.get)
+    cells.columns = range(width)
+    return Grid(cells, lines.astype(np.int64), np.full(len(lines), width, dtype=np.int64))
 
 
 #: A number whose only point groups three digits (1.000, 12.500).

@@ -121,20 +121,28 @@ def read_cohort(path: str | Path, *, codebook: Codebook = MEASURES,
     """
     path = Path(path)
     index = MeasureIndex(codebook)
+    # Each stage's cells are let go once the next stage has its own (table.body = None,
+    # ...): a registry export of millions of rows would otherwise be held five times over.
     try:
         decoded = decode(path, sheet=sheet)
+        decimal = decoded.decimal
         table = locate(decoded, recognises(index), what="measurements",
                        expected=EXPECTED_HEADER, argument=argument)
+        del decoded
         start_column = next((c for c in table.columns if start is not None
                              and name_key(c) == name_key(start)), None)
         long = to_long(table, index, measures=list(chosen or []), start=start_column)
+        table.body = None
         interpreted = interpret(long, index, units=units, baseline=baseline,
                                 start=None if start_column else start,
                                 measures=list(chosen or []))
+        long.frame = None
         try:
-            frame = check_measurements(interpreted.frame, table.locator.source,
+            text, interpreted.frame = interpreted.frame, None
+            frame = check_measurements(text, table.locator.source,
                                        factor=interpreted.factor, measures=measures,
-                                       codebook=codebook, decimal=decoded.decimal)
+                                       codebook=codebook, decimal=decimal)
+            del text
         except InputError as error:
             raise long.locator.relocate(error) from None
     except InputError as error:
