@@ -25,6 +25,11 @@ FIGURES_TARGET_S = 5.0
 FIGURES_TARGET_BYTES = 2 * 1024**3
 LINEAR_EXPONENT_MAX = 1.1
 ENV_TARGET_S = 60.0
+# A user's cohort (make analysis): near its floor at 10^5 patients, and a million
+# patients in a minute within 2 GiB on these 2 cores.
+COHORT_RATIO_TARGET = 4.0
+COHORT_TARGET_S = 60.0
+COHORT_TARGET_BYTES = 2 * 1024**3
 
 
 def _find(rows: Sequence[Mapping], operation: str, patients: int, visits: int):
@@ -112,6 +117,26 @@ def _figures_targets(scaling: Sequence[Mapping]) -> list[tuple[str, str, bool | 
     ]
 
 
+def _cohort_targets(rows: Sequence[Mapping] | None) -> list[tuple[str, str, bool | None]]:
+    rows = rows or []
+    mid = next((r for r in rows if r["patients"] == 100_000 and "floor_seconds" in r), None)
+    big = next((r for r in rows if r["patients"] == 1_000_000), None)
+    ratio = mid["seconds"] / mid["floor_seconds"] if mid else None
+    return [
+        (f"`make analysis`, 10^5 patients x 3 visits, over its floor ≤ "
+         f"{COHORT_RATIO_TARGET:.0f}",
+         f"{ratio:.1f} ({md.seconds(mid['seconds'])} / {md.seconds(mid['floor_seconds'])})"
+         if mid else "n/a (not run at this size)",
+         None if ratio is None else ratio <= COHORT_RATIO_TARGET),
+        (f"`make analysis`, 10^6 patients x 3 visits ≤ {COHORT_TARGET_S:.0f} s",
+         md.seconds(big["seconds"]) if big else "n/a (not run at this size)",
+         big["seconds"] <= COHORT_TARGET_S if big else None),
+        ("… and peak memory ≤ 2 GiB",
+         f"{big['peak_bytes'] / 2**30:.2f} GiB (largest process)" if big else "n/a",
+         big["peak_bytes"] <= COHORT_TARGET_BYTES if big else None),
+    ]
+
+
 def targets(results: Mapping) -> list[tuple[str, str, bool | None]]:
     """Judge the targets from the numbers.
 
@@ -130,6 +155,7 @@ def targets(results: Mapping) -> list[tuple[str, str, bool | None]]:
     return [*_pipeline_targets(results["pipeline"], results.get("first_run")),
             *_paired_targets(results["scaling"]),
             *_figures_targets(results["scaling"]),
+            *_cohort_targets(results.get("analysis")),
             (f"`make env` (fresh, uv cache warm): seconds, not minutes (< {ENV_TARGET_S:.0f} s)",
              md.seconds(warm) if warm is not None else "n/a (skipped)",
              None if warm is None else warm < ENV_TARGET_S)]
@@ -349,20 +375,28 @@ def _analysis_section(rows: Sequence[Mapping] | None) -> list[str]:
     for row in growth(rows):
         notebooks = ", ".join(f"{name} {md.seconds(t)}"
                               for name, t in sorted(row.get("notebooks", {}).items()))
+        floor = row.get("floor_seconds")
         table.append([f"{row['patients']:,}", row["visits"], f"{row['rows']:,}",
                       md.seconds(row["seconds"]), notebooks or "—",
                       "—" if row["exponent"] is None else
                       f"{row['time_growth']:.1f}x (b = {row['exponent']:.2f})",
-                      md.mib(row["peak_bytes"])])
+                      md.mib(row["peak_bytes"]),
+                      md.seconds(floor) if floor else "—",
+                      f"{row['seconds'] / floor:.1f}" if floor else "—",
+                      md.mib(row["floor_peak_bytes"]) if floor else "—"])
     return [*lines, ("`python -m helpers.pipeline.cohort` (what `make analysis` runs) on "
                      "`make_cohort(n, visits=3, seed=1, missing_rate=0.02)` written as CSV "
                      "(writing it is not timed): reading, validating and converting the "
                      "file, notebooks 02 and 03 in one Jupyter kernel, the report. One run "
                      "per size, each in a fresh process; peak memory is the largest "
-                     "resident set of any process of the run (the runner or the kernel)."),
+                     "resident set of any process of the run (the runner or the kernel). "
+                     "Beside each run, its floor on the same file (run right after it): "
+                     "pandas reads the CSV with its pyarrow engine, `paired_tests` compares "
+                     "each follow-up with baseline and the table is written, in one plain "
+                     "process (`benchmarks/probes/cohort_floor.py`, timed whole)."),
             "", md.table(["patients", "visits", "rows", "time", "of which notebooks",
-                          "time growth vs previous size", "peak RSS (largest process)"],
-                         table), ""]
+                          "time growth vs previous size", "peak RSS (largest process)",
+                          "floor", "time / floor", "floor peak RSS"], table), ""]
 
 
 def _profile_section(results: Mapping) -> list[str]:
