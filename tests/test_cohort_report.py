@@ -19,6 +19,7 @@ import pytest
 
 from helpers import paths
 from helpers.io import write_csv
+from helpers.pipeline import cohort
 from helpers.synth import make_cohort
 
 VISITS = ["baseline", "m3", "m6", "m12"]
@@ -44,17 +45,17 @@ def _headers(report: str) -> list[str]:
             for cell in re.findall(r"<th[^>]*>(.*?)</th>", report, flags=re.S)]
 
 
-def test_the_report_reads_as_the_cohorts_own(run):
-    out, _ = run
+def _seven_checks(out, name: str, n_patients: int, visits) -> None:
+    """What a reader checks of a cohort's report (issue 26), on the run in ``out``."""
     report = (out / "report.html").read_text(encoding="utf-8")
     # 1. Its own title and input, not the paper's.
-    assert "<h1>Pre/post analysis of clinic_export.csv</h1>" in report
-    assert "200 patients" in report
+    assert f"<h1>Pre/post analysis of {name}</h1>" in report
+    assert f"{n_patients:,} patients" in report
     assert "Cassone" not in report and "J. Pers. Med." not in report
-    # 2. No scratch folder (built as OUT's hidden sibling .result.<random>) in any text.
+    # 2. No scratch folder (built as OUT's hidden sibling .<OUT>.<random>) in any text.
     texts = [p for p in out.rglob("*") if p.suffix in {".html", ".ipynb", ".md", ".csv"}]
     for path in texts:
-        assert ".result." not in path.read_text(encoding="utf-8"), path
+        assert f".{out.name}." not in path.read_text(encoding="utf-8"), path
     # 3. No section without its input: what needs a patients table is left out whole.
     assert "Left out for these data:" in report
     for heading in ("Who the patients were", "Patient profiles"):
@@ -67,13 +68,27 @@ def test_the_report_reads_as_the_cohorts_own(run):
     assert "95% CI" in report and "95.0%" not in report
     # 6. Every visit named where several are listed (the Holm verdict).
     verdict = re.search(r"After Holm adjustment, ([^.]*?) changed", report).group(1)
-    for visit in VISITS[1:]:
+    for visit in visits[1:]:
         assert f"SLEDAI-2K ({visit} vs baseline)" in verdict
     # 7. Displayed tables under labels, not CSV names; the paper's column is not shown.
     headers = _headers(report)
     assert "Mean change" in headers and "Wilcoxon p" in headers
     assert [h for h in headers if CSV_NAME.match(h)] == []
     assert "response_paper" not in report
+
+
+def test_the_report_reads_as_the_cohorts_own(run):
+    _seven_checks(run[0], "clinic_export.csv", 200, VISITS)
+
+
+@pytest.mark.slow
+def test_a_registry_of_100_000_patients_gets_the_same_report(tmp_path):
+    # The same checks at registry size (three visits, no patients table); without the
+    # Makefile's printing (the PDF is tested above), in about ten seconds.
+    data = tmp_path / "registry.csv"
+    write_csv(make_cohort(100_000, visits=3, seed=27), data)
+    cohort.run_cohort(data, tmp_path / "registry", quiet=True)
+    _seven_checks(tmp_path / "registry", "registry.csv", 100_000, ["baseline", "m3", "m6"])
 
 
 def test_the_csv_files_keep_their_column_names(run):
