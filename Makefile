@@ -44,6 +44,14 @@ DOCX      := reports/tables.docx
 DOCX_FROM := $(addprefix reports/tables/,cohort_summary.csv prepost.csv responders_summary.csv \
                meta_pooled.csv meta_bayes.csv)
 FINISH    := $(PY) -m helpers.pipeline.printing
+# What make last wrote, by content (scripts/outputs.py): make judges files by date, and
+# an interactive run can rewrite an output unseen. Before make decides what to rebuild,
+# each output whose content is not what it wrote is removed, so that make rebuilds it
+# (and `git status` is clean again). Standard library only: it runs before .venv exists.
+MANIFEST  := reports/outputs.sha256
+ifneq (,$(filter all report,$(or $(MAKECMDGOALS),all)))
+$(shell python3 -I scripts/outputs.py --check $(MANIFEST))
+endif
 
 .PHONY: all env lock test test-fast lab report screenshot analysis power bench clean help
 
@@ -68,13 +76,15 @@ lock: pyproject.toml | $(ENV) ## Regenerate requirements.lock and environment.ym
 # The five notebooks run in order in one shared Jupyter kernel (helpers.pipeline.notebooks):
 # a kernel and the scientific imports are paid once, not four times, which matters more
 # than rerunning a notebook that was not stale (the whole analysis takes seconds).
-# Alongside, FINISH starts Chromium and its imports while the notebooks run, and writes
+# Alongside, FINISH passes the runner's progress on, starts Chromium and its imports once
+# the second notebook runs (the kernel's start-up, on both cores, is over), and writes
 # report.pdf and tables.docx as soon as the runner has written the report (the line
-# `done` on its input; nothing when the run fails): a second after the report rather
-# than three. A failed print is left to the rule for $(PDF) below, which says why.
-$(ANALYSIS) &: $(NOTEBOOKS) $(RAW) $(HELPERS) | $(ENV)
-	set -o pipefail; { $(RUN) $(NOTEBOOKS) --report $(REPORT) >&2 && echo done; } \
+# `done` on its input; nothing when the run fails): half a second after the report
+# rather than three. A failed print is left to the rule for $(PDF) below, which says why.
+$(ANALYSIS) $(MANIFEST) &: $(NOTEBOOKS) $(RAW) $(HELPERS) | $(ENV)
+	set -o pipefail; { $(RUN) $(NOTEBOOKS) --report $(REPORT) 2>&1 && echo done; } \
 	    | $(FINISH) --folder reports --after-input --quiet-failure
+	@$(PY) -I scripts/outputs.py --write $(MANIFEST) $(ANALYSIS)
 
 # The runner writes every file atomically, one notebook at a time: an interrupted run
 # leaves complete files, so make must not delete them (it would on a signal or an error).
@@ -119,7 +129,7 @@ else
 	    ANALYSIS_MEASURES=$(call shell-quote,MEASURES) ANALYSIS_SHEET=$(call shell-quote,SHEET) \
 	    ANALYSIS_UNITS=$(call shell-quote,UNITS) ANALYSIS_BASELINE=$(call shell-quote,BASELINE) \
 	    ANALYSIS_START=$(call shell-quote,START) \
-	    $(PY) -m helpers.pipeline.cohort >&2 && echo done; } \
+	    $(PY) -m helpers.pipeline.cohort 2>&1 && echo done; } \
 	    | $(FINISH) --folder-from ANALYSIS_OUT --after-input
 endif
 
@@ -147,7 +157,7 @@ lab: | $(DEV) ## Open JupyterLab on the project kernel (JUPYTER_PORT, JUPYTER_TO
 
 clean: ## Remove generated outputs (never data/raw); `make` regenerates them
 	rm -f $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW) $(POWER) $(REPORT) reports/report.pdf \
-	    $(DOCX)
+	    $(DOCX) $(MANIFEST)
 	rm -rf .make
 
 help: ## List targets

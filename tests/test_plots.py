@@ -863,3 +863,20 @@ def test_posterior_densities_one_line_per_prior_and_its_prior_dashed():
     assert "half-normal(0.5) prior: median 0.58, 95% credible interval 0.35 to 0.81" in (
         description)
     plt.close(fig)
+
+
+def test_save_figure_takes_a_path_with_or_without_its_extension(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    try:
+        assert figures.save_figure(fig, tmp_path / "x.png", dpi=72) == [tmp_path / "x.png"]
+        assert figures.save_figure(fig, tmp_path / "y.SVG") == [tmp_path / "y.svg"]
+        assert figures.save_figure(fig, tmp_path / "z", formats=["pdf"]) == [tmp_path / "z.pdf"]
+        # A dot that is not a format's extension is part of the name.
+        assert figures.save_figure(fig, tmp_path / "v1.2", formats=["png"], dpi=72) == [
+            tmp_path / "v1.2.png"]
+        with pytest.raises(ValueError, match=r"names a \.png file but formats is \['svg'\]"):
+            figures.save_figure(fig, tmp_path / "x.png", formats=["svg"])
+    finally:
+        plt.close(fig)
+    assert not (tmp_path / "x.png.png").exists()

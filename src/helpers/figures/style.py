@@ -350,7 +350,7 @@ def _frozen_layout(fig, dpi: float, max_rounds: int = 25) -> Iterator[None]:
         fig.set_layout_engine(engine)
 
 
-def save_figure(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", "svg"),
+def save_figure(fig, path_stem: str | Path, *, formats: Sequence[str] | None = None,
                 dpi: int = 300, **kwargs) -> list[Path]:
     """Save a figure deterministically and atomically in one or more formats.
 
@@ -359,8 +359,11 @@ def save_figure(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", 
     fig : matplotlib Figure
     path_stem : str or Path
         Destination without extension; ``".<format>"`` is appended
-        (``reports/figures/slope_das28`` gives ``slope_das28.png`` ...). Folders are created.
+        (``reports/figures/slope_das28`` gives ``slope_das28.png`` ...). A path that ends
+        in ``.png``, ``.svg`` or ``.pdf`` is that one file (``x.png``, never
+        ``x.png.png``). Folders are created.
     formats : sequence of {"png", "svg", "pdf"}, default ("png", "svg")
+        With a path ending in a format's extension: that format (or left out).
     dpi : int, default 300
         Resolution of PNG output (and of rasterised artists in vector output).
     **kwargs
@@ -380,14 +383,20 @@ def save_figure(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", 
     temporary file in the destination folder and renamed into place, so an error never
     leaves a half-written figure (nor clobbers the previous one).
     """
-    formats = tuple(formats)
+    stem = str(path_stem)
+    extension = Path(stem).suffix.lower().lstrip(".")
+    if extension in _SAVE_METADATA:
+        if formats is not None and tuple(formats) != (extension,):
+            raise ValueError(f"path_stem {stem!r} names a .{extension} file but formats is "
+                             f"{list(formats)}: give a path without extension for several")
+        formats, stem = (extension,), stem[: -len(extension) - 1]
+    formats = ("png", "svg") if formats is None else tuple(formats)
     unknown = [f for f in formats if f not in _SAVE_METADATA]
     if unknown or not formats:
         raise ValueError(f"formats must be among {sorted(_SAVE_METADATA)}, got {list(formats)}")
     forbidden = {"metadata", "format", "fname"} & set(kwargs)
     if forbidden:
         raise TypeError(f"save_figure sets {sorted(forbidden)} itself")
-    stem = str(path_stem)
     paths = []
     with mpl.rc_context({"svg.hashsalt": SVG_HASHSALT}), _frozen_layout(fig, dpi):
         for fmt in formats:
@@ -442,7 +451,7 @@ def figure_description(fig) -> str:
         "." if groups else "")
 
 
-def save_and_show(fig, path_stem: str | Path, *, formats: Sequence[str] = ("png", "svg"),
+def save_and_show(fig, path_stem: str | Path, *, formats: Sequence[str] | None = None,
                   dpi: int = 300, alt: str | None = None) -> None:
     """For notebooks: save a figure (:func:`save_figure`), display it once, close it and
     list the files written (relative to the project root).

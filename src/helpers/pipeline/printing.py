@@ -246,6 +246,11 @@ class Printer:
             self._page = context.new_page()
             self._page.emulate_media(media="print")
             self._page.goto("about:blank")
+            # Chromium's print path and pypdf warmed up now, while the notebooks run: the
+            # report's print then takes half a second instead of nearly one.
+            self._page.set_content("<p>warm-up</p>")
+            self._page.pdf(format="A4")
+            import pypdf  # noqa: F401
         except Exception as error:  # Playwright's Error, a broken install
             self.close()
             raise PrintUnavailable.chromium(
@@ -421,54 +426,74 @@ def _normal_priority() -> None:
                 pass
 
 
-def _line_or_report(report: Path, before) -> tuple[str, bool]:
-    """Wait for a line on stdin; returns it, and whether ``report`` was rewritten first
-    (so that the outputs can be made while the runner ends)."""
+#: Chromium starts when the runner starts this notebook (its ``running`` line): the
+#: kernel's launch and the first notebook's imports, which use both cores, are over.
+START_AT_NOTEBOOK = 2
+
+
+def _lines(report: Path | None, before):
+    """The runner's lines on stdin as they come, and ``None`` whenever ``report`` was
+    just rewritten (so that the outputs can be made while the runner ends)."""
     try:
         stdin = sys.stdin.fileno()
     except (AttributeError, OSError, ValueError):  # not a file (tests): just read
-        return sys.stdin.readline(), False
+        yield from sys.stdin
+        return
+    stream = os.fdopen(os.dup(stdin), "r", encoding="utf-8", errors="replace")
     while True:
         if select.select([stdin], [], [], 0.05)[0]:
-            return sys.stdin.readline(), False
-        now = _signature(report)
-        if now is not None and now != before:  # rewritten (make analysis: moved in)
-            return "", True
+            line = stream.readline()
+            if not line:
+                return
+            yield line
+        elif report is not None:
+            now = _signature(report)
+            if now is not None and now != before:  # rewritten (make analysis: moved in)
+                before = now
+                yield None
 
 
 def _wait_then_finish(folder: Path | None, quiet_failure: bool) -> int:
-    """``--after-input``: start Chromium and import, then finish ``folder``.
+    """``--after-input``: pass the runner's progress on, start Chromium while the
+    notebooks run, then finish ``folder``.
 
-    The PDF and the Word document are made as soon as the report is rewritten (the
-    runner then still shuts its kernel down) and written once the run says ``done``;
-    on an end of input without it (the run failed, and says why) nothing is written.
-    Without a folder (``make analysis`` without ``OUT``, which the run refuses) there is
-    nothing to prepare: the input is read to its end.
+    Every line the runner writes is passed on to stderr (its progress, or its error)
+    except the last, ``done``. Chromium and the imports start at the lowest priority
+    once the runner starts its :data:`START_AT_NOTEBOOK`-th notebook (the start-up of
+    the kernel is then over, and Chromium does not slow it). The PDF and the Word
+    document are made as soon as the report is rewritten (the runner then still shuts
+    its kernel down) and written once the run says ``done``; on an end of input
+    without it (the run failed, and said why) nothing is written. Without a folder
+    (``make analysis`` without ``OUT``, which the run refuses) there is nothing to
+    prepare: the input is passed on to its end.
     """
-    if folder is None:
-        sys.stdin.read()
-        return 0
-    report = folder / "report.html"
-    before = _signature(report)
-    try:  # the notebooks first: they are what make waits for
-        os.nice(19)
+    report = folder / "report.html" if folder is not None else None
+    before = _signature(report) if report is not None else None
+    try:
+        os.nice(19)  # the notebooks first: they are what make waits for
     except (AttributeError, OSError):
         pass
-    printer, problem = Printer(), None
+    printer, problem, prepared, started, done = None, None, None, 0, False
     try:
-        printer.start()
-    except PrintUnavailable as error:
-        printer, problem = None, str(error)
-    try:
-        import helpers.pipeline.word  # noqa: F401  (pandas, python-docx: loaded now)
-
-        line, rewritten = _line_or_report(report, before)
-        _normal_priority()  # the notebooks are done: make now waits for this
-        prepared = _prepared(folder, printer, problem) if rewritten else None
-        if rewritten:
-            line = sys.stdin.readline()
-        if line.strip() != "done":
+        for line in _lines(report, before):
+            if line is None:  # the report was rewritten
+                if folder is not None:
+                    printer, problem = _started(printer, problem)
+                    prepared = _prepared(folder, printer, problem)
+                continue
+            if line.strip() == "done":
+                done = True
+                continue
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            if line.startswith("running "):
+                started += 1
+                if folder is not None and started == START_AT_NOTEBOOK:
+                    printer, problem = _started(printer, problem)
+        if not done or folder is None:
             return 0  # the run failed (its own error says why): nothing to write
+        _normal_priority()  # the notebooks are done: make now waits for this
+        printer, problem = _started(printer, problem)
         outputs, failure = prepared or _prepared(folder, printer, problem)
         for path in _write(outputs, failure, folder, quiet_failure):
             print(f"wrote {paths.display_path(path)}", file=sys.stderr)
@@ -476,6 +501,20 @@ def _wait_then_finish(folder: Path | None, quiet_failure: bool) -> int:
         if printer is not None:
             printer.close()
     return 0
+
+
+def _started(printer: Printer | None, problem: str | None
+             ) -> tuple[Printer | None, str | None]:
+    """A started printer (Chromium and the Word module loaded), or why there is none;
+    started once."""
+    if printer is not None or problem is not None:
+        return printer, problem
+    import helpers.pipeline.word  # noqa: F401  (pandas, python-docx: loaded now)
+
+    try:
+        return Printer().start(), None
+    except PrintUnavailable as error:
+        return None, str(error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
