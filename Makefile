@@ -88,7 +88,7 @@ $(ANALYSIS) $(MANIFEST) &: $(NOTEBOOKS) $(RAW) $(HELPERS) | $(ENV)
 
 # The runner writes every file atomically, one notebook at a time: an interrupted run
 # leaves complete files, so make must not delete them (it would on a signal or an error).
-.PRECIOUS: $(ANALYSIS) $(REPORT)
+.PRECIOUS: $(ANALYSIS) $(MANIFEST) $(REPORT)
 
 $(REPORT): | $(ANALYSIS)
 	$(PY) -m helpers.pipeline.report --output $@ $(NOTEBOOKS)
