@@ -556,3 +556,39 @@ def test_h2_is_metafors_in_pooled_and_leave_one_out_rows():
         # (metafor: 3.10460052464905; tau^2 agrees to 1e-5, see the GLMM tests above).
         glmm = pool_proportions(PRITZ_XI, PRITZ_NI, method="GLMM").pooled.iloc[0]
         assert glmm["h2"] == pytest.approx(3.10460052464905, rel=1e-4)
+
+
+def test_a_pooling_result_prints_as_metafor_lays_out_its_fit():
+    # The numbers are the pooled row's (matched to metafor elsewhere in this file): the
+    # summary shows each at the precision metafor's print() uses.
+    result = pool_proportions([3, 10, 4], [4, 25, 9], level=0.9, labels=["a", "b", "c"])
+    row = result.pooled.iloc[0]
+    text = str(result)
+    assert text.startswith("Random-effects model (k = 3; tau² estimator: REML; logit scale")
+    assert f"Q(df = 2) = {row['q']:.4f}, p = {row['q_p_value']:.4f}" in text
+    assert (f"Pooled proportion: {row['estimate']:.4f} (90% CI {row['ci_low']:.4f} to "
+            f"{row['ci_high']:.4f}; 90% PI {row['pi_low']:.4f} to {row['pi_high']:.4f})") in text
+    assert "Events: 17 of 38 patients" in text
+    html = result._repr_html_()
+    assert html.startswith("<pre>Random-effects model") and "<table" in html
+    assert str(pool_proportions([3, 10, 4], [4, 25, 9], method="FE")).startswith(
+        "Fixed-effect model (k = 3; logit scale; Wald z)")
+
+
+def test_the_forest_plot_follows_the_level_of_the_result():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.figures import forest_plot
+
+    result = pool_proportions([3, 10, 4], [4, 25, 9], level=0.9, labels=["a", "b", "c"])
+    try:
+        assert forest_plot(result.studies, result.pooled).get_xlabel() == "Proportion (90% CI)"
+        assert forest_plot(result).get_xlabel() == "Proportion (90% CI)"
+        assert forest_plot(result, level=0.95).get_xlabel() == "Proportion (95% CI)"
+        with pytest.raises(TypeError, match="a pooling result alone"):
+            forest_plot(result, result.pooled)
+    finally:
+        plt.close("all")

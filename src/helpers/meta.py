@@ -116,6 +116,41 @@ class PooledProportions:
     h2: float
     level: float
 
+    def summary(self) -> str:
+        """The fit in words and numbers, as metafor's ``print(rma(...))`` lays it out:
+        the model, heterogeneity (tau², I², H², Q) and the pooled proportion with its
+        confidence and prediction intervals, back-transformed."""
+        row = self.pooled.iloc[0]
+        model = "Fixed-effect model" if row["method"] == "FE" else "Random-effects model"
+        estimator = "" if row["method"] == "FE" else f"; tau² estimator: {row['method']}"
+        inference = {"z": "Wald z", "knha": "Knapp-Hartung t"}.get(row["test"], row["test"])
+        level = f"{100 * self.level:.4g}%"
+        lines = [f"{model} (k = {int(row['k'])}{estimator}; {row['transform']} scale; "
+                 f"{inference})", "",
+                 f"tau² (between-study variance):           {row['tau2']:.4f}",
+                 f"I² (heterogeneity / total variability):  {row['i2']:.2f}%",
+                 f"H² (total / sampling variability):       {row['h2']:.2f}", "",
+                 f"Test for heterogeneity: Q(df = {int(row['q_df'])}) = {row['q']:.4f}, "
+                 f"p = {row['q_p_value']:.4f}", "",
+                 f"Pooled proportion: {row['estimate']:.4f} ({level} CI {row['ci_low']:.4f} "
+                 f"to {row['ci_high']:.4f}"
+                 + ("" if pd.isna(row["pi_low"]) else
+                    f"; {level} PI {row['pi_low']:.4f} to {row['pi_high']:.4f}") + ")",
+                 f"Events: {int(row['events'])} of {int(row['n'])} patients"]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the summary, then the studies with their weights."""
+        import html
+
+        shown = self.studies[[c for c in ("study", "events", "n", "proportion", "ci_low",
+                                          "ci_high", "weight") if c in self.studies]]
+        return (f"<pre>{html.escape(self.summary())}</pre>"
+                + shown.to_html(index=False, float_format=lambda x: f"{x:.3f}"))
+
     def summary_frame(self) -> pd.DataFrame:
         """One row per study plus the pooled row, ready for a forest plot.
 
@@ -952,6 +987,8 @@ def _assemble(x, m, yi, vi, add, fit, transform, method, level, labels, analysis
         ],
         columns=list(POOLED_COLUMNS),
     )
+    # The frames carry their level (forest_plot, tables): the CSV does not show it.
+    studies.attrs["level"] = pooled.attrs["level"] = level
     return PooledProportions(
         studies=studies, pooled=pooled, mu=mu, se=se, tau2=float(tau2),
         h2=float(fit["h2"]), level=level,
@@ -1141,4 +1178,5 @@ def pool_proportions_bayes(events, n, *, tau_scale: float = 0.5, mu_sd: float | 
     }], columns=list(BAYES_COLUMNS))
     studies = pd.DataFrame({"study": labels, "events": x.astype(np.int64),
                             "n": m.astype(np.int64), "yi": yi, "vi": vi, "correction": add})
+    studies.attrs["level"] = pooled.attrs["level"] = level
     return BayesianPooledProportions(studies, pooled, posterior, level)

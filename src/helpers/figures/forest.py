@@ -257,16 +257,18 @@ def _forest_detail(rows: pd.DataFrame, n_pooled: int, level: float) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax=None,
+def forest_plot(studies, pooled: pd.DataFrame | None = None, *, ax=None,
                 xlim: tuple[float, float] = (0, 1), xlabel: str | None = None,
-                columns: Sequence[str] | None = None, level: float = 0.95, **kwargs):
+                columns: Sequence[str] | None = None, level: float | None = None, **kwargs):
     """Forest plot of per-study proportions and pooled estimates.
 
     Parameters
     ----------
-    studies : DataFrame
+    studies : DataFrame or result of :func:`helpers.meta.pool_proportions`
         One row per study with columns ``study, events, n, proportion, ci_low, ci_high``
-        and ``weight`` (percent; NaN or absent draws equal squares).
+        and ``weight`` (percent; NaN or absent draws equal squares). A pooling result
+        (``forest_plot(pool_proportions(...))``) gives its studies, its pooled row and
+        its level.
     pooled : DataFrame, optional
         One row per pooled estimate with ``estimate, ci_low, ci_high`` and optionally
         ``pi_low, pi_high`` (prediction interval), ``label`` (else ``analysis`` and/or
@@ -279,9 +281,11 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax
     columns : sequence of {"events", "weight", "estimate"}, optional
         Text columns to the right of the plot. Default: all three, which needs a figure
         about 6 in wide; use ``("events", "weight")`` at single-column width.
-    level : float, default 0.95
+    level : float, optional
         The confidence level of the intervals (and of the prediction interval), named in
-        the axis label, the estimate column's header and the legend.
+        the axis label, the estimate column's header and the legend. Default: the level
+        the frames were computed at (``pool_proportions`` records it in their
+        ``attrs``), else 0.95.
     **kwargs
         Passed to the study squares (:meth:`~matplotlib.axes.Axes.scatter`).
 
@@ -296,6 +300,15 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *, ax
     thin line with end caps drawn through and beyond the diamond. The rows are
     :func:`forest_rows`, drawn by :func:`draw_forest`.
     """
+    if hasattr(studies, "studies") and hasattr(studies, "pooled"):  # a pooling result
+        if pooled is not None:
+            raise TypeError("give a pooling result alone, or studies and pooled frames")
+        level = studies.level if level is None else level
+        studies, pooled = studies.studies, studies.pooled
+    if level is None:
+        recorded = [frame.attrs.get("level") for frame in (pooled, studies)
+                    if frame is not None and frame.attrs.get("level") is not None]
+        level = recorded[0] if recorded else 0.95
     # Laid out before the Axes is taken: bad input raises without creating a figure.
     layout = forest_rows(studies, pooled, xlim=xlim, xlabel=xlabel, columns=columns,
                          level=level)
