@@ -102,3 +102,13 @@ def test_no_doc_miscounts_the_notebooks():
         for n, word in words.items():
             if n != count:
                 assert f"{word} notebooks" not in text.lower(), (name, word)
+
+
+def test_the_library_pages_examples_run_as_written():
+    # docs/library.md: one worked example each for paired tests, scores, pooling and
+    # figures, executed here as doctests (a changed output fails, naming the example).
+    import doctest
+
+    result = doctest.testfile(str(paths.ROOT / "docs" / "library.md"),
+                              module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 20 and result.failed == 0, result
