@@ -47,10 +47,11 @@ FINISH    := $(PY) -m helpers.pipeline.printing
 # What make last wrote, by content (scripts/outputs.py): make judges files by date, and
 # an interactive run can rewrite an output unseen. Before make decides what to rebuild,
 # each output whose content is not what it wrote is removed, so that make rebuilds it
-# (and `git status` is clean again). Standard library only: it runs before .venv exists.
+# (and `git status` is clean again). Standard library only: it runs before .venv exists
+# (then on python3; after, on the environment's interpreter, not a slow shim of pyenv's).
 MANIFEST  := reports/outputs.sha256
 ifneq (,$(filter all report,$(or $(MAKECMDGOALS),all)))
-$(shell python3 -I scripts/outputs.py --check $(MANIFEST))
+$(shell $(firstword $(wildcard $(PY)) python3) -I scripts/outputs.py --check $(MANIFEST))
 endif
 
 .PHONY: all env lock test test-fast lab report screenshot analysis power bench clean help

@@ -57,9 +57,26 @@ def write_manifest(manifest: Path, files: list[str]) -> None:
 
 
 def changed(manifest: Path) -> list[str]:
-    """The outputs whose content is not what make wrote (missing ones are make's to see)."""
-    return [name for name, value in read_manifest(manifest).items()
-            if Path(name).is_file() and digest(Path(name)) != value]
+    """The outputs whose content is not what make wrote (missing ones are make's to see).
+
+    make writes the manifest after the outputs: only an output dated after it can have
+    been rewritten since, and only those are read (`make` with nothing to do stays
+    instant; in a fresh clone, whose dates are those of the checkout, some are read).
+    """
+    try:
+        written = manifest.stat().st_mtime_ns
+    except FileNotFoundError:
+        return []
+    stale = []
+    for name, value in read_manifest(manifest).items():
+        path = Path(name)
+        try:
+            newer = path.stat().st_mtime_ns > written
+        except FileNotFoundError:
+            continue
+        if newer and digest(path) != value:
+            stale.append(name)
+    return stale
 
 
 def main(argv: list[str]) -> int:

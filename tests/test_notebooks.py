@@ -206,3 +206,49 @@ def test_output_dir_runs_touch_no_committed_file(tmp_path):
         committed = {"processed": paths.DATA_PROCESSED, "tables": paths.TABLES,
                      "figures": paths.FIGURES}[name.split("/")[0]] / name.split("/")[1]
         assert (out / name).read_bytes() == committed.read_bytes(), name
+
+
+class _Contents:
+    """What the save hooks use of a Jupyter server's contents manager."""
+
+    def __init__(self, root):
+        import logging
+
+        self.root, self.log, self.warnings = root, logging.getLogger("test-contents"), []
+        self.log.warning = lambda message, *args: self.warnings.append(message % args)
+
+    def _get_os_path(self, path):
+        return str(self.root / path)
+
+
+def _saved(counts, tmp_path):
+    """A notebook whose code cells ran with ``counts``, through the pre-save hook."""
+    from helpers.pipeline.notebooks import pre_save_hook
+
+    cells = [nbformat.v4.new_code_cell(f"x = {i}", execution_count=count,
+                                       outputs=[nbformat.v4.new_output(
+                                           "execute_result", {"text/plain": str(i)},
+                                           execution_count=count)])
+             for i, count in enumerate(counts)]
+    model = {"type": "notebook", "content": nbformat.v4.new_notebook(cells=cells)}
+    contents = _Contents(tmp_path)
+    pre_save_hook(model, "n.ipynb", contents)
+    saved = model["content"]
+    return ([cell["execution_count"] for cell in saved["cells"]],
+            [cell["outputs"][0]["execution_count"] for cell in saved["cells"]],
+            contents.warnings)
+
+
+def test_a_save_renumbers_a_notebook_that_ran_in_order(tmp_path):
+    # Run top to bottom in a kernel that had run before (counts 12...): 1, 2, 3.
+    assert _saved([12, 13, 15], tmp_path) == ([1, 2, 3], [1, 2, 3], [])
+    assert _saved([None, None], tmp_path)[2] == []  # not run: nothing to say
+
+
+def test_a_save_keeps_the_counts_of_cells_run_out_of_order(tmp_path):
+    # The parameters cell re-run after the cells below it: kept as it ran, so that git
+    # diff and nbval show it, and the server's log says why.
+    counts, outputs, warnings = _saved([7, 5, 6], tmp_path)
+    assert counts == [7, 5, 6] and outputs == [7, 5, 6]
+    assert warnings == ["n.ipynb: cells ran out of order; execution counts kept as they ran "
+                        "(run all from the top, then save, to normalise)"]

@@ -46,7 +46,10 @@ def test_the_check_removes_what_changed_and_nothing_else(tmp_path, monkeypatch):
     lines = Path("m.sha256").read_text().splitlines()
     assert lines[0].startswith("# ") and [line.split("  ")[1] for line in lines[1:]] == [
         "a.csv", "b.csv"]  # sorted: the same bytes whatever order make lists them in
+    os.utime("m.sha256", ns=(10**18, 10**18))  # written after the outputs, as by make
+    os.utime("b.csv", ns=(2 * 10**18, 2 * 10**18))  # dated later, yet the same bytes
     Path("a.csv").write_text("1.0\n")  # rewritten by an interactive run
+    os.utime("a.csv", ns=(2 * 10**18, 2 * 10**18))
     assert outputs.main(["--check", "m.sha256"]) == 0
     assert not Path("a.csv").exists() and Path("b.csv").read_text() == "2\n"
     assert outputs.changed(Path("absent.sha256")) == []  # no manifest: nothing to judge

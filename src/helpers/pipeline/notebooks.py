@@ -60,8 +60,27 @@ class NotebookError(RuntimeError):
     """A notebook cell raised; the message is the cell's exception, on one line."""
 
 
-def normalise(nb: nbformat.NotebookNode, kernelspec: Mapping | None = None
-              ) -> nbformat.NotebookNode:
+def ran_in_order(nb: nbformat.NotebookNode) -> bool:
+    """Whether the cells that ran did so top to bottom (or none ran): their execution
+    counts increase down the notebook.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> cells = [nbformat.v4.new_code_cell(execution_count=c) for c in (3, None, 7)]
+    >>> ran_in_order(nbformat.v4.new_notebook(cells=cells))
+    True
+    >>> cells[0].execution_count = 9  # the first cell re-run after the others
+    >>> ran_in_order(nbformat.v4.new_notebook(cells=cells))
+    False
+    """
+    counts = [cell.get("execution_count") for cell in nb.cells if cell.cell_type == "code"]
+    counts = [count for count in counts if count is not None]
+    return all(earlier < later for earlier, later in zip(counts, counts[1:]))
+
+
+def normalise(nb: nbformat.NotebookNode, kernelspec: Mapping | None = None, *,
+              renumber: bool = True) -> nbformat.NotebookNode:
     """Strip run-specific metadata from an executed notebook, in place.
 
     Parameters
@@ -70,6 +89,9 @@ def normalise(nb: nbformat.NotebookNode, kernelspec: Mapping | None = None
         Executed notebook.
     kernelspec : mapping, optional
         Kernel spec to record (the source notebook's), whatever kernel ran it.
+    renumber : bool, default True
+        Renumber the execution counts 1, 2, ...; ``False`` keeps them (a notebook whose
+        cells ran out of order keeps the evidence).
 
     Returns
     -------
@@ -89,15 +111,16 @@ def normalise(nb: nbformat.NotebookNode, kernelspec: Mapping | None = None
         cell["id"] = f"cell-{index:02d}"
         for key in _VOLATILE_CELL_METADATA:
             cell.metadata.pop(key, None)
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" and renumber:
             # Counts restart at 1 per notebook, whether its kernel was fresh or shared.
             count += 1
             if cell.get("execution_count") is not None:
                 cell["execution_count"] = count
             for output in cell.get("outputs", []):
-                output.get("metadata", {}).pop("execution", None)
                 if "execution_count" in output:
                     output["execution_count"] = count
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else ():
+            output.get("metadata", {}).pop("execution", None)
     return nb
 
 
@@ -129,7 +152,16 @@ def pre_save_hook(model: dict, path: str, contents_manager, **kwargs) -> None:
         return
     import nbformat
 
-    model["content"] = normalise(nbformat.from_dict(model["content"]))
+    nb = nbformat.from_dict(model["content"])
+    in_order = ran_in_order(nb)
+    if not in_order:
+        # Kept as they ran, so that git diff and nbval show it; said in the server's log
+        # (a save hook cannot speak to the Lab page).
+        log = getattr(contents_manager, "log", None)
+        if log is not None:
+            log.warning("%s: cells ran out of order; execution counts kept as they ran "
+                        "(run all from the top, then save, to normalise)", path)
+    model["content"] = normalise(nb, renumber=in_order)
     os_path = Path(contents_manager._get_os_path(path))
     if os_path.is_file():
         _UNCHANGED_ON_SAVE[str(os_path)] = (os_path.read_bytes(), os_path.stat().st_mtime_ns)
