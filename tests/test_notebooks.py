@@ -181,6 +181,14 @@ def test_redirect_outputs_moves_output_folders_and_chains_inputs(tmp_path):
                       "tables_dir": str(tmp_path / "tables")}
     # Alone (01 not in the run), 02 reads the committed processed data.
     assert redirect_outputs(prepost, {}, tmp_path, {}) == {"tables_dir": str(tmp_path / "tables")}
+    # Inside the project the injected paths are relative to it: an executed notebook
+    # names no folder of the machine it ran on.
+    inside = paths.ROOT / "out" / "run90"
+    assert redirect_outputs(prepost, {}, inside, {}) == {"tables_dir": "out/run90/tables"}
+    chained = {}
+    redirect_outputs(clean, {}, inside, chained)
+    assert redirect_outputs(prepost, {}, inside, chained)["measurements_path"] == (
+        "out/run90/processed/measurements.csv")
 
 
 @pytest.mark.slow

@@ -211,7 +211,7 @@ def redirect_outputs(declared: Mapping[str, Mapping], parameters: Mapping[str, o
     for name, sub in OUTPUT_FOLDERS.items():
         if name in declared and name not in parameters:
             default = _default_path(declared[name])
-            out[name] = str(folder / sub)
+            out[name] = _portable(folder / sub)
             if default is not None:
                 written[default] = folder / sub
     for name, spec in declared.items():
@@ -220,8 +220,18 @@ def redirect_outputs(declared: Mapping[str, Mapping], parameters: Mapping[str, o
         default = _default_path(spec)
         for original, moved in written.items():
             if default is not None and original in default.parents:
-                out[name] = str(moved / default.relative_to(original))
+                out[name] = _portable(moved / default.relative_to(original))
     return out
+
+
+def _portable(path: Path) -> str:
+    """A path as a notebook's parameter: relative to the project root when it is inside
+    it (``out/run90/tables``: the executed notebook names no folder of this machine),
+    else absolute."""
+    try:
+        return path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _one_line(text: str) -> str:
