@@ -202,3 +202,19 @@ def test_report_pdf_is_ignored_like_the_report():
          "reports/tables.docx"], cwd=paths.ROOT, capture_output=True, text=True)
     assert ignored.stdout.split() == ["reports/report.html", "reports/report.pdf",
                                       "reports/tables.docx"]
+
+
+def test_lines_that_arrive_together_are_passed_on_together(monkeypatch):
+    # The runner's progress comes through a pipe; two lines written at once must both be
+    # passed on then, not the second only when more input comes (or at its end).
+    read, write = os.pipe()
+    with os.fdopen(read, "r") as stdin, os.fdopen(write, "w") as runner:
+        monkeypatch.setattr("sys.stdin", stdin)
+        runner.write("running notebooks/01_clean.ipynb\n  done in 1.0 s\n")
+        runner.flush()
+        lines = printing._lines(None, None)
+        assert [next(lines), next(lines)] == ["running notebooks/01_clean.ipynb\n",
+                                              "  done in 1.0 s\n"]
+        runner.write("done")  # the last line, without a newline, at the end of input
+        runner.close()
+        assert list(lines) == ["done"]

@@ -255,3 +255,21 @@ def test_group_headings_are_named_for_readers_and_keep_their_codes_in_markdown()
     assert shown.group_label == "Analysis set"
     markdown = table(frame, group="analysis", readable=False).to_markdown()
     assert "resolution_only" in markdown and "The review" not in markdown
+
+
+def test_the_review_displays_name_their_level_and_threshold_from_the_data():
+    # A 97.5% level reads 97.5%, never a rounded 98%; the probability column names the
+    # threshold the CSV records.
+    from helpers.displays import bayes_table, review_studies_table
+
+    review = pd.DataFrame({"study": ["A"], "design": ["case series"], "n": [4], "events": [3],
+                           "outcome_definition": ["resolution"], "proportion": [0.75],
+                           "ci_low": [0.2], "ci_high": [0.99]})
+    assert "97.5% CI" in [c.text for c in review_studies_table(review, 0.975).header]
+    bayes = pd.DataFrame({"analysis": ["review"], "prior": ["half-normal"], "k": [3],
+                          "estimate": [0.6], "ci_low": [0.3], "ci_high": [0.8],
+                          "pi_low": [0.2], "pi_high": [0.9], "tau": [0.3], "tau_ci_low": [0.0],
+                          "tau_ci_high": [1.0], "prob_above": [0.7], "threshold": [0.6],
+                          "level": [0.9]})
+    headers = [c.text for c in bayes_table(bayes).header]
+    assert {"90% CrI", "90% PI", "τ 90% CrI", "P(> 60%)"} <= set(headers)

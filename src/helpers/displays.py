@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from helpers.formats import format_level
+from helpers.formats import format_level, percent
 from helpers.tables import Table, table
 from helpers.vocab import MEASURES, Measure, measure_name
 
@@ -54,3 +54,24 @@ def pooled_table(pooled: pd.DataFrame, level: float = 0.95) -> Table:
                  intervals={"ci": ("ci_low", "ci_high"), "pi": ("pi_low", "pi_high")},
                  labels={"ci": f"{format_level(level)} CI", "pi": f"{format_level(level)} PI",
                          "tau2": "τ²", "i2": "I² (%)", "q": "Q", "q_p_value": "p (Q)"})
+
+
+def review_studies_table(review: pd.DataFrame, level: float = 0.95) -> Table:
+    """The review's studies (``studies.csv``), each with its proportion and interval."""
+    return table(review, columns=["study", "design", "n", "events", "outcome_definition",
+                                  "proportion", "ci"],
+                 intervals={"ci": ("ci_low", "ci_high")}, level=level)
+
+
+def bayes_table(bayes: pd.DataFrame) -> Table:
+    """The Bayesian pooled estimates (``meta_bayes.csv``), by analysis set, at the level
+    and threshold its columns record."""
+    level = format_level(float(bayes["level"].iloc[0]))
+    threshold = percent(float(bayes["threshold"].iloc[0]))
+    return table(bayes, group="analysis",
+                 columns=["prior", "k", "estimate", "ci", "pi", "tau", "tau_ci", "prob_above"],
+                 intervals={"ci": ("ci_low", "ci_high"), "pi": ("pi_low", "pi_high"),
+                            "tau_ci": ("tau_ci_low", "tau_ci_high")},
+                 labels={"estimate": "median", "ci": f"{level} CrI", "pi": f"{level} PI",
+                         "tau": "τ", "tau_ci": f"τ {level} CrI",
+                         "prob_above": f"P(> {threshold})"})

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from helpers.errors import check_probability
+from helpers.formats import format_level
 from helpers.proportions import proportion_ci
 
 __all__ = [
@@ -124,7 +125,7 @@ class PooledProportions:
         model = "Fixed-effect model" if row["method"] == "FE" else "Random-effects model"
         estimator = "" if row["method"] == "FE" else f"; tau² estimator: {row['method']}"
         inference = {"z": "Wald z", "knha": "Knapp-Hartung t"}.get(row["test"], row["test"])
-        level = f"{100 * self.level:.4g}%"
+        level = format_level(self.level)
         lines = [f"{model} (k = {int(row['k'])}{estimator}; {row['transform']} scale; "
                  f"{inference})", "",
                  f"tau² (between-study variance):           {row['tau2']:.4f}",

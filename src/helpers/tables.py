@@ -260,7 +260,8 @@ LABELS = {
     "hl_ci_level": "Hodges-Lehmann CI level", "cohen_dz": "Cohen's dz",
     "p_value_holm": "Holm-adjusted p",
     # the cohort summary and the review
-    "section": "Section", "analysis": "Analysis set", "characteristic": "Characteristic", "value": "Value",
+    "section": "Section", "analysis": "Analysis set", "characteristic": "Characteristic",
+    "value": "Value",
     "study": "Study", "design": "Design", "events": "Events",
     "outcome_definition": "Outcome", "proportion": "Proportion", "ci": "{level} CI",
     "pi": "{level} PI", "transform": "Transform", "method": "Method", "test": "Test",

@@ -161,7 +161,6 @@ def power_narrative(power: pd.DataFrame, needed: pd.DataFrame, *, alpha: float,
     """
     from IPython.display import Markdown
 
-
     needed = round_significant(needed)
     lines = []
     for measure, rows in needed.groupby("measure", sort=False):

@@ -326,10 +326,8 @@ def _plain_grid(text: str, separator: str) -> Grid | None:
     if rectangular is not None:
         return rectangular
     data = np.frombuffer(encoded, dtype=np.uint8)
-    newlines = np.flatnonzero(data == ord("\n"))
     separators = np.flatnonzero(data == ord(separator))
-    starts = np.concatenate([[0], newlines + 1])
-    ends = np.append(newlines, len(data))
+    starts, ends = _line_bounds(data)
     filled = ends > starts
     widths = (np.searchsorted(separators, ends) - np.searchsorted(separators, starts))[filled] + 1
     if not len(widths):
@@ -346,6 +344,12 @@ def _plain_grid(text: str, separator: str) -> Grid | None:
         return None
     lines = np.flatnonzero(filled) + 1
     return Grid(cells, lines.astype(np.int64), widths.astype(np.int64))
+
+
+def _line_bounds(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each line of a UTF-8 text (as bytes) starts and ends (its newline)."""
+    newlines = np.flatnonzero(data == ord("\n"))
+    return np.concatenate([[0], newlines + 1]), np.append(newlines, len(data))
 
 
 def _rectangular_grid(encoded: bytes, separator: str) -> Grid | None:
@@ -377,10 +381,7 @@ def _rectangular_grid(encoded: bytes, separator: str) -> Grid | None:
     except pa.ArrowInvalid:  # a row of another width: the plain path reports widths
         return None
     if b"\n\n" in encoded:  # blank lines: each row's line, counted
-        data = np.frombuffer(encoded, dtype=np.uint8)
-        newlines = np.flatnonzero(data == ord("\n"))
-        starts = np.concatenate([[0], newlines + 1])
-        ends = np.append(newlines, len(data))
+        starts, ends = _line_bounds(np.frombuffer(encoded, dtype=np.uint8))
         lines = np.flatnonzero(ends > starts) + 1  # the non-empty lines, 1-based
     else:  # row r on line r (the first line is not blank: checked above)
         lines = np.arange(1, table.num_rows + 1)

@@ -340,16 +340,13 @@ def _parsed_numbers(cells: pd.Series) -> pd.Series:
     Arrow's cast parses a million cells in a few milliseconds (correctly rounded, as
     pandas' parser is); text that is not an Arrow string column goes through pandas.
     """
-    try:
-        column = pyarrow.array(cells.array)
-        if not (pyarrow.types.is_string(column.type)
-                or pyarrow.types.is_large_string(column.type)):
-            raise TypeError(column.type)
+    column = pyarrow.array(cells.array) if cells.dtype != object else None
+    if column is not None and (pyarrow.types.is_string(column.type)
+                               or pyarrow.types.is_large_string(column.type)):
         parsed = pc.if_else(pc.equal(column, ""), None, column).cast(pyarrow.float64())
         return pd.Series(parsed.to_numpy(zero_copy_only=False), index=cells.index,
                          name=cells.name, dtype=float)
-    except (TypeError, ValueError, pyarrow.ArrowException):
-        return pd.to_numeric(cells.replace("", np.nan), errors="raise").astype(float)
+    return pd.to_numeric(cells.replace("", np.nan), errors="raise").astype(float)
 
 
 def check_measurements(text: pd.DataFrame, source: str | Path, *,
@@ -443,11 +440,9 @@ def whole_number_ids(ids: pd.Series) -> pd.Series:
     ['001', '2']
     """
     # Each distinct id once: a registry repeats every id at every visit and measure.
-    codes, distinct = pd.factorize(ids.astype(str), use_na_sentinel=False)
-    distinct = pd.Series(distinct, dtype=ids.dtype if ids.dtype != object else "str"
-                         ).astype(str).str.strip()
+    codes, distinct = pd.factorize(ids.astype(str))
+    distinct = pd.Series(distinct).str.strip()
     if distinct.str.fullmatch(r"0|[1-9][0-9]{0,17}").all():  # ASCII digits only
-        return pd.Series(distinct.astype("int64").to_numpy()[codes], index=ids.index,
-                         name=ids.name)
+        distinct = distinct.astype("int64")
     return pd.Series(distinct.to_numpy()[codes], index=ids.index, name=ids.name,
                      dtype=distinct.dtype)

@@ -578,7 +578,7 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
     batch_start = time.time()
     written = []
     if kernel is None and shared_kernel:
-        kernel = SharedKernel()
+        kernel = start_kernel()
     try:
         import papermill
 

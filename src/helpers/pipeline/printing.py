@@ -19,12 +19,13 @@ Without ``chromium`` (or when Playwright cannot start it) the report is not prin
 line says so and how to get it (``apt-get install -y chromium``), and the exit status is
 still 0, since the PDF is a convenience, not a result.
 
-``make`` and ``make analysis`` run this module beside the notebooks
-(``--after-input``): Chromium starts and the imports load while the notebooks run (at
-the lowest priority, so as not to slow them), the PDF and ``tables.docx``
-(:mod:`helpers.pipeline.word`) are made as soon as the report is written, and both are
-written once the runner says ``done`` on standard input (nothing is written when the run
-fails). ``make`` then waits about a second for them instead of three.
+``make`` and ``make analysis`` pipe the runner's output into this module
+(``--after-input``), which passes the progress on: Chromium starts and the imports load
+while the notebooks run (from the second notebook, at the lowest priority, so as not to
+slow them), the PDF and ``tables.docx`` (:mod:`helpers.pipeline.word`) are made as soon
+as the report is written, and both are written once the runner says ``done`` (nothing
+is written when the run fails). ``make`` then waits well under a second for them
+instead of three.
 """
 
 from __future__ import annotations
@@ -405,27 +406,6 @@ def _signature(path: Path) -> tuple[int, int] | None:
     return status.st_ino, status.st_mtime_ns
 
 
-def _normal_priority() -> None:
-    """This process and Chromium's back to the usual priority, where the system allows
-    it (raising a priority may take privileges; then nothing changes).
-
-    Linux keeps a priority per thread: every thread of every process below this one is
-    set, as :file:`/proc` lists them.
-    """
-    pending, seen = [os.getpid()], set()
-    while pending:
-        pid = pending.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
-                os.setpriority(os.PRIO_PROCESS, int(task.name), 0)
-                pending += [int(child) for child in (task / "children").read_text().split()]
-            except (OSError, ValueError, AttributeError):
-                pass
-
-
 #: Chromium starts when the runner starts this notebook (its ``running`` line): the
 #: kernel's launch and the first notebook's imports, which use both cores, are over.
 START_AT_NOTEBOOK = 2
@@ -439,13 +419,19 @@ def _lines(report: Path | None, before):
     except (AttributeError, OSError, ValueError):  # not a file (tests): just read
         yield from sys.stdin
         return
-    stream = os.fdopen(os.dup(stdin), "r", encoding="utf-8", errors="replace")
+    # Read unbuffered and split here: a buffered reader would keep the second of two
+    # lines that arrive together out of select's sight until more input came.
+    pending = b""
     while True:
         if select.select([stdin], [], [], 0.05)[0]:
-            line = stream.readline()
-            if not line:
+            chunk = os.read(stdin, 65536)
+            if not chunk:
+                if pending:
+                    yield pending.decode("utf-8", errors="replace")
                 return
-            yield line
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                yield line.decode("utf-8", errors="replace") + "\n"
         elif report is not None:
             now = _signature(report)
             if now is not None and now != before:  # rewritten (make analysis: moved in)
@@ -492,7 +478,6 @@ def _wait_then_finish(folder: Path | None, quiet_failure: bool) -> int:
                     printer, problem = _started(printer, problem)
         if not done or folder is None:
             return 0  # the run failed (its own error says why): nothing to write
-        _normal_priority()  # the notebooks are done: make now waits for this
         printer, problem = _started(printer, problem)
         outputs, failure = prepared or _prepared(folder, printer, problem)
         for path in _write(outputs, failure, folder, quiet_failure):
