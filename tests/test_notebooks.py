@@ -172,15 +172,18 @@ def test_redirect_outputs_moves_output_folders_and_chains_inputs(tmp_path):
     prepost = {"measurements_path": {"default": '"data/processed/measurements.csv"'},
                "patients_path": {"default": '"data/processed/patients.csv"'},
                "alpha": {"default": "0.05"}, "tables_dir": {"default": '"reports/tables"'}}
+    # Outside the project the paths are relative to the output folder, the kernel's
+    # working folder there (run_folder): no folder of this machine is written down.
     written = {}
     first = redirect_outputs(clean, {}, tmp_path, written)
-    assert first == {"processed_dir": str(tmp_path / "processed")}  # raw_dir is an input
+    assert first == {"processed_dir": "processed"}  # raw_dir is an input
+    assert written == {paths.ROOT / "data" / "processed": tmp_path / "processed"}
     second = redirect_outputs(prepost, {"patients_path": None}, tmp_path, written)
-    assert second == {"measurements_path": str(tmp_path / "processed" / "measurements.csv"),
+    assert second == {"measurements_path": "processed/measurements.csv",
                       "patients_path": None,  # explicit values are never changed
-                      "tables_dir": str(tmp_path / "tables")}
+                      "tables_dir": "tables"}
     # Alone (01 not in the run), 02 reads the committed processed data.
-    assert redirect_outputs(prepost, {}, tmp_path, {}) == {"tables_dir": str(tmp_path / "tables")}
+    assert redirect_outputs(prepost, {}, tmp_path, {}) == {"tables_dir": "tables"}
     # Inside the project the injected paths are relative to it: an executed notebook
     # names no folder of the machine it ran on.
     inside = paths.ROOT / "out" / "run90"
@@ -210,6 +213,12 @@ def test_output_dir_runs_touch_no_committed_file(tmp_path):
                                        ("tables", paths.TABLES), ("figures", paths.FIGURES)]
                 for p in source.iterdir()}
     assert produced == expected | {p.name for p in NOTEBOOKS} | {"report.html"}
+    # Portable: nothing names the output folder, the project or the machine's temp folder.
+    for path in out.rglob("*"):
+        if path.suffix in {".ipynb", ".html", ".md", ".csv", ".svg"}:
+            text = path.read_text(encoding="utf-8")
+            for absolute in (str(out), str(paths.ROOT), str(tmp_path)):
+                assert absolute not in text, f"{path.name} names {absolute}"
     for name in expected:
         committed = {"processed": paths.DATA_PROCESSED, "tables": paths.TABLES,
                      "figures": paths.FIGURES}[name.split("/")[0]] / name.split("/")[1]

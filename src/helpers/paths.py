@@ -1,8 +1,13 @@
 """Every path the project uses, in one place.
 
 Notebooks take folders as parameters (relative to the project root, or absolute) and
-resolve them with :func:`resolve`, so they run the same from ``make`` (cwd = root) and
-from JupyterLab (cwd = ``notebooks/``).
+resolve them with :func:`resolve` (what they read) and :func:`output` (what they write), so
+they run the same from ``make`` (cwd = root) and from JupyterLab (cwd = ``notebooks/``).
+
+A notebook copied out of the project and run there (``jupyter nbconvert --execute`` in
+another folder, or the runner's ``--output-dir`` outside the project) is *detached*: what
+it writes goes beside it, never into the project's committed outputs, and what it reads
+is taken from beside it when there, else from the project.
 """
 
 from __future__ import annotations
@@ -34,8 +39,24 @@ THERAPIES = "therapies.csv"
 STUDIES = "studies.csv"
 
 
+def detached() -> Path | None:
+    """The working folder when it lies outside the project, else None.
+
+    A kernel started in a folder outside the project runs a copy of a notebook (or the
+    runner's ``--output-dir`` outside the project). ``ANIFROLUMAB_ROOT`` names the root
+    explicitly, and then nothing is detached.
+    """
+    if os.environ.get("ANIFROLUMAB_ROOT"):
+        return None
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:  # the working folder was removed
+        return None
+    return None if cwd == ROOT or ROOT in cwd.parents else cwd
+
+
 def resolve(path: str | Path) -> Path:
-    """Return ``path`` as an absolute path, relative paths taken from the project root.
+    """Return a path to read as an absolute path, relative paths taken from the project root.
 
     Parameters
     ----------
@@ -45,19 +66,40 @@ def resolve(path: str | Path) -> Path:
     Returns
     -------
     Path
-        ``path`` itself when absolute, else ``ROOT / path``.
+        ``path`` itself when absolute; else ``ROOT / path``, or, in a :func:`detached`
+        working folder that has ``path``, that folder's.
     """
     path = Path(path).expanduser()
-    return path if path.is_absolute() else ROOT / path
+    if path.is_absolute():
+        return path
+    here = detached()
+    if here is not None and (here / path).exists():
+        return here / path
+    return ROOT / path
+
+
+def output(path: str | Path) -> Path:
+    """Return a path to write as an absolute path.
+
+    Relative paths are taken from the project root, or from the working folder when it
+    is :func:`detached`: a copy of a notebook run elsewhere writes beside itself and
+    never into the project's committed outputs.
+    """
+    path = Path(path).expanduser()
+    if path.is_absolute():
+        return path
+    return (detached() or ROOT) / path
 
 
 def display_path(path: str | Path) -> str:
-    """Return ``path`` relative to the project root when inside it, for messages and outputs.
+    """Return ``path`` relative to the project root (or the detached working folder) when
+    inside it, for messages and outputs.
 
     Executed notebooks must not carry absolute paths (they differ between machines).
     """
     path = Path(path)
-    try:
-        return path.resolve().relative_to(ROOT).as_posix()
-    except ValueError:
-        return path.as_posix()
+    resolved = path.resolve()
+    for base in (detached(), ROOT):
+        if base is not None and (resolved == base or base in resolved.parents):
+            return resolved.relative_to(base).as_posix()
+    return path.as_posix()

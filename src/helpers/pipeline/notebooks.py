@@ -10,7 +10,8 @@ folders that notebooks write (:data:`OUTPUT_FOLDERS`: ``processed_dir`` to
 unless given with ``-p``; ``--report`` is taken relative to ``DIR``. Within one run, a
 notebook reads what an earlier one wrote there: after ``01_clean`` has written
 ``DIR/processed``, ``02_prepost``'s ``measurements_path`` (by default under
-``data/processed``) points to ``DIR/processed`` too.
+``data/processed``) points to ``DIR/processed`` too. The injected paths are relative (to
+the project, or to a ``DIR`` outside it, where the kernel then runs: :func:`run_folder`).
 
 What the runner guarantees:
 
@@ -208,10 +209,11 @@ def redirect_outputs(declared: Mapping[str, Mapping], parameters: Mapping[str, o
     """
     out = dict(parameters)
     folder = resolve(output_dir)
+    base = run_folder(output_dir)
     for name, sub in OUTPUT_FOLDERS.items():
         if name in declared and name not in parameters:
             default = _default_path(declared[name])
-            out[name] = _portable(folder / sub)
+            out[name] = (folder / sub).relative_to(base).as_posix()
             if default is not None:
                 written[default] = folder / sub
     for name, spec in declared.items():
@@ -220,18 +222,26 @@ def redirect_outputs(declared: Mapping[str, Mapping], parameters: Mapping[str, o
         default = _default_path(spec)
         for original, moved in written.items():
             if default is not None and original in default.parents:
-                out[name] = _portable(moved / default.relative_to(original))
+                out[name] = (moved / default.relative_to(original)).relative_to(base).as_posix()
     return out
 
 
-def _portable(path: Path) -> str:
-    """A path as a notebook's parameter: relative to the project root when it is inside
-    it (``out/run90/tables``: the executed notebook names no folder of this machine),
-    else absolute."""
-    try:
-        return path.relative_to(ROOT).as_posix()
-    except ValueError:
-        return str(path)
+def run_folder(output_dir: str | Path | None) -> Path:
+    """The kernel's working folder, which the injected paths are relative to.
+
+    The project root, unless ``output_dir`` lies outside the project: then the output
+    folder itself, so that the notebooks are :func:`~helpers.paths.detached` there (they
+    write into it, read what an earlier notebook wrote there, and the rest from the
+    project), and no executed notebook names a folder of this machine
+    (``tables_dir = "tables"``, not ``/home/.../tables``).
+    """
+    if output_dir is None:
+        return ROOT
+    folder = resolve(output_dir).resolve()
+    if folder == ROOT or ROOT in folder.parents:
+        return ROOT
+    folder.mkdir(parents=True, exist_ok=True)  # the kernel starts in it
+    return folder
 
 
 def _one_line(text: str) -> str:
@@ -325,7 +335,7 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     try:
         papermill.execute_notebook(
             str(run_source), str(tmp), parameters=dict(parameters or {}), kernel_name=kernel_name,
-            cwd=str(ROOT), progress_bar=False, request_save_on_cell_execute=False,
+            cwd=str(kernel.cwd if kernel is not None else run_folder(output_dir)), progress_bar=False, request_save_on_cell_execute=False,
             **engine_options,
         )
         nb = normalise(nbformat.read(tmp, as_version=4), kernelspec)
@@ -453,7 +463,7 @@ class SharedKernel:
     warning filters are restored to what a fresh kernel has.
     """
 
-    def __init__(self, kernel_name: str = "python3"):
+    def __init__(self, kernel_name: str = "python3", cwd: Path = ROOT):
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
@@ -465,7 +475,8 @@ class SharedKernel:
         self._sockets = tempfile.mkdtemp(prefix="anifrolumab-kernel-")
         self.manager = AsyncKernelManager(kernel_name=kernel_name, transport="ipc",
                                           ip=os.path.join(self._sockets, "ipc"))
-        run_sync(self.manager.start_kernel)(cwd=str(ROOT))
+        self.cwd = Path(cwd)
+        run_sync(self.manager.start_kernel)(cwd=str(cwd))
         # One asynchronous client for the warm-up, the resets and every notebook:
         # jupyter_core runs all of this thread's coroutines (nbclient's too) on one event
         # loop, so papermill's nbclient can execute through it (notebook_client).
@@ -534,11 +545,11 @@ class SharedKernel:
         self.shutdown()
 
 
-def start_kernel() -> SharedKernel:
-    """A :class:`SharedKernel` for :func:`run_notebooks`, started now (with the kernels'
-    environment), to overlap its start-up with other work."""
+def start_kernel(cwd: Path = ROOT) -> SharedKernel:
+    """A :class:`SharedKernel` for :func:`run_notebooks`, started now in ``cwd`` (with the
+    kernels' environment), to overlap its start-up with other work."""
     _kernel_environment()
-    return SharedKernel()
+    return SharedKernel(cwd=cwd)
 
 
 def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | None = None,
@@ -578,7 +589,7 @@ def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | N
     batch_start = time.time()
     written = []
     if kernel is None and shared_kernel:
-        kernel = start_kernel()
+        kernel = start_kernel(run_folder(output_dir))
     try:
         import papermill
 
