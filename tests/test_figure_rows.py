@@ -302,6 +302,32 @@ def test_slope_rows_of_a_cohort_over_visits():
     assert rows.detail == "DAS28 of 3 patients, median 6 before anifrolumab and 3 at month 12"
 
 
+def test_slope_rows_without_months_space_the_visits_evenly_and_name_them():
+    # The same three visits with no month column: the baseline at 0, then the others in
+    # order of first appearance (m12's rows come first in the file), named from the data.
+    frame = _three_visits().drop(columns="month")
+    labels = {"baseline": "Week 0", "m12": "Week 52"}
+    rows = slope_rows(frame, measure="das28", visit_labels=labels)
+    assert rows.mode == "cohort"
+    assert rows.summary.index.tolist() == ["baseline", "m12", "m6"]
+    assert _column(rows.summary, "month") == [0, 1, 2]  # positions, not months
+    assert _column(rows.summary, "q50") == [6, 3, 4]
+    assert rows.xticklabels == ("Week 0", "Week 52", "Month 6")  # m6 from its code
+    assert rows.xlim == (-0.3, 2.3)
+    assert "over visits" in rows.subject
+    assert rows.detail == "DAS28 of 3 patients, median 6 at week 0 and 4 at month 6"
+    spread = slope_rows(frame, measure="das28", mode="distribution", visit_labels=labels)
+    assert spread.xticklabels == ("Week 0", "Week 52", "Month 6")
+    assert _column(spread.summary, "q50") == [6, 3, 4]
+    # Paired charts never needed months; the labels name the two visits.
+    two = frame[frame["timepoint"] != "m6"]
+    paired = slope_rows(two, measure="das28", visit_labels=labels)
+    assert (paired.mode, paired.xticklabels) == ("paired", ("Week 0", "Week 52"))
+    assert paired.subject == "One line per patient from week 0 to week 52"
+    with pytest.raises(ValueError, match="visit_labels must be a mapping"):
+        slope_rows(frame, measure="das28", visit_labels=["Week 0"])
+
+
 def test_slope_rows_distribution_of_a_measure_outside_the_codebook():
     # Five patients' made-up scores, 1..5 at baseline and 0, 1, 1, 2, 6 at month 6.
     frame = pd.DataFrame({

@@ -213,7 +213,8 @@ def test_slope_chart_rejects_bad_input(measurements):
     with pytest.raises(ValueError, match="measure 'crp' not found"):
         figures.slope_chart(measurements, measure="crp", ax=_axes())
     with pytest.raises(ValueError, match="missing column"):
-        figures.slope_chart(measurements.drop(columns="month"), measure="das28", ax=_axes())
+        figures.slope_chart(measurements.drop(columns="timepoint"), measure="das28",
+                            ax=_axes())
     with pytest.raises(ValueError, match="baseline"):
         figures.slope_chart(measurements, measure="das28", baseline="m0", ax=_axes())
     doubled = pd.concat([measurements, measurements])

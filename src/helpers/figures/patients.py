@@ -74,7 +74,9 @@ class SlopeRows:
         The x axis limits; None in distribution mode, where the percentiles' names set
         them.
     xticklabels : tuple of str
-        The two visits of the paired chart; empty otherwise.
+        The two visits of the paired chart. In cohort and distribution mode, the visits in
+        order when the data have no ``month`` (x is then the visit's position, 0, 1...);
+        empty when x is months.
     n_patients : int
         Patients with a row of the measure.
     label_patients : bool
@@ -248,13 +250,13 @@ def _slope_mode(subset: pd.DataFrame, measure: str, baseline: str, mode: str | N
 
 def slope_rows(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
                label_patients: bool | None = None, bands=None, target=None,
-               mode: str | None = None,
+               mode: str | None = None, visit_labels: Mapping[str, str] | None = None,
                codebook: Mapping[str, Measure] = MEASURES) -> SlopeRows:
     """What :func:`slope_chart` draws, without drawing: numpy and pandas only.
 
     Parameters
     ----------
-    data, measure, baseline, label_patients, bands, target, mode, codebook
+    data, measure, baseline, label_patients, bands, target, mode, visit_labels, codebook
         As :func:`slope_chart`.
 
     Returns
@@ -269,16 +271,26 @@ def slope_rows(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
         Missing columns, an unknown mode or measure, no baseline or follow-up rows, or
         ``mode="paired"`` with more than one follow-up visit.
     """
-    require_columns(data, ["patient_id", "measure", "timepoint", "month", "value"])
+    require_columns(data, ["patient_id", "measure", "timepoint", "value"])
     if mode not in (None, "paired", "cohort", "distribution"):
         raise ValueError(
             f"mode must be None, 'paired', 'cohort' or 'distribution', got {mode!r}")
+    if visit_labels is not None and not isinstance(visit_labels, Mapping):
+        raise ValueError("visit_labels must be a mapping of visit to label, such as "
+                         f"{{'baseline': 'Week 0'}}, got {type(visit_labels).__name__}")
     subset = data.loc[measure_rows(data, measure)]
     if subset.empty:
         raise ValueError(
             f"measure {measure!r} not found; data has {sorted(map(str, data['measure'].unique()))}"
         )
+    visits_in_order = ()
+    if "month" not in subset.columns:
+        subset, visits_in_order = _visit_positions(subset, baseline)
     mode, n_patients, quantiles, follow_ups = _slope_mode(subset, measure, baseline, mode)
+
+    def label_of(visit) -> str:
+        return str((visit_labels or {}).get(visit) or timepoint_label(visit))
+
     unit = _first_present(subset["unit"]) if "unit" in subset.columns else None
     unit = "" if unit is None else str(unit)
     bands = _resolve_bands(measure, bands, codebook)
@@ -298,27 +310,42 @@ def slope_rows(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     if mode == "paired":
         labelled = True if label_patients is None else bool(label_patients)
         return _paired_rows(subset, measure, baseline, str(follow_ups[0]), labelled, name,
-                            common)
+                            common, label_of)
+    # Without months, x is the visit's position and the ticks name the visits.
+    ticks = tuple(label_of(visit) for visit in visits_in_order)
+    over = "over months on anifrolumab" if not ticks else "over visits"
     if mode == "cohort":
-        return _cohort_rows(subset, measure, baseline, name, common)
+        return _cohort_rows(subset, measure, baseline, name, common, label_of, ticks, over)
     return SlopeRows(**common, lines=pd.DataFrame(), summary=quantiles, xlim=None,
-                     xticklabels=(), label_patients=False, legend=(),
-                     subject="The median over months on anifrolumab, with ribbons of the "
+                     xticklabels=ticks, label_patients=False, legend=(),
+                     subject=f"The median {over}, with ribbons of the "
                              "25th to 75th and 10th to 90th percentiles",
-                     detail=_distribution_detail(quantiles, name, n_patients))
+                     detail=_distribution_detail(quantiles, name, n_patients, label_of))
+
+
+def _visit_positions(subset: pd.DataFrame, baseline: str) -> tuple[pd.DataFrame, tuple]:
+    """A table without ``month``, with each visit's position in its place (the baseline
+    0, the others 1, 2... in order of first appearance), and the visits in that order."""
+    timepoint = subset["timepoint"].astype(str)
+    visits = [str(visit) for visit in pd.unique(timepoint)]
+    order = ([baseline] if baseline in visits else []) + [v for v in visits if v != baseline]
+    position = {visit: float(i) for i, visit in enumerate(order)}
+    return subset.assign(month=timepoint.map(position).to_numpy(dtype=float)), tuple(order)
 
 
 def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
                 label_patients: bool | None = None, bands=None, target=None,
-                mode: str | None = None, ax=None,
-                codebook: Mapping[str, Measure] = MEASURES, **kwargs):
+                mode: str | None = None, visit_labels: Mapping[str, str] | None = None,
+                ax=None, codebook: Mapping[str, Measure] = MEASURES, **kwargs):
     """Paired slope chart of one measure: baseline vs follow-up, one line per patient.
 
     Parameters
     ----------
     data : DataFrame
-        Tidy measurement table with columns ``patient_id, measure, timepoint, month, value``
-        (``unit`` is used for the axis label when present). ``value`` may be NaN.
+        Tidy measurement table with columns ``patient_id, measure, timepoint, value``
+        (``month`` places the visits in cohort and distribution mode; without it they are
+        evenly spaced in order, the baseline first; ``unit`` is used for the axis label
+        when present). ``value`` may be NaN.
     measure : str
         Which measure to draw, e.g. ``"sledai2k"``, ``"das28"``, ``"gc_mg_day"``.
     baseline : str, default "baseline"
@@ -344,6 +371,11 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
         percentiles. Default: paired for up to 30 patients with a single follow-up
         visit, cohort up to :data:`~helpers.figures.style.MAX_INDIVIDUAL_PATIENTS` (300)
         patients, distribution above.
+    visit_labels : mapping of str to str, optional
+        How to name visits on the axis and in the description, such as
+        ``{"baseline": "Week 0", "w52": "Week 52"}``. Visits not named are labelled from
+        their code (:func:`~helpers.figures.style.timepoint_label`: "m6" is "Month 6",
+        the paper's "baseline" "Before anifrolumab").
     ax : matplotlib Axes, optional
         Axes to draw on; the current axes by default.
     codebook : Codebook, default the built-in codebook
@@ -375,7 +407,7 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
     """
     rows = slope_rows(data, measure=measure, baseline=baseline,
                       label_patients=label_patients, bands=bands, target=target, mode=mode,
-                      codebook=codebook)
+                      visit_labels=visit_labels, codebook=codebook)
     ax = get_ax(ax)
     ax.set_ylim(*rows.ylim)
     ax.set_ylabel(rows.ylabel)
@@ -396,13 +428,16 @@ def slope_chart(data: pd.DataFrame, *, measure: str, baseline: str = BASELINE,
         low, high = ax.get_xlim()
         _draw_targets(ax, rows.targets, names="boxed" if rows.bands else "none",
                       xmax=(end - low) / (high - low))
+    if rows.mode != "paired" and rows.xticklabels:
+        ax.set_xticks(range(len(rows.xticklabels)), list(rows.xticklabels))
+        ax.set_xlabel("Visit")
     describe(ax, rows.subject, rows.detail)
     return ax
 
 
-def _when(timepoint: str) -> str:
+def _when(timepoint: str, label_of=timepoint_label) -> str:
     """A visit in running text: "before anifrolumab", "at month 6"."""
-    words = _words(timepoint_label(timepoint))
+    words = _words(label_of(timepoint))
     return words if words.startswith("before") else f"at {words}"
 
 
@@ -418,7 +453,8 @@ def _histogram_detail(changes: np.ndarray, thresholds: Sequence[float]) -> str:
     return detail
 
 
-def _distribution_detail(quantiles: pd.DataFrame, name: str, n_patients: int) -> str:
+def _distribution_detail(quantiles: pd.DataFrame, name: str, n_patients: int,
+                         label_of=timepoint_label) -> str:
     """The distribution chart in words: the median and IQR at the first and last visit."""
     shown = quantiles.dropna(subset=["q50"])
     detail = f"{name} of {n_patients:,} patients"
@@ -426,9 +462,9 @@ def _distribution_detail(quantiles: pd.DataFrame, name: str, n_patients: int) ->
         first, last = shown.iloc[0], shown.iloc[-1]
         detail += (f", median {significant(first['q50'])} (interquartile range "
                    f"{significant(first['q25'])} to {significant(first['q75'])}) "
-                   f"{_when(shown.index[0])} and {significant(last['q50'])} "
+                   f"{_when(shown.index[0], label_of)} and {significant(last['q50'])} "
                    f"({significant(last['q25'])} to {significant(last['q75'])}) "
-                   f"{_when(shown.index[-1])}")
+                   f"{_when(shown.index[-1], label_of)}")
     return detail
 
 
@@ -456,7 +492,7 @@ def _dodge(values: np.ndarray, step: float) -> np.ndarray:
 
 
 def _paired_rows(subset, measure, baseline, follow_up, label_patients, name: str,
-                 common: dict) -> SlopeRows:
+                 common: dict, label_of=timepoint_label) -> SlopeRows:
     """The paired chart's rows: one line per patient from ``baseline`` to ``follow_up``."""
     subset = subset.assign(timepoint=subset["timepoint"].astype(str))
     wide = tidy.wide(subset, measure, "value").astype(float)
@@ -481,11 +517,11 @@ def _paired_rows(subset, measure, baseline, follow_up, label_patients, name: str
         detail += f", {single} with one visit reported"
     return SlopeRows(**common, lines=lines, summary=pd.DataFrame(),
                      xlim=(-0.25, 1.45 if label_patients else 1.25),
-                     xticklabels=(timepoint_label(baseline), timepoint_label(follow_up)),
+                     xticklabels=(label_of(baseline), label_of(follow_up)),
                      label_patients=label_patients,
                      legend=("Other visit not reported",) if single else (),
-                     subject=f"One line per patient from {_words(timepoint_label(baseline))}"
-                             f" to {_words(timepoint_label(follow_up))}",
+                     subject=f"One line per patient from {_words(label_of(baseline))}"
+                             f" to {_words(label_of(follow_up))}",
                      detail=detail)
 
 
@@ -537,7 +573,9 @@ def _words(label: str) -> str:
     return " ".join(label.split()).lower()
 
 
-def _cohort_rows(subset, measure, baseline, name: str, common: dict) -> SlopeRows:
+def _cohort_rows(subset, measure, baseline, name: str, common: dict,
+                 label_of=timepoint_label, ticks: tuple = (),
+                 over: str = "over months on anifrolumab") -> SlopeRows:
     """The cohort chart's rows: every patient's course, and the quartiles per visit."""
     subset = subset.assign(timepoint=subset["timepoint"].astype(str))
     # Visits in their one order (baseline first, then by median month), so lines run
@@ -559,15 +597,18 @@ def _cohort_rows(subset, measure, baseline, name: str, common: dict) -> SlopeRow
     right = float(finite_months.max()) if finite_months.size else 1.0
     xlim = (min(0.0, float(np.nanmin(finite_months)) if finite_months.size else 0.0)
             - 0.02 * right, right * 1.02 or 1.0)
+    if ticks:  # evenly spaced visits: room for the first and last visits' names
+        xlim = (-0.3, len(ticks) - 0.7)
     medians = stats[0.5].dropna()
     detail = f"{name} of {len(lines):,} patients"
     if len(medians):
-        detail += (f", median {significant(medians.iloc[0])} {_when(medians.index[0])} "
-                   f"and {significant(medians.iloc[-1])} {_when(medians.index[-1])}")
+        detail += (f", median {significant(medians.iloc[0])} "
+                   f"{_when(medians.index[0], label_of)} and "
+                   f"{significant(medians.iloc[-1])} {_when(medians.index[-1], label_of)}")
     return SlopeRows(**{**common, "n_patients": len(lines)}, lines=lines, summary=summary,
-                     xlim=xlim, xticklabels=(), label_patients=False,
+                     xlim=xlim, xticklabels=ticks, label_patients=False,
                      legend=(f"Patients (n = {len(lines):,})", "Median", "IQR"),
-                     subject="Each patient's course over months on anifrolumab as a faded "
+                     subject=f"Each patient's course {over} as a faded "
                              "line, with the median and interquartile range per visit",
                      detail=detail)
 
