@@ -1,11 +1,14 @@
-"""`make lab`: opening and saving a notebook in JupyterLab changes no byte.
+"""`make lab`: opening and saving a notebook in JupyterLab changes no byte, and whatever a
+run in Lab leaves, `make` returns to the committed state (issue 25).
 
 The server is started exactly as a user starts it (``make lab``, here as root when the
 tests run as root, which needs ``--allow-root``), with jupyter_server's own
 ``JUPYTER_PORT`` and ``JUPYTER_TOKEN``. Each notebook is fetched through the contents API,
 given the ``language_info`` an IPython kernel reports (what Lab adds when a notebook is
 opened on a kernel), and saved back. The tree must stay clean, and the notebooks keep
-their modification times (``make`` compares them with the outputs').
+their modification times (``make`` compares them with the outputs'). The notebooks' kernels
+are driven as Lab drives them (a session, then the kernel's websocket): an edited run
+closed without saving, and an out-of-order run saved, each followed by ``make``.
 """
 
 from __future__ import annotations
@@ -126,3 +129,112 @@ def test_lab_opens_quiet_on_the_project_kernel(lab):
     defaults = {key: value["default"] for key, value in settings["schema"]["properties"].items()}
     assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False
     assert "anifrolumab-arthritis" in server.request("GET", "kernelspecs")["kernelspecs"]
+
+
+class _Kernel:
+    """A notebook's kernel, opened as Lab opens it (a session on the notebook's path, so
+    the kernel starts in its folder), driven over the kernel's websocket."""
+
+    def __init__(self, server: _Lab, path: str):
+        import websocket
+
+        self.server = server
+        session = server.request("POST", "sessions", {
+            "path": path, "type": "notebook", "name": path.rsplit("/", 1)[-1],
+            "kernel": {"name": "anifrolumab-arthritis"}})
+        self.session_id = session["id"]
+        kernel_id = session["kernel"]["id"]
+        url = server.base.replace("http://", "ws://") + f"/kernels/{kernel_id}/channels"
+        self.socket = websocket.create_connection(
+            url, header=[f"Authorization: token {server.token}"], timeout=180)
+
+    def execute(self, code: str) -> int:
+        """Run ``code``; return its execution count (raise on an error in the cell)."""
+        msg_id = secrets.token_hex(8)
+        self.socket.send(json.dumps({
+            "header": {"msg_id": msg_id, "username": "test", "session": self.session_id,
+                       "msg_type": "execute_request", "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": code, "silent": False, "store_history": True,
+                        "user_expressions": {}, "allow_stdin": False,
+                        "stop_on_error": True}}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if (message.get("msg_type") == "execute_reply"
+                    and message["parent_header"].get("msg_id") == msg_id):
+                content = message["content"]
+                assert content["status"] == "ok", content.get("evalue")
+                return content["execution_count"]
+
+    def close(self) -> None:
+        self.socket.close()
+        self.server.request("DELETE", f"sessions/{self.session_id}")
+
+
+def _code_cells(server: _Lab, path: str) -> tuple[dict, list[dict]]:
+    content = server.request("GET", f"contents/{path}?content=1")["content"]
+    return content, [cell for cell in content["cells"] if cell["cell_type"] == "code"]
+
+
+def _make(clone) -> subprocess.CompletedProcess:
+    result = subprocess.run(["make"], cwd=clone, capture_output=True, text=True, timeout=600,
+                            env=dict(os.environ, ANIFROLUMAB_ROOT=str(clone)))
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def _parameters(cell: dict) -> bool:
+    return "parameters" in cell["metadata"].get("tags", [])
+
+
+def test_an_edited_run_in_lab_then_make_returns_to_the_committed_state(lab):
+    """Run 02 in Lab with ci_level = 0.90 and close without saving: the project's tables
+    hold 90% intervals; ``make`` then rebuilds exactly those and the tree is clean."""
+    clone, server = lab
+    _make(clone)  # a fresh clone's file dates are arbitrary: settle them first
+    assert git_status(clone) == []
+    path = "notebooks/02_prepost.ipynb"
+    _, cells = _code_cells(server, path)
+    kernel = _Kernel(server, path)
+    try:
+        for cell in cells:
+            source = "".join(cell["source"])
+            if _parameters(cell):
+                assert "ci_level = 0.95" in source
+                source = source.replace("ci_level = 0.95", "ci_level = 0.90")
+            kernel.execute(source)
+    finally:
+        kernel.close()
+    changed = [line for line in git_status(clone) if "reports/tables" in line]
+    assert changed, "the edited run wrote its 90% tables into the project"
+    result = _make(clone)
+    assert "outputs changed since make wrote them" in result.stderr
+    assert git_status(clone) == []
+
+
+def test_an_out_of_order_run_saved_in_lab_keeps_its_real_counts(lab):
+    """Run 02 top to bottom, then its parameters cell again with another level, and save:
+    the saved notebook keeps the kernel's real counts (the diff shows the parameters cell
+    ran last); ``make`` reruns it and the tree is clean again."""
+    clone, server = lab
+    path = "notebooks/02_prepost.ipynb"
+    content, cells = _code_cells(server, path)
+    kernel = _Kernel(server, path)
+    try:
+        for cell in cells:
+            cell["execution_count"] = kernel.execute("".join(cell["source"]))
+        parameters = next(cell for cell in cells if _parameters(cell))
+        parameters["execution_count"] = kernel.execute(
+            "".join(parameters["source"]).replace("ci_level = 0.95", "ci_level = 0.90"))
+    finally:
+        kernel.close()
+    real = [cell["execution_count"] for cell in cells]
+    assert real != sorted(real), "the parameters cell ran last"
+    server.request("PUT", f"contents/{path}",
+                   {"type": "notebook", "format": "json", "content": content})
+    saved = json.loads((clone / path).read_text())
+    assert [cell["execution_count"] for cell in saved["cells"]
+            if cell["cell_type"] == "code"] == real, "the save renumbered the cells"
+    assert " M notebooks/02_prepost.ipynb" in git_status(clone)
+    _make(clone)
+    assert git_status(clone) == []
