@@ -299,61 +299,11 @@ def pool_proportions(
 
     Notes
     -----
-    Conventions are metafor's (Viechtbauer 2010, J Stat Softw 36(3)), version 3.8:
-
-    - Logit (``measure="PLO"``): ``yi = log(xi / (ni - xi))``,
-      ``vi = 1/xi + 1/(ni - xi)``; a study with ``xi = 0`` or ``xi = ni`` gets 1/2
-      added to both cells (``add=1/2, to="only0"``). Back-transform: inverse logit.
-    - Freeman-Tukey (Freeman & Tukey 1950; ``measure="PFT"``):
-      ``yi = 1/2 (asin sqrt(xi/(ni+1)) + asin sqrt((xi+1)/(ni+1)))``,
-      ``vi = 1/(4 ni + 2)``; no correction is needed. Back-transform: Miller's (1978)
-      inversion (``transf.ipft``), with the study's own ``ni`` for a study and the
-      harmonic mean of all ``ni`` for pooled values (``transf.ipft.hm``); values
-      beyond the transforms of 0 and 1 are clipped to 0 and 1.
-    - Weights ``wi = 1/(vi + tau2)``; ``mu = sum(wi yi)/sum(wi)``,
-      ``se = sum(wi)^(-1/2)``; Wald intervals with the normal quantile (``test="z"``).
-      ``test="knha"`` (Hartung & Knapp 2001; Sidik & Jonkman 2002):
-      ``se * sqrt(sum(wi (yi - mu)^2) / (k - 1))`` (not truncated at 1, as metafor) with
-      the t quantile on k - 1 df; ``test="t"``: ``se`` with that quantile. Prediction
-      interval: ``mu -/+ crit sqrt(se^2 + tau2)`` with the same ``crit`` and ``se``.
-    - Q-profile interval for tau2 (Viechtbauer 2007): the tau2 values at which the
-      generalised Q statistic ``sum(wi (yi - mu)^2)``, decreasing in tau2, equals the
-      chi-square(k - 1) quantiles 1 - alpha/2 (lower bound) and alpha/2 (upper), each 0
-      when Q(0) is already below it; solved to a relative 1e-15. I^2 bounds follow with
-      the same ``vt``.
-    - ``Q = sum((yi - mu_FE)^2 / vi)`` with ``k - 1`` df.
-    - DL (DerSimonian & Laird 1986):
-      ``tau2 = max(0, (Q - (k-1)) / (sum w - sum w^2 / sum w))`` with ``w = 1/vi``.
-    - REML: metafor's Fisher scoring from the Hedges (HE) estimate, with step halving
-      to keep ``tau2 >= 0``, run to a change below 1e-12 (metafor's default stops at
-      1e-5) and then to a relative 1e-15; like metafor, ``tau2`` falls back to 0 if
-      the restricted likelihood is higher there.
-    - I^2 and H^2: for random-effects models ``I2 = 100 tau2 / (tau2 + vt)``,
-      ``H2 = tau2/vt + 1`` with the "typical" within-study variance
-      ``vt = (k-1) / (sum w - sum w^2 / sum w)`` (Higgins & Thompson 2002); for FE
-      ``I2 = 100 max(0, (Q - df)/Q)`` and ``H2 = Q/df``. With ``k = 1``: ``tau2 = 0``,
-      ``Q = 0``, ``p = 1``, ``I2 = 0``, ``H2 = 1``.
-    - GLMM (Stijnen, Hamza & Ozdemir 2010): ``xi ~ Bin(ni, expit(mu + ui))``,
-      ``ui ~ N(0, tau2)``, the likelihood integrated by 7-node adaptive Gauss-Hermite
-      quadrature as ``lme4::glmer(nAGQ=7)`` does, maximised over ``(mu, tau)`` by
-      Nelder-Mead and then Newton's method on the exact (complex-step) gradient, so
-      the maximum is found to the floating-point limit; ``se`` from the observed
-      information of ``(tau, mu)`` (Richardson-extrapolated differences of that
-      gradient). I^2 uses ``vt`` from the
-      escalc variances (with the 1/2 correction), as ``rma.glmm`` does.
-
-    References
-    ----------
-    DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Control Clin Trials
-    7:177-188. Freeman MF, Tukey JW (1950). Transformations related to the angular and
-    the square root. Ann Math Stat 21:607-611. Higgins JPT, Thompson SG (2002).
-    Quantifying heterogeneity in a meta-analysis. Stat Med 21:1539-1558. Liu Q, Pierce DA
-    (1994). A note on Gauss-Hermite quadrature. Biometrika 81:624-629. Miller JJ (1978).
-    The inverse of the Freeman-Tukey double arcsine transformation. Am Stat 32:138.
-    Stijnen T, Hamza TH, Ozdemir P (2010). Random effects meta-analysis of event outcome
-    in the framework of the generalized linear mixed model. Stat Med 29:3046-3067.
-    Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package. J Stat
-    Softw 36(3):1-48.
+    Conventions are metafor's (3.8): ``escalc`` for the study estimates, inverse-variance
+    weights ``1/(vi + tau2)``, DL or REML (Fisher scoring, run to a relative 1e-15) for
+    ``tau2``, the Q-profile interval for ``tau2``, and ``predict()``'s intervals. The
+    formulas, the GLMM's fitting, and the references: docs/methods.md, "Meta-analysis of
+    proportions".
 
     Examples
     --------

@@ -205,52 +205,12 @@ def paired_tests(
 
     Notes
     -----
-    Conventions (each row records the ones that vary in a column):
-
-    - Pairs: a patient enters a comparison when both the baseline and the follow-up
-      value of the outcome are present; descriptive statistics are on those pairs only,
-      so pre and post describe the same patients. ``n_excluded`` counts the others.
-    - Quantiles: linear interpolation between order statistics, NumPy's default
-      ``"linear"`` method = R's ``quantile(type = 7)`` (Hyndman and Fan 1996).
-    - Differences are rounded to 12 significant digits of the data's scale before
-      testing, so that floating-point noise does not break zeros or ties.
-    - t-test: undefined (NaN) for n < 2 and for constant differences (R stops with "data
-      are essentially constant"); Cohen's dz is NaN then too.
-    - Wilcoxon: exact when feasible (see ``exact``). With ties the ranks are midranks,
-      and the permutation distribution of the doubled midranks (integers, so counted
-      exactly by convolution) gives the exact conditional p-value, labelled ``"exact
-      conditional (ties)"`` (Hollander, Wolfe and Chicken 2014, sec. 3.1, comment 13;
-      Hothorn et al. 2008, coin). With ``zero_method="wilcox"`` and zeros present the
-      exact distribution of the remaining differences is used, labelled ``"... zeros
-      dropped"``; R instead falls back to the normal approximation for both. Otherwise
-      the normal approximation with mean sum(r)/2 and variance sum(r^2)/4 over the ranks
-      ``r`` used, which equals R's tie-corrected variance, and a continuity correction
-      of 1/2.
-    - Sign test: zeros dropped, exact binomial with p = 1/2 (R's ``binom.test``).
-    - Hodges-Lehmann: median of the n(n+1)/2 Walsh averages (d_i + d_j)/2, i <= j, of
-      all n differences, zeros included (Hollander, Wolfe and Chicken 2014, sec. 3.2).
-      Interval: Walsh averages of order C and M + 1 - C, M = n(n+1)/2, with C the
-      lower alpha/2 critical value of the signed-rank distribution (at least 1), as in
-      R's exact ``wilcox.test(conf.int = TRUE)``. C comes from the exact distribution for
-      n < 50 and from its normal approximation (with continuity correction) above; the
-      achieved level 1 - 2 P(V <= C - 1) is reported in ``hl_ci_level`` (n = 4 gives at
-      most 87.5%). With ties (exact conditional test) the interval is every shift the
-      exact conditional test does not reject, ends at Walsh averages; without ties that
-      is the same interval. When n(n+1)/2 > 2e6
-      the order statistics are found by randomised selection in the implicit sorted
-      matrix of pairwise sums (after Monahan 1984) in O(n log n) time and O(n) memory;
-      the result is the same order statistic, not an approximation.
-    - Rank-biserial correlation (matched pairs): (T+ - T-) / (T+ + T-) over the ranks
-      the signed-rank test used (Kerby 2014); positive means values increased.
-    - Holm (1979) step-down adjustment within each comparison, across outcomes whose
-      basis p-value is defined.
-
-    References
-    ----------
-    Hollander M, Wolfe DA, Chicken E. Nonparametric Statistical Methods, 3rd ed. 2014.
-    Kerby DS. The simple difference formula. Compr Psychol 2014;3:11.IT.3.1.
-    Monahan JF. Fast computation of the Hodges-Lehmann location estimator. ACM TOMS
-    1984;10:265-70.
+    Complete pairs only (``n_excluded`` counts the others); quartiles as R's
+    ``quantile(type = 7)``; the signed-rank test exact (conditional, with ties) below 50
+    non-zero differences, where R's ``wilcox.test`` uses the normal approximation; the
+    Hodges-Lehmann interval inverts that same test, so the estimate always lies in it;
+    Holm within each comparison. Every convention, its reference, and where it differs
+    from R: docs/methods.md, "Paired pre/post statistics".
 
     Examples
     --------
