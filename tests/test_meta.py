@@ -312,7 +312,8 @@ def test_array_likes_are_accepted():
         (dict(events=[], n=[]), r"at least one study"),
         (dict(events=[1.5], n=[3]), r"events must be whole numbers"),
         (dict(events=[np.nan], n=[3]), r"events must be finite"),
-        (dict(events=["a"], n=[3]), r"events must be whole numbers"),
+        (dict(events=["a"], n=[3]), r"events must be numbers, not text"),
+        (dict(events=["3"], n=[4]), r"events must be numbers, not text \(got .3.\)"),
         (dict(events=[[1, 2]], n=[[3, 4]]), r"events must be a scalar or one-dimensional"),
         (dict(events=[1], n=[3], labels=["a", "b"]), r"labels must have one entry per study"),
         (

@@ -744,11 +744,17 @@ def test_two_arrays_give_the_row_a_tidy_table_of_them_gives():
     assert from_arrays.loc[0, "hl_estimate"] == -7.0  # hand: HL of the 3 non-zero changes
     named = paired_tests(pd.Series(pre, name="sledai2k"), pd.Series(post))
     assert named.loc[0, "outcome"] == "sledai2k"
+    # None marks a missing value, as NaN does: pairs (1, 2), (2, 3), (4, 6) remain, by
+    # hand changes 1, 1, 2 with mean 4/3.
+    gaps = paired_tests([1, 2, None, 4], [2, 3, 4, 6])
+    assert (gaps.loc[0, "n"], gaps.loc[0, "n_excluded"]) == (3, 1)
+    assert gaps.loc[0, "change_mean"] == pytest.approx(4 / 3, rel=1e-12)
 
 
 @pytest.mark.parametrize(("pre", "post", "message"), [
     ([1.0, 2.0], [1.0], "pre has 2 values but post has 1"),
-    (["1", "2"], [1.0, 2.0], "pre must be numbers"),
+    (["1", "2"], [1.0, 2.0], "pre must be numbers, not text"),
+    ([1.0, 2.0], [1.0, "2"], "post must be numbers, not text"),
     (pd.Series([1.0, 2.0], index=[1, 2]), pd.Series([1.0, 2.0], index=[2, 3]),
      "indexed differently"),
 ])

@@ -92,7 +92,8 @@ def test_large_vectors_are_fast():
     ({"events": 1, "n": -4}, "n must be >= 0"),
     ({"events": 1.5, "n": 4}, "events must be whole numbers"),
     ({"events": 1, "n": 4, "level": 1.5}, "level must be"),
-    ({"events": "a", "n": 4}, "events must be numeric"),
+    ({"events": "a", "n": 4}, "events must be numbers, not text"),
+    ({"events": 3, "n": "4"}, "n must be numbers, not text"),
 ])
 def test_invalid_input(kwargs, message):
     with pytest.raises(ValueError, match=message):

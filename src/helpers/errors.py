@@ -29,6 +29,31 @@ def check_probability(value, name: str, example: float = 0.95) -> float:
     return float(value)
 
 
+def refuse_text(value, name: str) -> None:
+    """Raise a ValueError naming ``name`` when ``value`` holds text where numbers belong.
+
+    numpy turns ``"5"`` into 5.0 without a word; in a statistic's input, text is a
+    reading error (a column read as strings), so it is refused rather than converted.
+
+    Examples
+    --------
+    >>> refuse_text([3, 10], "events")
+    >>> refuse_text(["3", "10"], "events")
+    Traceback (most recent call last):
+    ...
+    ValueError: events must be numbers, not text (got '3')
+    """
+    import numpy as np  # here: this module is imported by light command-line paths
+
+    array = np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value,
+                       dtype=object)
+    if array.dtype.kind not in "OUS":
+        return
+    for item in array.ravel():
+        if isinstance(item, (str, bytes)):
+            raise ValueError(f"{name} must be numbers, not text (got {item!r})")
+
+
 def quote_value(value, limit: int = 60) -> str:
     r"""A value from a file, quoted for a one-line message.
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from helpers.errors import check_probability
+from helpers.errors import check_probability, refuse_text
 from helpers.formats import format_level
 from helpers.proportions import proportion_ci
 
@@ -440,6 +440,7 @@ def leave_one_out(events, n, *, transform: str = "logit", method: str = "REML",
 
 
 def _as_counts(values, name: str) -> np.ndarray:
+    refuse_text(values, name)
     array = np.atleast_1d(np.asarray(values, dtype=object))
     if array.ndim != 1:
         raise ValueError(f"{name} must be a scalar or one-dimensional (got shape {array.shape})")

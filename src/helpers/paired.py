@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers.data.tidy import change, encode, paired_visits
-from helpers.errors import check_probability
+from helpers.errors import check_probability, refuse_text
 from helpers.vocab import BASELINE
 
 __all__ = [
@@ -591,10 +591,12 @@ def _pairs_table(pre, post) -> pd.DataFrame:
         if isinstance(values, (str, pd.DataFrame)) or np.ndim(values) != 1:
             raise ValueError(f"{name} must be a one-dimensional array of numbers, got "
                              f"{type(values).__name__}")
-        kind = np.asarray(values).dtype.kind
-        if kind not in "biuf":
-            raise ValueError(f"{name} must be numbers, got values of type "
-                             f"{np.asarray(values).dtype} (text is not read as numbers)")
+        refuse_text(values, name)
+        try:
+            np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be numbers (NaN or None where missing), got "
+                             f"values of type {np.asarray(values).dtype}") from None
     if isinstance(pre, pd.Series) and isinstance(post, pd.Series) and not (
             pre.index.equals(post.index)):
         raise ValueError("pre and post are indexed differently: pair them by patient "

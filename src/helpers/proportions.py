@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from helpers.errors import check_probability
+from helpers.errors import check_probability, refuse_text
 
 __all__ = ["PROPORTION_METHODS", "ProportionCI", "proportion_ci"]
 
@@ -128,6 +128,7 @@ def proportion_ci(events, n, method: str = "clopper-pearson",
 
 
 def _counts(value, name: str) -> np.ndarray:
+    refuse_text(value, name)
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from helpers.errors import refuse_text
 from helpers.data.tidy import baseline_and_latest, change, encode
 from helpers.proportions import proportion_ci
 from helpers.vocab import (BASELINE, DAS28_CATEGORIES, DAS28_LOW, DAS28_MEASURES,
@@ -51,16 +52,9 @@ __all__ = [
 
 
 def _as_float(value, name: str) -> np.ndarray:
+    refuse_text(value, name)  # "5" would convert silently: a reading error
     if isinstance(value, (pd.Series, pd.Index)):
-        if value.dtype == object and value.map(lambda v: isinstance(v, str)).any():
-            raise ValueError(f"{name} must be numbers, not text (got {value.iloc[0]!r}, ...)"
-                             if isinstance(value, pd.Series) else
-                             f"{name} must be numbers, not text")
         value = value.to_numpy(dtype=float, na_value=np.nan)
-    elif isinstance(value, str) or np.asarray(value).dtype.kind in "USO" and any(
-            isinstance(v, str) for v in np.ravel(np.asarray(value, dtype=object))):
-        # "5" would convert silently: text in a score's input is a reading error.
-        raise ValueError(f"{name} must be numbers, not text (got {value!r})")
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
