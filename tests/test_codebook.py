@@ -239,3 +239,23 @@ def test_a_user_measure_with_aliases_and_conversions(tmp_path):
     assert frame["unit"].tolist() == ["mg/dL", "mg/dL"]
     with pytest.raises(InputError, match=r"column 'conversions': must be unit=factor pairs"):
         load_codebook(write(tmp_path, HEADER + "c3,C3,mg/dL,0,500,no,no,,,,g/L\n"))
+
+
+def test_the_codebook_written_into_out_reads_back_as_the_same_definitions(tmp_path):
+    """OUT's data/codebook.csv (codebook_table) read back gives the codebook used: the
+    built-in measures themselves (their figure labels, such as "DAS28 (score)", are not
+    columns of the file), and the user's as the user wrote them."""
+    from helpers.io import write_csv
+
+    user = write(tmp_path, HEADER + "haq,HAQ-DI,points,0,3,no,yes,0.22,1;2\n")
+    book = load_codebook(user)
+    written = write_csv(codebook_table(book), tmp_path / "out" / "codebook.csv")
+    again = load_codebook(written)
+    assert list(again) == list(book)
+    assert all(again[code] is MEASURES[code] for code in MEASURES)
+    assert again["das28"].axis_label == "DAS28 (score)"
+    assert codebook_table(again).equals(codebook_table(book))
+    # A built-in measure the user redefined stays the user's.
+    changed = write(tmp_path, HEADER + "das28,DAS28,points,0,10,no,yes,0.6,2.6;3.2;5.1\n",
+                    "changed.csv")
+    assert load_codebook(changed)["das28"].mcid == 0.6

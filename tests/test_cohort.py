@@ -278,3 +278,29 @@ def test_the_papers_report_cites_the_paper():
         pytest.skip("reports/report.html is built by make")
     report = text.read_text(encoding="utf-8")
     assert "Cassone et al." in report and "Left out for these data" not in report
+
+
+@pytest.mark.slow
+def test_a_run_with_a_codebook_names_outs_own_copy(tmp_path):
+    """With CODEBOOK, the executed notebooks read OUT's data/codebook.csv (the definitions
+    used), not the user's file by its path on this machine; the measure it adds is
+    analysed, and the built-in ones keep their labels."""
+    book = tmp_path / "mine" / "codebook.csv"
+    book.parent.mkdir()
+    book.write_text("measure,label,unit,min,max,integer,lower_is_better,mcid,thresholds\n"
+                    "haq,HAQ-DI,points,0,3,no,yes,0.22,1;2\n")
+    rows = [(p, measure, visit, month, value, "points")
+            for p in range(1, 11) for visit, month in (("baseline", 0), ("m6", 6))
+            for measure, value in (("haq", 1.0 + (p % 4) / 2 - (month > 0) * 0.5),
+                                   ("das28", 4.0 + p / 10 - (month > 0)))]
+    data = write_csv(pd.DataFrame(rows, columns=["patient_id", "measure", "timepoint",
+                                                 "month", "value", "unit"]),
+                     tmp_path / "haq.csv")
+    out = tmp_path / "out"
+    cohort.run_cohort(data, out, codebook=book, quiet=True)
+    assert pd.read_csv(out / "tables" / "prepost.csv")["outcome"].tolist() == ["das28", "haq"]
+    for notebook in (out / "notebooks").glob("*.ipynb"):
+        text = notebook.read_text()
+        assert str(book) not in text and str(tmp_path) not in text, notebook.name
+        assert 'codebook_path = \\"data/codebook.csv\\"' in text, notebook.name
+    assert "DAS28 (score)" in (out / "figures" / "slopes.svg").read_text()

@@ -275,6 +275,10 @@ def _inherit(measure: Measure, path: Path, row: int) -> Measure:
         raise InputError(path, f"{measure.code} is read by the response criteria in "
                          f"{builtin.unit!r}; keep that unit and convert the values (or add "
                          "conversions) rather than change it", row=row, column="unit")
+    if _row(measure) == _row(builtin):
+        # The built-in definition, as codebook_table writes it (OUT's data/codebook.csv
+        # read back): the built-in measure itself, with its figure labels and sources.
+        return builtin
     same_unit = name_key(measure.unit) == name_key(builtin.unit)
     same_cuts = measure.thresholds == builtin.thresholds
     keep_changes = not measure.change_thresholds and same_unit
@@ -298,6 +302,12 @@ def codebook_table(codebook: Codebook) -> pd.DataFrame:
     ...                              ].tolist()
     ['das28', '0', '10', '1.2', '2.6;3.2;5.1']
     """
+    return pd.DataFrame([_row(m) for m in codebook.values()],
+                        columns=CODEBOOK_COLUMNS + OPTIONAL_COLUMNS)
+
+
+def _row(m: Measure) -> dict[str, str]:
+    """One measure as the cells of its codebook row."""
     def number(value: float | None) -> str:
         if value is None:
             return ""
@@ -306,7 +316,7 @@ def codebook_table(codebook: Codebook) -> pd.DataFrame:
     def yes_no(flag: bool) -> str:
         return "yes" if flag else "no"
 
-    return pd.DataFrame([{
+    return {
         "measure": m.code, "label": m.name, "unit": m.unit, "min": number(m.low),
         "max": number(m.high), "integer": yes_no(m.integer),
         "lower_is_better": yes_no(m.lower_is_better), "mcid": number(m.mcid),
@@ -316,7 +326,7 @@ def codebook_table(codebook: Codebook) -> pd.DataFrame:
         "categories": ";".join(m.categories),
         "change_thresholds": ";".join(number(t) for t in m.change_thresholds),
         "change_name": m.change_name,
-    } for m in codebook.values()], columns=CODEBOOK_COLUMNS + OPTIONAL_COLUMNS)
+    }
 
 
 def select_outcomes(measurements: pd.DataFrame, codebook: Codebook,

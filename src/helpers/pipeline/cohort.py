@@ -321,7 +321,9 @@ def _run_into(staging: Path, measurements: tuple[Path, str], inputs: list[Path],
         "patients_path": (patients_path.relative_to(staging).as_posix() if patients_path
                           else None),
         "therapies_path": None,
-        "codebook_path": str(paths.resolve(codebook)) if codebook else None,
+        # The definitions used, as written into OUT (built-in and the user's), so the
+        # notebooks name OUT's own copy, not where CODEBOOK lies on this machine.
+        "codebook_path": "data/codebook.csv" if codebook else None,
         "outcomes": list(outcomes),
         "tables_dir": "tables",
         "figures_dir": "figures",
