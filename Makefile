@@ -26,14 +26,16 @@ PREPOST   := $(addprefix reports/tables/,cohort_summary.csv cohort_summary.md pr
                prepost.md responders.csv responders.md responders_summary.csv)
 FIGURES   := $(foreach f,slopes waterfall_das28 swimmer profile_heatmap,\
                reports/figures/$(f).png reports/figures/$(f).svg)
-REVIEW    := $(addprefix reports/tables/,studies.csv studies.md meta_pooled.csv meta_pooled.md \
+REVIEWED  := $(addprefix reports/tables/,studies.csv studies.md meta_pooled.csv meta_pooled.md \
                meta_bayes.csv meta_bayes.md meta_leave1out.csv meta_leave1out.md) \
              $(foreach f,forest leave1out bayes_posterior,reports/figures/$(f).png reports/figures/$(f).svg)
 POWER     := reports/tables/power.csv reports/tables/power.md \
              reports/figures/power.png reports/figures/power.svg
 NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb))
 REPORT    := reports/report.html
-ANALYSIS  := $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW) $(POWER)
+# What this site shares for pooling across centres (make pool): no patient-level data.
+SUMMARY   := reports/summary.json
+ANALYSIS  := $(PROCESSED) $(PREPOST) $(SUMMARY) $(FIGURES) $(REVIEWED) $(POWER)
 # Beside the report (not committed): report.pdf, printed by the system's Chromium
 # (apt-get install -y chromium; without it the run says so in one line and goes on), and
 # tables.docx, the main tables as Word tables (helpers.pipeline.printing and .word).
@@ -54,7 +56,7 @@ ifneq (,$(filter all report,$(or $(MAKECMDGOALS),all)))
 $(shell $(firstword $(wildcard $(PY)) python3) -I scripts/outputs.py --check $(MANIFEST))
 endif
 
-.PHONY: all env lock test test-fast lab report screenshot analysis power bench clean help
+.PHONY: all env lock test test-fast lab report screenshot analysis pool power bench clean help
 
 all: $(ANALYSIS) $(REPORT) $(PDF) $(DOCX) ## Run the whole analysis (creates .venv first if missing)
 
@@ -114,24 +116,34 @@ test: | $(DEV) ## Run every test: unit, reference values, nbval, end-to-end (~2.
 # quotes (a ' written as '\'') keep the shell out, and Python reads them from the
 # environment. Any character works, but a line break, which is refused.
 # Not exported either: make would expand them (a $(shell ...) in a path) to export them.
-unexport DATA OUT PATIENTS CODEBOOK MEASURES SHEET UNITS BASELINE START
+unexport DATA OUT PATIENTS CODEBOOK MEASURES SHEET UNITS BASELINE START SITE SITES REVIEW
 shell-quote = '$(subst ','\'',$(value $(1)))'
 define newline
 
 
 endef
-analysis: | $(ENV) ## Your cohort: make analysis DATA=cohort.{csv,xlsx,parquet} OUT=folder [PATIENTS= CODEBOOK= MEASURES= SHEET= UNITS= BASELINE= START=]
-ifneq (,$(findstring $(newline),$(value DATA)$(value OUT)$(value PATIENTS)$(value CODEBOOK)$(value MEASURES)$(value SHEET)$(value UNITS)$(value BASELINE)$(value START)))
-	@echo "error: DATA, OUT, PATIENTS, CODEBOOK, MEASURES, SHEET, UNITS, BASELINE or START contains a line break" >&2; exit 2
+analysis: | $(ENV) ## Your cohort: make analysis DATA=cohort.{csv,xlsx,parquet} OUT=folder [PATIENTS= CODEBOOK= MEASURES= SHEET= UNITS= BASELINE= START= SITE=]
+ifneq (,$(findstring $(newline),$(value DATA)$(value OUT)$(value PATIENTS)$(value CODEBOOK)$(value MEASURES)$(value SHEET)$(value UNITS)$(value BASELINE)$(value START)$(value SITE)))
+	@echo "error: DATA, OUT, PATIENTS, CODEBOOK, MEASURES, SHEET, UNITS, BASELINE, START or SITE contains a line break" >&2; exit 2
 else
 	@set -o pipefail; export ANALYSIS_OUT=$(call shell-quote,OUT); \
 	{ ANALYSIS_DATA=$(call shell-quote,DATA) \
 	    ANALYSIS_PATIENTS=$(call shell-quote,PATIENTS) ANALYSIS_CODEBOOK=$(call shell-quote,CODEBOOK) \
 	    ANALYSIS_MEASURES=$(call shell-quote,MEASURES) ANALYSIS_SHEET=$(call shell-quote,SHEET) \
 	    ANALYSIS_UNITS=$(call shell-quote,UNITS) ANALYSIS_BASELINE=$(call shell-quote,BASELINE) \
-	    ANALYSIS_START=$(call shell-quote,START) \
+	    ANALYSIS_START=$(call shell-quote,START) ANALYSIS_SITE=$(call shell-quote,SITE) \
 	    $(PY) -m helpers.pipeline.cohort 2>&1 && echo done; } \
 	    | $(FINISH) --folder-from ANALYSIS_OUT --after-input
+endif
+
+pool: | $(ENV) ## Many centres: make pool SITES="a/summary.json b/summary.json" OUT=folder [REVIEW=yes]
+ifneq (,$(findstring $(newline),$(value SITES)$(value OUT)$(value REVIEW)))
+	@echo "error: SITES, OUT or REVIEW contains a line break" >&2; exit 2
+else
+	@set -o pipefail; export POOL_OUT=$(call shell-quote,OUT); \
+	{ POOL_SITES=$(call shell-quote,SITES) POOL_REVIEW=$(call shell-quote,REVIEW) \
+	    $(PY) -m helpers.pipeline.pool 2>&1 && echo done; } \
+	    | $(FINISH) --folder-from POOL_OUT --after-input
 endif
 
 REPS ?= 100000
@@ -157,7 +169,7 @@ lab: | $(DEV) ## Open JupyterLab on the project kernel (JUPYTER_PORT, JUPYTER_TO
 	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
 
 clean: ## Remove generated outputs (never data/raw); `make` regenerates them
-	rm -f $(PROCESSED) $(PREPOST) $(FIGURES) $(REVIEW) $(POWER) $(REPORT) reports/report.pdf \
+	rm -f $(PROCESSED) $(PREPOST) $(SUMMARY) $(FIGURES) $(REVIEWED) $(POWER) $(REPORT) reports/report.pdf \
 	    $(DOCX) $(MANIFEST)
 	rm -rf .make
 

@@ -56,6 +56,38 @@ def pooled_table(pooled: pd.DataFrame, level: float = 0.95) -> Table:
                          "tau2": "τ²", "i2": "I² (%)", "q": "Q", "q_p_value": "p (Q)"})
 
 
+def pooled_changes_table(changes: pd.DataFrame, level: float = 0.95,
+                         codebook: Mapping[str, Measure] = MEASURES) -> Table:
+    """The mean changes pooled across sites (``pooled_changes.csv``), by outcome and
+    comparison: every method and test, HKSJ first."""
+    named = changes.assign(outcome=[f"{measure_name(code, codebook)}, {comparison}"
+                                    for code, comparison in zip(changes["outcome"],
+                                                                changes["comparison"],
+                                                                strict=True)])
+    return table(named, group="outcome", decimals={"i2": 1},
+                 columns=["method", "test", "k", "n", "estimate", "ci", "pi", "tau2", "i2",
+                          "q"],
+                 intervals={"ci": ("ci_low", "ci_high"), "pi": ("pi_low", "pi_high")},
+                 labels={"k": "Sites", "estimate": "Mean change", "ci": f"{format_level(level)} CI",
+                         "pi": f"{format_level(level)} PI", "tau2": "τ²", "i2": "I² (%)",
+                         "q": "Q"})
+
+
+def pooled_responders_table(responders: pd.DataFrame, level: float = 0.95) -> Table:
+    """The responder proportions pooled across sites (``pooled_responders.csv``): REML,
+    logit, HKSJ, one row per criterion and comparison."""
+    from helpers.scores import RESPONDER_CRITERIA
+
+    described = responders.assign(criterion=[dict(RESPONDER_CRITERIA).get(c, c)
+                                             for c in responders["criterion"]])
+    return table(described, group="comparison", decimals={"i2": 1},
+                 columns=["criterion", "k", "events", "n", "estimate", "ci", "pi", "i2"],
+                 intervals={"ci": ("ci_low", "ci_high"), "pi": ("pi_low", "pi_high")},
+                 labels={"criterion": "Criterion", "k": "Sites", "estimate": "Proportion",
+                         "ci": f"{format_level(level)} CI", "pi": f"{format_level(level)} PI",
+                         "i2": "I² (%)"})
+
+
 def review_studies_table(review: pd.DataFrame, level: float = 0.95) -> Table:
     """The review's studies (``studies.csv``), each with its proportion and interval."""
     return table(review, columns=["study", "design", "n", "events", "outcome_definition",

@@ -27,7 +27,7 @@ from matplotlib.patches import Polygon
 
 from helpers.figures.parts import SMALL_TEXT, get_ax, points, require_columns
 from helpers.figures.style import GREY, LIGHT_GREY, PALETTE, describe
-from helpers.formats import format_level, percent, round_significant
+from helpers.formats import format_level, percent, round_significant, significant
 
 __all__ = ["ForestRows", "draw_forest", "forest_plot", "forest_rows", "posterior_densities"]
 
@@ -102,12 +102,13 @@ class ForestRows:
 
 def forest_rows(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *,
                 xlim: tuple[float, float] = (0, 1), xlabel: str | None = None,
-                columns: Sequence[str] | None = None, level: float = 0.95) -> ForestRows:
+                columns: Sequence[str] | None = None, level: float = 0.95,
+                scale: str = "proportion") -> ForestRows:
     """The rows of a forest plot: positions, intervals, squares and texts.
 
     Parameters
     ----------
-    studies, pooled, xlim, xlabel, columns, level
+    studies, pooled, xlim, xlabel, columns, level, scale
         As for :func:`forest_plot`.
 
     Returns
@@ -131,14 +132,23 @@ def forest_rows(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *,
     >>> layout.detail
     'A 67%, B 100%'
     """
+    if scale not in ("proportion", "difference"):
+        raise ValueError(f"scale must be 'proportion' or 'difference', got {scale!r}")
+    if scale == "difference":
+        # Estimates such as mean changes: no events; the "events" column shows n.
+        require_columns(studies, ["study", "n", "estimate", "ci_low", "ci_high"], "studies")
+        studies = studies.drop(columns=["proportion", "events"], errors="ignore").rename(
+            columns={"estimate": "proportion"}).assign(events=studies["n"])
     require_columns(studies, ["study", "events", "n", "proportion", "ci_low", "ci_high"],
                      "studies")
     if pooled is not None:
         require_columns(pooled, ["estimate", "ci_low", "ci_high"], "pooled")
-    text_columns = _text_columns(columns, level)
+    text_columns = _text_columns(columns, level, scale)
     pooled = pooled if pooled is not None else pd.DataFrame(columns=["estimate"])
     records = _study_records(studies) + _pooled_records(studies, pooled)
     rows = pd.DataFrame(records, columns=list(_ROW_TYPES)).astype(_ROW_TYPES)
+    if scale == "difference":
+        rows["events_text"] = rows["events_text"].str.split("/").str[-1]
     xlim = tuple(xlim)
     for end in ("low", "high"):
         rows[f"draw_{end}"] = np.clip(rows[f"ci_{end}"].to_numpy(), *xlim)
@@ -148,23 +158,26 @@ def forest_rows(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *,
     return ForestRows(
         rows=rows, columns=text_columns, xlim=xlim,
         ylim=(rows["y"].max() + _BOTTOM_MARGIN if len(rows) else 1, _TOP),
-        xlabel=f"Proportion ({format_level(level)} CI)" if xlabel is None else xlabel,
+        xlabel=(f"{'Proportion' if scale == 'proportion' else 'Estimate'} "
+                f"({format_level(level)} CI)") if xlabel is None else xlabel,
         header_y=_HEADER_Y,
         # Between the last study's interval and the first diamond (half height 0.3);
         # written as it always was, so that the line's y is the same float.
         separator=n_studies - 0.3 + 0.2 if has_pooled else None,
         reference=float(pooled["estimate"].iloc[0]) if has_pooled else None,
         legend=f"{format_level(level)} prediction interval" if has_pi else None,
-        detail=_forest_detail(rows, len(pooled), level))
+        detail=_forest_detail(rows, len(pooled), level,
+                              percent if scale == "proportion" else significant))
 
 
-def _text_columns(columns: Sequence[str] | None, level: float) -> pd.DataFrame:
+def _text_columns(columns: Sequence[str] | None, level: float,
+                  scale: str = "proportion") -> pd.DataFrame:
     """The text columns' headers and centres (points right of the axes), in order."""
     columns = tuple(_TEXT_WIDTHS) if columns is None else tuple(columns)
     unknown = set(columns) - set(_TEXT_WIDTHS)
     if unknown:
         raise ValueError(f"columns must be among 'events', 'weight', 'estimate'; got {unknown}")
-    headers = {"events": "Events/N", "weight": "Weight",
+    headers = {"events": "Events/N" if scale == "proportion" else "N", "weight": "Weight",
                "estimate": f"Estimate [{format_level(level)} CI]"}
     centres, left = [], _TEXT_START
     for column in columns:  # each column starts where the one before it ends
@@ -237,16 +250,17 @@ def _format_ci(estimate: float, low: float, high: float) -> str:
     return f"{estimate:.2f} [{low:.2f}, {high:.2f}]"
 
 
-def _forest_detail(rows: pd.DataFrame, n_pooled: int, level: float) -> str:
-    """The rows of a forest plot in words: each study's proportion, the first pooled row."""
+def _forest_detail(rows: pd.DataFrame, n_pooled: int, level: float, number=percent) -> str:
+    """The rows of a forest plot in words: each study's estimate (``number`` writes it),
+    the first pooled row."""
     studies = rows[rows["kind"] == "study"]
-    detail = ", ".join(f"{label} {percent(p)}"
+    detail = ", ".join(f"{label} {number(p)}"
                        for label, p in zip(studies["label"], studies["estimate"], strict=True))
     if n_pooled:
         first = rows[rows["kind"] == "pooled"].iloc[0]
-        detail += (f"; {first['label']}: {percent(first['estimate'])}, "
-                   f"{format_level(level)} CI {percent(first['ci_low'])} to "
-                   f"{percent(first['ci_high'])}")
+        detail += (f"; {first['label']}: {number(first['estimate'])}, "
+                   f"{format_level(level)} CI {number(first['ci_low'])} to "
+                   f"{number(first['ci_high'])}")
         if n_pooled > 1:
             detail += f", and {n_pooled - 1} more pooled estimates"
     return detail
@@ -259,7 +273,8 @@ def _forest_detail(rows: pd.DataFrame, n_pooled: int, level: float) -> str:
 
 def forest_plot(studies, pooled: pd.DataFrame | None = None, *, ax=None,
                 xlim: tuple[float, float] = (0, 1), xlabel: str | None = None,
-                columns: Sequence[str] | None = None, level: float | None = None, **kwargs):
+                columns: Sequence[str] | None = None, level: float | None = None,
+                scale: str = "proportion", **kwargs):
     """Forest plot of per-study proportions and pooled estimates.
 
     Parameters
@@ -286,6 +301,10 @@ def forest_plot(studies, pooled: pd.DataFrame | None = None, *, ax=None,
         the axis label, the estimate column's header and the legend. Default: the level
         the frames were computed at (``pool_proportions`` records it in their
         ``attrs``), else 0.95.
+    scale : {"proportion", "difference"}, default "proportion"
+        ``"difference"`` draws estimates such as mean changes: ``studies`` then has
+        ``study, n, estimate, ci_low, ci_high`` (no events), the "events" column shows
+        ``n``, and the description writes numbers, not percentages. Give ``xlim`` to fit.
     **kwargs
         Passed to the study squares (:meth:`~matplotlib.axes.Axes.scatter`).
 
@@ -311,7 +330,7 @@ def forest_plot(studies, pooled: pd.DataFrame | None = None, *, ax=None,
         level = recorded[0] if recorded else 0.95
     # Laid out before the Axes is taken: bad input raises without creating a figure.
     layout = forest_rows(studies, pooled, xlim=xlim, xlabel=xlabel, columns=columns,
-                         level=level)
+                         level=level, scale=scale)
     return draw_forest(get_ax(ax), layout, **kwargs)
 
 

@@ -58,7 +58,7 @@ from helpers.data.names import MeasureIndex
 from helpers.data.patients import read_patients
 from helpers.data.reader import Reading, read_cohort, validated_table, write_validated
 from helpers.errors import InputError
-from helpers.io import write_csv, write_text
+from helpers.io import sha256, write_csv, write_text
 from helpers.scores import derive_das28
 from helpers.vocab import DAS28_MEASURES, measure_name
 
@@ -107,7 +107,7 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
                codebook: str | Path | None = None, measures: Sequence[str] | None = None,
                sheet: str | None = None, units: str | None = None,
                baseline: str | None = None, start: str | None = None,
-               quiet: bool = False) -> Path:
+               site: str | None = None, quiet: bool = False) -> Path:
     """Validate and convert the inputs, then run the pre/post and figures notebooks.
 
     Parameters
@@ -131,6 +131,8 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
         The baseline visit's label, when it is none of the known synonyms.
     start : str, optional
         The treatment start (a date, or a column of DATA), for visits given as dates.
+    site : str, optional
+        The site's name in ``OUT/summary.json`` (default: OUT's folder name).
     quiet : bool
         No progress output.
 
@@ -170,7 +172,8 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
             _print_summary(data_path, checked.frame, checked.outcomes, checked.reading)
         if staging is None:
             staging = _staging(folder, out)
-        _write_and_run(staging, checked, data_path, patients, codebook, book, quiet, kernel)
+        _write_and_run(staging, checked, data_path, patients, codebook, book, quiet, kernel,
+                       site=site or folder.name)
         _swap_into_place(staging, folder)
     finally:
         if kernel is not None:
@@ -223,7 +226,7 @@ def _checked(data_path: Path, book, chosen, patients, *, sheet, units, baseline,
 
 
 def _write_and_run(staging: Path, checked: _Checked, data_path: Path, patients, codebook,
-                   book, quiet: bool, kernel) -> None:
+                   book, quiet: bool, kernel, *, site: str) -> None:
     """The data folder of OUT, then the notebooks and the report, all into ``staging``.
 
     Read once: the notebooks get the checked, typed table as Parquet with its checksum,
@@ -241,7 +244,7 @@ def _write_and_run(staging: Path, checked: _Checked, data_path: Path, patients, 
             patients_path = write_csv(checked.patients, staging / "data" / "patients.csv")
         inputs = [data_path] + ([paths.resolve(patients)] if patients else [])
         _run_into(staging, (handed, digest), inputs, patients_path, codebook,
-                  checked.outcomes, checked.reading, quiet, kernel=kernel,
+                  checked.outcomes, checked.reading, quiet, kernel=kernel, site=site,
                   about=_about(data_path, frame, checked.patients is not None))
         for_people.result()
 
@@ -305,7 +308,7 @@ def _about(data: Path, frame, has_patients: bool) -> str:
 def _run_into(staging: Path, measurements: tuple[Path, str], inputs: list[Path],
               patients_path: Path | None, codebook: str | Path | None,
               outcomes: Sequence[str], reading: Reading, quiet: bool, *,
-              about: str, kernel=None) -> None:
+              about: str, site: str, kernel=None) -> None:
     from helpers.pipeline.notebooks import run_notebooks
     from helpers.pipeline.report import build_report
 
@@ -327,6 +330,10 @@ def _run_into(staging: Path, measurements: tuple[Path, str], inputs: list[Path],
         "outcomes": list(outcomes),
         "tables_dir": "tables",
         "figures_dir": "figures",
+        # What the site shares for pooling across centres (make pool): OUT/summary.json.
+        "summary_path": "summary.json",
+        "site": site,
+        "input_sha256": sha256(inputs[0]),
     }
     # Cells tagged "paper" describe the paper's four patients, not this cohort.
     with _kernel_root(staging):
@@ -378,6 +385,8 @@ OPTIONS = (
                  "basale, screening..."),
     ("start", "treatment start for visits given as dates: a date (2023-01-15) or a column "
               "of DATA"),
+    ("site", "the site's name in OUT/summary.json, for pooling across centres (default: "
+             "OUT's folder name)"),
 )
 
 
@@ -415,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = run_cohort(args.data, args.out, patients=args.patients,
                             codebook=args.codebook, measures=measures, sheet=args.sheet,
                             units=args.units, baseline=args.baseline, start=args.start,
-                            quiet=args.quiet)
+                            site=args.site, quiet=args.quiet)
     except (InputError, NotebookError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -33,7 +33,8 @@ import pandas as pd
 
 from helpers import paths
 from helpers.errors import InputError
-from helpers.displays import cohort_table, pooled_table, prepost_table, responders_summary_table
+from helpers.displays import (cohort_table, pooled_changes_table, pooled_responders_table,
+                              pooled_table, prepost_table, responders_summary_table)
 from helpers.io import write_bytes
 from helpers.tables import Table
 
@@ -84,6 +85,21 @@ def _meta_pooled(frame: pd.DataFrame, folder: Path) -> Table:
     return pooled_table(frame, _level(read_table(bayes), "level") if bayes.is_file() else 0.95)
 
 
+def _pooled_changes(frame: pd.DataFrame, folder: Path) -> Table:
+    return pooled_changes_table(frame, _pool_level(folder))
+
+
+def _pooled_responders(frame: pd.DataFrame, folder: Path) -> Table:
+    return pooled_responders_table(frame, _pool_level(folder))
+
+
+def _pool_level(folder: Path) -> float:
+    # The pooled tables do not record their level; the Bayesian sensitivity table,
+    # written by the same notebook with the same level, does.
+    bayes = folder / "pooled_responders_bayes.csv"
+    return _level(read_table(bayes), "level") if bayes.is_file() else 0.95
+
+
 @dataclass(frozen=True)
 class Spec:
     """One table of the document: its CSV, its caption and how it is displayed."""
@@ -104,6 +120,10 @@ TABLES = (
          _responders_summary),
     Spec("meta_pooled.csv", "Pooled proportion of responders: meta-analyses of the review",
          _meta_pooled, wide=True),
+    Spec("pooled_changes.csv", "Mean change from baseline pooled across sites",
+         _pooled_changes, wide=True),
+    Spec("pooled_responders.csv", "Responders pooled across sites (REML, logit, HKSJ)",
+         _pooled_responders, wide=True),
 )
 
 
