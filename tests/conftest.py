@@ -27,12 +27,13 @@ def raw_copy(tmp_path):
 
 def committed_outputs() -> dict[str, str]:
     """Checksums of every committed output of the default run (processed data, tables,
-    figures, notebooks): tests compare before and after to prove nothing was touched."""
+    figures, notebooks, the site summary): tests compare before and after to prove nothing was touched."""
     from helpers import paths
     from helpers.io import sha256
 
     folders = [paths.DATA_PROCESSED, paths.TABLES, paths.FIGURES, paths.NOTEBOOKS]
     files = [p for folder in folders for p in sorted(folder.iterdir()) if p.is_file()]
+    files.append(paths.REPORTS / "summary.json")
     return {paths.display_path(p): sha256(p) for p in files}
 
 

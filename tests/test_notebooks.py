@@ -212,7 +212,9 @@ def test_output_dir_runs_touch_no_committed_file(tmp_path):
                 for folder, source in [("processed", paths.DATA_PROCESSED),
                                        ("tables", paths.TABLES), ("figures", paths.FIGURES)]
                 for p in source.iterdir()}
-    assert produced == expected | {p.name for p in NOTEBOOKS} | {"report.html"}
+    assert produced == expected | {p.name for p in NOTEBOOKS} | {"report.html",
+                                                                 "summary.json"}
+    assert (out / "summary.json").read_bytes() == (paths.REPORTS / "summary.json").read_bytes()
     # Portable: nothing names the output folder, the project or the machine's temp folder.
     for path in out.rglob("*"):
         if path.suffix in {".ipynb", ".html", ".md", ".csv", ".svg"}:

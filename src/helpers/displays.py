@@ -73,12 +73,12 @@ def pooled_changes_table(changes: pd.DataFrame, level: float = 0.95,
                          "q": "Q"})
 
 
-def pooled_responders_table(responders: pd.DataFrame, level: float = 0.95) -> Table:
+def pooled_responders_table(responders: pd.DataFrame, level: float = 0.95,
+                            descriptions: Mapping[str, str] | None = None) -> Table:
     """The responder proportions pooled across sites (``pooled_responders.csv``): REML,
-    logit, HKSJ, one row per criterion and comparison."""
-    from helpers.scores import RESPONDER_CRITERIA
-
-    described = responders.assign(criterion=[dict(RESPONDER_CRITERIA).get(c, c)
+    logit, HKSJ, one row per criterion and comparison; ``descriptions`` names the
+    criteria (:data:`helpers.scores.RESPONDER_CRITERIA`)."""
+    described = responders.assign(criterion=[(descriptions or {}).get(c, c)
                                              for c in responders["criterion"]])
     return table(described, group="comparison", decimals={"i2": 1},
                  columns=["criterion", "k", "events", "n", "estimate", "ci", "pi", "i2"],

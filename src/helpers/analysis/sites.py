@@ -33,8 +33,8 @@ from helpers.data import tidy
 from helpers.errors import InputError
 from helpers.formats import format_level, round_significant
 from helpers.io import write_text
-from helpers.meta import ContinuityCorrectionWarning, pool_proportions, pool_proportions_bayes
-from helpers.meta_estimates import pool_estimates
+from helpers.meta import (ContinuityCorrectionWarning, pool_estimates, pool_proportions,
+                          pool_proportions_bayes)
 from helpers.scores import RESPONDER_CRITERIA, responder_table, summarise_responders
 from helpers.vocab import BASELINE, Measure
 
@@ -53,6 +53,10 @@ MIN_SHARED_N = 3
 #: Medians and quartiles are shared for groups of at least this many pairs: those of a
 #: few values are the values themselves, or interpolate between two of them.
 MIN_QUANTILE_N = 10
+#: Above this many sites a forest plot shows the pooled rows only: one row per site would
+#: be unreadable (and slow to draw); the sites' own numbers are in ``site_changes.csv``
+#: and ``site_responders.csv``.
+MAX_FOREST_SITES = 40
 #: Columns of ``pooled_changes.csv``.
 CHANGE_COLUMNS = ("outcome", "comparison", "method", "test", "k", "n", "estimate", "ci_low",
                   "ci_high", "pi_low", "pi_high", "tau2", "i2", "q")
@@ -341,8 +345,10 @@ def pooled_responders_bayes(summaries: Sequence[dict], *, level: float = 0.95,
     (half-normal prior on tau), a sensitivity analysis for few sites."""
     rows = []
     for criterion, comparison, sites in _responder_groups(summaries):
-        fit = pool_proportions_bayes(sites["events"], sites["n"], tau_scale=tau_scale,
-                                     level=level, labels=sites["site"]).pooled.iloc[0]
+        with warnings.catch_warnings():  # 1/2 added to a site with 0 or n events
+            warnings.simplefilter("ignore", ContinuityCorrectionWarning)
+            fit = pool_proportions_bayes(sites["events"], sites["n"], tau_scale=tau_scale,
+                                         level=level, labels=sites["site"]).pooled.iloc[0]
         rows.append({"criterion": criterion, "comparison": comparison, **fit.to_dict()})
     return pd.DataFrame(rows)
 
@@ -381,7 +387,8 @@ def last_comparisons(frame: pd.DataFrame, key: str) -> list[tuple[str, str]]:
 
 
 def change_forest(summaries: Sequence[dict], outcome: str, comparison: str, *,
-                  level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  level: float = 0.95, max_sites: int = MAX_FOREST_SITES
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A forest plot's rows for one pooled mean change (``scale="difference"``).
 
     Returns
@@ -389,7 +396,8 @@ def change_forest(summaries: Sequence[dict], outcome: str, comparison: str, *,
     studies, pooled : DataFrame
         One row per site (``study, n, estimate, ci_low, ci_high, weight``: the site's mean
         change with its Wald interval and its REML weight); the pooled rows, REML with
-        HKSJ (the primary result, with its prediction interval), then with Wald.
+        HKSJ (the primary result, with its prediction interval), then with Wald. No
+        site rows above ``max_sites`` sites.
     """
     inputs = change_inputs(summaries)
     sites = inputs[(inputs["outcome"] == outcome) & (inputs["comparison"] == comparison)]
@@ -401,14 +409,19 @@ def change_forest(summaries: Sequence[dict], outcome: str, comparison: str, *,
                      "n": int(sites["n"].sum())})
     studies = fit.studies.rename(columns={"yi": "estimate"}).assign(n=sites["n"].to_numpy())
     pooled = pd.DataFrame(rows)
+    if len(studies) > max_sites:
+        studies = studies.iloc[:0]
+        pooled["label"] = pooled["label"].str.replace("Pooled (", f"{len(sites)} sites (")
     studies.attrs["level"] = pooled.attrs["level"] = level
     return studies, pooled
 
 
 def responder_forest(summaries: Sequence[dict], criterion: str, comparison: str, *,
-                     level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     level: float = 0.95, max_sites: int = MAX_FOREST_SITES
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A forest plot's rows for one pooled responder proportion: the sites with exact
-    (Clopper-Pearson) intervals and REML weights, the REML HKSJ pooled row."""
+    (Clopper-Pearson) intervals and REML weights (none above ``max_sites`` sites), the
+    REML HKSJ pooled row."""
     inputs = responder_inputs(summaries)
     sites = inputs[(inputs["criterion"] == criterion) & (inputs["comparison"] == comparison)]
     with warnings.catch_warnings():
@@ -418,6 +431,9 @@ def responder_forest(summaries: Sequence[dict], criterion: str, comparison: str,
     studies = fit.studies.assign(proportion=fit.studies["observed"],
                                  ci_low=fit.studies["cp_low"], ci_high=fit.studies["cp_high"])
     pooled = fit.pooled.assign(label="Pooled (REML, logit, HKSJ)")
+    if len(studies) > max_sites:
+        studies = studies.iloc[:0]
+        pooled["label"] = f"{len(sites)} sites (REML, logit, HKSJ)"
     studies.attrs["level"] = pooled.attrs["level"] = level
     return studies, pooled
 

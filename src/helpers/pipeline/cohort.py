@@ -158,23 +158,23 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
     # built in. A small file is checked first, so that its errors come at once and
     # nothing (not even OUT's parent folder) is created before they are found.
     early = _size(data_path) >= EARLY_KERNEL_BYTES
-    staging = _staging(folder, out) if early else None
+    staging = staging_folder(folder, out) if early else None
     kernel = None
     try:
         if early:
             from helpers.pipeline.notebooks import start_kernel
 
-            with _kernel_root(staging):
+            with kernel_root(staging):
                 kernel = start_kernel()
         checked = _checked(data_path, book, chosen, patients, sheet=sheet, units=unit_of,
                            baseline=baseline, start=start)
         if not quiet:
             _print_summary(data_path, checked.frame, checked.outcomes, checked.reading)
         if staging is None:
-            staging = _staging(folder, out)
+            staging = staging_folder(folder, out)
         _write_and_run(staging, checked, data_path, patients, codebook, book, quiet, kernel,
                        site=site or folder.name)
-        _swap_into_place(staging, folder)
+        swap_into_place(staging, folder)
     finally:
         if kernel is not None:
             kernel.shutdown()
@@ -256,7 +256,7 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _staging(folder: Path, out: str | Path) -> Path:
+def staging_folder(folder: Path, out: str | Path) -> Path:
     """The hidden sibling of OUT the run is built in, then swapped into place."""
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -336,7 +336,7 @@ def _run_into(staging: Path, measurements: tuple[Path, str], inputs: list[Path],
         "input_sha256": sha256(inputs[0]),
     }
     # Cells tagged "paper" describe the paper's four patients, not this cohort.
-    with _kernel_root(staging):
+    with kernel_root(staging):
         executed = run_notebooks([paths.NOTEBOOKS / name for name in NOTEBOOKS],
                                  output_dir=staging / "notebooks", parameters=parameters,
                                  quiet=quiet, drop_tags=("paper",), kernel=kernel)
@@ -346,7 +346,7 @@ def _run_into(staging: Path, measurements: tuple[Path, str], inputs: list[Path],
 
 
 @contextlib.contextmanager
-def _kernel_root(folder: Path) -> Iterator[None]:
+def kernel_root(folder: Path) -> Iterator[None]:
     """Notebook kernels started inside see ``folder`` as the project root."""
     before = os.environ.get("ANIFROLUMAB_ROOT")
     os.environ["ANIFROLUMAB_ROOT"] = str(folder)
@@ -359,7 +359,7 @@ def _kernel_root(folder: Path) -> Iterator[None]:
             os.environ["ANIFROLUMAB_ROOT"] = before
 
 
-def _swap_into_place(staging: Path, folder: Path) -> None:
+def swap_into_place(staging: Path, folder: Path) -> None:
     """Replace ``folder`` by ``staging``: renames only, so never half of either."""
     old = None
     if folder.exists():

@@ -6,7 +6,8 @@ elsewhere (a run on other data); ``-p name value`` sets parameters.
 
 With ``--output-dir DIR`` *every* file goes under ``DIR``: the executed notebooks, and the
 folders that notebooks write (:data:`OUTPUT_FOLDERS`: ``processed_dir`` to
-``DIR/processed``, ``tables_dir`` to ``DIR/tables``, ``figures_dir`` to ``DIR/figures``)
+``DIR/processed``, ``tables_dir`` to ``DIR/tables``, ``figures_dir`` to ``DIR/figures``; and
+:data:`OUTPUT_FILES`: ``summary_path`` to ``DIR/summary.json``)
 unless given with ``-p``; ``--report`` is taken relative to ``DIR``. Within one run, a
 notebook reads what an earlier one wrote there: after ``01_clean`` has written
 ``DIR/processed``, ``02_prepost``'s ``measurements_path`` (by default under
@@ -55,6 +56,8 @@ _VOLATILE_CELL_METADATA = ("papermill", "execution", "collapsed", "scrolled")
 # Parameters that name a folder a notebook writes, and their sub-folder under --output-dir.
 OUTPUT_FOLDERS = {"processed_dir": "processed", "tables_dir": "tables",
                   "figures_dir": "figures"}
+#: Files that notebooks write outside those folders, and where ``--output-dir`` puts them.
+OUTPUT_FILES = {"summary_path": "summary.json"}
 
 
 class NotebookError(RuntimeError):
@@ -216,6 +219,9 @@ def redirect_outputs(declared: Mapping[str, Mapping], parameters: Mapping[str, o
             out[name] = (folder / sub).relative_to(base).as_posix()
             if default is not None:
                 written[default] = folder / sub
+    for name, file in OUTPUT_FILES.items():
+        if name in declared and name not in parameters:
+            out[name] = (folder / file).relative_to(base).as_posix()
     for name, spec in declared.items():
         if name in out:
             continue

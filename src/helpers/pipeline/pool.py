@@ -25,8 +25,8 @@ from helpers import paths
 from helpers.analysis.sites import check_sites, read_summary
 from helpers.errors import InputError
 from helpers.io import write_text
-from helpers.pipeline.cohort import (MARKER, _kernel_root, _staging, _swap_into_place,
-                                     check_output_folder)
+from helpers.pipeline.cohort import (MARKER, check_output_folder, kernel_root, staging_folder,
+                                     swap_into_place)
 
 NOTEBOOK = paths.NOTEBOOKS / "pooling" / "06_pool.ipynb"
 
@@ -53,7 +53,7 @@ def run_pool(sites: Sequence[str | Path], out: str | Path, *, review: bool = Fal
     folder = check_output_folder(out)
     read = [(paths.resolve(site), read_summary(paths.resolve(site))) for site in sites]
     check_sites(read)
-    staging = _staging(folder, out)
+    staging = staging_folder(folder, out)
     try:
         write_text("made by make pool; a rerun replaces this folder as a whole\n",
                    staging / MARKER)
@@ -71,15 +71,16 @@ def run_pool(sites: Sequence[str | Path], out: str | Path, *, review: bool = Fal
             shutil.copyfile(paths.DATA_PROCESSED / paths.STUDIES, studies)
             parameters["studies_path"] = studies.relative_to(staging).as_posix()
         # Paths relative to OUT: the kernel's root is the folder being built.
-        with _kernel_root(staging):
+        with kernel_root(staging):
             executed = run_notebooks([NOTEBOOK], output_dir=staging / "notebooks",
                                      parameters=parameters, quiet=quiet)
-        build_report(executed, staging / "report.html", inputs=[p for p, _ in read],
+        build_report(executed, staging / "report.html",
+                     inputs={name: staging / name for name in copies},
                      title=f"Pooled analysis of {len(read)} sites",
                      about=(f"The summaries of {len(read)} sites: "
                             + ", ".join(s["site"] for _, s in read) + ". No patient-level "
                             "data: each site shared counts, means, SDs and quartiles."))
-        _swap_into_place(staging, folder)
+        swap_into_place(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder / "report.html"

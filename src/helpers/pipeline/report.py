@@ -153,7 +153,8 @@ def _git(*args: str) -> str | None:
 def provenance(raw_dir: str | Path = paths.DATA_RAW, inputs=None) -> dict[str, object]:
     """Commit, input checksums and software versions of this run.
 
-    ``inputs`` (files) replaces the default input set, the CSV files of ``raw_dir``.
+    ``inputs`` (files, or a mapping of the name to show to the file) replaces the
+    default input set, the CSV files of ``raw_dir``.
     """
     commit = _git("rev-parse", "HEAD")
     dirty = _git("status", "--porcelain", "--untracked-files=no", "--", "src", "notebooks",
@@ -164,14 +165,18 @@ def provenance(raw_dir: str | Path = paths.DATA_RAW, inputs=None) -> dict[str, o
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
-    files = ([paths.resolve(p) for p in inputs] if inputs is not None
-             else sorted(paths.resolve(raw_dir).glob("*.csv")))
+    if isinstance(inputs, Mapping):  # name as shown -> file
+        named = {str(name): paths.resolve(path) for name, path in inputs.items()}
+    else:
+        files = ([paths.resolve(p) for p in inputs] if inputs is not None
+                 else sorted(paths.resolve(raw_dir).glob("*.csv")))
+        named = {paths.display_path(p): p for p in files}
     return {
         "commit": (commit or "unknown (not a git checkout)")
         + (" with uncommitted changes to inputs" if dirty else ""),
         "python": f"{platform.python_version()} ({platform.python_implementation()})",
         "packages": versions,
-        "inputs": {paths.display_path(p): sha256(p) for p in files},
+        "inputs": {name: sha256(path) for name, path in named.items()},
     }
 
 
@@ -415,8 +420,9 @@ def build_report(notebooks: Sequence[str | Path], output: str | Path, *,
         Page title.
     raw_dir : path
         Raw-data folder whose checksums go into the provenance block.
-    inputs : sequence of path, optional
-        Input files to checksum instead (a user's own measurements file).
+    inputs : sequence of path, or mapping of str to path, optional
+        Input files to checksum instead (a user's own measurements file), or the names
+        to show for them (``make pool``'s copies of the summaries, named within OUT).
     reading : sequence of str, optional
         How the input was read (:meth:`helpers.data.reader.Reading.summary`): shape,
         encoding, rows left out, measure names, visits, units. Listed in the provenance.

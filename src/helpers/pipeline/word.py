@@ -90,7 +90,9 @@ def _pooled_changes(frame: pd.DataFrame, folder: Path) -> Table:
 
 
 def _pooled_responders(frame: pd.DataFrame, folder: Path) -> Table:
-    return pooled_responders_table(frame, _pool_level(folder))
+    from helpers.scores import RESPONDER_CRITERIA
+
+    return pooled_responders_table(frame, _pool_level(folder), dict(RESPONDER_CRITERIA))
 
 
 def _pool_level(folder: Path) -> float:
