@@ -301,3 +301,59 @@ def _the_papers_summary_pools_with_two_sites_and_updates_the_review(three_sites)
                                                 summaries[0].read_bytes(),
                                                 summaries[1].read_bytes()]
     assert re.search(r"Pooled analysis of 3 sites", (out / "report.html").read_text())
+
+
+# metafor, on three made-up estimates:
+#   yi <- c(-1.2, -0.8, -1.6); sei <- c(0.2, 0.25, 0.3)
+#   r <- rma(yi, sei = sei, method = m, test = t, control = list(threshold = 1e-12))
+#   p <- predict(r); c(p$pred, p$ci.lb, p$ci.ub, p$pi.lb, p$pi.ub, r$tau2, r$I2)
+METAFOR_SMALL = {
+    ("DL", "z"): (-1.1771882630, -1.5852020169, -0.7691745090, -1.8339882438,
+                  -0.5203882822, 0.0689610390, 53.1000000000),
+    ("DL", "knha"): (-1.1771882630, -2.1190846810, -0.2352918450, -2.6481852714,
+                     0.2938087455, 0.0689610390, 53.1000000000),
+}
+
+
+@pytest.mark.parametrize(("method", "test"), list(METAFOR_SMALL))
+def test_pool_estimates_matches_metafor(method, test):
+    from helpers.meta import pool_estimates
+
+    row = pool_estimates([-1.2, -0.8, -1.6], [0.2, 0.25, 0.3], method=method,
+                         test=test).pooled.iloc[0]
+    got = row[["estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2"]]
+    np.testing.assert_allclose(got.to_numpy(dtype=float), METAFOR_SMALL[(method, test)],
+                               rtol=1e-9)
+
+
+def test_pool_estimates_refuses_what_is_not_an_estimate():
+    from helpers.meta import pool_estimates
+
+    for args, message in ((([-1.0, "2"], [0.1, 0.2]), "yi must be numbers, not text"),
+                          (([-1.0, 2.0], [0.1, 0.0]), "sei must be positive"),
+                          (([-1.0, 2.0], [0.1]), "equal length"),
+                          (([-1.0, np.nan], [0.1, 0.2]), "must be finite")):
+        with pytest.raises(ValueError, match=message):
+            pool_estimates(*args)
+
+
+def test_a_pool_of_estimates_draws_as_a_forest_of_differences():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.figures import forest_plot
+    from helpers.meta import pool_estimates
+
+    result = pool_estimates([-1.65, -1.49, -2.08], [0.18, 0.11, 0.22],
+                            labels=["Site A", "Site B", "Site C"])
+    fig, ax = plt.subplots(figsize=(7, 3))
+    forest_plot(result, ax=ax)
+    texts = {text.get_text() for text in ax.texts}
+    rows = {label.get_text() for label in ax.get_yticklabels()}
+    plt.close(fig)
+    assert {"Site A", "Site C"} <= rows and {"31.8%", "Weight"} <= texts
+    assert not any("/" in text for text in texts)  # no events/n column
+    low, high = ax.get_xlim()
+    assert low < -2.9 and high > -0.46  # the prediction interval fits

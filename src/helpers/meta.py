@@ -999,6 +999,14 @@ class PooledEstimates:
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:
+        """In Jupyter: the summary, then the studies with their weights."""
+        import html
+
+        shown = self.studies[["study", "yi", "sei", "ci_low", "ci_high", "weight"]]
+        return (f"<pre>{html.escape(self.summary())}</pre>"
+                + shown.to_html(index=False, float_format=lambda x: f"{x:.3f}"))
+
 
 def pool_estimates(yi, sei, *, method: str = "REML", test: str = "knha",
                    level: float = 0.95, labels=None) -> PooledEstimates:

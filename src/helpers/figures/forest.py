@@ -204,7 +204,8 @@ def _study_records(studies: pd.DataFrame) -> list[dict]:
     return [
         {"kind": "study", "label": str(label), "y": float(y), "estimate": p, "ci_low": lo,
          "ci_high": hi, "draw_pi_low": np.nan, "draw_pi_high": np.nan, "size": size,
-         "weight": w, "events_text": f"{int(e)}/{int(n)}",
+         "weight": w,
+         "events_text": f"{int(e)}/{int(n)}" if np.isfinite([e, n]).all() else "",
          "weight_text": f"{round_significant(w):.1f}%" if np.isfinite(w) else "",
          "estimate_text": _format_ci(p, lo, hi)}
         for y, (label, e, n, w, p, lo, hi, size) in enumerate(zip(
@@ -324,6 +325,15 @@ def forest_plot(studies, pooled: pd.DataFrame | None = None, *, ax=None,
             raise TypeError("give a pooling result alone, or studies and pooled frames")
         level = studies.level if level is None else level
         studies, pooled = studies.studies, studies.pooled
+        if "yi" in studies and "events" not in studies:  # helpers.meta.pool_estimates
+            studies = studies.rename(columns={"yi": "estimate"}).assign(n=np.nan)
+            scale = "difference"
+            columns = ("weight", "estimate") if columns is None else columns  # no n
+            if xlim == (0, 1):
+                values = np.concatenate([studies[["ci_low", "ci_high"]].to_numpy().ravel(),
+                                         pooled[["pi_low", "pi_high"]].to_numpy().ravel()])
+                pad = 0.05 * (np.nanmax(values) - np.nanmin(values) or 1.0)
+                xlim = (float(np.nanmin(values)) - pad, float(np.nanmax(values)) + pad)
     if level is None:
         recorded = [frame.attrs.get("level") for frame in (pooled, studies)
                     if frame is not None and frame.attrs.get("level") is not None]
