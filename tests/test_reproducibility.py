@@ -206,5 +206,5 @@ def test_make_analysis_takes_paths_as_data_not_shell(clone, tmp_path):
     assert "$(shell touch" in result.stderr  # reported as the (missing) file it names
     assert not (folder / "out").exists()
     result = _run(["make", "analysis", "DATA=a\nb.csv", f"OUT={folder / 'out'}"], clone)
-    assert ("error: DATA, OUT, PATIENTS, CODEBOOK, MEASURES, SHEET, UNITS, BASELINE or START "
-            "contains a line break") in result.stderr
+    assert ("error: DATA, OUT, PATIENTS, CODEBOOK, MEASURES, SHEET, UNITS, BASELINE, START "
+            "or SITE contains a line break") in result.stderr

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -170,6 +171,11 @@ def write_summary(summary: dict, path: str | Path) -> Path:
 
 @cache
 def _validator():
+    # As helpers.pipeline.notebooks.skip_unused_format_checks does for the runner: without
+    # this, importing jsonschema in the kernel compiles an IRI grammar (rfc3987_syntax,
+    # 1.5 s) for format checks this schema never asks for.
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
     import jsonschema
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
