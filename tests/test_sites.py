@@ -277,12 +277,15 @@ def _the_papers_summary_pools_with_two_sites_and_updates_the_review(three_sites)
     """make pool with the paper's summary and two synthetic sites, REVIEW=yes: the
     review's three studies plus each site's articular response, pooled and left out in
     turn; every file of OUT names no folder of this machine."""
-    from helpers.pipeline.pool import main
+    import subprocess
 
     folder, summaries = three_sites
     out = folder / "with_paper"
     sites = " ".join([str(PAPER_SUMMARY), str(summaries[0]), str(summaries[1])])
-    assert main(["--sites", sites, "--out", str(out), "--review", "yes", "--quiet"]) == 0
+    result = subprocess.run(["make", "pool", f"SITES={sites}", f"OUT={out}", "REVIEW=yes"],
+                            cwd=paths.ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"wrote {out / 'report.html'}" in result.stderr
     studies = pd.read_csv(paths.DATA_PROCESSED / paths.STUDIES)
     pooled = pd.read_csv(out / "tables" / "review_pooled.csv")
     joined = pooled[pooled["analysis"] == "review+case_series"]
