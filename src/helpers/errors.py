@@ -45,11 +45,20 @@ def refuse_text(value, name: str) -> None:
     """
     import numpy as np  # here: this module is imported by light command-line paths
 
-    array = np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value,
-                       dtype=object)
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be numbers, not text (got {value!r})")
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and getattr(dtype, "kind", "O") in "biufcmM":
+        return  # numbers (or bool, dates): nothing to look at, whatever the length
+    # A list is looked at item by item (numpy would turn [1, "2"] into ["1", "2"]).
+    array = (np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value)
+             if dtype is not None else np.asarray(value, dtype=object))
     if array.dtype.kind not in "OUS":
         return
-    for item in array.ravel():
+    if array.dtype.kind in "US":
+        first = array.ravel()[0] if array.size else ""
+        raise ValueError(f"{name} must be numbers, not text (got {str(first)!r})")
+    for item in array.ravel():  # object: mixed, such as numbers and None
         if isinstance(item, (str, bytes)):
             raise ValueError(f"{name} must be numbers, not text (got {item!r})")
 
