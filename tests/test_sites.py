@@ -360,3 +360,20 @@ def test_a_pool_of_estimates_draws_as_a_forest_of_differences():
     assert not any("/" in text for text in texts)  # no events/n column
     low, high = ax.get_xlim()
     assert low < -2.9 and high > -0.46  # the prediction interval fits
+
+
+def test_make_pool_expands_patterns_and_says_what_is_wrong_in_one_line(tmp_path, capsys):
+    from helpers.pipeline.pool import main
+
+    for centre in ("genoa", "milan"):
+        (tmp_path / centre).mkdir()
+        (tmp_path / centre / "summary.json").write_bytes(PAPER_SUMMARY.read_bytes())
+    status = main(["--sites", str(tmp_path / "*" / "summary.json"), "--out",
+                   str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    # Both files were read (the pattern matched two): they name the same site.
+    assert status == 1 and err.count("\n") == 0
+    assert "milan/summary.json" in err and "names site 'Cassone 2025 case series'" in err
+    assert not (tmp_path / "out").exists()
+    assert main(["--sites", "a.json", "--out", str(tmp_path / "o"), "--review", "maybe"]) == 2
+    assert "REVIEW must be yes or no" in capsys.readouterr().err

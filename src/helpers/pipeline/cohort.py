@@ -78,7 +78,7 @@ def _ignored_by_git(folder: Path) -> bool:
     return result.returncode == 0
 
 
-def check_output_folder(out: str | Path) -> Path:
+def check_output_folder(out: str | Path, command: str = "make analysis") -> Path:
     """Resolve ``out`` and refuse folders this command must not write into.
 
     Raises
@@ -98,7 +98,7 @@ def check_output_folder(out: str | Path) -> Path:
     if folder.exists() and not folder.is_dir():
         raise InputError(out, "output folder is a file, not a folder", argument="OUT")
     if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER).is_file():
-        raise InputError(out, "output folder is not empty and was not made by make analysis; "
+        raise InputError(out, f"output folder is not empty and was not made by {command}; "
                          "choose a new or empty folder (nothing was written)", argument="OUT")
     return folder
 

@@ -13,6 +13,7 @@ so OUT is never half-written.
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import re
 import shlex
@@ -50,7 +51,7 @@ def run_pool(sites: Sequence[str | Path], out: str | Path, *, review: bool = Fal
     from helpers.pipeline.notebooks import run_notebooks
     from helpers.pipeline.report import build_report
 
-    folder = check_output_folder(out)
+    folder = check_output_folder(out, "make pool")
     read = [(paths.resolve(site), read_summary(paths.resolve(site))) for site in sites]
     check_sites(read)
     staging = staging_folder(folder, out)
@@ -86,6 +87,16 @@ def run_pool(sites: Sequence[str | Path], out: str | Path, *, review: bool = Fal
     return folder / "report.html"
 
 
+def _expand(items: Sequence[str]) -> list[str]:
+    """SITES as given, each pattern (``sites/*/summary.json``) replaced by the files it
+    matches, in order; a pattern that matches nothing stays, and is reported missing."""
+    expanded = []
+    for item in items:
+        matches = sorted(glob.glob(item)) if any(c in item for c in "*?[") else []
+        expanded.extend(matches or [item])
+    return expanded
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; exit status 1 with one ``error:`` line on bad input."""
     from helpers.pipeline.notebooks import NotebookError, skip_unused_format_checks
@@ -95,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--sites", default=os.environ.get("POOL_SITES") or None,
                         help="the site summaries, separated by spaces (quote a path with "
-                        "spaces) (default: $POOL_SITES)")
+                        "spaces; sites/*/summary.json patterns are expanded) (default: "
+                        "$POOL_SITES)")
     parser.add_argument("--out", default=os.environ.get("POOL_OUT") or None,
                         help="output folder, created (default: $POOL_OUT)")
     parser.add_argument("--review", default=os.environ.get("POOL_REVIEW") or "no",
@@ -112,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: REVIEW must be yes or no, got {args.review!r}", file=sys.stderr)
         return 2
     try:
-        sites = shlex.split(args.sites)
+        sites = _expand(shlex.split(args.sites))
     except ValueError as error:
         print(f"error: SITES cannot be read ({error})", file=sys.stderr)
         return 2
