@@ -27,6 +27,8 @@ What is measured (medians of several runs; progress on stderr):
   10^4, 10^5 and 10^6 patients, each in a fresh process: time and peak memory.
 - **make analysis** (:mod:`benchmarks.analysis_scale`): a user's cohort end to end at
   10^4, 10^5 and 10^6 patients x 3 visits: time and peak memory.
+- **make pool** (:mod:`benchmarks.pooling`): site summaries pooled end to end, 3, 40 and
+  200 sites: time and peak memory.
 - **profile** of the gap between ``make`` and its floor: a timeline of the ``make`` runs
   (from the runner's progress lines), the floor's timeline, and isolated start-up costs
   (:mod:`benchmarks.startup`).
@@ -50,7 +52,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import analysis_scale, scaling
+from benchmarks import analysis_scale, pooling, scaling
 from benchmarks.environment import measure_first_run, measure_make_env, measure_make_test
 from benchmarks.harness import BenchError, elapsed, log, machine, make_scratch_copy
 from benchmarks.pipeline import PAIRED_RUNS, measure_pipeline
@@ -101,6 +103,8 @@ def _measure_in_scratch(root: Path, repeats: int, smoke: bool, results: dict) ->
         results["power"] = measure_power_grid(copy, smoke=smoke)
         results["analysis"] = analysis_scale.measure_analysis(
             analysis_scale.SMOKE_SIZES if smoke else analysis_scale.SIZES, cwd=copy)
+        results["pooling"] = pooling.measure_pooling(
+            pooling.SMOKE_SIZES if smoke else pooling.SIZES, cwd=copy)
         results["scaling"] = (
             scaling.finish_worker(*background) if background is not None
             else scaling.measure_scaling(scaling.SIZES, scaling.VISITS, repeats, cwd=scratch))

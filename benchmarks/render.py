@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from benchmarks import markdown as md
 from benchmarks.harness import median
 from benchmarks.power_grid import power_section
+from benchmarks.pooling import pooling_section
 from benchmarks.render_profile import profile_md
 from benchmarks.scaling import OPERATION_LABELS, OPERATIONS, growth
 
@@ -449,4 +450,5 @@ def render(results: Mapping) -> str:
                       *_tests_section(results.get("tests")),
                       *power_section(results.get("power")), *_scaling_section(results),
                       *_analysis_section(results.get("analysis")),
+                      *pooling_section(results.get("pooling")),
                       *_profile_section(results), *_METHOD])

@@ -28,6 +28,7 @@ SECTIONS = [
     "## Power simulation: one process and Dask worker processes",
     "## Scaling: synthetic cohorts",
     "## `make analysis`: a cohort end to end",
+    "## `make pool`: many centres",
     "## Profile: `make` against its floor",
     "## Method",
 ]
