@@ -377,3 +377,18 @@ def test_make_pool_expands_patterns_and_says_what_is_wrong_in_one_line(tmp_path,
     assert not (tmp_path / "out").exists()
     assert main(["--sites", "a.json", "--out", str(tmp_path / "o"), "--review", "maybe"]) == 2
     assert "REVIEW must be yes or no" in capsys.readouterr().err
+
+
+def test_the_pooling_notebook_is_committed_as_a_save_in_lab_leaves_it():
+    """Committed without outputs and normalised: opening and saving it in Lab (which adds
+    language_info) changes no byte."""
+    import nbformat
+
+    from helpers.pipeline.notebooks import normalise
+
+    path = paths.NOTEBOOKS / "pooling" / "06_pool.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    assert all(cell.get("outputs", []) == [] for cell in nb.cells)
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11"}
+    assert nbformat.writes(normalise(nb, nb.metadata.get("kernelspec"))) + "\n" == (
+        path.read_text(encoding="utf-8"))
