@@ -45,8 +45,12 @@ def test_a_copy_elsewhere_writes_beside_itself_and_reads_the_project(elsewhere):
     assert paths.output(paths.TABLES) == paths.TABLES
 
 
-def test_an_explicit_root_is_never_detached(elsewhere, monkeypatch):
+def test_detached_is_judged_from_the_working_folder_alone(elsewhere, monkeypatch):
+    # ANIFROLUMAB_ROOT (a scratch copy, a folder being built) changes what the project is,
+    # not the rule: a kernel working outside it writes beside itself.
     monkeypatch.setenv("ANIFROLUMAB_ROOT", str(paths.ROOT))
+    assert paths.detached() == elsewhere
+    monkeypatch.chdir(paths.ROOT)
     assert paths.detached() is None
     assert paths.output("tables") == paths.ROOT / "tables"
 

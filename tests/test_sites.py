@@ -392,3 +392,28 @@ def test_the_pooling_notebook_is_committed_as_a_save_in_lab_leaves_it():
     nb.metadata["language_info"] = {"name": "python", "version": "3.11"}
     assert nbformat.writes(normalise(nb, nb.metadata.get("kernelspec"))) + "\n" == (
         path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_make_pool_into_a_folder_inside_the_project(tmp_path):
+    """OUT inside the project (out/<name>, which git ignores): the notebook's kernel works
+    in the folder being built, so every output lands in OUT and none beside the project's
+    own reports."""
+    import shutil
+    import uuid
+
+    from conftest import committed_outputs
+    from helpers.pipeline.pool import run_pool
+
+    other = _variant("Another centre", "7" * 64)
+    second = _write(tmp_path, "b.json", other)
+    out = paths.ROOT / "out" / f"test-pool-{uuid.uuid4().hex[:8]}"
+    before = committed_outputs()
+    try:
+        run_pool([str(PAPER_SUMMARY), second], out, quiet=True)
+        assert (out / "tables" / "pooled_changes.csv").is_file()
+        assert (out / "figures" / "pooled_change_das28.svg").is_file()
+        assert not (paths.ROOT / "tables").exists() and not (paths.ROOT / "figures").exists()
+        assert committed_outputs() == before
+    finally:
+        shutil.rmtree(out, ignore_errors=True)

@@ -43,11 +43,10 @@ def detached() -> Path | None:
     """The working folder when it lies outside the project, else None.
 
     A kernel started in a folder outside the project runs a copy of a notebook (or the
-    runner's ``--output-dir`` outside the project). ``ANIFROLUMAB_ROOT`` names the root
-    explicitly, and then nothing is detached.
+    runner's ``--output-dir`` outside the project). The project is :data:`ROOT`, also
+    when ``ANIFROLUMAB_ROOT`` names it: the runners start their kernels in the folder
+    they build (``make analysis``, ``make pool``), which is then the kernel's root.
     """
-    if os.environ.get("ANIFROLUMAB_ROOT"):
-        return None
     try:
         cwd = Path.cwd().resolve()
     except OSError:  # the working folder was removed

@@ -165,7 +165,7 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
             from helpers.pipeline.notebooks import start_kernel
 
             with kernel_root(staging):
-                kernel = start_kernel()
+                kernel = start_kernel(staging)
         checked = _checked(data_path, book, chosen, patients, sheet=sheet, units=unit_of,
                            baseline=baseline, start=start)
         if not quiet:
@@ -336,7 +336,12 @@ def _run_into(staging: Path, measurements: tuple[Path, str], inputs: list[Path],
         "input_sha256": sha256(inputs[0]),
     }
     # Cells tagged "paper" describe the paper's four patients, not this cohort.
+    from helpers.pipeline.notebooks import start_kernel
+
     with kernel_root(staging):
+        # The kernel works in the folder being built, its project root: the notebooks'
+        # relative paths are OUT's (helpers.paths.detached).
+        kernel = kernel or start_kernel(staging)
         executed = run_notebooks([paths.NOTEBOOKS / name for name in NOTEBOOKS],
                                  output_dir=staging / "notebooks", parameters=parameters,
                                  quiet=quiet, drop_tags=("paper",), kernel=kernel)

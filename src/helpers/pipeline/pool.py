@@ -48,7 +48,7 @@ def run_pool(sites: Sequence[str | Path], out: str | Path, *, review: bool = Fal
         fewer than two sites; an output folder this command must not write into.
         Raised before anything is written.
     """
-    from helpers.pipeline.notebooks import run_notebooks
+    from helpers.pipeline.notebooks import run_notebooks, start_kernel
     from helpers.pipeline.report import build_report
 
     folder = check_output_folder(out, "make pool")
@@ -71,10 +71,12 @@ def run_pool(sites: Sequence[str | Path], out: str | Path, *, review: bool = Fal
             studies.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(paths.DATA_PROCESSED / paths.STUDIES, studies)
             parameters["studies_path"] = studies.relative_to(staging).as_posix()
-        # Paths relative to OUT: the kernel's root is the folder being built.
+        # Paths relative to OUT: the kernel's root, and its working folder, is the
+        # folder being built.
         with kernel_root(staging):
             executed = run_notebooks([NOTEBOOK], output_dir=staging / "notebooks",
-                                     parameters=parameters, quiet=quiet)
+                                     parameters=parameters, quiet=quiet,
+                                     kernel=start_kernel(staging))
         build_report(executed, staging / "report.html",
                      inputs={name: staging / name for name in copies},
                      title=f"Pooled analysis of {len(read)} sites",
