@@ -129,8 +129,10 @@ def test_summaries_that_cannot_be_pooled_together_are_refused(second, message, t
 def test_one_site_is_not_a_pooling(tmp_path):
     from helpers.pipeline.pool import run_pool
 
-    with pytest.raises(InputError, match="pooling needs at least two site summaries"):
+    with pytest.raises(InputError) as error:
         run_pool([str(PAPER_SUMMARY)], tmp_path / "out", quiet=True)
+    assert str(error.value) == ("SITES reports/summary.json: pooling needs at least two "
+                                "site summaries (got 1)")
     assert not (tmp_path / "out").exists()
 
 

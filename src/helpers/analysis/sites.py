@@ -232,7 +232,8 @@ def check_sites(summaries: Sequence[tuple[Path, dict]]) -> None:
         measure in different units, or defined differently, at two sites.
     """
     if len(summaries) < 2:
-        raise InputError("SITES", f"pooling needs at least two site summaries (got "
+        given = Path(summaries[0][0]) if summaries else "(none)"
+        raise InputError(given, f"pooling needs at least two site summaries (got "
                          f"{len(summaries)})", argument="SITES")
     sites: dict[str, Path] = {}
     inputs: dict[str, Path] = {}
