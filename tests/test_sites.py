@@ -273,6 +273,9 @@ def _three_sites_pool_as_metafor_does(three_sites):
     assert {"pooled_change_das28.svg", "pooled_eular_good_or_moderate.svg"} <= figures
     html = report.read_text()
     assert "heterogeneity between sites" in html and "Site C" in html
+    # Each site's own report names its input by role and file name, not by its folder.
+    site_report = (summaries[0].parent / "report.html").read_text()
+    assert "DATA 11.csv" in site_report and str(folder) not in site_report
 
 
 def _the_papers_summary_pools_with_two_sites_and_updates_the_review(three_sites):

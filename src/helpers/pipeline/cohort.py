@@ -345,7 +345,11 @@ def _run_into(staging: Path, measurements: tuple[Path, str], inputs: list[Path],
         executed = run_notebooks([paths.NOTEBOOKS / name for name in NOTEBOOKS],
                                  output_dir=staging / "notebooks", parameters=parameters,
                                  quiet=quiet, drop_tags=("paper",), kernel=kernel)
-    build_report(executed, staging / "report.html", inputs=inputs,
+    # The inputs by their role and file name: where they lie on this machine is not
+    # the report's business (nor the same on the next).
+    named = {f"{role} {path.name}": path
+             for role, path in zip(("DATA", "PATIENTS"), inputs, strict=False)}
+    build_report(executed, staging / "report.html", inputs=named,
                  title=f"Pre/post analysis of {inputs[0].name}", about=about,
                  reading=reading.summary())
 
