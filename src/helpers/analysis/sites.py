@@ -275,9 +275,16 @@ def _outcome_frame(summaries: Sequence[dict]) -> pd.DataFrame:
                                        "change_sd"])
 
 
-def _in_order(frame: pd.DataFrame, keys: Sequence[str]) -> list[tuple]:
-    """The distinct key tuples of ``frame`` in order of first appearance."""
-    return list(dict.fromkeys(frame[list(keys)].itertuples(index=False, name=None)))
+def _groups(inputs: pd.DataFrame, key: str):
+    """``(value, comparison, sites)`` for each ``key`` value (outcome or criterion) and
+    comparison that at least two sites share, in order of first appearance."""
+    for (value, comparison), sites in inputs.groupby([key, "comparison"], sort=False):
+        if len(sites) >= 2:
+            yield value, comparison, sites
+
+
+def _sites(inputs: pd.DataFrame, key: str, value: str, comparison: str) -> pd.DataFrame:
+    return inputs[(inputs[key] == value) & (inputs["comparison"] == comparison)]
 
 
 def change_inputs(summaries: Sequence[dict]) -> pd.DataFrame:
@@ -299,12 +306,8 @@ def pooled_changes(summaries: Sequence[dict], *, level: float = 0.95,
     = SD / sqrt(n), as ``rma(yi, sei = sei, method = ..., test = ...)``. HKSJ
     (``"knha"``) is the primary result and comes first.
     """
-    inputs = change_inputs(summaries)
     rows = []
-    for outcome, comparison in _in_order(inputs, ["outcome", "comparison"]):
-        sites = inputs[(inputs["outcome"] == outcome) & (inputs["comparison"] == comparison)]
-        if len(sites) < 2:
-            continue
+    for outcome, comparison, sites in _groups(change_inputs(summaries), "outcome"):
         for method in methods:
             for test in tests:
                 fit = pool_estimates(sites["yi"], sites["sei"], method=method, test=test,
@@ -322,13 +325,12 @@ def responder_inputs(summaries: Sequence[dict]) -> pd.DataFrame:
     return frame[frame["n"] > 0]
 
 
-def _responder_groups(summaries):
-    inputs = responder_inputs(summaries)
-    for criterion, comparison in _in_order(inputs, ["criterion", "comparison"]):
-        sites = inputs[(inputs["criterion"] == criterion)
-                       & (inputs["comparison"] == comparison)]
-        if len(sites) >= 2:
-            yield criterion, comparison, sites
+def _pool_responders(sites: pd.DataFrame, level: float):
+    """The primary fit of one criterion: logit, REML, HKSJ."""
+    with warnings.catch_warnings():  # 1/2 added to a site with 0 or n events
+        warnings.simplefilter("ignore", ContinuityCorrectionWarning)
+        return pool_proportions(sites["events"], sites["n"], method="REML", test="knha",
+                                level=level, labels=sites["site"])
 
 
 def pooled_responders(summaries: Sequence[dict], *, level: float = 0.95) -> pd.DataFrame:
@@ -336,11 +338,8 @@ def pooled_responders(summaries: Sequence[dict], *, level: float = 0.95) -> pd.D
     :func:`helpers.meta.pool_proportions` on the logit scale, REML, HKSJ, for the
     criteria and comparisons at least two sites share."""
     rows = []
-    for criterion, comparison, sites in _responder_groups(summaries):
-        with warnings.catch_warnings():  # 1/2 added to a site with 0 or n events
-            warnings.simplefilter("ignore", ContinuityCorrectionWarning)
-            fit = pool_proportions(sites["events"], sites["n"], method="REML", test="knha",
-                                   level=level, labels=sites["site"]).pooled.iloc[0]
+    for criterion, comparison, sites in _groups(responder_inputs(summaries), "criterion"):
+        fit = _pool_responders(sites, level).pooled.iloc[0]
         rows.append({"criterion": criterion, "comparison": comparison,
                      **{c: fit[c] for c in RESPONDER_COLUMNS[2:]}})
     return pd.DataFrame(rows, columns=list(RESPONDER_COLUMNS))
@@ -351,7 +350,7 @@ def pooled_responders_bayes(summaries: Sequence[dict], *, level: float = 0.95,
     """The same proportions pooled by :func:`helpers.meta.pool_proportions_bayes`
     (half-normal prior on tau), a sensitivity analysis for few sites."""
     rows = []
-    for criterion, comparison, sites in _responder_groups(summaries):
+    for criterion, comparison, sites in _groups(responder_inputs(summaries), "criterion"):
         with warnings.catch_warnings():  # 1/2 added to a site with 0 or n events
             warnings.simplefilter("ignore", ContinuityCorrectionWarning)
             fit = pool_proportions_bayes(sites["events"], sites["n"], tau_scale=tau_scale,
@@ -387,10 +386,8 @@ def articular_studies(summaries: Sequence[dict]) -> pd.DataFrame:
 def last_comparisons(frame: pd.DataFrame, key: str) -> list[tuple[str, str]]:
     """For each ``key`` value (outcome or criterion) of a pooled table, in order, its last
     comparison (the latest follow-up the sites share): what the forest plots show."""
-    last: dict[str, str] = {}
-    for value, comparison in _in_order(frame, [key, "comparison"]):
-        last[value] = comparison
-    return list(last.items())
+    # A dict keeps each key where it first appears, with the last comparison assigned.
+    return list(dict(frame[[key, "comparison"]].itertuples(index=False, name=None)).items())
 
 
 def change_forest(summaries: Sequence[dict], outcome: str, comparison: str, *,
@@ -406,8 +403,7 @@ def change_forest(summaries: Sequence[dict], outcome: str, comparison: str, *,
         HKSJ (the primary result, with its prediction interval), then with Wald. No
         site rows above ``max_sites`` sites.
     """
-    inputs = change_inputs(summaries)
-    sites = inputs[(inputs["outcome"] == outcome) & (inputs["comparison"] == comparison)]
+    sites = _sites(change_inputs(summaries), "outcome", outcome, comparison)
     rows = []
     for test, name in (("knha", "Pooled (REML, HKSJ)"), ("z", "Pooled (REML, Wald)")):
         fit = pool_estimates(sites["yi"], sites["sei"], method="REML", test=test,
@@ -429,12 +425,8 @@ def responder_forest(summaries: Sequence[dict], criterion: str, comparison: str,
     """A forest plot's rows for one pooled responder proportion: the sites with exact
     (Clopper-Pearson) intervals and REML weights (none above ``max_sites`` sites), the
     REML HKSJ pooled row."""
-    inputs = responder_inputs(summaries)
-    sites = inputs[(inputs["criterion"] == criterion) & (inputs["comparison"] == comparison)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ContinuityCorrectionWarning)
-        fit = pool_proportions(sites["events"], sites["n"], method="REML", test="knha",
-                               level=level, labels=sites["site"])
+    sites = _sites(responder_inputs(summaries), "criterion", criterion, comparison)
+    fit = _pool_responders(sites, level)
     studies = fit.studies.assign(proportion=fit.studies["observed"],
                                  ci_low=fit.studies["cp_low"], ci_high=fit.studies["cp_high"])
     pooled = fit.pooled.assign(label="Pooled (REML, logit, HKSJ)")
@@ -508,14 +500,3 @@ def sites_table(summaries: Sequence[dict]) -> pd.DataFrame:
         "version": s["software"]["version"],
         "input_sha256": s["input"]["sha256"][:12],
     } for s in summaries])
-
-
-def difference_limits(studies: pd.DataFrame, pooled: pd.DataFrame) -> tuple[float, float]:
-    """x limits of a mean-change forest plot: every interval drawn and 0, padded 5%."""
-    values = np.concatenate([studies[["ci_low", "ci_high"]].to_numpy(dtype=float).ravel(),
-                             pooled[["ci_low", "ci_high", "pi_low", "pi_high"]]
-                             .to_numpy(dtype=float).ravel(), [0.0]])
-    values = values[np.isfinite(values)]
-    low, high = float(values.min()), float(values.max())
-    pad = 0.05 * ((high - low) or 1.0)
-    return low - pad, high + pad

@@ -101,7 +101,7 @@ class ForestRows:
 
 
 def forest_rows(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *,
-                xlim: tuple[float, float] = (0, 1), xlabel: str | None = None,
+                xlim: tuple[float, float] | None = None, xlabel: str | None = None,
                 columns: Sequence[str] | None = None, level: float = 0.95,
                 scale: str = "proportion") -> ForestRows:
     """The rows of a forest plot: positions, intervals, squares and texts.
@@ -149,7 +149,8 @@ def forest_rows(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *,
     rows = pd.DataFrame(records, columns=list(_ROW_TYPES)).astype(_ROW_TYPES)
     if scale == "difference":
         rows["events_text"] = rows["events_text"].str.split("/").str[-1]
-    xlim = tuple(xlim)
+    xlim = (0.0, 1.0) if xlim is None and scale == "proportion" else (
+        _difference_limits(rows) if xlim is None else tuple(xlim))
     for end in ("low", "high"):
         rows[f"draw_{end}"] = np.clip(rows[f"ci_{end}"].to_numpy(), *xlim)
         rows[f"draw_pi_{end}"] = np.clip(rows[f"draw_pi_{end}"].to_numpy(), *xlim)
@@ -168,6 +169,17 @@ def forest_rows(studies: pd.DataFrame, pooled: pd.DataFrame | None = None, *,
         legend=f"{format_level(level)} prediction interval" if has_pi else None,
         detail=_forest_detail(rows, len(pooled), level,
                               percent if scale == "proportion" else significant))
+
+
+def _difference_limits(rows: pd.DataFrame) -> tuple[float, float]:
+    """x limits for estimates such as mean changes: every interval drawn and 0 (no
+    change), padded by 5%."""
+    values = np.concatenate([rows[["ci_low", "ci_high", "draw_pi_low", "draw_pi_high"]]
+                             .to_numpy(dtype=float).ravel(), [0.0]])
+    values = values[np.isfinite(values)]
+    low, high = float(values.min()), float(values.max())
+    pad = 0.05 * ((high - low) or 1.0)
+    return low - pad, high + pad
 
 
 def _text_columns(columns: Sequence[str] | None, level: float,
@@ -273,7 +285,7 @@ def _forest_detail(rows: pd.DataFrame, n_pooled: int, level: float, number=perce
 
 
 def forest_plot(studies, pooled: pd.DataFrame | None = None, *, ax=None,
-                xlim: tuple[float, float] = (0, 1), xlabel: str | None = None,
+                xlim: tuple[float, float] | None = None, xlabel: str | None = None,
                 columns: Sequence[str] | None = None, level: float | None = None,
                 scale: str = "proportion", **kwargs):
     """Forest plot of per-study proportions and pooled estimates.
@@ -290,8 +302,9 @@ def forest_plot(studies, pooled: pd.DataFrame | None = None, *, ax=None,
         ``pi_low, pi_high`` (prediction interval), ``label`` (else ``analysis`` and/or
         ``method`` name the row), ``events, n`` (else the study totals are shown).
     ax : matplotlib Axes, optional
-    xlim : (float, float), default (0, 1)
-        Range of the proportion axis; intervals beyond it are clipped.
+    xlim : (float, float), optional
+        Range of the axis; intervals beyond it are clipped. Default: 0 to 1 for
+        proportions; for differences, every interval drawn and 0, padded by 5%.
     xlabel : str, optional
         Default "Proportion (95% CI)", with the level of ``level``.
     columns : sequence of {"events", "weight", "estimate"}, optional
@@ -305,7 +318,7 @@ def forest_plot(studies, pooled: pd.DataFrame | None = None, *, ax=None,
     scale : {"proportion", "difference"}, default "proportion"
         ``"difference"`` draws estimates such as mean changes: ``studies`` then has
         ``study, n, estimate, ci_low, ci_high`` (no events), the "events" column shows
-        ``n``, and the description writes numbers, not percentages. Give ``xlim`` to fit.
+        ``n``, and the description writes numbers, not percentages.
     **kwargs
         Passed to the study squares (:meth:`~matplotlib.axes.Axes.scatter`).
 
@@ -329,11 +342,6 @@ def forest_plot(studies, pooled: pd.DataFrame | None = None, *, ax=None,
             studies = studies.rename(columns={"yi": "estimate"}).assign(n=np.nan)
             scale = "difference"
             columns = ("weight", "estimate") if columns is None else columns  # no n
-            if xlim == (0, 1):
-                values = np.concatenate([studies[["ci_low", "ci_high"]].to_numpy().ravel(),
-                                         pooled[["pi_low", "pi_high"]].to_numpy().ravel()])
-                pad = 0.05 * (np.nanmax(values) - np.nanmin(values) or 1.0)
-                xlim = (float(np.nanmin(values)) - pad, float(np.nanmax(values)) + pad)
     if level is None:
         recorded = [frame.attrs.get("level") for frame in (pooled, studies)
                     if frame is not None and frame.attrs.get("level") is not None]

@@ -44,7 +44,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -418,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: usage: make analysis DATA=path/to/data.{csv,xlsx,parquet} "
               "OUT=path/to/folder [PATIENTS=patients.csv] [CODEBOOK=codebook.csv] "
               "[MEASURES=das28,crp] [SHEET=name] [UNITS=crp=mg/dL] [BASELINE=label] "
-              "[START=date or column]", file=sys.stderr)
+              "[START=date or column] [SITE=name]", file=sys.stderr)
         return 2
     for name, value in (("DATA", args.data), ("OUT", args.out), ("PATIENTS", args.patients),
                         ("CODEBOOK", args.codebook)):
@@ -426,18 +426,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {name} contains a line break or NUL character; rename the path",
                   file=sys.stderr)
             return 2
+    measures = args.measures.split(",") if args.measures else None
+    return finish_command(lambda: run_cohort(
+        args.data, args.out, patients=args.patients, codebook=args.codebook,
+        measures=measures, sheet=args.sheet, units=args.units, baseline=args.baseline,
+        start=args.start, site=args.site, quiet=args.quiet), quiet=args.quiet)
+
+
+def finish_command(run: Callable[[], Path], *, quiet: bool) -> int:
+    """Do a command's work (``make analysis``, ``make pool``): exit status 1 and one
+    ``error:`` line on bad input or a failed notebook, else 0 and ``wrote REPORT``."""
     from helpers.pipeline.notebooks import NotebookError
 
     try:
-        measures = args.measures.split(",") if args.measures else None
-        report = run_cohort(args.data, args.out, patients=args.patients,
-                            codebook=args.codebook, measures=measures, sheet=args.sheet,
-                            units=args.units, baseline=args.baseline, start=args.start,
-                            site=args.site, quiet=args.quiet)
+        report = run()
     except (InputError, NotebookError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    if not args.quiet:
+    if not quiet:
         print(f"wrote {paths.display_path(report)}", file=sys.stderr)
     return 0
 

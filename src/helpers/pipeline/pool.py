@@ -24,10 +24,9 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.analysis.sites import check_sites, read_summary
-from helpers.errors import InputError
 from helpers.io import write_text
-from helpers.pipeline.cohort import (MARKER, check_output_folder, kernel_root, staging_folder,
-                                     swap_into_place)
+from helpers.pipeline.cohort import (MARKER, check_output_folder, finish_command, kernel_root,
+                                     staging_folder, swap_into_place)
 
 NOTEBOOK = paths.NOTEBOOKS / "pooling" / "06_pool.ipynb"
 
@@ -101,7 +100,7 @@ def _expand(items: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; exit status 1 with one ``error:`` line on bad input."""
-    from helpers.pipeline.notebooks import NotebookError, skip_unused_format_checks
+    from helpers.pipeline.notebooks import skip_unused_format_checks
 
     skip_unused_format_checks()
     parser = argparse.ArgumentParser(prog="python -m helpers.pipeline.pool",
@@ -130,16 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"error: SITES cannot be read ({error})", file=sys.stderr)
         return 2
-    try:
-        report = run_pool(sites, args.out, review=review in ("yes", "true", "1"),
-                          quiet=args.quiet)
-    except (InputError, NotebookError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    if not args.quiet:
-        print(f"wrote {paths.display_path(report)}", file=sys.stderr)
-    return 0
-
+    return finish_command(lambda: run_pool(sites, args.out,
+                                           review=review in ("yes", "true", "1"),
+                                           quiet=args.quiet), quiet=args.quiet)
 
 if __name__ == "__main__":
     sys.exit(main())
