@@ -87,7 +87,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
     Only string cells are touched; numbers (including negative ones) are left alone.
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame stays as it is
     for column in out.columns:
         values = out[column]
         if values.dtype == object or pd.api.types.is_string_dtype(values):
@@ -103,30 +103,123 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
     No index, ``\\n`` line endings, missing values as empty cells, floats under the
     precision policy (:func:`format_float`: 12 significant digits, so the file is the
-    same bytes on every machine), and formula-looking text neutralised.
+    same bytes on every machine), and formula-looking text neutralised. Tables of
+    :data:`FAST_CSV_ROWS` rows or more are built column by column in Arrow
+    (:func:`_csv_lines`): the bytes pandas' ``to_csv`` writes, ten times faster.
     """
     frame = neutralise_formulas(frame)
     # Floats inside object columns are rounded here, then written as they print.
     objects = [c for c in frame.columns if frame[c].dtype == object]
     if objects:
         frame[objects] = round_significant(frame[objects])
+    lines = _csv_lines(frame) if len(frame) >= FAST_CSV_ROWS else None
+    if lines is not None:
+        header = frame.iloc[:0].to_csv(index=False, lineterminator="\n").encode("utf-8")
+        with atomic_write(path, "wb") as handle:
+            handle.write(header)
+            for chunk in lines:
+                handle.write(chunk)
+        return Path(path)
     # Float columns as format_float writes each value, formatted once per distinct value
     # (a cohort's million measurements hold a few thousand): the bytes pandas'
     # float_format=format_float wrote, ten times faster.
     for column in frame.columns:
         if pd.api.types.is_float_dtype(frame[column].dtype):
-            frame[column] = _formatted(frame[column])
+            distinct, positions, present = _distinct_text(frame[column])
+            text = np.full(len(frame), "", dtype=object)
+            text[present] = np.array(distinct, dtype=object)[positions]
+            frame[column] = pd.Series(text, index=frame.index, name=column, dtype=object)
     return write_text(frame.to_csv(index=False, lineterminator="\n"), path)
 
 
-def _formatted(column: pd.Series) -> pd.Series:
-    """A float column as the text of its cells: :func:`format_float`, empty if missing."""
+#: From this many rows :func:`write_csv` builds the file in Arrow (below, pandas'
+#: ``to_csv`` is as fast and needs no ``pyarrow.compute``).
+FAST_CSV_ROWS = 10_000
+
+
+def _distinct_text(column: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A float column's distinct values as :func:`format_float` writes them, the
+    position of each present cell's among them, and which cells are present."""
     values = column.to_numpy(dtype=float, na_value=np.nan)
-    text = np.full(values.shape, "", dtype=object)
     present = ~np.isnan(values)
     distinct, positions = distinct_floats(values[present])
-    text[present] = np.array([format_float(x) for x in distinct], dtype=object)[positions]
-    return pd.Series(text, index=column.index, name=column.name, dtype=object)
+    return [format_float(x) for x in distinct], positions, present
+
+
+def _csv_lines(frame: pd.DataFrame) -> list[memoryview] | None:
+    """The body of ``frame.to_csv(index=False, lineterminator="\\n")`` as byte blocks,
+    built column-wise in Arrow; ``None`` where a column's type is not one this covers
+    (the caller then lets pandas write it).
+
+    Cells are written as pandas writes them: floats by :func:`format_float`, integers
+    in decimal, booleans ``True``/``False``, missing values empty, and text quoted as
+    Python's csv module quotes it with ``QUOTE_MINIMAL`` and a ``\\n`` line terminator:
+    only a cell holding a comma, a double quote or a line feed, its quotes doubled. A
+    one-column table is left to pandas: there, an empty cell is a whole row, which the
+    csv module writes ``""``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if frame.shape[1] < 2:
+        return None
+
+    def text_of(value: str):
+        return pa.scalar(value, type=pa.large_string())
+
+    quote, comma, nothing = map(text_of, ('"', ",", ""))
+    cells = []
+    for name in frame.columns:
+        column = frame[name]
+        dtype = column.dtype
+        # A cohort's columns hold few distinct values (measures, visits, units, a few
+        # thousand numbers): each is written once, then taken into place.
+        if pd.api.types.is_float_dtype(dtype):
+            distinct, positions, present = _distinct_text(column)
+            indices = np.full(len(column), len(distinct), dtype=np.int64)
+            indices[present] = positions
+            text = pa.DictionaryArray.from_arrays(
+                indices, pa.array([*distinct, ""], type=pa.large_string()))
+        elif pd.api.types.is_bool_dtype(dtype):
+            flags = pa.array(column.to_numpy(dtype=object, na_value=None), type=pa.bool_())
+            text = pc.if_else(flags, "True", "False")
+        elif pd.api.types.is_integer_dtype(dtype):
+            text = pc.cast(pa.array(column, from_pandas=True), pa.large_string())
+        elif pd.api.types.is_string_dtype(dtype) and pd.api.types.infer_dtype(
+                column, skipna=True) in ("string", "empty"):
+            text = pa.array(column, from_pandas=True)
+            if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)
+                    or pa.types.is_null(text.type)):
+                return None
+            encoded = pc.dictionary_encode(pc.cast(text, pa.large_string()))
+            chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+            text = pa.chunked_array([pa.DictionaryArray.from_arrays(
+                chunk.indices, _quoted(chunk.dictionary, quote, nothing)) for chunk in chunks],
+                type=pa.dictionary(pa.int32(), pa.large_string()))
+        else:
+            return None
+        cells.append(pc.fill_null(pc.cast(text, pa.large_string()), ""))
+    # Each line ends in its terminator: a last cell of "\n" joined by no separator.
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, comma),
+                                        text_of("\n"), nothing)
+    lines = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
+    blocks = []
+    for chunk in lines:
+        if len(chunk) == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        start, end = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
+        blocks.append(memoryview(chunk.buffers()[2])[start:end])
+    return blocks
+
+
+def _quoted(text, quote, nothing):
+    """Text cells as Python's csv module writes them (``QUOTE_MINIMAL``, ``\\n``)."""
+    import pyarrow.compute as pc
+
+    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'),
+                                         quote, nothing)
+    return pc.if_else(pc.match_substring_regex(text, '[,"\n]'), quoted, text)
 
 
 # --- Values from data in Markdown (narratives, the .md tables of helpers.tables) -------
