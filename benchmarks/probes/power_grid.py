@@ -1,14 +1,18 @@
 """Time the power simulation's grid on one process and on Dask clusters of 1, 2 and 4
-worker processes.
+worker processes, alternately.
 
-``python benchmarks/probes/power_grid.py REPS SIZE [SIZE ...]``, run from a copy of the
-project: the DAS28 changes of data/processed/measurements.csv, the three tests, REPS
+``python benchmarks/probes/power_grid.py REPS PAIRS SIZE [SIZE ...]``, run from a copy of
+the project: the DAS28 changes of data/processed/measurements.csv, the three tests, REPS
 replicates per size (split into blocks of about ``helpers.power.BLOCK_DRAWS`` drawn
-changes, one task each). Prints JSON: the number of tasks, seconds on one process
-(``client=None``), and for each cluster size the seconds to start it, the seconds of the
-grid on it, and whether its table is identical to the one-process table.
+changes, one task each). For each cluster size, the cluster is started (its workers
+import the simulation's modules), then the grid runs PAIRS times on one process
+(``client=None``) and on the cluster, alternately: the host's speed drifts by tens of
+percent over minutes, and only runs side by side compare. Prints JSON: the number of
+tasks, and for each cluster size the seconds to start it, every pair's seconds, and
+whether every cluster's table is identical to the one-process table.
 """
 
+import importlib
 import json
 import sys
 import time
@@ -20,23 +24,30 @@ from helpers.power import replicate_blocks, simulate_power
 #: Worker processes of the clusters timed.
 WORKERS = (1, 2, 4)
 
+
+def _timed(changes, sizes, reps, client=None):
+    started = time.perf_counter()
+    table = simulate_power(changes, n=sizes, reps=reps, seed=1, client=client)
+    return time.perf_counter() - started, table
+
+
 if __name__ == "__main__":
-    reps, sizes = int(sys.argv[1]), [int(v) for v in sys.argv[2:]]
+    reps, pairs, sizes = int(sys.argv[1]), int(sys.argv[2]), [int(v) for v in sys.argv[3:]]
     changes = observed_differences(
         read_measurements("data/processed/measurements.csv"), "das28")
-    started = time.perf_counter()
-    local = simulate_power(changes, n=sizes, reps=reps, seed=1)
-    one = time.perf_counter() - started
     clusters = []
     for workers in WORKERS:
         started = time.perf_counter()
         with dask_client(n_workers=workers, processes=True) as client:
+            client.run(importlib.import_module, "helpers.power")
             start = time.perf_counter() - started
-            started = time.perf_counter()
-            distributed = simulate_power(changes, n=sizes, reps=reps, seed=1, client=client)
-            seconds = time.perf_counter() - started
-        clusters.append({"workers": workers, "start": start, "seconds": seconds,
-                         "same": bool(local.equals(distributed))})
-    print(json.dumps({"reps": reps, "sizes": sizes, "one_process": one,
+            runs, same = [], True
+            for _ in range(pairs):
+                one, local = _timed(changes, sizes, reps)
+                seconds, distributed = _timed(changes, sizes, reps, client)
+                runs.append({"one_process": one, "cluster": seconds})
+                same = same and bool(local.equals(distributed))
+        clusters.append({"workers": workers, "start": start, "runs": runs, "same": same})
+    print(json.dumps({"reps": reps, "sizes": sizes,
                       "tasks": sum(len(replicate_blocks(n, reps)) for n in sizes),
                       "clusters": clusters}))
