@@ -105,20 +105,19 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     precision policy (:func:`format_float`: 12 significant digits, so the file is the
     same bytes on every machine), and formula-looking text neutralised. Tables of
     :data:`FAST_CSV_ROWS` rows or more are built column by column in Arrow
-    (:func:`_csv_lines`): the bytes pandas' ``to_csv`` writes, ten times faster.
+    (:func:`_csv_blocks`): the bytes pandas' ``to_csv`` writes, ten times faster.
     """
     frame = neutralise_formulas(frame)
     # Floats inside object columns are rounded here, then written as they print.
     objects = [c for c in frame.columns if frame[c].dtype == object]
     if objects:
         frame[objects] = round_significant(frame[objects])
-    lines = _csv_lines(frame) if len(frame) >= FAST_CSV_ROWS else None
-    if lines is not None:
+    if len(frame) >= FAST_CSV_ROWS and _arrow_writable(frame):
         header = frame.iloc[:0].to_csv(index=False, lineterminator="\n").encode("utf-8")
         with atomic_write(path, "wb") as handle:
             handle.write(header)
-            for chunk in lines:
-                handle.write(chunk)
+            for block in _csv_blocks(frame):
+                handle.write(block)
         return Path(path)
     # Float columns as format_float writes each value, formatted once per distinct value
     # (a cohort's million measurements hold a few thousand): the bytes pandas'
@@ -146,71 +145,81 @@ def _distinct_text(column: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray
     return [format_float(x) for x in distinct], positions, present
 
 
-def _csv_lines(frame: pd.DataFrame) -> list[memoryview] | None:
+def _arrow_writable(frame: pd.DataFrame) -> bool:
+    """Whether :func:`_csv_blocks` covers every column of ``frame`` (else pandas writes
+    it): floats, integers, booleans and text, in a table of two columns or more (in a
+    one-column table an empty cell is a whole row, which the csv module writes ``""``).
+    """
+    if frame.shape[1] < 2:
+        return False
+    for name in frame.columns:
+        dtype = frame[name].dtype
+        if not (pd.api.types.is_float_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+                or pd.api.types.is_integer_dtype(dtype)
+                or (pd.api.types.is_string_dtype(dtype) and pd.api.types.infer_dtype(
+                    frame[name], skipna=True) in ("string", "empty"))):
+            return False
+    return True
+
+
+#: Rows built at a time by :func:`_csv_blocks`: its working memory is that of a block
+#: (about 100 MB of text), not of the whole table.
+CSV_BLOCK_ROWS = 1_000_000
+
+
+def _csv_blocks(frame: pd.DataFrame) -> Iterator[memoryview]:
     """The body of ``frame.to_csv(index=False, lineterminator="\\n")`` as byte blocks,
-    built column-wise in Arrow; ``None`` where a column's type is not one this covers
-    (the caller then lets pandas write it).
+    built column-wise in Arrow, :data:`CSV_BLOCK_ROWS` rows at a time, for a frame
+    :func:`_arrow_writable` accepts.
 
     Cells are written as pandas writes them: floats by :func:`format_float`, integers
     in decimal, booleans ``True``/``False``, missing values empty, and text quoted as
     Python's csv module quotes it with ``QUOTE_MINIMAL`` and a ``\\n`` line terminator:
-    only a cell holding a comma, a double quote or a line feed, its quotes doubled. A
-    one-column table is left to pandas: there, an empty cell is a whole row, which the
-    csv module writes ``""``.
+    only a cell holding a comma, a double quote or a line feed, its quotes doubled.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if frame.shape[1] < 2:
-        return None
-
     def text_of(value: str):
         return pa.scalar(value, type=pa.large_string())
 
-    quote, comma, nothing = map(text_of, ('"', ",", ""))
-    cells = []
-    for name in frame.columns:
-        column = frame[name]
-        dtype = column.dtype
-        # A cohort's columns hold few distinct values (measures, visits, units, a few
-        # thousand numbers): each is written once, then taken into place.
-        if pd.api.types.is_float_dtype(dtype):
-            distinct, positions, present = _distinct_text(column)
-            indices = np.full(len(column), len(distinct), dtype=np.int64)
-            indices[present] = positions
-            text = pa.DictionaryArray.from_arrays(
-                indices, pa.array([*distinct, ""], type=pa.large_string()))
-        elif pd.api.types.is_bool_dtype(dtype):
-            flags = pa.array(column.to_numpy(dtype=object, na_value=None), type=pa.bool_())
-            text = pc.if_else(flags, "True", "False")
-        elif pd.api.types.is_integer_dtype(dtype):
-            text = pc.cast(pa.array(column, from_pandas=True), pa.large_string())
-        elif pd.api.types.is_string_dtype(dtype) and pd.api.types.infer_dtype(
-                column, skipna=True) in ("string", "empty"):
-            text = pa.array(column, from_pandas=True)
-            if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)
-                    or pa.types.is_null(text.type)):
-                return None
-            encoded = pc.dictionary_encode(pc.cast(text, pa.large_string()))
-            chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
-            text = pa.chunked_array([pa.DictionaryArray.from_arrays(
-                chunk.indices, _quoted(chunk.dictionary, quote, nothing)) for chunk in chunks],
-                type=pa.dictionary(pa.int32(), pa.large_string()))
-        else:
-            return None
-        cells.append(pc.fill_null(pc.cast(text, pa.large_string()), ""))
-    # Each line ends in its terminator: a last cell of "\n" joined by no separator.
-    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, comma),
-                                        text_of("\n"), nothing)
-    lines = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
-    blocks = []
-    for chunk in lines:
-        if len(chunk) == 0:
-            continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
-        start, end = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
-        blocks.append(memoryview(chunk.buffers()[2])[start:end])
-    return blocks
+    quote, comma, nothing, newline = map(text_of, ('"', ",", "", "\n"))
+    for first in range(0, len(frame), CSV_BLOCK_ROWS):
+        rows = frame.iloc[first:first + CSV_BLOCK_ROWS]
+        cells = []
+        for name in rows.columns:
+            column = rows[name]
+            dtype = column.dtype
+            # A cohort's columns hold few distinct values (measures, visits, units, a
+            # few thousand numbers): each is written once, then taken into place.
+            if pd.api.types.is_float_dtype(dtype):
+                distinct, positions, present = _distinct_text(column)
+                indices = np.full(len(column), len(distinct), dtype=np.int64)
+                indices[present] = positions
+                text = pa.DictionaryArray.from_arrays(
+                    indices, pa.array([*distinct, ""], type=pa.large_string()))
+            elif pd.api.types.is_bool_dtype(dtype):
+                flags = pa.array(column.to_numpy(dtype=object, na_value=None),
+                                 type=pa.bool_())
+                text = pc.if_else(flags, "True", "False")
+            elif pd.api.types.is_integer_dtype(dtype):
+                text = pc.cast(pa.array(column, from_pandas=True), pa.large_string())
+            else:  # text (_arrow_writable checked)
+                encoded = pc.dictionary_encode(pc.cast(pa.array(column, from_pandas=True),
+                                                       pa.large_string()))
+                chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+                text = pa.chunked_array([pa.DictionaryArray.from_arrays(
+                    chunk.indices, _quoted(chunk.dictionary, quote, nothing))
+                    for chunk in chunks], type=pa.dictionary(pa.int32(), pa.large_string()))
+            cells.append(pc.fill_null(pc.cast(text, pa.large_string()), ""))
+        # Each line ends in its terminator: a last cell of "\n" joined by no separator.
+        lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, comma),
+                                            newline, nothing)
+        for chunk in lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]:
+            if len(chunk):
+                offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+                start, end = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
+                yield memoryview(chunk.buffers()[2])[start:end]
 
 
 def _quoted(text, quote, nothing):
