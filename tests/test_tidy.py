@@ -126,3 +126,16 @@ def test_a_repeated_row_is_reported_at_its_own_positions():
     with pytest.raises(ValueError, match=r"\(1, 'das28', 'baseline'\) appears at row "
                                          r"positions \[0, 8\];"):
         encode(frame)
+
+
+@pytest.mark.parametrize("spread", [5, 10**12])  # dense codes (counted), sparse (hashed)
+def test_first_repeat_is_the_first_row_pandas_calls_a_duplicate(spread):
+    from helpers.data.tidy import first_repeat
+
+    rng = np.random.default_rng(spread % 97)
+    for size in (0, 1, 2, 50, 1000):
+        codes = rng.integers(0, min(spread, 3 * size + 1), size) * (spread // 5 or 1)
+        expected = pd.Series(codes).duplicated().to_numpy()
+        answer = first_repeat(codes)
+        assert answer == (int(expected.argmax()) if expected.any() else None), (size, codes)
+    assert first_repeat(np.arange(10**5) * 7) is None

@@ -33,6 +33,7 @@ from helpers import paths
 from helpers.errors import InputError, quote_value
 from helpers.data.decode import GROUPED_NUMBER
 from helpers.data.names import ZERO_OR_MISSING
+from helpers.data.tidy import first_repeat
 from helpers.io import FORMULA_PREFIXES
 from helpers.vocab import (BASELINE, MEASURE_CODES, MEASUREMENT_COLUMNS, MEASURES, Codebook,
                            Measure, TIMEPOINT_PATTERN)
@@ -300,9 +301,9 @@ def to_typed(text: pd.DataFrame, source: str | Path, *, decimal: str = "point"
     ``"comma-separated"``, ``"sheet"``) chooses the hint for a number written with a
     comma.
     """
-    stripped = {}
+    stripped = {column: _stripped(text[column]) for column in MEASUREMENT_COLUMNS}
     for column in ["patient_id", "measure", "timepoint", "unit"]:
-        cells = stripped[column] = text[column].str.strip()
+        cells = stripped[column]
         bad = cells.str.startswith(FORMULA_PREFIXES) | (cells == "")
         if bad.any():
             row = int(bad.idxmax())
@@ -315,9 +316,7 @@ def to_typed(text: pd.DataFrame, source: str | Path, *, decimal: str = "point"
         if broken.any():
             row = int(broken.idxmax())
             raise InputError(source, "cell contains a line break", row=row, column=column)
-    typed = pd.DataFrame({column: stripped[column] if column in stripped
-                          else text[column].str.strip() for column in MEASUREMENT_COLUMNS},
-                         index=text.index)
+    typed = pd.DataFrame(stripped, index=text.index)
     # ASCII only: \d would also match Arabic-Indic or fullwidth digits, which pandas then
     # cannot convert.
     number = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -348,6 +347,19 @@ def to_typed(text: pd.DataFrame, source: str | Path, *, decimal: str = "point"
                              f"{quote_value(cells[row])})", row=row, column=column)
         typed[column] = values
     return typed
+
+
+def _stripped(cells: pd.Series) -> pd.Series:
+    """Text cells without surrounding spaces; the cells themselves when none has any.
+
+    Most exports have none: the table then shares the text's memory (copy-on-write)
+    instead of holding a second copy of every cell (half a gigabyte at a million
+    patients).
+    """
+    stripped = cells.str.strip()
+    if (stripped.str.len() == cells.str.len()).all():
+        return cells
+    return stripped
 
 
 def _parsed_numbers(cells: pd.Series) -> pd.Series:
@@ -408,15 +420,18 @@ def check_measurements(text: pd.DataFrame, source: str | Path, *,
         code for code in allowed if code in present], unique=False), source, inplace=True)
     # Integer codes per patient and measure keep the checks below fast for millions of
     # rows. One row per patient, measure and visit: the first row that repeats an earlier
-    # one, found on the codes (a hash pass over 64-bit keys).
+    # one, found on the codes.
+    # (In place: at a million patients each temporary is another 72 MB.)
     patient, patients = pd.factorize(typed["patient_id"])
-    measure, _ = pd.factorize(typed["measure"])
-    key = measure.astype(np.int64) * len(patients) + patient
-    visit, visits = pd.factorize(typed["timepoint"])
-    repeated = pd.Series(key * len(visits) + visit).duplicated().to_numpy()
-    if repeated.any():
-        raise InputError(source, duplicate_message(UNIQUE_KEY),
-                         row=int(typed.index[int(repeated.argmax())]))
+    key, _ = pd.factorize(typed["measure"])
+    key *= len(patients)
+    key += patient
+    row_key, visits = pd.factorize(typed["timepoint"])
+    row_key += key * len(visits)
+    repeat = first_repeat(row_key)
+    del row_key
+    if repeat is not None:
+        raise InputError(source, duplicate_message(UNIQUE_KEY), row=int(typed.index[repeat]))
     if typed["value"].isna().all():  # formulas without values, or an empty template
         raise InputError(source, "has no values: every measurement cell is empty",
                          row=int(typed.index[0]), column="value")
@@ -445,6 +460,8 @@ def check_measurements(text: pd.DataFrame, source: str | Path, *,
                        f"is dated month {typed.at[row, 'month']:g}, before its baseline "
                        f"(month {baseline_month[key[position]]:g})")
             raise InputError(source, f"{follow_up} {problem}", row=row, column=column)
+    # A million patients' codes are 72 MB an array: let them go before the ids are built.
+    del key, baseline_month, orphan, earlier, is_baseline
     typed["patient_id"] = whole_number_ids(typed["patient_id"], factorized=(patient, patients))
     return typed.reset_index(drop=True)
 
@@ -471,4 +488,4 @@ def whole_number_ids(ids: pd.Series, *, factorized: tuple | None = None) -> pd.S
     if distinct.str.fullmatch(r"0|[1-9][0-9]{0,17}").all():  # ASCII digits only
         distinct = distinct.astype("int64")
     return pd.Series(distinct.to_numpy()[codes], index=ids.index, name=ids.name,
-                     dtype=distinct.dtype)
+                     dtype=distinct.dtype, copy=False)

@@ -180,22 +180,45 @@ def _factorize(series: pd.Series, name: str, sort: bool = False
     return codes.astype(np.int64, copy=False), pd.Index(uniques)
 
 
+def first_repeat(codes: np.ndarray) -> int | None:
+    """The position of the first of ``codes`` (non-negative integers) equal to an
+    earlier one; None when all differ.
+
+    Counted (``np.bincount``) where the codes are dense enough, as a table's key codes
+    are; only the rows whose code repeats are then hashed, so the usual answer (none)
+    costs one counting pass.
+
+    Examples
+    --------
+    >>> first_repeat(np.array([0, 5, 2, 2, 0])), first_repeat(np.array([3, 1]))
+    (3, None)
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    if not len(codes):
+        return None
+    size = int(codes.max()) + 1
+    rows = None
+    if size <= 8 * len(codes) + 1024:
+        counts = np.bincount(codes, minlength=size)
+        if counts.max() <= 1:
+            return None
+        rows = np.flatnonzero(np.isin(codes, np.flatnonzero(counts > 1)))
+    candidates = codes if rows is None else codes[rows]
+    repeated = pd.Series(candidates).duplicated().to_numpy()
+    if not repeated.any():
+        return None
+    first = int(repeated.argmax())
+    return first if rows is None else int(rows[first])
+
+
 def _check_unique(measurements, pid, mc, tc, n_pid, n_meas, n_tp) -> None:
     """At most one row per (patient, measure, timepoint), by counting codes."""
     key = (mc * n_tp + tc) * max(n_pid, 1) + pid
-    size = n_meas * n_tp * max(n_pid, 1)
-    if size <= 8 * len(key) + 1024:
-        counts = np.bincount(key, minlength=size)
-        if counts.max(initial=0) <= 1:
-            return
-        dup = np.flatnonzero(counts[key] > 1)
-    else:  # too sparse for a dense count
-        duplicated = pd.Series(key).duplicated(keep=False).to_numpy()
-        if not duplicated.any():
-            return
-        dup = np.flatnonzero(duplicated)
+    repeat = first_repeat(key)
+    if repeat is None:
+        return
     # The rows of the first repeated key only: each repeated key has its own positions.
-    dup = dup[key[dup] == key[dup[0]]]
+    dup = np.flatnonzero(key == key[repeat])
     first = measurements.iloc[dup[0]]
     key_text = ", ".join(repr(v.item() if isinstance(v, np.generic) else v)
                          for v in (first["patient_id"], first["measure"], first["timepoint"]))
