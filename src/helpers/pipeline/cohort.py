@@ -48,19 +48,19 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from helpers import paths
-from helpers.data.codebook import codebook_table, load_codebook, select_outcomes
-from helpers.data.interpret import parse_units
-from helpers.data.names import MeasureIndex
-from helpers.data.patients import read_patients
-from helpers.data.reader import Reading, read_cohort, validated_table, write_validated
 from helpers.errors import InputError
-from helpers.io import sha256, write_csv, write_text
-from helpers.scores import derive_das28
-from helpers.vocab import DAS28_MEASURES, measure_name
+
+# Imported where they are used, not here: a registry export's run launches the notebooks'
+# kernel first, and the kernel then imports its libraries on the other core while this
+# process imports its own (pandas, the readers) and checks the file. Imported here, they
+# would hold the kernel back by their 0.7 s.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from helpers.data.reader import Reading
 
 NOTEBOOKS = ("02_prepost.ipynb", "03_figures.ipynb")
 #: The file that marks a folder as made by this command (so a rerun may replace it).
@@ -142,19 +142,9 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
         The report, ``out/report.html``.
     """
     folder = check_output_folder(out)
-    try:
-        book = load_codebook(codebook)
-    except InputError as error:
-        raise error.given_as("CODEBOOK") from None
-    index = MeasureIndex(book)
-    try:
-        unit_of = parse_units(units, index)
-    except ValueError as error:
-        raise InputError("UNITS", str(error)) from None
-    chosen = [index.lookup(m) or m.strip() for m in measures or [] if m.strip()]
     data_path = paths.resolve(data)
-    # Checking a registry export takes seconds: then the notebooks' kernel starts, and
-    # imports its libraries, meanwhile (on the other core), in the folder the run is
+    # Checking a registry export takes seconds: then the notebooks' kernel starts first,
+    # and imports its libraries meanwhile (on the other core), in the folder the run is
     # built in. A small file is checked first, so that its errors come at once and
     # nothing (not even OUT's parent folder) is created before they are found.
     early = _size(data_path) >= EARLY_KERNEL_BYTES
@@ -166,6 +156,20 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
 
             with kernel_root(staging):
                 kernel = start_kernel(staging)
+        from helpers.data.codebook import load_codebook
+        from helpers.data.interpret import parse_units
+        from helpers.data.names import MeasureIndex
+
+        try:
+            book = load_codebook(codebook)
+        except InputError as error:
+            raise error.given_as("CODEBOOK") from None
+        index = MeasureIndex(book)
+        try:
+            unit_of = parse_units(units, index)
+        except ValueError as error:
+            raise InputError("UNITS", str(error)) from None
+        chosen = [index.lookup(m) or m.strip() for m in measures or [] if m.strip()]
         checked = _checked(data_path, book, chosen, patients, sheet=sheet, units=unit_of,
                            baseline=baseline, start=start)
         if not quiet:
@@ -200,6 +204,12 @@ class _Checked:
 def _checked(data_path: Path, book, chosen, patients, *, sheet, units, baseline,
              start) -> _Checked:
     """Read and check DATA (and PATIENTS); derive DAS28 where its components are."""
+    from helpers.data.codebook import select_outcomes
+    from helpers.data.patients import read_patients
+    from helpers.data.reader import read_cohort
+    from helpers.scores import derive_das28
+    from helpers.vocab import measure_name
+
     frame, reading = read_cohort(data_path, codebook=book, chosen=chosen, sheet=sheet,
                                  units=units, baseline=baseline, start=start,
                                  argument="DATA")
@@ -233,6 +243,10 @@ def _write_and_run(staging: Path, checked: _Checked, data_path: Path, patients, 
     and neither read nor check DATA again. ``measurements.csv``, the same table for
     people, is written meanwhile, while the notebooks run.
     """
+    from helpers.data.codebook import codebook_table
+    from helpers.data.reader import validated_table, write_validated
+    from helpers.io import write_csv
+
     frame = validated_table(checked.frame)
     handed = staging / "data" / "measurements.parquet"
     digest = write_validated(frame, handed)
@@ -270,6 +284,8 @@ def staging_folder(folder: Path, out: str | Path) -> Path:
 
 def _criteria_notes(frame) -> list[str]:
     """The response criteria that DATA cannot inform, said rather than left at 0/0."""
+    from helpers.vocab import DAS28_MEASURES
+
     present = set(frame["measure"].unique())
     needs = {"eular": DAS28_MEASURES, "sledai": ("sledai2k",), "gc": ("gc_mg_day",)}
     missing = []
@@ -309,6 +325,7 @@ def _run_into(staging: Path, measurements: tuple[Path, str], inputs: list[Path],
               patients_path: Path | None, codebook: str | Path | None,
               outcomes: Sequence[str], reading: Reading, quiet: bool, *,
               about: str, site: str, kernel=None) -> None:
+    from helpers.io import sha256, write_text
     from helpers.pipeline.notebooks import run_notebooks
     from helpers.pipeline.report import build_report
 
