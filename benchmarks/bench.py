@@ -52,7 +52,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import analysis_scale, pooling, scaling
+from benchmarks import analysis_scale, pooling, readme, scaling
 from benchmarks.environment import measure_first_run, measure_make_env, measure_make_test
 from benchmarks.harness import BenchError, elapsed, log, machine, make_scratch_copy
 from benchmarks.pipeline import PAIRED_RUNS, measure_pipeline
@@ -156,6 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="Markdown file to write (default: docs/benchmarks.md)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="runs per measurement (medians; default 3)")
+    parser.add_argument("--readme", default="README.md",
+                        help="README whose measured numbers are rewritten (default: "
+                             "README.md; '' for none; never by a smoke run)")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes, one run, skip make env and make test (for tests)")
     args = parser.parse_args(argv)
@@ -171,6 +174,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     write_text(render(results), output)
     log(f"wrote {output}")
+    if args.readme and not args.smoke:
+        readme_path = Path(args.readme)
+        try:
+            write_text(readme.update(readme_path.read_text(encoding="utf-8"), results),
+                       readme_path)
+        except BenchError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        log(f"wrote the measured numbers of {readme_path}")
     return 0
 
 

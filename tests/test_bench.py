@@ -291,3 +291,32 @@ def test_make_env_scratch_folder_has_every_prerequisite():
     rule = re.search(r"^\$\(ENV\):(.*)$", (PROJECT / "Makefile").read_text(), re.M)
     prerequisites = rule.group(1).split()
     assert prerequisites and set(prerequisites) <= set(environment._SETUP_FILES)
+
+
+def test_make_bench_writes_the_readme_numbers_it_measured():
+    """The README's measured numbers are written by the run that measured them: each
+    block between its markers, computed from the results; what a run did not measure is
+    kept; a README without the markers is refused."""
+    from benchmarks import readme
+    from benchmarks.harness import BenchError
+
+    results = _fake_results()
+    results["power"] = {"reps": 50_000, "clusters": [
+        {"workers": w, "runs": [{"one_process": 10.0, "cluster": 10.0 / s} for s in speeds]}
+        for w, speeds in ((1, (0.9, 1.0, 0.95)), (2, (2.1, 1.8, 1.9)), (4, (1.7, 1.8, 1.6)))]}
+    text = ("intro **Limits** <!-- make bench: limits -->old<!-- /make bench: limits --> "
+            "and <!-- make bench: power -->old<!-- /make bench: power --> end")
+    written = readme.update(text, results)
+    assert written.startswith("intro **Limits** <!-- make bench: limits -->(`make bench`")
+    assert written.endswith("<!-- /make bench: power --> end")
+    # 10^5: 5 + 2 = 7 s against a 2 + 1 = 3 s floor; 10^6: 25 s against 12 s.
+    assert "10^5 patients 7.0 s (2.3 times its floor" in written
+    assert "10^6 patients (9 million rows) 25.0 s (2.1 times its floor)" in written
+    assert "run it 1.90 times as fast as one process" in written  # the median pair
+    assert "1 worker 0.95 times, 4 workers 1.70 times" in written
+    unmeasured = readme.update(text, {**results, "analysis": [], "power": None})
+    assert unmeasured == text
+    with pytest.raises(BenchError, match="make bench: limits"):
+        readme.update("no markers", results)
+    # The project's README has both blocks.
+    readme.update((PROJECT / "README.md").read_text(encoding="utf-8"), results)
