@@ -4,6 +4,8 @@ README.md holds its benchmark numbers between markers, ``<!-- make bench: NAME -
 ``<!-- /make bench: NAME -->`` (invisible on GitHub), so that no number there outlives
 the run it came from:
 
+- ``make``: a fresh clone's first ``make``, ``make`` from clean outputs against its floor,
+  ``make`` with nothing to do;
 - ``limits``: ``make analysis`` on synthetic cohorts of 10^4 to 10^6 patients, against
   its floor, with the growth exponent, the peak memory and the cohort figures' time;
 - ``power``: the power grid on 2 worker processes against one process.
@@ -19,6 +21,7 @@ import statistics
 from collections.abc import Callable, Mapping
 
 from benchmarks.harness import BenchError
+from benchmarks.render import paired_ratio
 from benchmarks.scaling import growth
 
 
@@ -28,6 +31,24 @@ def _gib(size: float) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.1f} s" if value < 60 else f"{value:.0f} s"
+
+
+def make_text(results: Mapping) -> str | None:
+    """The ``make`` block: a fresh clone, ``make`` against its floor, nothing to do."""
+    pipeline, first_run = results.get("pipeline"), results.get("first_run")
+    if not pipeline or not first_run or not pipeline.get("make"):
+        return None
+    first, setup = statistics.median(first_run["runs"]), statistics.median(first_run["env_part"])
+    return (f"Measured on 2 cores (`make bench`, `docs/benchmarks.md`, {results['date']}; "
+            "this shared host drifts by tens of percent within minutes): a fresh clone's "
+            f"first `make` takes {_seconds(first)} (the environment {_seconds(setup)} with "
+            f"uv's cache warm, then the analysis {_seconds(first - setup)}). `make` from "
+            f"clean outputs takes {_seconds(statistics.median(pipeline['make']))} against "
+            f"{_seconds(statistics.median(pipeline['floor']))} for the same code run as one "
+            f"plain Python script: {paired_ratio(pipeline):.2f} times (the median of "
+            f"{len(pipeline['make'])} alternating pairs), `make` also printing `report.pdf`, "
+            "which the script does not. `make` with nothing to do takes "
+            f"{statistics.median(pipeline['stale']) * 1000:.0f} ms")
 
 
 def limits_text(results: Mapping) -> str | None:
@@ -74,8 +95,8 @@ def power_text(results: Mapping) -> str | None:
 
 
 #: Each block of README.md and what writes it.
-BLOCKS: dict[str, Callable[[Mapping], str | None]] = {"limits": limits_text,
-                                                       "power": power_text}
+BLOCKS: dict[str, Callable[[Mapping], str | None]] = {
+    "make": make_text, "limits": limits_text, "power": power_text}
 
 
 def update(readme: str, results: Mapping) -> str:

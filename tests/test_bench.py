@@ -304,19 +304,24 @@ def test_make_bench_writes_the_readme_numbers_it_measured():
     results["power"] = {"reps": 50_000, "clusters": [
         {"workers": w, "runs": [{"one_process": 10.0, "cluster": 10.0 / s} for s in speeds]}
         for w, speeds in ((1, (0.9, 1.0, 0.95)), (2, (2.1, 1.8, 1.9)), (4, (1.7, 1.8, 1.6)))]}
-    text = ("intro **Limits** <!-- make bench: limits -->old<!-- /make bench: limits --> "
+    text = ("<!-- make bench: make -->old<!-- /make bench: make --> "
+            "intro **Limits** <!-- make bench: limits -->old<!-- /make bench: limits --> "
             "and <!-- make bench: power -->old<!-- /make bench: power --> end")
     written = readme.update(text, results)
-    assert written.startswith("intro **Limits** <!-- make bench: limits -->(`make bench`")
+    assert "intro **Limits** <!-- make bench: limits -->(`make bench`" in written
+    # make: the fake runs are 9 s against a 7.5 s floor (1.2 times), first make 19.5 s.
+    assert "first `make` takes 19.5 s (the environment 9.5 s" in written
+    assert "takes 9.0 s against 7.5 s" in written and "1.20 times (the median of 3" in written
     assert written.endswith("<!-- /make bench: power --> end")
     # 10^5: 5 + 2 = 7 s against a 2 + 1 = 3 s floor; 10^6: 25 s against 12 s.
     assert "10^5 patients 7.0 s (2.3 times its floor" in written
     assert "10^6 patients (9 million rows) 25.0 s (2.1 times its floor)" in written
     assert "run it 1.90 times as fast as one process" in written  # the median pair
     assert "1 worker 0.95 times, 4 workers 1.70 times" in written
-    unmeasured = readme.update(text, {**results, "analysis": [], "power": None})
+    unmeasured = readme.update(text, {**results, "analysis": [], "power": None,
+                                      "pipeline": None})
     assert unmeasured == text
-    with pytest.raises(BenchError, match="make bench: limits"):
+    with pytest.raises(BenchError, match="make bench: make"):
         readme.update("no markers", results)
     # The project's README has both blocks.
     readme.update((PROJECT / "README.md").read_text(encoding="utf-8"), results)

@@ -152,7 +152,11 @@ def test_nbval_strict_on_the_committed_notebooks(tmp_path):
     helpers at it. PNG outputs are skipped by nbval; everything else must match.
     """
     root = _project_copy(tmp_path)
-    env = dict(os.environ, ANIFROLUMAB_ROOT=str(root), MPLBACKEND="module://matplotlib_inline.backend_inline")
+    # A history of its own (IPYTHONDIR): nbval's kernels would otherwise share the user's
+    # SQLite history with every other kernel of the suite, and IPython prints its locking
+    # errors into the cell that runs (helpers.pipeline.notebooks.KERNEL_ARGS).
+    env = dict(os.environ, ANIFROLUMAB_ROOT=str(root), IPYTHONDIR=str(tmp_path / "ipython"),
+               MPLBACKEND="module://matplotlib_inline.backend_inline")
     sanitize = paths.ROOT / "tests" / "nbval_sanitize.cfg"
     # -n 0: nbval's cells of one notebook share a kernel, so never split them (xdist).
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
@@ -271,3 +275,21 @@ def test_a_save_keeps_the_counts_of_cells_run_out_of_order(tmp_path):
     assert counts == [7, 5, 6] and outputs == [7, 5, 6]
     assert warnings == ["n.ipynb: cells ran out of order; execution counts kept as they ran "
                         "(run all from the top, then save, to normalise)"]
+
+
+@pytest.mark.parametrize("shared_kernel", [True, False])
+def test_batch_kernels_keep_no_history(tmp_path, shared_kernel):
+    """Kernels of a batch run write no IPython history: kernels running at the same time
+    contend for its one SQLite file, and IPython prints the failures into the notebook."""
+    from helpers.pipeline.notebooks import run_notebooks
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("print(get_ipython().history_manager.enabled)")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    source = tmp_path / "history.ipynb"
+    nbformat.write(notebook, source)
+    [executed] = run_notebooks([source], output_dir=tmp_path / "out", quiet=True,
+                               shared_kernel=shared_kernel)
+    output = nbformat.read(executed, as_version=4).cells[0].outputs[0]
+    assert output["text"].strip() == "False"

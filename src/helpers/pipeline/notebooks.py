@@ -334,7 +334,7 @@ def run_notebook(notebook: str | Path, *, output_dir: str | Path | None = None,
     if output_dir is not None:
         parameters = redirect_outputs(declared, parameters, output_dir,
                                       {} if written is None else written)
-    engine_options = {}
+    engine_options = {"extra_arguments": list(KERNEL_ARGS)}  # a fresh kernel's
     if kernel is not None:
         kernel.reset()
         engine_options = kernel.papermill_options()
@@ -426,6 +426,14 @@ def _register_connected_engine() -> None:
 KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
 
+#: Arguments of every kernel a batch run starts. IPython records each executed cell in
+#: one SQLite file per user (~/.ipython); kernels running at the same time (a test suite
+#: on two cores, make beside make analysis) contend for it, and IPython then prints its
+#: "database is locked" or "Session/line number was not unique" into the cell that runs,
+#: which changes the notebook. A batch run has no use for the history.
+KERNEL_ARGS = ("--HistoryManager.enabled=False",)
+
+
 def _kernel_environment() -> None:
     os.environ.update(KERNEL_ENV)
 
@@ -482,7 +490,7 @@ class SharedKernel:
         self.manager = AsyncKernelManager(kernel_name=kernel_name, transport="ipc",
                                           ip=os.path.join(self._sockets, "ipc"))
         self.cwd = Path(cwd)
-        run_sync(self.manager.start_kernel)(cwd=str(cwd))
+        run_sync(self.manager.start_kernel)(cwd=str(cwd), extra_arguments=list(KERNEL_ARGS))
         # One asynchronous client for the warm-up, the resets and every notebook:
         # jupyter_core runs all of this thread's coroutines (nbclient's too) on one event
         # loop, so papermill's nbclient can execute through it (notebook_client).
