@@ -62,7 +62,12 @@ def _awkward_table(rows: int, seed: int) -> pd.DataFrame:
         "sparse": np.where(rng.random(rows) > 0.5, np.nan, rng.random(rows) * 1e-7),
         "label": pd.Series(rng.choice(text, rows), dtype="str"),
         "nothing": pd.Series([None] * rows, dtype=object),
-        "signed_zero": rng.choice([0.0, -0.0, 1.5], rows)})
+        "signed_zero": rng.choice([0.0, -0.0, 1.5], rows),
+        "category": pd.Categorical(rng.choice(np.array(["good", "a,b", 'q"q', None],
+                                                       dtype=object), rows),
+                                   categories=["good", "a,b", 'q"q', "unused"]),
+        "maybe": pd.array(np.where(rng.random(rows) > 0.7, None, rng.random(rows) > 0.5),
+                          dtype="boolean")})
 
 
 def _written(frame, path, monkeypatch, fast_from):
@@ -102,7 +107,8 @@ def test_tables_the_arrow_writer_does_not_cover_are_left_to_pandas(tmp_path, mon
     one_column = pd.DataFrame({"x": ["", "a", None]})  # an empty row is written ""
     mixed = pd.DataFrame({"x": [1.5, "a", 2], "y": [1, 2, 3]})  # numbers inside text
     dates = pd.DataFrame({"d": pd.to_datetime(["2024-01-02", None]), "y": [1, 2]})
-    for frame in (one_column, mixed, dates):
+    numbered = pd.DataFrame({"c": pd.Categorical([1, 2]), "y": [1, 2]})  # not text
+    for frame in (one_column, mixed, dates, numbered):
         assert (_written(frame, tmp_path / "arrow.csv", monkeypatch, 0)
                 == _written(frame, tmp_path / "pandas.csv", monkeypatch, 10**12))
     assert _written(one_column, tmp_path / "one.csv", monkeypatch, 0) == b'x\n""\na\n""\n'

@@ -147,17 +147,21 @@ def _distinct_text(column: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray
 
 def _arrow_writable(frame: pd.DataFrame) -> bool:
     """Whether :func:`_csv_blocks` covers every column of ``frame`` (else pandas writes
-    it): floats, integers, booleans and text, in a table of two columns or more (in a
+    it): floats, integers, booleans, text and categories of text, in a table of two
+    columns or more (in a
     one-column table an empty cell is a whole row, which the csv module writes ``""``).
     """
     if frame.shape[1] < 2:
         return False
     for name in frame.columns:
         dtype = frame[name].dtype
-        if not (pd.api.types.is_float_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
-                or pd.api.types.is_integer_dtype(dtype)
-                or (pd.api.types.is_string_dtype(dtype) and pd.api.types.infer_dtype(
-                    frame[name], skipna=True) in ("string", "empty"))):
+        if isinstance(dtype, pd.CategoricalDtype):  # categories of text only
+            if pd.api.types.infer_dtype(dtype.categories) not in ("string", "empty"):
+                return False
+        elif not (pd.api.types.is_float_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+                  or pd.api.types.is_integer_dtype(dtype)
+                  or (pd.api.types.is_string_dtype(dtype) and pd.api.types.infer_dtype(
+                      frame[name], skipna=True) in ("string", "empty"))):
             return False
     return True
 
@@ -192,7 +196,13 @@ def _csv_blocks(frame: pd.DataFrame) -> Iterator[memoryview]:
             dtype = column.dtype
             # A cohort's columns hold few distinct values (measures, visits, units, a
             # few thousand numbers): each is written once, then taken into place.
-            if pd.api.types.is_float_dtype(dtype):
+            if isinstance(dtype, pd.CategoricalDtype):  # text categories, coded
+                codes = column.cat.codes.to_numpy()
+                categories = pa.array(list(dtype.categories), type=pa.large_string())
+                text = pa.DictionaryArray.from_arrays(
+                    pa.array(codes.astype(np.int32), mask=codes < 0),
+                    _quoted(categories, quote, nothing))
+            elif pd.api.types.is_float_dtype(dtype):
                 distinct, positions, present = _distinct_text(column)
                 indices = np.full(len(column), len(distinct), dtype=np.int64)
                 indices[present] = positions
