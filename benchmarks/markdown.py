@@ -36,6 +36,11 @@ def mib(size: float | None) -> str:
     return "n/a" if size is None else f"{size / 2**20:,.0f} MiB"
 
 
+def gib(size: float | None) -> str:
+    """A size in bytes, in GiB with two decimals (1.97 GiB is under a 2 GiB goal)."""
+    return "n/a" if size is None else f"{size / 2**30:.2f} GiB"
+
+
 def yes(flag: bool | None) -> str:
     """Whether a target is met, in bold."""
     return "n/a" if flag is None else ("**yes**" if flag else "**NO**")

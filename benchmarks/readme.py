@@ -20,17 +20,11 @@ import re
 import statistics
 from collections.abc import Callable, Mapping
 
+from benchmarks import markdown as md
 from benchmarks.harness import BenchError
+from benchmarks.power_grid import speedups
 from benchmarks.render import paired_ratio
 from benchmarks.scaling import growth
-
-
-def _gib(size: float) -> str:
-    return f"{size / 2**30:.1f} GiB"
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.1f} s" if value < 60 else f"{value:.0f} s"
 
 
 def make_text(results: Mapping) -> str | None:
@@ -41,14 +35,14 @@ def make_text(results: Mapping) -> str | None:
     first, setup = statistics.median(first_run["runs"]), statistics.median(first_run["env_part"])
     return (f"Measured on 2 cores (`make bench`, `docs/benchmarks.md`, {results['date']}; "
             "this shared host drifts by tens of percent within minutes): a fresh clone's "
-            f"first `make` takes {_seconds(first)} (the environment {_seconds(setup)} with "
-            f"uv's cache warm, then the analysis {_seconds(first - setup)}). `make` from "
-            f"clean outputs takes {_seconds(statistics.median(pipeline['make']))} against "
-            f"{_seconds(statistics.median(pipeline['floor']))} for the same code run as one "
+            f"first `make` takes {md.seconds(first)} (the environment {md.seconds(setup)} with "
+            f"uv's cache warm, then the analysis {md.seconds(first - setup)}). `make` from "
+            f"clean outputs takes {md.seconds(statistics.median(pipeline['make']))} against "
+            f"{md.seconds(statistics.median(pipeline['floor']))} for the same code run as one "
             f"plain Python script: {paired_ratio(pipeline):.2f} times (the median of "
             f"{len(pipeline['make'])} alternating pairs), `make` also printing `report.pdf`, "
             "which the script does not. `make` with nothing to do takes "
-            f"{statistics.median(pipeline['stale']) * 1000:.0f} ms")
+            f"{md.seconds(statistics.median(pipeline['stale']))}")
 
 
 def limits_text(results: Mapping) -> str | None:
@@ -61,20 +55,20 @@ def limits_text(results: Mapping) -> str | None:
                     if row["patients"] == 1_000_000)
     text = (f"(`make bench`, `docs/benchmarks.md`, {results['date']}; 2 cores): "
             f"`make analysis` on a CSV of 10^4 patients x 3 visits x 3 measures takes "
-            f"{_seconds(small['seconds'])}, 10^5 patients {_seconds(middle['seconds'])} "
+            f"{md.seconds(small['seconds'])}, 10^5 patients {md.seconds(middle['seconds'])} "
             f"({middle['seconds'] / middle['floor_seconds']:.1f} times its floor: the same "
             "file read by pandas, `paired_tests` and the table written in one plain process, "
-            f"{middle['floor_seconds']:.2f} s; peak {_gib(middle['peak_bytes'])}), 10^6 "
-            f"patients (9 million rows) {_seconds(large['seconds'])} "
+            f"{md.seconds(middle['floor_seconds'])}; peak {md.gib(middle['peak_bytes'])}), 10^6 "
+            f"patients (9 million rows) {md.seconds(large['seconds'])} "
             f"({large['seconds'] / large['floor_seconds']:.1f} times its floor) with a peak "
-            f"of {_gib(large['peak_bytes'])} in the largest process; time grows "
+            f"of {md.gib(large['peak_bytes'])} in the largest process; time grows "
             f"{'less than linearly' if exponent < 1 else 'about linearly'} from 10^5 to 10^6 "
             f"(b = {exponent:.2f}).")
     figures = [row for row in results.get("scaling") or [] if row["operation"] == "figures"
                and row["patients"] == 1_000_000 and row["visits"] == 3]
     if figures:
         text += (f" The cohort figures alone at 10^6 patients take "
-                 f"{_seconds(figures[0]['seconds'])}.")
+                 f"{md.seconds(figures[0]['seconds'])}.")
     return text
 
 
@@ -83,12 +77,10 @@ def power_text(results: Mapping) -> str | None:
     power = results.get("power")
     if not power or power.get("reps", 0) < 1000:  # a smoke run measures nothing
         return None
-    speedups = {cluster["workers"]: statistics.median(
-        run["one_process"] / run["cluster"] for run in cluster["runs"])
-        for cluster in power["clusters"]}
-    others = ", ".join(f"{workers} worker{'s' if workers > 1 else ''} {speedup:.2f} times"
-                       for workers, speedup in speedups.items() if workers != 2)
-    return (f"2 worker processes run it {speedups[2]:.2f} times as fast as one process in "
+    speedup = speedups(power)
+    others = ", ".join(f"{workers} worker{'s' if workers > 1 else ''} {ratio:.2f} times"
+                       for workers, ratio in speedup.items() if workers != 2)
+    return (f"2 worker processes run it {speedup[2]:.2f} times as fast as one process in "
             f"the latest `make bench` ({results['date']}; the median of "
             f"{len(power['clusters'][0]['runs'])} alternating pairs; {others} on these "
             "2 cores)")

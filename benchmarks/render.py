@@ -95,7 +95,7 @@ def _paired_targets(scaling: Sequence[Mapping]) -> list[tuple[str, str, bool | N
          md.seconds(big["seconds"]) if big else "n/a (not run at this size)",
          big["seconds"] < PAIRED_TARGET_S if big else None),
         ("… and peak memory < 4 GiB",
-         f"{big['peak_bytes'] / 2**30:.2f} GiB (whole process)" if big else "n/a",
+         f"{md.gib(big['peak_bytes'])} (whole process)" if big else "n/a",
          big["peak_bytes"] < PAIRED_TARGET_BYTES if big else None),
         ((f"… growing linearly: time ∝ patients^b with b ≤ {LINEAR_EXPONENT_MAX} "
           "between the two largest sizes (10^5 and 10^6 patients)"),
@@ -113,7 +113,7 @@ def _figures_targets(scaling: Sequence[Mapping]) -> list[tuple[str, str, bool | 
          md.seconds(big["seconds"]) if big else "n/a (not run at this size)",
          big["seconds"] < FIGURES_TARGET_S if big else None),
         ("… and peak memory < 2 GiB",
-         f"{big['peak_bytes'] / 2**30:.2f} GiB (whole process)" if big else "n/a",
+         f"{md.gib(big['peak_bytes'])} (whole process)" if big else "n/a",
          big["peak_bytes"] < FIGURES_TARGET_BYTES if big else None),
     ]
 
@@ -133,7 +133,7 @@ def _cohort_targets(rows: Sequence[Mapping] | None) -> list[tuple[str, str, bool
          md.seconds(big["seconds"]) if big else "n/a (not run at this size)",
          big["seconds"] <= COHORT_TARGET_S if big else None),
         ("… and peak memory ≤ 2 GiB",
-         f"{big['peak_bytes'] / 2**30:.2f} GiB (largest process)" if big else "n/a",
+         f"{md.gib(big['peak_bytes'])} (largest process)" if big else "n/a",
          big["peak_bytes"] <= COHORT_TARGET_BYTES if big else None),
     ]
 

@@ -310,11 +310,11 @@ def test_make_bench_writes_the_readme_numbers_it_measured():
     written = readme.update(text, results)
     assert "intro **Limits** <!-- make bench: limits -->(`make bench`" in written
     # make: the fake runs are 9 s against a 7.5 s floor (1.2 times), first make 19.5 s.
-    assert "first `make` takes 19.5 s (the environment 9.5 s" in written
-    assert "takes 9.0 s against 7.5 s" in written and "1.20 times (the median of 3" in written
+    assert "first `make` takes 19.5 s (the environment 9.50 s" in written
+    assert "takes 9.00 s against 7.50 s" in written and "1.20 times (the median of 3" in written
     assert written.endswith("<!-- /make bench: power --> end")
     # 10^5: 5 + 2 = 7 s against a 2 + 1 = 3 s floor; 10^6: 25 s against 12 s.
-    assert "10^5 patients 7.0 s (2.3 times its floor" in written
+    assert "10^5 patients 7.00 s (2.3 times its floor" in written
     assert "10^6 patients (9 million rows) 25.0 s (2.1 times its floor)" in written
     assert "run it 1.90 times as fast as one process" in written  # the median pair
     assert "1 worker 0.95 times, 4 workers 1.70 times" in written

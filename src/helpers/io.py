@@ -124,10 +124,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     # float_format=format_float wrote, ten times faster.
     for column in frame.columns:
         if pd.api.types.is_float_dtype(frame[column].dtype):
-            distinct, positions, present = _distinct_text(frame[column])
-            text = np.full(len(frame), "", dtype=object)
-            text[present] = np.array(distinct, dtype=object)[positions]
-            frame[column] = pd.Series(text, index=frame.index, name=column, dtype=object)
+            frame[column] = _formatted(frame[column])
     return write_text(frame.to_csv(index=False, lineterminator="\n"), path)
 
 
@@ -145,11 +142,19 @@ def _distinct_text(column: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray
     return [format_float(x) for x in distinct], positions, present
 
 
+def _formatted(column: pd.Series) -> pd.Series:
+    """A float column as the text of its cells: :func:`format_float`, empty if missing."""
+    distinct, positions, present = _distinct_text(column)
+    text = np.full(len(column), "", dtype=object)
+    text[present] = np.array(distinct, dtype=object)[positions]
+    return pd.Series(text, index=column.index, name=column.name, dtype=object)
+
+
 def _arrow_writable(frame: pd.DataFrame) -> bool:
     """Whether :func:`_csv_blocks` covers every column of ``frame`` (else pandas writes
     it): floats, integers, booleans, text and categories of text, in a table of two
-    columns or more (in a
-    one-column table an empty cell is a whole row, which the csv module writes ``""``).
+    columns or more (in a one-column table an empty cell is a whole row, which the csv
+    module writes ``""``).
     """
     if frame.shape[1] < 2:
         return False
@@ -184,10 +189,7 @@ def _csv_blocks(frame: pd.DataFrame) -> Iterator[memoryview]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def text_of(value: str):
-        return pa.scalar(value, type=pa.large_string())
-
-    quote, comma, nothing, newline = map(text_of, ('"', ",", "", "\n"))
+    comma, nothing, newline = map(_text_scalar, (",", "", "\n"))
     for first in range(0, len(frame), CSV_BLOCK_ROWS):
         rows = frame.iloc[first:first + CSV_BLOCK_ROWS]
         cells = []
@@ -201,7 +203,7 @@ def _csv_blocks(frame: pd.DataFrame) -> Iterator[memoryview]:
                 categories = pa.array(list(dtype.categories), type=pa.large_string())
                 text = pa.DictionaryArray.from_arrays(
                     pa.array(codes.astype(np.int32), mask=codes < 0),
-                    _quoted(categories, quote, nothing))
+                    _quoted(categories))
             elif pd.api.types.is_float_dtype(dtype):
                 distinct, positions, present = _distinct_text(column)
                 indices = np.full(len(column), len(distinct), dtype=np.int64)
@@ -219,7 +221,7 @@ def _csv_blocks(frame: pd.DataFrame) -> Iterator[memoryview]:
                                                        pa.large_string()))
                 chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
                 text = pa.chunked_array([pa.DictionaryArray.from_arrays(
-                    chunk.indices, _quoted(chunk.dictionary, quote, nothing))
+                    chunk.indices, _quoted(chunk.dictionary))
                     for chunk in chunks], type=pa.dictionary(pa.int32(), pa.large_string()))
             cells.append(pc.fill_null(pc.cast(text, pa.large_string()), ""))
         # Each line ends in its terminator: a last cell of "\n" joined by no separator.
@@ -232,12 +234,20 @@ def _csv_blocks(frame: pd.DataFrame) -> Iterator[memoryview]:
                 yield memoryview(chunk.buffers()[2])[start:end]
 
 
-def _quoted(text, quote, nothing):
+def _text_scalar(value: str):
+    """``value`` as an Arrow large string (what the text columns of _csv_blocks are)."""
+    import pyarrow as pa
+
+    return pa.scalar(value, type=pa.large_string())
+
+
+def _quoted(text):
     """Text cells as Python's csv module writes them (``QUOTE_MINIMAL``, ``\\n``)."""
     import pyarrow.compute as pc
 
+    quote = _text_scalar('"')
     quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'),
-                                         quote, nothing)
+                                         quote, _text_scalar(""))
     return pc.if_else(pc.match_substring_regex(text, '[,"\n]'), quoted, text)
 
 

@@ -418,10 +418,9 @@ def check_measurements(text: pd.DataFrame, source: str | Path, *,
     present = set(typed["measure"].unique())
     typed = validate(typed, measurement_schema(allowed, codebook, ranges=[
         code for code in allowed if code in present], unique=False), source, inplace=True)
-    # Integer codes per patient and measure keep the checks below fast for millions of
-    # rows. One row per patient, measure and visit: the first row that repeats an earlier
-    # one, found on the codes.
-    # (In place: at a million patients each temporary is another 72 MB.)
+    # Integer codes keep the checks below fast for millions of rows, built in place (at a
+    # million patients each temporary is another 72 MB). One row per patient, measure
+    # and visit: the first row that repeats an earlier one, found on the codes.
     patient, patients = pd.factorize(typed["patient_id"])
     key, _ = pd.factorize(typed["measure"])
     key *= len(patients)
