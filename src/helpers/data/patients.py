@@ -39,7 +39,7 @@ import pandas as pd
 from helpers.data.decode import decode
 from helpers.data.locate import locate
 from helpers.data.names import MeasureIndex, column_role, is_id_name, parse_column
-from helpers.data.schema import whole_number_ids
+from helpers.data.tidy import whole_number_ids
 from helpers.errors import InputError, quote_value
 from helpers.vocab import (AUTOANTIBODIES, AUTOANTIBODY_COLUMNS, MEASURES, ORGAN_DOMAINS,
                            name_key, parse_yes_no)

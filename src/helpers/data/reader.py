@@ -32,7 +32,6 @@ from helpers.data.decode import decode
 from helpers.data.interpret import interpret
 from helpers.data.locate import locate
 from helpers.data.names import MeasureIndex
-from helpers.data.schema import check_measurements
 from helpers.data.shapes import recognises, to_long
 from helpers.errors import InputError
 from helpers.formats import round_significant
@@ -137,6 +136,10 @@ def read_cohort(path: str | Path, *, codebook: Codebook = MEASURES,
                                 start=None if start_column else start,
                                 measures=list(chosen or []))
         long.frame = None
+        # Imported here: pandera comes with the checks, and a notebook that reads the
+        # table make analysis checked and handed on (read_validated) never needs it.
+        from helpers.data.schema import check_measurements
+
         try:
             text, interpreted.frame = interpreted.frame, None
             frame = check_measurements(text, table.locator.source,

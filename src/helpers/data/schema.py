@@ -33,7 +33,7 @@ from helpers import paths
 from helpers.errors import InputError, quote_value
 from helpers.data.decode import GROUPED_NUMBER
 from helpers.data.names import ZERO_OR_MISSING
-from helpers.data.tidy import first_repeat
+from helpers.data.tidy import first_repeat, whole_number_ids
 from helpers.io import FORMULA_PREFIXES
 from helpers.vocab import (BASELINE, MEASURE_CODES, MEASUREMENT_COLUMNS, MEASURES, Codebook,
                            Measure, TIMEPOINT_PATTERN)
@@ -463,28 +463,3 @@ def check_measurements(text: pd.DataFrame, source: str | Path, *,
     del key, baseline_month, orphan, earlier, is_baseline
     typed["patient_id"] = whole_number_ids(typed["patient_id"], factorized=(patient, patients))
     return typed.reset_index(drop=True)
-
-
-def whole_number_ids(ids: pd.Series, *, factorized: tuple | None = None) -> pd.Series:
-    """Patient ids as integers when that loses nothing, else as the text written.
-
-    ``1``, ``2``, ``10`` become integers (they then sort as numbers); ``001``, ``+1``,
-    ``PT-001`` and a mix stay text, so that every id matches its PATIENTS row exactly.
-
-    Examples
-    --------
-    >>> whole_number_ids(pd.Series(["1", "10", "2"])).tolist()
-    [1, 10, 2]
-    >>> whole_number_ids(pd.Series(["001", "2"])).tolist()
-    ['001', '2']
-    """
-    # Each distinct id once: a registry repeats every id at every visit and measure.
-    # ``factorized``: the codes and distinct ids of ``ids`` as text, when the caller has
-    # them already.
-    codes, distinct = (pd.factorize(ids.astype(str)) if factorized is None
-                       else factorized)
-    distinct = pd.Series(distinct).str.strip()
-    if distinct.str.fullmatch(r"0|[1-9][0-9]{0,17}").all():  # ASCII digits only
-        distinct = distinct.astype("int64")
-    return pd.Series(distinct.to_numpy()[codes], index=ids.index, name=ids.name,
-                     dtype=distinct.dtype, copy=False)

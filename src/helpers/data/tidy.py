@@ -15,21 +15,20 @@ validation from computation one level down:
 3. :func:`change` is the one change from baseline (``post - pre`` without the float
    noise of the subtraction) and :func:`visit_order` the one order of visits, which every
    table, criterion, sentence and figure uses, so that no patient is classified
-   differently in two places.
+   differently in two places; :func:`whole_number_ids` the one reading of patient ids
+   (integers where the file wrote integers, else the text written).
 
 Errors are :class:`ValueError` naming the column and the row position. Reading a *file*
-is the job of :func:`helpers.data.schema.read_measurements`, whose errors also name the
+is the job of :func:`helpers.data.reader.read_measurements`, whose errors also name the
 file and line (:class:`~helpers.errors.InputError`, a ``ValueError``); what it returns
 passes :func:`encode`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -209,6 +208,31 @@ def first_repeat(codes: np.ndarray) -> int | None:
         return None
     first = int(repeated.argmax())
     return first if rows is None else int(rows[first])
+
+
+def whole_number_ids(ids: pd.Series, *, factorized: tuple | None = None) -> pd.Series:
+    """Patient ids as integers when that loses nothing, else as the text written.
+
+    ``1``, ``2``, ``10`` become integers (they then sort as numbers); ``001``, ``+1``,
+    ``PT-001`` and a mix stay text, so that every id matches its PATIENTS row exactly.
+
+    Examples
+    --------
+    >>> whole_number_ids(pd.Series(["1", "10", "2"])).tolist()
+    [1, 10, 2]
+    >>> whole_number_ids(pd.Series(["001", "2"])).tolist()
+    ['001', '2']
+    """
+    # Each distinct id once: a registry repeats every id at every visit and measure.
+    # ``factorized``: the codes and distinct ids of ``ids`` as text, when the caller has
+    # them already.
+    codes, distinct = (pd.factorize(ids.astype(str)) if factorized is None
+                       else factorized)
+    distinct = pd.Series(distinct).str.strip()
+    if distinct.str.fullmatch(r"0|[1-9][0-9]{0,17}").all():  # ASCII digits only
+        distinct = distinct.astype("int64")
+    return pd.Series(distinct.to_numpy()[codes], index=ids.index, name=ids.name,
+                     dtype=distinct.dtype, copy=False)
 
 
 def _check_unique(measurements, pid, mc, tc, n_pid, n_meas, n_tp) -> None:
