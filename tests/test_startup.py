@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 
+import pytest
+
 from helpers import paths
+from helpers.pipeline import cohort, notebooks
 
 PROBE = """
 import sys
@@ -38,3 +43,51 @@ def test_importing_the_runner_changes_nothing():
     result = subprocess.run([sys.executable, "-c", probe], cwd=paths.ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# Imports a kernel's warm-up list, then the notebooks' own import statements (top-level
+# statements of their code cells, as written: `from a import b` may import a submodule),
+# and prints what the notebooks still had to import, and whether pandera was loaded.
+WARM_PROBE = """
+import ast, json, sys
+from helpers.pipeline.notebooks import skip_unused_format_checks
+skip_unused_format_checks()  # as the kernel's warm-up does
+warm, notebooks = json.loads(sys.argv[1])
+for module in warm:
+    __import__(module)
+loaded, pandera = set(sys.modules), "pandera" in sys.modules
+for path in notebooks:
+    for cell in json.load(open(path, encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "code":
+            tree = ast.parse("".join(cell["source"]))
+            imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+            exec(compile(ast.Module(imports, []), path, "exec"), {})
+print(json.dumps({"missing": sorted(set(sys.modules) - loaded), "pandera": pandera}))
+"""
+
+
+def _warm_probe(warm, names) -> dict:
+    spec = json.dumps([list(warm), [str(paths.NOTEBOOKS / name) for name in names]])
+    result = subprocess.run([sys.executable, "-c", WARM_PROBE, spec], cwd=paths.ROOT,
+                            capture_output=True, text=True, timeout=180,
+                            env={**os.environ, "MPLBACKEND": "Agg"})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("warm, names", [
+    (notebooks.WARM_IMPORTS, ["01_clean.ipynb", "02_prepost.ipynb", "03_figures.ipynb",
+                              "04_review.ipynb", "05_power.ipynb"]),
+    (cohort.WARM_IMPORTS, cohort.NOTEBOOKS),
+], ids=["make", "make analysis"])
+def test_kernel_warm_up_imports_everything_the_notebooks_import(warm, names):
+    # A module left out would be imported by the first cell that needs it, while the
+    # run waits; the warm-up imports it while the kernel has nothing else to do.
+    assert _warm_probe(warm, names)["missing"] == []
+
+
+def test_analysis_kernel_leaves_pandera_to_the_runner():
+    # make analysis's notebooks read the table the runner checked: the kernel has no use
+    # for pandera, whose imports would compete with the runner's check of DATA.
+    assert not _warm_probe(cohort.WARM_IMPORTS, cohort.NOTEBOOKS)["pandera"]
+    assert _warm_probe(notebooks.WARM_IMPORTS, ["01_clean.ipynb"])["pandera"]

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING
 
 from helpers import paths
 from helpers.errors import InputError
+from helpers.pipeline.notebooks import FIRST_USE_IMPORTS
 
 # Imported where they are used, not here: a registry export's run launches the notebooks'
 # kernel first, and the kernel then imports its libraries on the other core while this
@@ -63,6 +64,18 @@ if TYPE_CHECKING:
     from helpers.data.reader import Reading
 
 NOTEBOOKS = ("02_prepost.ipynb", "03_figures.ipynb")
+#: What the kernel of these notebooks imports while the runner checks DATA: the modules
+#: they import (tested), and what those import at first use
+#: (:data:`helpers.pipeline.notebooks.FIRST_USE_IMPORTS`). Not pandera: the notebooks
+#: read the table already checked, and its 0.4 s of imports would compete with the check
+#: for the two cores.
+WARM_IMPORTS = ("pandas", "scipy.stats", "matplotlib.pyplot", "helpers.paired",
+                "helpers.figures", "helpers.analysis.narrative", "helpers.analysis.sites",
+                "helpers.analysis.summary", "helpers.data.codebook", "helpers.data.patients",
+                "helpers.data.reader", "helpers.displays", "helpers.io", "helpers.scores",
+                "helpers.tables", *FIRST_USE_IMPORTS)
+#: What this process imports to run the notebooks and write the report.
+RUNNER_IMPORTS = ("nbformat", "papermill", "helpers.pipeline.report")
 #: The file that marks a folder as made by this command (so a rerun may replace it).
 MARKER = ".anifrolumab-analysis"
 
@@ -152,13 +165,19 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
     kernel = None
     try:
         if early:
-            from helpers.pipeline.notebooks import start_kernel
+            from helpers.pipeline.notebooks import import_in_background, start_kernel
 
             with kernel_root(staging):
-                kernel = start_kernel(staging)
+                kernel = start_kernel(staging, WARM_IMPORTS)
         from helpers.data.codebook import load_codebook
         from helpers.data.interpret import parse_units
         from helpers.data.names import MeasureIndex
+
+        if early:
+            # What this process needs once DATA is checked (0.4 s), imported meanwhile:
+            # Arrow lets go of the interpreter while it parses. Started once pandas is
+            # loaded, so that the two threads never import the same package at once.
+            import_in_background(RUNNER_IMPORTS)
 
         try:
             book = load_codebook(codebook)
@@ -358,7 +377,7 @@ def _run_into(staging: Path, measurements: tuple[Path, str], inputs: list[Path],
     with kernel_root(staging):
         # The kernel works in the folder being built, its project root: the notebooks'
         # relative paths are OUT's (helpers.paths.detached).
-        kernel = kernel or start_kernel(staging)
+        kernel = kernel or start_kernel(staging, WARM_IMPORTS)
         executed = run_notebooks([paths.NOTEBOOKS / name for name in NOTEBOOKS],
                                  output_dir=staging / "notebooks", parameters=parameters,
                                  quiet=quiet, drop_tags=("paper",), kernel=kernel)
@@ -466,4 +485,6 @@ def finish_command(run: Callable[[], Path], *, quiet: bool) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from helpers.pipeline import exit_without_teardown
+
+    exit_without_teardown(main())

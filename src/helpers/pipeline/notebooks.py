@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import logging
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
@@ -459,11 +461,23 @@ _gc.freeze()
 del _gc, _mpl, _plt, _warnings, _runner
 """
 
-#: Imported once when the shared kernel starts; each notebook then finds them in
-#: sys.modules instead of paying ~3 s of imports per notebook.
+#: What the notebooks' helpers import at first use rather than with their modules: the
+#: figure files' backends, Parquet (the table make analysis hands on) and jsonschema (the
+#: site summary's check).
+FIRST_USE_IMPORTS = ("matplotlib.backends.backend_agg", "matplotlib.backends.backend_svg",
+                     "PIL.PngImagePlugin", "pyarrow.parquet", "jsonschema")
+
+#: Imported once when the shared kernel of ``make`` starts; each notebook then finds them
+#: in sys.modules instead of paying ~3 s of imports per notebook. Every module the
+#: notebooks import (tested), then :data:`FIRST_USE_IMPORTS`.
 WARM_IMPORTS = ("pandas", "scipy.stats", "matplotlib.pyplot", "pandera.pandas",
                 "helpers.data.paper_tables", "helpers.paired", "helpers.figures",
-                "helpers.meta", "helpers.data.schema")
+                "helpers.meta", "helpers.data.schema", "helpers.analysis.narrative",
+                "helpers.analysis.planning", "helpers.analysis.review",
+                "helpers.analysis.sites", "helpers.analysis.summary",
+                "helpers.data.codebook", "helpers.data.patients", "helpers.data.reader",
+                "helpers.displays", "helpers.io", "helpers.scores", "helpers.tables",
+                "helpers.vocab", *FIRST_USE_IMPORTS)
 
 
 class SharedKernel:
@@ -477,7 +491,8 @@ class SharedKernel:
     warning filters are restored to what a fresh kernel has.
     """
 
-    def __init__(self, kernel_name: str = "python3", cwd: Path = ROOT):
+    def __init__(self, kernel_name: str = "python3", cwd: Path = ROOT,
+                 warm_imports: Sequence[str] = WARM_IMPORTS):
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
@@ -499,8 +514,11 @@ class SharedKernel:
         self._client.allow_stdin = False  # as nbclient sets it: no input() in a batch run
         self._iopub_checked = False
         # Sent now, answered when the kernel is up: the imports overlap with our work.
+        # jsonschema without the IRI grammar no check uses (skip_unused_format_checks).
         self._pending = self._client.execute(
-            f"import {', '.join(WARM_IMPORTS)}\n{_RESET_CODE}", store_history=False,
+            "from helpers.pipeline.notebooks import skip_unused_format_checks\n"
+            "skip_unused_format_checks()\n"
+            f"import {', '.join(warm_imports)}\n{_RESET_CODE}", store_history=False,
             silent=True)
 
     def wait(self, timeout: float = 180) -> None:
@@ -559,11 +577,29 @@ class SharedKernel:
         self.shutdown()
 
 
-def start_kernel(cwd: Path = ROOT) -> SharedKernel:
+def import_in_background(modules: Sequence[str]) -> threading.Thread:
+    """Import ``modules`` in a daemon thread, for this process to find them loaded later.
+
+    Worth it beside work that lets go of the interpreter (Arrow parsing a file). A module
+    that fails to import is left alone: the import statement that needs it raises.
+    """
+    def load() -> None:
+        for module in modules:
+            with contextlib.suppress(Exception):
+                importlib.import_module(module)
+
+    thread = threading.Thread(target=load, name="imports", daemon=True)
+    thread.start()
+    return thread
+
+
+def start_kernel(cwd: Path = ROOT, warm_imports: Sequence[str] = WARM_IMPORTS
+                 ) -> SharedKernel:
     """A :class:`SharedKernel` for :func:`run_notebooks`, started now in ``cwd`` (with the
-    kernels' environment), to overlap its start-up with other work."""
+    kernels' environment), to overlap its start-up with other work; it imports
+    ``warm_imports`` meanwhile."""
     _kernel_environment()
-    return SharedKernel(cwd=cwd)
+    return SharedKernel(cwd=cwd, warm_imports=warm_imports)
 
 
 def run_notebooks(notebooks: Sequence[str | Path], *, output_dir: str | Path | None = None,
@@ -645,8 +681,9 @@ def skip_unused_format_checks() -> None:
     compiles its grammar at import: 1.5 s of the runner's 2 s start-up, for IRI format
     checks that the notebook schema never asks for. A ``None`` entry in ``sys.modules``
     makes that import fail, and jsonschema then leaves only those formats unchecked.
-    Called by the command-line entry points, never on import, so a Jupyter server that
-    loads the save hooks keeps its own checks.
+    Called by the command-line entry points and by a shared kernel's warm-up (before it
+    imports jsonschema for the site summary's check), never on import, so a Jupyter
+    server that loads the save hooks keeps its own checks.
     """
     if "jsonschema" not in sys.modules:
         sys.modules.setdefault("rfc3987_syntax", None)
@@ -696,4 +733,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from helpers.pipeline import exit_without_teardown
+
+    exit_without_teardown(main())

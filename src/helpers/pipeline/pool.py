@@ -134,4 +134,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                                            quiet=args.quiet), quiet=args.quiet)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from helpers.pipeline import exit_without_teardown
+
+    exit_without_teardown(main())

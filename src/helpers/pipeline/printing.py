@@ -550,9 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    status = main()
-    # Everything is written and closed: the interpreter's teardown (pandas, Playwright's
-    # event loop: a tenth of a second that make would wait for) is skipped.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+    from helpers.pipeline import exit_without_teardown
+
+    # Playwright's event loop adds a tenth of a second to the teardown that make waits for.
+    exit_without_teardown(main())
