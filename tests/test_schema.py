@@ -80,3 +80,70 @@ def test_ids_with_non_ascii_digits_stay_text(tmp_path):
     frame = read_measurements(write(tmp_path, body))
     assert frame["patient_id"].dtype != "int64"
     assert "1\u0663" in set(frame["patient_id"]) and "13" not in set(frame["patient_id"])
+
+
+# --- each distinct cell checked once, the first bad row still named ----------------------
+
+import math  # noqa: E402
+import re  # noqa: E402
+
+import pandas as pd  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from helpers.data.schema import to_typed  # noqa: E402
+from helpers.io import FORMULA_PREFIXES  # noqa: E402
+
+# Per column, cells a registry repeats: good ones, and each kind of bad one.
+_POOLS = {
+    "patient_id": ["1", "2", " P-3 ", "=1", "", "  ", "a\nb", "@x"],
+    "measure": ["das28", " das28", "sledai2k", "+1", "x\ry"],
+    "timepoint": ["baseline", "m6 ", "-m3", ""],
+    "unit": ["points", "mg/day", "\tpoints", "=A1"],
+    "month": ["0", "6", " 3 ", "six", "1,5", "9" * 70, ""],
+    "value": ["5.2", "", "4", " 2.5", "1e999", "NaN", "x", "-1.5e3"],
+}
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def _first_problem(rows: list[dict]) -> tuple[int, str] | None:
+    """The row and column to_typed must name, found cell by cell in its order of checks:
+    per text column, an empty or formula cell, then a line break (spaces around a cell
+    do not count); then per number column, a cell too long, not a number, too large."""
+    for column in ["patient_id", "measure", "timepoint", "unit"]:
+        cells = [row[column].strip() for row in rows]
+        for check in (lambda c: c == "" or c.startswith(FORMULA_PREFIXES),
+                      lambda c: "\n" in c or "\r" in c):
+            bad = [i for i, cell in enumerate(cells) if check(cell)]
+            if bad:
+                return bad[0], column
+    for column, optional in (("month", False), ("value", True)):
+        cells = [row[column].strip() for row in rows]
+        for check in (lambda c: len(c) > 64,
+                      lambda c: not (_NUMBER.fullmatch(c) or (optional and c == "")),
+                      lambda c: c != "" and not math.isfinite(float(c))):
+            bad = [i for i, cell in enumerate(cells) if check(cell)]
+            if bad:
+                return bad[0], column
+    return None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.fixed_dictionaries({c: st.sampled_from(p) for c, p in _POOLS.items()}),
+                min_size=1, max_size=25),
+       st.integers(0, 5))
+def test_to_typed_names_the_first_bad_row_of_repeated_cells(rows, offset):
+    # Rows share cells, as a registry's do: the check runs once per distinct cell, and
+    # the row named is still the first that fails, as a check row by row finds it.
+    text = pd.DataFrame(rows, index=pd.RangeIndex(offset, offset + len(rows)), dtype="str")
+    expected = _first_problem(rows)
+    if expected is None:
+        typed = to_typed(text, "x.csv")
+        assert typed["value"].tolist() == pytest.approx(
+            [float(r["value"]) if r["value"].strip() else math.nan for r in rows],
+            nan_ok=True)
+        assert typed["patient_id"].tolist() == [r["patient_id"].strip() for r in rows]
+        return
+    with pytest.raises(InputError) as error:
+        to_typed(text, "x.csv")
+    assert (error.value.row, error.value.column) == (expected[0] + offset, expected[1])

@@ -300,66 +300,103 @@ def to_typed(text: pd.DataFrame, source: str | Path, *, decimal: str = "point"
     decimal mark as decoded: ``"point"``, ``"comma"``, ``"mixed"``,
     ``"comma-separated"``, ``"sheet"``) chooses the hint for a number written with a
     comma.
+
+    Every check runs once per distinct cell of a column (:class:`_DistinctCells`): a
+    registry repeats each measure, visit and unit, and most values, on many rows. The
+    row named is still the first row that fails.
     """
-    stripped = {column: _stripped(text[column]) for column in MEASUREMENT_COLUMNS}
+    typed = {}
+    # One column at a time, text before numbers: at a million patients each column's
+    # codes are 72 MB.
     for column in ["patient_id", "measure", "timepoint", "unit"]:
-        cells = stripped[column]
-        bad = cells.str.startswith(FORMULA_PREFIXES) | (cells == "")
-        if bad.any():
-            row = int(bad.idxmax())
-            what = "is empty" if cells[row] == "" else "looks like a spreadsheet formula"
+        cells = _DistinctCells(text[column]).strip()
+        row = cells.first(cells.values.str.startswith(FORMULA_PREFIXES)
+                          | (cells.values == ""))
+        if row is not None:
+            what = "is empty" if cells.at(row) == "" else "looks like a spreadsheet formula"
             raise InputError(source, f"{what} (got {quote_value(text.at[row, column])})",
                              row=row, column=column)
         # Two plain searches: a regular expression takes three times as long.
-        broken = (cells.str.contains("\n", regex=False)
-                  | cells.str.contains("\r", regex=False))
-        if broken.any():
-            row = int(broken.idxmax())
+        row = cells.first(cells.values.str.contains("\n", regex=False)
+                          | cells.values.str.contains("\r", regex=False))
+        if row is not None:
             raise InputError(source, "cell contains a line break", row=row, column=column)
-    typed = pd.DataFrame(stripped, index=text.index)
+        typed[column] = cells.column()
     # ASCII only: \d would also match Arabic-Indic or fullwidth digits, which pandas then
     # cannot convert.
     number = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
     for column, optional in [("month", False), ("value", True)]:
-        cells = typed[column]
+        cells = _DistinctCells(text[column]).strip()
         # No plausible measurement needs 64 characters; far longer digit strings would
         # also exceed Python's limit for converting text to integers.
-        long = cells.str.len() > 64
-        if long.any():
-            row = int(long.idxmax())
-            raise InputError(source, f"is too long to be a number ({len(cells[row]):,} "
-                             f"characters: {quote_value(cells[row])})", row=row,
+        row = cells.first(cells.values.str.len() > 64)
+        if row is not None:
+            raise InputError(source, f"is too long to be a number ({len(cells.at(row)):,} "
+                             f"characters: {quote_value(cells.at(row))})", row=row,
                              column=column)
-        ok = cells.str.match(number) | (optional & (cells == ""))
+        ok = cells.values.str.match(number) | (optional & (cells.values == ""))
         if decimal == "grouped":  # 1.000 in a file of a comma-decimal locale
-            ok &= ~cells.str.fullmatch(GROUPED_NUMBER)
-        if not ok.all():
-            row = int((~ok).idxmax())
+            ok &= ~cells.values.str.fullmatch(GROUPED_NUMBER)
+        row = cells.first(~ok)
+        if row is not None:
             raise InputError(source, "is not a finite number (got "
                              f"{quote_value(text.at[row, column])})"
-                             f"{_number_hint(cells[row], optional, decimal)}", row=row,
+                             f"{_number_hint(cells.at(row), optional, decimal)}", row=row,
                              column=column)
-        values = _parsed_numbers(cells)
-        huge = ~np.isfinite(values) & cells.ne("")
-        if huge.any():
-            row = int(huge.idxmax())
+        values = _parsed_numbers(cells.values)
+        row = cells.first(~np.isfinite(values) & cells.values.ne(""))
+        if row is not None:
             raise InputError(source, f"is too large to be a number (got "
-                             f"{quote_value(cells[row])})", row=row, column=column)
-        typed[column] = values
-    return typed
+                             f"{quote_value(cells.at(row))})", row=row, column=column)
+        typed[column] = values.to_numpy()[cells.codes]
+    del cells
+    return pd.DataFrame({column: typed[column] for column in MEASUREMENT_COLUMNS},
+                        index=text.index)
 
 
-def _stripped(cells: pd.Series) -> pd.Series:
-    """Text cells without surrounding spaces; the cells themselves when none has any.
+class _DistinctCells:
+    """A text column as its distinct cells (``values``) and each row's code among them.
 
-    Most exports have none: the table then shares the text's memory (copy-on-write)
-    instead of holding a second copy of every cell (half a gigabyte at a million
-    patients).
+    A check of the distinct cells is read back per row by :meth:`first`;
+    :meth:`column` gives one cell per row again.
     """
-    stripped = cells.str.strip()
-    if (stripped.str.len() == cells.str.len()).all():
-        return cells
-    return stripped
+
+    def __init__(self, cells: pd.Series):
+        self.codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+        self.values = pd.Series(uniques, dtype=cells.dtype)
+        self.index = cells.index
+        self._column: pd.Series | None = cells  # while the cells are the text's own
+
+    def strip(self) -> _DistinctCells:
+        """Drop the spaces around every cell (in place), and return the column.
+
+        Most exports have none: :meth:`column` then gives the text's own column, whose
+        memory the table shares (copy-on-write) instead of holding a second copy of
+        every cell (half a gigabyte at a million patients).
+        """
+        stripped = self.values.str.strip()
+        if not (stripped.str.len() == self.values.str.len()).all():
+            self.values, self._column = stripped, None
+        return self
+
+    def first(self, verdict) -> int | None:
+        """The first row (index label) whose cell ``verdict`` holds for, else None.
+
+        ``verdict``: one boolean per distinct cell.
+        """
+        # A missing cell gives no verdict (pandas' object columns answer NaN).
+        per_row = pd.Series(verdict).fillna(False).to_numpy(dtype=bool)[self.codes]
+        return self.index[int(per_row.argmax())] if per_row.any() else None
+
+    def at(self, row) -> str:
+        """The cell of ``row`` (an index label)."""
+        return self.values.iloc[self.codes[self.index.get_loc(row)]]
+
+    def column(self) -> pd.Series:
+        """One cell per row."""
+        if self._column is None:
+            self._column = pd.Series(self.values.array.take(self.codes), index=self.index)
+        return self._column
 
 
 def _parsed_numbers(cells: pd.Series) -> pd.Series:
