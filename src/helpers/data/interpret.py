@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from helpers.data.distinct import DistinctCells
 from helpers.data.names import (DAYS_PER_MONTH, MISSING_VALUES, PRE_BASELINE_NAMES,
                                 MeasureIndex, Visit, parse_visit, visit_label)
 from helpers.data.shapes import Long
@@ -159,8 +160,8 @@ def interpret(long: Long, index: MeasureIndex, *, units: Mapping[str, str] | Non
 
 def _missing_words(values: pd.Series, notes: list[str]) -> pd.Series:
     """Values written as a word for "not measured" (NA, n.d., -) become empty cells."""
-    words = values.str.strip().str.lower()
-    missing = words.isin(MISSING_VALUES)
+    cells = DistinctCells(values)
+    missing = cells.rows(cells.values.str.strip().str.lower().isin(MISSING_VALUES))
     if not missing.any():
         return values
     seen = sorted(set(values[missing].str.strip()))[:4]
@@ -172,8 +173,8 @@ def _missing_words(values: pd.Series, notes: list[str]) -> pd.Series:
 def _factorized(cells: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Stripped cells as integer codes and their distinct values: every decision is made
     once per distinct name, label or unit, never once per row."""
-    codes, uniques = pd.factorize(cells.str.strip())
-    return codes.astype(np.int64, copy=False), [str(u) for u in uniques]
+    distinct = DistinctCells(cells).strip()
+    return distinct.codes.astype(np.int64, copy=False), [str(u) for u in distinct.values]
 
 
 def _expand(uniques: list[str], codes: np.ndarray, index: pd.Index) -> pd.Series:
@@ -188,11 +189,11 @@ def _first_row(frame: pd.DataFrame, where: np.ndarray) -> int:
 def _refuse_formulas(frame: pd.DataFrame, fail) -> None:
     """A text cell a spreadsheet would execute is refused, not interpreted."""
     for column, shown in (("measure", "measure"), ("visit", "timepoint"), ("unit", "unit")):
-        cells = frame[column].str.strip()
-        risky = cells.str.startswith(("=", "@", "+")) & (cells.str.len() > 1)
-        if risky.any():
-            row = _first_row(frame, risky.to_numpy())
-            raise fail(f"looks like a spreadsheet formula (got {quote_value(cells[row])})",
+        cells = DistinctCells(frame[column]).strip()
+        row = cells.first(cells.values.str.startswith(("=", "@", "+"))
+                          & (cells.values.str.len() > 1))
+        if row is not None:
+            raise fail(f"looks like a spreadsheet formula (got {quote_value(cells.at(row))})",
                        row=row, column=shown)
 
 

@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from helpers import paths
 from helpers.errors import InputError, quote_value
 from helpers.data.decode import GROUPED_NUMBER
+from helpers.data.distinct import DistinctCells
 from helpers.data.names import ZERO_OR_MISSING
 from helpers.data.tidy import first_repeat, whole_number_ids
 from helpers.io import FORMULA_PREFIXES
@@ -301,15 +302,16 @@ def to_typed(text: pd.DataFrame, source: str | Path, *, decimal: str = "point"
     ``"comma-separated"``, ``"sheet"``) chooses the hint for a number written with a
     comma.
 
-    Every check runs once per distinct cell of a column (:class:`_DistinctCells`): a
-    registry repeats each measure, visit and unit, and most values, on many rows. The
-    row named is still the first row that fails.
+    Every check runs once per distinct cell of a column
+    (:class:`~helpers.data.distinct.DistinctCells`): a registry repeats each measure,
+    visit and unit, and most values, on many rows. The row named is still the first row
+    that fails.
     """
     typed = {}
     # One column at a time, text before numbers: at a million patients each column's
     # codes are 72 MB.
     for column in ["patient_id", "measure", "timepoint", "unit"]:
-        cells = _DistinctCells(text[column]).strip()
+        cells = DistinctCells(text[column]).strip()
         row = cells.first(cells.values.str.startswith(FORMULA_PREFIXES)
                           | (cells.values == ""))
         if row is not None:
@@ -326,7 +328,7 @@ def to_typed(text: pd.DataFrame, source: str | Path, *, decimal: str = "point"
     # cannot convert.
     number = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
     for column, optional in [("month", False), ("value", True)]:
-        cells = _DistinctCells(text[column]).strip()
+        cells = DistinctCells(text[column]).strip()
         # No plausible measurement needs 64 characters; far longer digit strings would
         # also exceed Python's limit for converting text to integers.
         row = cells.first(cells.values.str.len() > 64)
@@ -352,51 +354,6 @@ def to_typed(text: pd.DataFrame, source: str | Path, *, decimal: str = "point"
     del cells
     return pd.DataFrame({column: typed[column] for column in MEASUREMENT_COLUMNS},
                         index=text.index)
-
-
-class _DistinctCells:
-    """A text column as its distinct cells (``values``) and each row's code among them.
-
-    A check of the distinct cells is read back per row by :meth:`first`;
-    :meth:`column` gives one cell per row again.
-    """
-
-    def __init__(self, cells: pd.Series):
-        self.codes, uniques = pd.factorize(cells, use_na_sentinel=False)
-        self.values = pd.Series(uniques, dtype=cells.dtype)
-        self.index = cells.index
-        self._column: pd.Series | None = cells  # while the cells are the text's own
-
-    def strip(self) -> _DistinctCells:
-        """Drop the spaces around every cell (in place), and return the column.
-
-        Most exports have none: :meth:`column` then gives the text's own column, whose
-        memory the table shares (copy-on-write) instead of holding a second copy of
-        every cell (half a gigabyte at a million patients).
-        """
-        stripped = self.values.str.strip()
-        if not (stripped.str.len() == self.values.str.len()).all():
-            self.values, self._column = stripped, None
-        return self
-
-    def first(self, verdict) -> int | None:
-        """The first row (index label) whose cell ``verdict`` holds for, else None.
-
-        ``verdict``: one boolean per distinct cell.
-        """
-        # A missing cell gives no verdict (pandas' object columns answer NaN).
-        per_row = pd.Series(verdict).fillna(False).to_numpy(dtype=bool)[self.codes]
-        return self.index[int(per_row.argmax())] if per_row.any() else None
-
-    def at(self, row) -> str:
-        """The cell of ``row`` (an index label)."""
-        return self.values.iloc[self.codes[self.index.get_loc(row)]]
-
-    def column(self) -> pd.Series:
-        """One cell per row."""
-        if self._column is None:
-            self._column = pd.Series(self.values.array.take(self.codes), index=self.index)
-        return self._column
 
 
 def _parsed_numbers(cells: pd.Series) -> pd.Series:
