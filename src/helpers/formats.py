@@ -53,7 +53,9 @@ def round_significant(values):
     2.75
     """
     if isinstance(values, pd.DataFrame):
-        out = values.copy()
+        # Copy-on-write: the columns left alone are shared, not copied (the text columns
+        # of a registry-sized table are hundreds of megabytes).
+        out = values.copy(deep=False)
         for column in out.columns:
             series = out[column]
             if pd.api.types.is_float_dtype(series.dtype) or series.dtype == object:
