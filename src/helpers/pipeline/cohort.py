@@ -175,8 +175,9 @@ def run_cohort(data: str | Path, out: str | Path, *, patients: str | Path | None
 
         if early:
             # What this process needs once DATA is checked (0.4 s), imported meanwhile:
-            # Arrow lets go of the interpreter while it parses. Started once pandas is
-            # loaded, so that the two threads never import the same package at once.
+            # Arrow lets go of the interpreter while it parses. Started once pandas and
+            # pyarrow are loaded: what both threads may still import (helpers.data) has
+            # no import cycle, which is all the import system's per-module locks need.
             import_in_background(RUNNER_IMPORTS)
 
         try:
