@@ -91,3 +91,25 @@ def test_analysis_kernel_leaves_pandera_to_the_runner():
     # for pandera, whose imports would compete with the runner's check of DATA.
     assert not _warm_probe(cohort.WARM_IMPORTS, cohort.NOTEBOOKS)["pandera"]
     assert _warm_probe(notebooks.WARM_IMPORTS, ["01_clean.ipynb"])["pandera"]
+
+
+def test_background_imports_load_modules_and_leave_failures_to_their_importer():
+    # The import statement that needs a module that failed raises there, with its own
+    # message; the thread itself never raises.
+    assert "tabnanny" not in sys.modules  # a module nothing of the project imports
+    notebooks.import_in_background(["tabnanny", "no_such_module_anywhere"]).join(timeout=60)
+    assert "tabnanny" in sys.modules
+    assert "no_such_module_anywhere" not in sys.modules
+
+
+def test_a_command_ends_with_its_status_and_its_output_flushed():
+    # exit_without_teardown skips the interpreter's teardown, not what was printed.
+    probe = ("import sys; from helpers.pipeline import exit_without_teardown; "
+             "print('written', end=''); print('said', end='', file=sys.stderr); "
+             "exit_without_teardown(3)")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=paths.ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == (3, "written", "said")
+    none = subprocess.run([sys.executable, "-c", probe.replace("(3)", "(None)")],
+                          cwd=paths.ROOT, capture_output=True, text=True, timeout=120)
+    assert none.returncode == 0
