@@ -417,8 +417,10 @@ def check_measurements(text: pd.DataFrame, source: str | Path, *,
     typed = validate(typed, measurement_schema(allowed, codebook, ranges=[
         code for code in allowed if code in present], unique=False), source, inplace=True)
     # Integer codes keep the checks below fast for millions of rows, built in place (at a
-    # million patients each temporary is another 72 MB). One row per patient, measure
-    # and visit: the first row that repeats an earlier one, found on the codes.
+    # million patients each temporary is another 72 MB). to_typed had such codes, and let
+    # them go column by column: held through pandera's checks, the three would take the
+    # peak past 2 GiB there. One row per patient, measure and visit: the first row that
+    # repeats an earlier one, found on the codes.
     patient, patients = pd.factorize(typed["patient_id"])
     key, _ = pd.factorize(typed["measure"])
     key *= len(patients)
